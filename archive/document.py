@@ -1,0 +1,63 @@
+"""A document as the archive holds it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+from archive.vocab import NOTICE, UNKNOWN
+
+
+@dataclass
+class Document:
+    """One archived document: the published metadata, the extracted text and provenance.
+
+    ``validity`` is the status as published on the original (the header's 有效性); the status on
+    a given date, which also weighs relations, is computed by :mod:`archive.validity`.
+    """
+
+    title: str
+    text: str
+    id: str = ""
+    index_number: str = ""
+    agency: str = ""
+    doc_number: str = ""
+    category: str = ""
+    date_written: str = ""
+    date_issued: str = ""
+    date_effective: str = ""
+    validity: str = UNKNOWN
+    validity_raw: str = ""
+    kind: str = NOTICE
+    source_name: str = ""
+    sha256: str = ""
+    size: int = 0
+    media_type: str = ""
+    extractor: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+    # Set by the archive:
+    rev: int = 0
+    doc_number_norm: str = ""
+    index_number_norm: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        parts = self.category.replace("，", ",").replace("、", ",").replace(";", ",").split(",")
+        return tuple(p.strip() for p in parts if p.strip())
+
+    def to_dict(self, *, text: bool = True) -> dict[str, object]:
+        data = asdict(self)
+        if not text:
+            data.pop("text")
+        return data
+
+    @classmethod
+    def from_row(cls, row: dict[str, object]) -> Document:
+        names = {f.name for f in fields(cls)}
+        data = {k: v for k, v in row.items() if k in names}
+        extra = data.get("extra")
+        if isinstance(extra, str):
+            data["extra"] = json.loads(extra or "{}")
+        return cls(**data)  # type: ignore[arg-type]

@@ -1,0 +1,85 @@
+"""The controlled vocabularies of the archive: validity (有效性) and document kinds."""
+
+from __future__ import annotations
+
+import re
+
+VALID = "有效"
+NOT_YET = "尚未生效"
+AMENDED = "已修改"
+PARTLY_INVALID = "部分失效"
+EXPIRED = "失效"
+REPEALED = "已废止"
+UNKNOWN = "未知"
+
+#: Canonical validity values, in the order they are shown.
+VALIDITY = (VALID, NOT_YET, AMENDED, PARTLY_INVALID, EXPIRED, REPEALED, UNKNOWN)
+#: Values under which a document may be relied on today.
+IN_FORCE = frozenset({VALID, PARTLY_INVALID})
+
+_SYNONYMS = {
+    "有效": VALID,
+    "现行有效": VALID,
+    "现行": VALID,
+    "继续有效": VALID,
+    "有效性:有效": VALID,
+    "尚未生效": NOT_YET,
+    "未生效": NOT_YET,
+    "尚未施行": NOT_YET,
+    "已修改": AMENDED,
+    "已修订": AMENDED,
+    "修改": AMENDED,
+    "已被修改": AMENDED,
+    "部分失效": PARTLY_INVALID,
+    "部分有效": PARTLY_INVALID,
+    "部分废止": PARTLY_INVALID,
+    "失效": EXPIRED,
+    "已失效": EXPIRED,
+    "过期": EXPIRED,
+    "已过期": EXPIRED,
+    "废止": REPEALED,
+    "已废止": REPEALED,
+    "已撤销": REPEALED,
+    "撤销": REPEALED,
+    "未知": UNKNOWN,
+    "": UNKNOWN,
+}
+
+
+def canonical_validity(raw: str | None) -> str | None:
+    """Map a published validity word (现行有效, 废止, 已失效 …) to its canonical value.
+
+    Returns ``None`` for a word that is not a validity at all, so that callers can report it
+    instead of guessing.
+    """
+    text = re.sub(r"\s+", "", raw or "")
+    return _SYNONYMS.get(text)
+
+
+NOTICE = "notice"
+INTERPRETATION = "interpretation"
+REQUEST_ANSWER = "request_answer"
+OTHER = "other"
+
+KINDS = (NOTICE, INTERPRETATION, REQUEST_ANSWER, OTHER)
+KIND_LABELS = {
+    NOTICE: "文件",
+    INTERPRETATION: "政策解读",
+    REQUEST_ANSWER: "依申请公开答复",
+    OTHER: "其他",
+}
+_KIND_SYNONYMS = {
+    **{k: k for k in KINDS},
+    **{v: k for k, v in KIND_LABELS.items()},
+    "通知": NOTICE,
+    "规范性文件": NOTICE,
+    "地方性法规": NOTICE,
+    "政府规章": NOTICE,
+    "解读": INTERPRETATION,
+    "答复": REQUEST_ANSWER,
+    "依申请公开": REQUEST_ANSWER,
+}
+
+
+def canonical_kind(raw: str | None) -> str | None:
+    return _KIND_SYNONYMS.get((raw or "").strip())

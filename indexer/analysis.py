@@ -1,0 +1,119 @@
+"""Chinese word segmentation for indexing, querying and highlighting.
+
+One segmenter serves all three, so that the words a query is cut into are the words the index
+holds and the spans a highlight marks are whole words:
+
+* precise-mode jieba words (the jieba dictionary, via rjieba — the Rust port, ~25x faster and
+  word-for-word identical on our tests) at *sequential* positions, so phrase queries work;
+* in index mode, also the search-mode sub-words of long words (政务公开 → 政务, 公开) at the same
+  position as the word they came from;
+* every token carries its character offsets into the original text (not the folded copy);
+* punctuation and white space are dropped without taking a position; digits and single
+  characters are kept.
+
+The stock ``jieba.analyse.ChineseAnalyzer`` gets each of these wrong: it uses character offsets
+as positions (so phrases never match), and drops one-character non-Han tokens such as ``2``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import rjieba
+
+from indexer.normalize import fold
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    pos: int
+    start: int
+    end: int
+
+
+def _is_word(word: str) -> bool:
+    """A token worth indexing: it has a letter, digit or ideograph in it."""
+    return any(ch.isalnum() for ch in word)
+
+
+def _is_han(word: str) -> bool:
+    return all("\u3400" <= ch <= "\u9fff" for ch in word)
+
+
+@lru_cache(maxsize=65536)
+def sub_words(word: str) -> tuple[tuple[str, int], ...]:
+    """The dictionary 2- and 3-character words inside ``word`` with their offsets, as jieba's
+    search mode finds them; empty for words of one or two characters."""
+    if len(word) <= 2 or not _is_han(word):
+        return ()
+    found = []
+    for size in (2, 3):
+        if len(word) <= size:
+            break
+        for i in range(len(word) - size + 1):
+            gram = word[i : i + size]
+            if rjieba.has_word(gram):
+                found.append((gram, i))
+    return tuple(found)
+
+
+def tokenize(text: str, *, index: bool = False) -> Iterator[Token]:
+    """Segment ``text`` into tokens with positions and offsets into ``text``.
+
+    With ``index=True`` the sub-words of long words are added at their parent's position.
+    """
+    folded = fold(text)
+    pos = 0
+    for word, start, end in rjieba.tokenize(folded, mode="default", hmm=True):
+        if not _is_word(word):
+            continue
+        yield Token(word, pos, start, end)
+        if index:
+            for gram, offset in sub_words(word):
+                yield Token(gram, pos, start + offset, start + offset + len(gram))
+        pos += 1
+
+
+def words(text: str) -> list[str]:
+    """The precise-mode words of ``text``, as a query is cut."""
+    return [token.text for token in tokenize(text)]
+
+
+def term_positions(text: str) -> dict[str, list[int]]:
+    """Index-mode terms of ``text`` with their positions: what an engine stores for a field."""
+    positions: dict[str, list[int]] = {}
+    for token in tokenize(text, index=True):
+        positions.setdefault(token.text, []).append(token.pos)
+    return positions
+
+
+def alternatives(word: str) -> list[tuple[str, ...]]:
+    """Ways a query word may have been cut in a document, as word sequences.
+
+    jieba cuts by context: 政务公开 alone is one word, but inside 政务公开工作 it may be cut
+    政务 / 公开. A query for the word must also match the two-word sequence. The first
+    alternative is always the word itself; the second (when there is one) tiles the word with
+    its longest dictionary sub-words from the left.
+    """
+    result = [(word,)]
+    grams = sub_words(word)
+    if not grams:
+        return result
+    known = {(offset, gram) for gram, offset in grams}
+    tiling: list[str] = []
+    i = 0
+    while i < len(word):
+        for size in (3, 2):
+            if (i, word[i : i + size]) in known and i + size <= len(word):
+                tiling.append(word[i : i + size])
+                i += size
+                break
+        else:
+            tiling.append(word[i])
+            i += 1
+    if len(tiling) > 1:
+        result.append(tuple(tiling))
+    return result

@@ -1,0 +1,110 @@
+"""The seam between Gongkai and a search engine: what an engine is given and what it answers.
+
+An engine only ever sees :class:`IndexDoc` values built from the archive, and answers with ids
+and scores; titles, snippets and highlights come from the archive text (``indexer.highlight``),
+so every engine shows the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from indexer.query import ParsedQuery
+
+FACET_FIELDS = ("agency", "category", "year", "validity", "kind")
+SORTS = ("relevance", "newest", "oldest")
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    """One document as the index holds it. ``rev`` changes whenever the archive row does."""
+
+    id: str
+    rev: int
+    title: str
+    body: str
+    doc_number: str = ""  # canonical 文号
+    index_number: str = ""  # canonical 索引号
+    agency: str = ""
+    categories: tuple[str, ...] = ()
+    kind: str = "notice"
+    validity: str = "未知"
+    date_issued: str = ""  # YYYY-MM-DD or ""
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date_issued[:4]) if self.date_issued[:4].isdigit() else None
+
+
+@dataclass
+class Filters:
+    """Restrictions that do not affect ranking. Each list means "any of these"."""
+
+    agency: list[str] = field(default_factory=list)
+    category: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    validity: list[str] = field(default_factory=list)
+    year: list[int] = field(default_factory=list)
+    date_from: str = ""  # inclusive, YYYY-MM-DD
+    date_to: str = ""  # inclusive, YYYY-MM-DD
+    ids: frozenset[str] | None = None  # only these documents (e.g. valid on a given date)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.agency
+            or self.category
+            or self.kind
+            or self.validity
+            or self.year
+            or self.date_from
+            or self.date_to
+            or self.ids is not None
+        )
+
+
+@dataclass(frozen=True)
+class EngineHit:
+    id: str
+    score: float
+
+
+@dataclass
+class EngineResult:
+    total: int
+    hits: list[EngineHit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """What every engine implements. Implementations live beside this module."""
+
+    name: str
+
+    def add(self, docs: Iterable[IndexDoc]) -> int:
+        """Add or replace documents (by id); returns how many were written."""
+        ...
+
+    def delete(self, ids: Iterable[str]) -> int: ...
+
+    def revisions(self) -> dict[str, int]:
+        """Every indexed id with the archive revision it was indexed at."""
+        ...
+
+    def search(
+        self,
+        query: ParsedQuery,
+        *,
+        filters: Filters | None = None,
+        sort: str = "relevance",
+        limit: int = 10,
+        offset: int = 0,
+        facets: bool = False,
+    ) -> EngineResult: ...
+
+    def clear(self) -> None:
+        """Drop everything (before a rebuild)."""
+        ...
+
+    def close(self) -> None: ...

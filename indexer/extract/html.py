@@ -1,0 +1,124 @@
+"""Saved web pages: the notice's header table and main text, without menus, footers and links.
+
+The page is parsed with selectolax (lexbor). Navigation, scripts and boilerplate blocks are
+dropped; then, from <body> down, we descend into a child while it holds nearly all of the
+remaining non-link text, so the block that is the document (header table and text) is kept and
+the side lists are not. Rendering keeps paragraphs and turns header table rows into
+``label：value`` lines for :mod:`indexer.header`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from indexer.extract import Extracted, ExtractionError
+from indexer.extract.text import decode
+from indexer.header import LABELS
+
+MAX_DEPTH = 400
+_DROP_TAGS = "script, style, noscript, nav, header, footer, aside, form, iframe, select, button, svg"
+_BOILERPLATE = re.compile(
+    r"(^|[-_\s])(nav|navbar|menu|footer|foot|breadcrumb|crumb|sidebar|share|copyright|"
+    r"topbar|toolbar|login|search|friendlink|links)([-_\s]|$)",
+    re.IGNORECASE,
+)
+_BLOCK = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "section", "article", "main", "blockquote", "pre", "dd", "dt", "dl", "center", "hr",
+}  # fmt: skip
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
+
+
+def _decode_html(data: bytes) -> str:
+    declared = _CHARSET_RE.search(data[:4096])
+    if declared:
+        name = declared.group(1).decode("ascii").lower()
+        if name in {"gbk", "gb2312", "gb18030", "x-gbk"}:
+            name = "gb18030"
+        try:
+            return data.decode(name.removesuffix("-sig"))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode(data)[0]
+
+
+def _text_len(node: LexborNode) -> int:
+    """Characters of text in ``node`` that are not inside links."""
+    total = len(re.sub(r"\s+", "", node.text(deep=True)))
+    links = sum(len(re.sub(r"\s+", "", a.text(deep=True))) for a in node.css("a"))
+    return max(total - links, 0)
+
+
+def _main_block(body: LexborNode) -> LexborNode:
+    node = body
+    for _ in range(MAX_DEPTH):
+        total = _text_len(node)
+        children = [c for c in node.iter() if c.tag not in ("-text", "-comment")]
+        if not children or total == 0:
+            return node
+        best = max(children, key=_text_len)
+        if _text_len(best) < 0.85 * total:
+            return node
+        node = best
+    return node
+
+
+def _render(root: LexborNode) -> str:
+    """Text of ``root`` with block structure as line breaks; table rows as ``a：b`` lines."""
+    out: list[str] = []
+    stack: list[tuple[LexborNode, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExtractionError(f"HTML nested deeper than {MAX_DEPTH} levels")
+        if node.tag == "-text":
+            out.append(node.text_content or "")
+            continue
+        if node.tag == "-comment":
+            continue
+        if node.tag == "tr":
+            cells = [re.sub(r"\s+", " ", c.text(deep=True)).strip() for c in node.css("td, th")]
+            out.append("\n" + _row(cells) + "\n")
+            continue
+        if node.tag in _BLOCK:
+            out.append("\n")
+        children = list(node.iter(include_text=True))
+        for child in reversed(children):
+            stack.append((child, depth + 1))
+    text = "".join(out).replace("\xa0", " ")
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _row(cells: list[str]) -> str:
+    """A header table row: ``名称 | X | 索引号 | Y`` → ``名称：X 索引号：Y``."""
+    parts, i = [], 0
+    while i < len(cells):
+        label = re.sub(r"[\s\u3000:：]+", "", cells[i])
+        if label in LABELS and i + 1 < len(cells):
+            parts.append(f"{label}：{cells[i + 1]}")
+            i += 2
+        else:
+            parts.append(cells[i])
+            i += 1
+    return "  ".join(p for p in parts if p)
+
+
+def extract_html(data: bytes) -> Extracted:
+    html = _decode_html(data)
+    tree = LexborHTMLParser(html)
+    if tree.body is None:
+        raise ExtractionError("HTML has no body")
+    for node in tree.css(_DROP_TAGS):
+        node.decompose()
+    for node in tree.body.css("[class], [id]"):
+        marker = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+        if _BOILERPLATE.search(marker):
+            node.decompose()
+    title = tree.css_first("title")
+    text = _render(_main_block(tree.body))
+    if not text and title is not None:
+        text = title.text(deep=True).strip()
+    return Extracted(text, "text/html", "html:selectolax")

@@ -1,0 +1,187 @@
+"""Snippets and highlights from the archive text, the same for every engine.
+
+The text is segmented with the index analyzer, so a highlight covers exactly the words (or
+word sequences, for phrases) that matched, never half a word, and never a single digit of a
+longer number. HTML is escaped here; ``<mark>`` is the only markup a snippet carries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from indexer import analysis
+from indexer.normalize import fold
+from indexer.query import Match, ParsedQuery, Word
+
+WINDOW = 6000  # texts longer than this are segmented only around the places that may match
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    text: str
+    spans: tuple[tuple[int, int], ...]  # offsets into ``text``
+
+    def html(self) -> Markup:
+        out, last = [], 0
+        for start, end in self.spans:
+            out.append(escape(self.text[last:start]))
+            out.append(Markup("<mark>") + escape(self.text[start:end]) + Markup("</mark>"))
+            last = end
+        out.append(escape(self.text[last:]))
+        return Markup("").join(out)
+
+    def marked(self, before: str = "[", after: str = "]") -> str:
+        """Plain text with the matches set off, for terminals."""
+        out, last = [], 0
+        for start, end in self.spans:
+            out += [self.text[last:start], before, self.text[start:end], after]
+            last = end
+        out.append(self.text[last:])
+        return "".join(out)
+
+
+def _regions(text: str, matches: list[Match]) -> list[tuple[int, int]]:
+    if len(text) <= WINDOW:
+        return [(0, len(text))]
+    folded = fold(text)
+    needles = {
+        alt[0] for m in matches for w in m.words for alt in w.alternatives if alt and alt[0]
+    }
+    regions: list[tuple[int, int]] = []
+    for needle in needles:
+        start = folded.find(needle)
+        count = 0
+        while start >= 0 and count < 20:
+            regions.append((max(0, start - 150), min(len(text), start + 250)))
+            start = folded.find(needle, start + len(needle))
+            count += 1
+    regions.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in regions:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def find_spans(
+    text: str, parsed: ParsedQuery, fields: str = "body"
+) -> list[tuple[int, int, frozenset[str]]]:
+    """Character spans of ``text`` that the query's positive clauses match, with the word."""
+    matches = [m for m in parsed.positive if fields in m.fields]
+    if not matches:
+        return []
+    spans: list[tuple[int, int, str]] = []
+    for region_start, region_end in _regions(text, matches):
+        tokens = list(analysis.tokenize(text[region_start:region_end], index=True))
+        by_pos: dict[int, list[analysis.Token]] = {}
+        for tok in tokens:
+            by_pos.setdefault(tok.pos, []).append(tok)
+
+        def at(pos: int, seq: tuple[str, ...]) -> tuple[int, int] | None:
+            start = end = None
+            for offset, word in enumerate(seq):
+                hit = next((t for t in by_pos.get(pos + offset, ()) if t.text == word), None)
+                if hit is None:
+                    return None
+                start = hit.start if start is None else start
+                end = hit.end
+            return (start, end) if start is not None and end is not None else None
+
+        def word_at(pos: int, w: Word) -> tuple[int, int, int] | None:
+            for alt in w.alternatives:
+                found = at(pos, alt)
+                if found:
+                    return found[0], found[1], len(alt)
+            return None
+
+        positions = sorted(by_pos)
+        for match in matches:
+            if match.phrase:
+                for pos in positions:
+                    cursor, first, last = pos, None, None
+                    for w in match.words:
+                        found = word_at(cursor, w)
+                        if not found:
+                            break
+                        first = found[0] if first is None else first
+                        last = found[1]
+                        cursor += found[2]
+                    else:
+                        if first is not None and last is not None:
+                            spans.append((region_start + first, region_start + last, "phrase"))
+            else:
+                for w in match.words:
+                    for pos in positions:
+                        found = word_at(pos, w)
+                        if found:
+                            spans.append((region_start + found[0], region_start + found[1], w.text))
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, frozenset[str]]]:
+    """Overlapping or touching spans become one mark, labelled with all the words in it."""
+    spans.sort()
+    merged: list[tuple[int, int, frozenset[str]]] = []
+    for start, end, word in spans:
+        if merged and start <= merged[-1][1]:
+            prev = merged[-1]
+            merged[-1] = (prev[0], max(prev[1], end), prev[2] | {word})
+        else:
+            merged.append((start, end, frozenset({word})))
+    return merged
+
+
+def snippet(text: str, parsed: ParsedQuery, width: int = 160) -> Snippet:
+    """The passage of about ``width`` characters with the most distinct matched words."""
+    spans = find_spans(text, parsed)
+    if not spans:
+        head = text[:width].strip()
+        return Snippet(re.sub(r"\s+", " ", head), ())
+    best_i, best_key = 0, (-1, -1, -1)
+    for i, (start, _, _) in enumerate(spans):
+        inside = [s for s in spans[i:] if s[1] <= start + width]
+        words: set[str] = set().union(*(s[2] for s in inside))
+        # Most distinct words, then most marks holding several words together, then most marks.
+        key = (len(words), sum(len(s[2]) > 1 for s in inside), len(inside))
+        if key > best_key:
+            best_i, best_key = i, key
+    anchor = spans[best_i][0]
+    begin = max(0, anchor - 30)
+    boundary = None
+    for m in _SENTENCE_END.finditer(text, begin, anchor):
+        boundary = m.end()
+    if boundary is not None:
+        begin = boundary
+    end = min(len(text), begin + width)
+    chosen = [(s - begin, e - begin) for s, e, _ in spans if s >= begin and e <= end]
+    raw = text[begin:end]
+    # Fold white space but keep offsets right: rebuild the string and shift spans.
+    out, mapping = [], []
+    prev_space = False
+    for ch in raw:
+        space = ch.isspace()
+        if space and prev_space:
+            mapping.append(len(out) - 1)
+            continue
+        mapping.append(len(out))
+        out.append(" " if space else ch)
+        prev_space = space
+    mapping.append(len(out))
+    shifted = tuple((mapping[s], mapping[e]) for s, e in chosen)
+    prefix = "…" if begin > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    body = "".join(out)
+    shifted = tuple((s + len(prefix), e + len(prefix)) for s, e in shifted)
+    return Snippet(prefix + body + suffix, shifted)
+
+
+def title_spans(title: str, parsed: ParsedQuery) -> Snippet:
+    """The title with its matched words marked."""
+    spans = [(s, e) for s, e, _ in find_spans(title, parsed, fields="title")]
+    return Snippet(title, tuple(spans))
