@@ -17,11 +17,32 @@ from archive import schema
 from archive.document import Document
 from archive.originals import OriginalStore, sha256_of
 
-_COLUMNS = (
-    "id rev title index_number index_number_norm agency doc_number doc_number_norm category "
-    "date_written date_issued date_effective validity validity_raw kind source_name sha256 size "
-    "media_type extractor text extra created_at updated_at"
-).split()
+_COLUMNS = [
+    "id",
+    "rev",
+    "title",
+    "index_number",
+    "index_number_norm",
+    "agency",
+    "doc_number",
+    "doc_number_norm",
+    "category",
+    "date_written",
+    "date_issued",
+    "date_effective",
+    "validity",
+    "validity_raw",
+    "kind",
+    "source_name",
+    "sha256",
+    "size",
+    "media_type",
+    "extractor",
+    "text",
+    "extra",
+    "created_at",
+    "updated_at",
+]
 
 
 def now() -> str:
@@ -81,8 +102,8 @@ class Archive:
 
         The same bytes imported again are a duplicate: nothing changes and the existing id is
         returned. ``doc_number_norm`` and ``index_number_norm`` are set by the caller (the
-        indexer's normalizer). The original is written first (atomically, by content address); the row and
-        its history entry are committed in one transaction.
+        indexer's normalizer). The original is written first (atomically, by content
+        address); the row and its history entry are committed in one transaction.
         """
         digest = sha256_of(original)
         existing = self.conn.execute(
@@ -117,7 +138,10 @@ class Archive:
         return AddOutcome("imported", doc.id)
 
     def _exists(self, doc_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+        return (
+            self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            is not None
+        )
 
     def _new_id(self, digest: str) -> str:
         """A short, permanent id from the content hash, lengthened on the rare collision."""

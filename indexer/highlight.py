@@ -48,9 +48,7 @@ def _regions(text: str, matches: list[Match]) -> list[tuple[int, int]]:
     if len(text) <= WINDOW:
         return [(0, len(text))]
     folded = fold(text)
-    needles = {
-        alt[0] for m in matches for w in m.words for alt in w.alternatives if alt and alt[0]
-    }
+    needles = {alt[0] for m in matches for w in m.words for alt in w.alternatives if alt and alt[0]}
     regions: list[tuple[int, int]] = []
     for needle in needles:
         start = folded.find(needle)
@@ -83,7 +81,9 @@ def find_spans(
         for tok in tokens:
             by_pos.setdefault(tok.pos, []).append(tok)
 
-        def at(pos: int, seq: tuple[str, ...]) -> tuple[int, int] | None:
+        def at(
+            pos: int, seq: tuple[str, ...], by_pos: dict[int, list[analysis.Token]] = by_pos
+        ) -> tuple[int, int] | None:
             start = end = None
             for offset, word in enumerate(seq):
                 hit = next((t for t in by_pos.get(pos + offset, ()) if t.text == word), None)

@@ -139,7 +139,9 @@ def import_files(
     pending: list[Document] = []
     for path, skip_reason in files:
         if skip_reason:
-            outcome = FileOutcome(str(path), SKIPPED if path.exists() else FAILED, reason=skip_reason)
+            outcome = FileOutcome(
+                str(path), SKIPPED if path.exists() else FAILED, reason=skip_reason
+            )
         else:
             outcome = _import_one(archive, path, max_bytes, pending)
         report.outcomes.append(outcome)
@@ -153,7 +155,9 @@ def import_files(
     return report
 
 
-def _import_one(archive: Archive, path: Path, max_bytes: int, pending: list[Document]) -> FileOutcome:
+def _import_one(
+    archive: Archive, path: Path, max_bytes: int, pending: list[Document]
+) -> FileOutcome:
     try:
         data = read_limited(path, max_bytes)
         existing = archive.has_sha256(_sha(data))

@@ -160,7 +160,7 @@ def parse(query: str) -> ParsedQuery:
             if item.negated:
                 raise QuerySyntaxError("OR 后面不能是排除词（OR cannot join an excluded word）")
             last = clauses.pop()
-            clauses.append(Clause(last.options + (match,)))
+            clauses.append(Clause((*last.options, match)))
             pending_or = False
         else:
             clauses.append(Clause((match,), item.negated))

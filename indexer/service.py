@@ -129,7 +129,9 @@ class Gongkai:
     def __init__(self, data_dir: Path | str, *, readonly: bool = False) -> None:
         self.data_dir = Path(data_dir)
         if readonly and not (self.data_dir / Archive.DB_NAME).exists():
-            raise NotFoundError(f"no Gongkai archive in {self.data_dir} (run `gongkai import` first)")
+            raise NotFoundError(
+                f"no Gongkai archive in {self.data_dir} (run `gongkai import` first)"
+            )
         self.readonly = readonly
         self.archive = Archive.open(self.data_dir, readonly=readonly)
         config = read_config(self.data_dir)
@@ -186,6 +188,17 @@ class Gongkai:
         on_progress: ProgressCallback | None = None,
         max_bytes: int | None = None,
     ) -> ImportReport:
+        """Import files and folders (see :func:`indexer.pipeline.iter_files`)."""
+        return self.import_files(iter_files(paths), on_progress=on_progress, max_bytes=max_bytes)
+
+    def import_files(
+        self,
+        files: Iterable[tuple[Path, str]],
+        *,
+        on_progress: ProgressCallback | None = None,
+        max_bytes: int | None = None,
+    ) -> ImportReport:
+        """Import listed files (path, reason to skip or "")."""
         with self.write_lock():
             self.sync_index()  # finish what an interrupted run left unindexed
 
@@ -195,7 +208,7 @@ class Gongkai:
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
             return import_files(
                 self.archive,
-                iter_files(paths),
+                files,
                 on_committed=to_index,
                 on_progress=on_progress,
                 **kwargs,

@@ -31,7 +31,7 @@ PROXIMITY_BOOST = 2.0
 class GongkaiTokenizer(Tokenizer):
     """Whoosh face of :func:`indexer.analysis.tokenize` (index mode)."""
 
-    def __call__(self, value, positions=False, chars=False, mode="", **kwargs):  # noqa: ANN001
+    def __call__(self, value, positions=False, chars=False, mode="", **kwargs):
         token = WhooshToken(positions, chars, **kwargs)
         for tok in analysis.tokenize(value, index=(mode == "index")):
             token.text = token.original = tok.text
@@ -49,7 +49,7 @@ class SegmentedText(wf.TEXT):
     objects; the value may be the text or an already computed map (segmented in a worker).
     """
 
-    def index(self, value, **kwargs):  # noqa: ANN001, ANN201
+    def index(self, value, **kwargs):
         positions: Mapping[str, list[int]]
         positions = analysis.term_positions(value) if isinstance(value, str) else value
         encode = self.format.encode
@@ -194,7 +194,7 @@ class WhooshEngine:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _current_searcher(self):  # noqa: ANN202
+    def _current_searcher(self):
         # Searcher.refresh() fails in Whoosh when reusing a single-segment reader, so a stale
         # searcher is replaced rather than refreshed.
         if self._searcher is not None and not self._searcher.up_to_date():
@@ -205,7 +205,7 @@ class WhooshEngine:
         return self._searcher
 
     @staticmethod
-    def _dates(searcher, docnums: list[int]) -> list[str]:  # noqa: ANN001
+    def _dates(searcher, docnums: list[int]) -> list[str]:
         column = searcher.reader().column_reader("date_issued")
         return [column[d] or "" for d in docnums]
 

@@ -18,7 +18,9 @@ from indexer.extract.text import decode
 from indexer.header import LABELS
 
 MAX_DEPTH = 400
-_DROP_TAGS = "script, style, noscript, nav, header, footer, aside, form, iframe, select, button, svg"
+_DROP_TAGS = (
+    "script, style, noscript, nav, header, footer, aside, form, iframe, select, button, svg"
+)
 _BOILERPLATE = re.compile(
     r"(^|[-_\s])(nav|navbar|menu|footer|foot|breadcrumb|crumb|sidebar|share|copyright|"
     r"topbar|toolbar|login|search|friendlink|links)([-_\s]|$)",

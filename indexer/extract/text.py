@@ -36,7 +36,9 @@ def _looks_like_text(text: str) -> bool:
 
 def extract_text(data: bytes) -> Extracted:
     text, encoding = decode(data)
-    return Extracted(text.replace("\r\n", "\n").replace("\r", "\n"), "text/plain", f"text:{encoding}")
+    return Extracted(
+        text.replace("\r\n", "\n").replace("\r", "\n"), "text/plain", f"text:{encoding}"
+    )
 
 
 def extract_markdown(data: bytes) -> Extracted:
