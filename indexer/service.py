@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive import Archive, Document
+from archive.validity import Cluster, Status, status_on
 from indexer.engines.base import Engine, Filters, IndexDoc
 from indexer.highlight import snippet, title_spans
 from indexer.normalize import (
@@ -304,6 +305,14 @@ class Gongkai:
                 )
             )
         return SearchResult(result.total, hits, result.facets)
+
+    def status(self, doc: Document, as_of: str | None = None) -> Status:
+        """Validity of ``doc`` on ``as_of`` (default today), with the reason."""
+        return status_on(doc, as_of)
+
+    def cluster(self, doc: Document) -> Cluster:
+        """Interpretations, answered requests, versions and relations of ``doc``."""
+        return Cluster(doc.id, versions=[doc])
 
     def lookup(self, ref: str) -> list[Document]:
         """Documents by id, 文号 (any bracket style), 索引号 or exact title."""
