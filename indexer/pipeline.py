@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from archive import Archive, Document, DuplicateIdError
+from archive.originals import sha256_of
 from archive.vocab import UNKNOWN, canonical_kind, canonical_validity
 from indexer.extract import ExtractionError, extract, supported_suffixes
 from indexer.header import first_title, infer_kind, parse_date, parse_header, strip_chrome
@@ -160,7 +161,7 @@ def _import_one(
 ) -> FileOutcome:
     try:
         data = read_limited(path, max_bytes)
-        existing = archive.has_sha256(_sha(data))
+        existing = archive.has_sha256(sha256_of(data))  # skip extraction for known bytes
         if existing:
             return FileOutcome(str(path), DUPLICATE, existing, reason=f"same bytes as {existing}")
         doc = build_document(path, data)
@@ -175,9 +176,3 @@ def _import_one(
         return FileOutcome(str(path), DUPLICATE, result.id, reason=f"same bytes as {result.id}")
     pending.append(doc)
     return FileOutcome(str(path), IMPORTED, result.id, doc.title)
-
-
-def _sha(data: bytes) -> str:
-    from archive.originals import sha256_of
-
-    return sha256_of(data)
