@@ -55,6 +55,15 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER history_is_append_only_delete BEFORE DELETE ON history
         BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
     """,
+    # 2: staff accounts for the web tools (werkzeug password hashes)
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 ]
 
 
