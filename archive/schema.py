@@ -64,6 +64,62 @@ MIGRATIONS: list[str] = [
         disabled INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 3: relations between documents, staff status records, references found in text (see
+    # archive/relations.py). Relations change state but are never deleted; every change is
+    # also written to history. Status records are append-only.
+    """
+    CREATE TABLE relations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        src TEXT NOT NULL,
+        dst TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (
+            type IN ('repeals', 'amends', 'supersedes', 'interprets', 'answers', 'cites')),
+        effective TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual', 'auto', 'manifest')),
+        state TEXT NOT NULL DEFAULT 'confirmed' CHECK (
+            state IN ('proposed', 'confirmed', 'rejected')),
+        note TEXT NOT NULL DEFAULT '',
+        evidence TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK (src <> dst),
+        UNIQUE (src, dst, type)
+    );
+    CREATE INDEX relations_dst ON relations(dst, type);
+    CREATE INDEX relations_state ON relations(state);
+    CREATE TRIGGER relations_are_never_deleted BEFORE DELETE ON relations
+        BEGIN SELECT RAISE(ABORT, 'relations are never deleted; reject them instead'); END;
+    CREATE TABLE status_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL,
+        validity TEXT NOT NULL,
+        effective TEXT NOT NULL DEFAULT '',
+        by_doc TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX status_changes_doc ON status_changes(doc_id, seq);
+    CREATE TRIGGER status_changes_append_only_update BEFORE UPDATE ON status_changes
+        BEGIN SELECT RAISE(ABORT, 'status changes are append-only'); END;
+    CREATE TRIGGER status_changes_append_only_delete BEFORE DELETE ON status_changes
+        BEGIN SELECT RAISE(ABORT, 'status changes are append-only'); END;
+    CREATE TABLE refs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        src TEXT NOT NULL,
+        type TEXT NOT NULL,
+        title_key TEXT NOT NULL DEFAULT '',
+        number_suffix TEXT NOT NULL DEFAULT '',
+        number_before TEXT NOT NULL DEFAULT '',
+        effective TEXT NOT NULL DEFAULT '',
+        evidence TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX refs_src ON refs(src);
+    CREATE INDEX refs_title ON refs(title_key);
+    CREATE INDEX refs_number ON refs(number_suffix);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 
