@@ -142,7 +142,12 @@ def _match(raw: _Raw) -> Match | None:
 
 def parse(query: str) -> ParsedQuery:
     """Parse a user query. Raises :class:`QuerySyntaxError` for unreadable syntax."""
-    items = _split(query or "")
+    whole = (query or "").strip()
+    if looks_like_doc_number(whole):
+        # A 文号 typed with spaces (国办发 (2019) 2 号) is one clause, not four words.
+        items: list[_Raw | str] = [_Raw(whole, False, False, TEXT_FIELDS)]
+    else:
+        items = _split(query or "")
     clauses: list[Clause] = []
     pending_or = False
     for item in items:
