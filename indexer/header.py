@@ -111,19 +111,24 @@ def parse_header(text: str) -> Header:
 def strip_chrome(text: str) -> str:
     """Cut the page chrome (扫一扫在手机打开当前页, link lists …) off the end of a saved page.
 
-    The cut is made at the last chrome marker only when everything after it is short lines
-    (links), so a document that merely mentions 网站地图 in its text keeps its text.
+    The cut is made at the first chrome marker line after which everything is short lines
+    (links); the marker line must be short too, so a document that merely mentions 网站地图 in a
+    sentence keeps its text.
     """
     lines = text.rstrip().splitlines()
+
+    def short(line: str) -> bool:
+        return len(line) <= 40 and "。" not in line
+
+    # links_after[i]: every non-empty line after line i is short
+    links_after = [True] * (len(lines) + 1)
     for i in range(len(lines) - 1, -1, -1):
-        if _CHROME_MARKERS.match(lines[i].strip()):
-            tail = [t.strip() for t in lines[i + 1 :] if t.strip()]
-            if all(len(t) <= 40 and "。" not in t for t in tail):
-                # Also drop the marker-like lines just before it.
-                cut = i
-                while cut > 0 and _CHROME_MARKERS.match(lines[cut - 1].strip()):
-                    cut -= 1
-                return "\n".join(lines[:cut]).rstrip()
+        links_after[i] = links_after[i + 1] and short(lines[i].strip())
+    for i, line in enumerate(lines):
+        marker = line.strip()
+        is_marker = _CHROME_MARKERS.match(marker) and len(marker) <= 80 and "。" not in marker
+        if is_marker and links_after[i + 1]:
+            return "\n".join(lines[:i]).rstrip()
     return "\n".join(lines).rstrip()
 
 
