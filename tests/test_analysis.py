@@ -1,0 +1,126 @@
+"""The analyzer: word positions, sub-words, offsets into the original text, digits kept,
+punctuation dropped — and why we do not use jieba's stock ChineseAnalyzer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import analysis
+from indexer.analysis import tokenize
+from indexer.engines.base import IndexDoc
+from indexer.engines.whoosh import WhooshEngine
+from indexer.normalize import fold
+from indexer.query import parse
+
+SENTENCE = "各部门要推进政务公开工作，依法发布信息。"
+DIGITS = "依照第1条和第16条办理"
+
+
+def test_positions_are_sequential_word_positions() -> None:
+    tokens = list(tokenize(SENTENCE))
+    assert [t.pos for t in tokens] == list(range(len(tokens)))
+    # character offsets would jump by the word length; word positions do not
+    assert any(t.start != t.pos for t in tokens)
+
+
+def test_index_mode_sub_words_share_the_parent_position() -> None:
+    text = "遵守中华人民共和国的法律"
+    precise = list(tokenize(text))
+    indexed = list(tokenize(text, index=True))
+    parent = next(t for t in precise if t.text == "中华人民共和国")
+    subs = [t for t in indexed if t.pos == parent.pos and t.text != parent.text]
+    assert {"中华", "人民", "共和国"} <= {t.text for t in subs}
+    for sub in subs:
+        assert parent.start <= sub.start < sub.end <= parent.end
+        assert text[sub.start : sub.end] == sub.text
+    # the sub-words add no positions: the word after the parent follows it directly
+    assert sorted({t.pos for t in indexed}) == [t.pos for t in precise]
+
+
+@pytest.mark.parametrize(
+    ("text", "original"),
+    [("ＡＢＣ２０１９年发布", "ＡＢＣ２０１９"), ("⽂件第1条", "⽂件")],
+)
+def test_offsets_point_into_the_original_text(text: str, original: str) -> None:
+    tokens = list(tokenize(text, index=True))
+    first = tokens[0]
+    assert text[first.start : first.end] == original
+    assert first.text == fold(original)
+    for tok in tokens:
+        assert fold(text[tok.start : tok.end]) == tok.text
+
+
+def test_offsets_after_full_width_text() -> None:
+    text = "ＡＢＣ２０１９年，政务公开"
+    tok = next(t for t in tokenize(text) if t.text == "公开")
+    assert text[tok.start : tok.end] == "公开"
+
+
+def test_single_digits_survive() -> None:
+    tokens = list(tokenize("第1条"))
+    assert "1" in [t.text for t in tokens]
+    assert [t.text for t in tokenize(DIGITS) if t.text.isdigit()] == ["1", "16"]
+
+
+def test_punctuation_takes_no_position() -> None:
+    tokens = list(tokenize("政务，公开。（发布）"))
+    assert [(t.text, t.pos) for t in tokens] == [("政务", 0), ("公开", 1), ("发布", 2)]
+
+
+def test_term_positions_and_words() -> None:
+    positions = analysis.term_positions("政务公开，政务公开")
+    assert positions["政务"] == [0, 2]
+    assert positions["公开"] == [1, 3]
+    assert analysis.words("推进政务公开") == ["推进", "政务", "公开"]
+
+
+def test_alternatives_tile_a_long_word() -> None:
+    assert analysis.alternatives("政务") == [("政务",)]
+    alts = analysis.alternatives("中华人民共和国")
+    assert alts[0] == ("中华人民共和国",)
+    assert "".join(alts[1]) == "中华人民共和国" and len(alts[1]) > 1
+
+
+# -- why we own the analyzer --------------------------------------------------------------
+
+
+def test_stock_jieba_analyzer_breaks_phrases_and_digits_ours_does_not(tmp_path: Path) -> None:
+    """The same text in a Whoosh index built with ``jieba.analyse.ChineseAnalyzer`` and in ours:
+    the stock one stores character offsets as positions (so a phrase of two adjacent words
+    never matches) and drops one-character non-Han tokens (so ``1`` of 第1条 is lost)."""
+    pytest.importorskip("jieba")
+    from jieba.analyse import ChineseAnalyzer
+    from whoosh import fields, index
+    from whoosh import query as wq
+    from whoosh.qparser import QueryParser
+
+    schema = fields.Schema(
+        id=fields.ID(stored=True), body=fields.TEXT(analyzer=ChineseAnalyzer(), phrase=True)
+    )
+    stock_dir = tmp_path / "stock"
+    stock_dir.mkdir()
+    ix = index.create_in(str(stock_dir), schema)
+    with ix.writer() as writer:
+        writer.add_document(id="a", body=SENTENCE + DIGITS)
+    with ix.searcher() as searcher:
+        # the words are there …
+        assert len(searcher.search(wq.Term("body", "政务"))) == 1
+        assert len(searcher.search(wq.Term("body", "公开"))) == 1
+        # … but as adjacent words they are not found
+        phrase = QueryParser("body", schema).parse('"政务公开"')
+        assert len(searcher.search(phrase)) == 0
+        assert len(searcher.search(wq.Phrase("body", ["政务", "公开"]))) == 0
+        # and the single digit is gone
+        assert len(searcher.search(wq.Term("body", "1"))) == 0
+    ix.close()
+
+    ours = WhooshEngine(tmp_path / "ours")
+    ours.add([IndexDoc(id="a", rev=1, title="", body=SENTENCE + DIGITS)])
+    try:
+        assert [h.id for h in ours.search(parse('"政务公开"')).hits] == ["a"]
+        assert [h.id for h in ours.search(parse('"第1条"')).hits] == ["a"]
+        assert ours.search(parse('"第2条"')).total == 0
+    finally:
+        ours.close()
