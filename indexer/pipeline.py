@@ -93,7 +93,7 @@ def build_document(path: Path, data: bytes) -> Document:
     title = fields.get("title") or first_title(text) or path.stem
     raw_validity = fields.get("validity", "")
     validity = canonical_validity(raw_validity)
-    extra: dict[str, object] = {}
+    extra: dict[str, object] = dict(extracted.extra)
     if validity is None:
         extra["validity_unrecognized"] = raw_validity
         validity = UNKNOWN

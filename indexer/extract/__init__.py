@@ -7,8 +7,10 @@ Every extractor takes the file's bytes and returns :class:`Extracted`, or raises
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+MAX_TEXT_CHARS = 5_000_000  # extracted text longer than this is refused (zip-bomb-like input)
 
 
 class ExtractionError(ValueError):
@@ -17,16 +19,20 @@ class ExtractionError(ValueError):
 
 @dataclass
 class Extracted:
+    """Text of a file, its media type, which extractor produced it (e.g. ``pdf:pypdfium2``) and
+    facts worth keeping in ``Document.extra`` (e.g. ``needs_ocr``, ``pages``)."""
+
     text: str
     media_type: str
     extractor: str
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 Extractor = Callable[[bytes], Extracted]
 
 
 def _registry() -> dict[str, Extractor]:
-    from indexer.extract import html, pdf, text
+    from indexer.extract import html, office, pdf, text
 
     return {
         ".txt": text.extract_text,
@@ -37,6 +43,9 @@ def _registry() -> dict[str, Extractor]:
         ".htm": html.extract_html,
         ".shtml": html.extract_html,
         ".pdf": pdf.extract_pdf,
+        ".docx": office.extract_docx,
+        ".doc": office.via_libreoffice(".doc"),
+        ".wps": office.via_libreoffice(".wps"),
     }
 
 
@@ -57,6 +66,11 @@ def extract(path: Path, data: bytes) -> Extracted:
     if not data.strip():
         raise ExtractionError("empty file")
     result = EXTRACTORS[suffix](data)
+    if len(result.text) > MAX_TEXT_CHARS:
+        raise ExtractionError(
+            f"extracted text is {len(result.text):,} characters, over the limit of "
+            f"{MAX_TEXT_CHARS:,}"
+        )
     if not result.text.strip():
         raise ExtractionError("no text could be extracted")
     return result

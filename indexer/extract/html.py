@@ -30,6 +30,12 @@ _BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
     "section", "article", "main", "blockquote", "pre", "dd", "dt", "dl", "center", "hr",
 }  # fmt: skip
+_TAG_RE = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*?(/?)>")
+# Elements that close themselves implicitly or never hold content: not counted as nesting.
+_FLAT = {
+    b"p", b"li", b"td", b"th", b"tr", b"dt", b"dd", b"option", b"br", b"hr", b"img", b"meta",
+    b"link", b"input", b"area", b"base", b"col", b"embed", b"source", b"track", b"wbr",
+}  # fmt: skip
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
@@ -44,6 +50,25 @@ def _decode_html(data: bytes) -> str:
         except (LookupError, UnicodeDecodeError):
             pass
     return decode(data)[0]
+
+
+def nesting_depth(data: bytes) -> int:
+    """Deepest element nesting in raw HTML, counted from the tags before parsing.
+
+    Parsing deeply nested markup takes time quadratic in the depth (100,000 nested <div>s take
+    seconds to minutes), so hostile files are refused on this cheap count first.
+    """
+    depth = deepest = 0
+    for match in _TAG_RE.finditer(data):
+        closing, name, selfclosing = match.groups()
+        if name.lower() in _FLAT or selfclosing:
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def _text_len(node: LexborNode) -> int:
@@ -82,7 +107,7 @@ def _render(root: LexborNode) -> str:
             continue
         if node.tag == "tr":
             cells = [re.sub(r"\s+", " ", c.text(deep=True)).strip() for c in node.css("td, th")]
-            out.append("\n" + _row(cells) + "\n")
+            out.append("\n" + table_row(cells) + "\n")
             continue
         if node.tag in _BLOCK:
             out.append("\n")
@@ -94,7 +119,7 @@ def _render(root: LexborNode) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _row(cells: list[str]) -> str:
+def table_row(cells: list[str]) -> str:
     """A header table row: ``名称 | X | 索引号 | Y`` → ``名称：X 索引号：Y``."""
     parts, i = [], 0
     while i < len(cells):
@@ -109,6 +134,8 @@ def _row(cells: list[str]) -> str:
 
 
 def extract_html(data: bytes) -> Extracted:
+    if nesting_depth(data) > MAX_DEPTH:
+        raise ExtractionError(f"HTML nested deeper than {MAX_DEPTH} levels")
     html = _decode_html(data)
     tree = LexborHTMLParser(html)
     if tree.body is None:

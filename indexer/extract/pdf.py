@@ -1,22 +1,44 @@
-"""PDF text via pdfminer.six, with the clean-up CJK needs.
+"""PDF text via pdfminer.six, with the clean-up CJK needs, and fall-backs for broken text layers.
 
 Layout analysis puts spaces between Han characters and breaks lines in mid-sentence; those are
 removed here. Radical look-alikes (⽂ for 文) are folded by the analyzer's normalization for
 search, and here in the stored text too.
+
+A text layer can be broken: fonts without a ToUnicode map come out as ``(cid:NN)`` tokens or
+U+FFFD, and scanned pages have no text at all. :func:`assess` measures that; a broken result
+from pdfminer is retried with pypdfium2 (PDFium's own text extraction), then, when Debian's
+``tesseract`` with the ``chi_sim`` language is installed, with OCR. What is still broken is
+flagged ``needs_ocr`` (kept only if some real text remains; otherwise a clear failure).
+
+Limits against zip-bomb-like files: at most :data:`MAX_PAGES` pages and :data:`MAX_CHARS`
+extracted characters, each refused with a clear error.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
+import tempfile
 import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
 
 from indexer.extract import Extracted, ExtractionError
+
+MAX_PAGES = 2000
+MAX_CHARS = 5_000_000
+BROKEN_SHARE = 0.10  # above this share of unreadable glyphs, a text layer counts as broken
+OCR_TIMEOUT = 120  # seconds per page
 
 _HAN = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef"
 _SPACE_BETWEEN = re.compile(rf"(?<=[{_HAN}{_CJK_PUNCT}])[ \t]+(?=[{_HAN}{_CJK_PUNCT}])")
 _RADICALS = re.compile(r"[\u2e80-\u2fdf]")
+_CID = re.compile(r"\(cid:\d+\)")
+_UNREADABLE = re.compile(r"[\ufffd\ue000-\uf8ff]")  # replacement char, private use area
+_SPACE = re.compile(r"\s+")
 
 
 def clean_cjk(text: str) -> str:
@@ -26,17 +48,214 @@ def clean_cjk(text: str) -> str:
     return text.replace("\x0c", "\n")
 
 
-def extract_pdf(data: bytes) -> Extracted:
-    from pdfminer.high_level import extract_text
+@dataclass
+class Quality:
+    """How readable an extracted text layer is."""
+
+    chars: int  # non-space characters, each (cid:NN) token counted as one
+    unreadable: int  # (cid:NN) tokens, U+FFFD and private-use characters
+
+    @property
+    def share(self) -> float:
+        return self.unreadable / self.chars if self.chars else 1.0
+
+    @property
+    def broken(self) -> bool:
+        return self.chars == 0 or self.share > BROKEN_SHARE
+
+    @property
+    def readable(self) -> int:
+        return self.chars - self.unreadable
+
+
+def assess(text: str) -> Quality:
+    """Measure ``text`` from a PDF: how many characters, how many of them unreadable."""
+    cids = len(_CID.findall(text))
+    rest = _SPACE.sub("", _CID.sub("", text))
+    return Quality(chars=cids + len(rest), unreadable=cids + len(_UNREADABLE.findall(rest)))
+
+
+def echoes_glyph_codes(broken: str, other: str) -> bool:
+    """True when ``other`` merely spells out the glyph codes that ``broken`` shows as
+    ``(cid:NN)``: PDFium maps an unmapped glyph code to the code point of the same number,
+    which gives plausible-looking nonsense (Ā, ā, …) rather than a replacement character.
+    Codes that land on Han characters or ASCII are not counted (CIDs that equal Unicode)."""
+    codes = {int(m) for m in re.findall(r"\(cid:(\d+)\)", broken)}
+    chars = _SPACE.sub("", other)
+    if not codes or not chars:
+        return False
+    han = re.compile(rf"[{_HAN}]")
+    echoed = sum(1 for ch in chars if ord(ch) in codes and ord(ch) > 0x7F and not han.match(ch))
+    return echoed / len(chars) > BROKEN_SHARE
+
+
+def strip_unreadable(text: str) -> str:
+    """``text`` without ``(cid:NN)`` tokens and replacement/private-use characters."""
+    return _UNREADABLE.sub("", _CID.sub("", text))
+
+
+class _CappedWriter(io.StringIO):
+    """A text sink that refuses more than :data:`MAX_CHARS` characters."""
+
+    def write(self, s: str) -> int:
+        if self.tell() + len(s) > MAX_CHARS:
+            raise ExtractionError(f"PDF text is over the limit of {MAX_CHARS:,} characters")
+        return super().write(s)
+
+
+def _page_count(data: bytes) -> int | None:
+    """Pages in the PDF according to PDFium (cheap: no page is parsed), or None."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception:  # PdfiumError and friends: let pdfminer give its own reason
+        return None
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def _with_pdfminer(data: bytes) -> str:
+    from pdfminer.high_level import extract_text_to_fp
     from pdfminer.layout import LAParams
     from pdfminer.pdfparser import PDFSyntaxError
 
-    if not data.startswith(b"%PDF"):
-        raise ExtractionError("not a PDF (no %PDF signature)")
+    out = _CappedWriter()
     try:
-        text = extract_text(io.BytesIO(data), laparams=LAParams(char_margin=4.0))
+        extract_text_to_fp(
+            io.BytesIO(data), out, laparams=LAParams(char_margin=4.0), maxpages=MAX_PAGES
+        )
+    except ExtractionError:
+        raise
     except PDFSyntaxError as exc:
         raise ExtractionError(f"broken PDF: {exc}") from exc
     except Exception as exc:  # pdfminer raises many kinds on damaged files
         raise ExtractionError(f"PDF could not be read: {type(exc).__name__}: {exc}") from exc
-    return Extracted(clean_cjk(text), "application/pdf", "pdf:pdfminer")
+    return clean_cjk(out.getvalue())
+
+
+def _with_pdfium(data: bytes) -> str | None:
+    """Text by PDFium, page by page; None when PDFium cannot open the file."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception:
+        return None
+    parts: list[str] = []
+    total = 0
+    try:
+        for index in range(min(len(pdf), MAX_PAGES)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            text = textpage.get_text_range()
+            textpage.close()
+            page.close()
+            total += len(text)
+            if total > MAX_CHARS:
+                raise ExtractionError(f"PDF text is over the limit of {MAX_CHARS:,} characters")
+            parts.append(text)
+    except ExtractionError:
+        raise
+    except Exception:
+        return None
+    finally:
+        pdf.close()
+    return clean_cjk("\n\n".join(parts).replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def ocr_available() -> bool:
+    """True when the ``tesseract`` program with the ``chi_sim`` language is installed."""
+    exe = shutil.which("tesseract")
+    if not exe:
+        return False
+    try:
+        result = subprocess.run(
+            [exe, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "chi_sim" in result.stdout.split()
+
+
+def _with_ocr(data: bytes) -> str | None:
+    """Text by tesseract (chi_sim+eng) from pages rendered by PDFium; None if unavailable."""
+    if not ocr_available():
+        return None
+    import pypdfium2 as pdfium
+
+    exe = shutil.which("tesseract") or "tesseract"
+    pdf = pdfium.PdfDocument(data)
+    parts: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="gongkai-ocr-") as tmp:
+            for index in range(min(len(pdf), MAX_PAGES)):
+                image = pdf[index].render(scale=300 / 72).to_pil()
+                png = Path(tmp) / f"page{index}.png"
+                image.save(png)
+                result = subprocess.run(
+                    [exe, str(png), "stdout", "-l", "chi_sim+eng", "--psm", "6"],
+                    capture_output=True,
+                    text=True,
+                    timeout=OCR_TIMEOUT,
+                    check=False,
+                )
+                png.unlink()
+                parts.append(result.stdout)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    finally:
+        pdf.close()
+    return clean_cjk("\n\n".join(parts))
+
+
+def extract_pdf(data: bytes) -> Extracted:
+    """Text of a PDF: pdfminer, then PDFium, then OCR, whichever first gives a sound layer."""
+    if not data.startswith(b"%PDF"):
+        raise ExtractionError("not a PDF (no %PDF signature)")
+    pages = _page_count(data)
+    if pages is not None and pages > MAX_PAGES:
+        raise ExtractionError(f"PDF has {pages:,} pages, over the limit of {MAX_PAGES:,}")
+    meta: dict[str, object] = {}
+    if pages is not None:
+        meta["pages"] = pages
+
+    candidates: list[tuple[str, str]] = []
+    text = _with_pdfminer(data)
+    candidates.append(("pdf:pdfminer", text))
+    if not assess(text).broken:
+        return _result(text, "pdf:pdfminer", meta)
+
+    first = text
+    for name, attempt in (("pdf:pypdfium2", _with_pdfium), ("pdf:ocr-tesseract", _with_ocr)):
+        text = attempt(data)
+        if text is None:
+            continue
+        if echoes_glyph_codes(first, text):
+            text = _echoed_removed(first, text)
+        if not assess(text).broken:
+            return _result(text, name, {**meta, "fallback_from": "pdf:pdfminer"})
+        candidates.append((name, text))
+
+    name, text = max(candidates, key=lambda c: assess(c[1]).readable)
+    quality = assess(text)
+    if quality.readable == 0:
+        raise ExtractionError("no text layer; needs OCR (scanned or image-only PDF)")
+    meta.update(needs_ocr=True, unreadable_share=round(quality.share, 3))
+    return _result(text, name, meta)
+
+
+def _echoed_removed(broken: str, other: str) -> str:
+    """``other`` with the echoed glyph codes (see :func:`echoes_glyph_codes`) made U+FFFD."""
+    codes = {int(m) for m in re.findall(r"\(cid:(\d+)\)", broken)}
+    return "".join("\ufffd" if ord(ch) in codes and ord(ch) > 0x7F else ch for ch in other)
+
+
+def _result(text: str, extractor: str, extra: dict[str, object]) -> Extracted:
+    quality = assess(text)
+    if quality.unreadable:
+        extra = {**extra, "unreadable_glyphs": quality.unreadable}
+        text = strip_unreadable(text)
+    return Extracted(text, "application/pdf", extractor, extra)
