@@ -149,3 +149,11 @@ def test_kind_from_title(title: str, kind: str) -> None:
 def test_a_last_line_sentence_about_网站地图_is_kept() -> None:
     body = "一、加强组织领导。\n网站地图应当在首页底部显示，方便公众查找各类政府信息。"
     assert strip_chrome(body) == body
+
+
+def test_txt_without_header_takes_its_first_line_as_title() -> None:
+    text = "\n关于做好春节期间值班工作的安排\n各单位：请做好值班。\n"
+    doc = build_document(Path("zhiban.txt"), text.encode("gbk"))
+    assert doc.title == "关于做好春节期间值班工作的安排"
+    assert doc.agency == "" and doc.doc_number == ""
+    assert "请做好值班" in doc.text
