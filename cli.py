@@ -98,7 +98,18 @@ def main(ctx: click.Context, data: Path) -> None:
 
 
 @main.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="JSONL or CSV file: one document per row (path or body, and metadata).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Extraction processes (default: number of cores).",
+)
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -112,24 +123,39 @@ def main(ctx: click.Context, data: Path) -> None:
 def import_command(
     ctx: click.Context,
     paths: tuple[Path, ...],
+    manifest: Path | None,
+    workers: int | None,
     report: Path | None,
     max_size: int | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
-    """Import files or folders (recursively): .txt .md .html .pdf.
+    """Import files or folders (recursively): .txt .md .html .pdf .docx (.doc .wps with
+    LibreOffice), or the rows of a --manifest.
 
-    Each file is committed whole or not at all; one bad file never stops the rest. Exit 1 if
-    any file failed.
+    Each file is committed whole or not at all; one bad file never stops the rest; running
+    the same command again after an interruption finishes the job without duplicates. Exit 1
+    if any file failed.
     """
     from tqdm import tqdm
 
+    from indexer.manifest import ManifestError, count_rows, manifest_format
     from indexer.pipeline import iter_files
 
-    files = list(iter_files(paths))
-    bar = tqdm(
-        total=len(files), unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True
-    )
+    if bool(paths) == bool(manifest):
+        fail("give files or folders to import, or --manifest FILE (not both)", EXIT_USAGE)
+    workers = workers or os.cpu_count() or 1
+    if manifest:
+        try:
+            manifest_format(manifest)
+        except ManifestError as exc:
+            fail(str(exc), EXIT_USAGE)
+        files: list = []
+        total = count_rows(manifest)
+    else:
+        files = list(iter_files(paths))
+        total = len(files)
+    bar = tqdm(total=total, unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True)
     counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0}
     report_handle = report.open("w", encoding="utf-8") if report else None
 
@@ -146,12 +172,18 @@ def import_command(
             report_handle.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
 
     with open_data(ctx) as gk:
+        max_bytes = max_size * 1024 * 1024 if max_size else None
         try:
-            result = gk.import_files(
-                files,
-                on_progress=progress,
-                max_bytes=max_size * 1024 * 1024 if max_size else None,
-            )
+            if manifest:
+                result = gk.import_manifest(
+                    manifest, on_progress=progress, max_bytes=max_bytes, workers=workers
+                )
+            else:
+                result = gk.import_files(
+                    files, on_progress=progress, max_bytes=max_bytes, workers=workers
+                )
+        except ManifestError as exc:
+            fail(str(exc), EXIT_USAGE)
         finally:
             bar.close()
             if report_handle:
@@ -376,6 +408,76 @@ def verify(ctx: click.Context, repair: bool, as_json: bool) -> None:
                 click.echo(f"  {key}: {len(value)} ({', '.join(value[:5])}{more})")
     if not report["ok"]:
         ctx.exit(EXIT_FAILED)
+
+
+# -- web site and staff accounts ----------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.pass_context
+@handles_errors
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Run the web site and JSON API with a production WSGI server (waitress).
+
+    Public pages read the data directory read-only; staff changes take the write lock.
+    """
+    from waitress import serve as waitress_serve
+
+    from indexer.service import NotFoundError
+    from search_app import create_app
+
+    try:
+        app = create_app({"DATA_DIR": ctx.obj["data"]})
+    except NotFoundError as exc:
+        fail(str(exc), EXIT_NOT_FOUND)
+    click.echo(f"Gongkai serving {ctx.obj['data']} on http://{host}:{port}/", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="gongkai")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts for the web tools."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (one line).")
+@click.pass_context
+@handles_errors
+def user_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Create a staff account NAME (prompts for the password unless --password-stdin)."""
+    from search_app.auth import UserError, add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with open_data(ctx) as gk:
+        try:
+            add_user(gk.archive.conn, name, password)
+        except UserError as exc:
+            fail(str(exc), EXIT_USAGE)
+    click.echo(f"added user {name.strip()}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def user_list(ctx: click.Context, as_json: bool) -> None:
+    """List staff accounts."""
+    from search_app.auth import list_users
+
+    with open_data(ctx) as gk:
+        users = list_users(gk.archive.conn)
+    if as_json:
+        emit_json(users)
+        return
+    for account in users:
+        click.echo(f"{account['name']}  {account['created_at']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

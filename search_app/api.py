@@ -1,0 +1,391 @@
+"""The JSON API under ``/api/v1`` (read-only, no login; described at ``/api/v1/openapi.json``).
+
+Errors are ``{"error": {"code": ..., "message": ..., "param"?: ...}}`` with a 4xx/5xx status:
+``bad_query`` (400, unreadable query syntax), ``bad_parameter`` (400), ``not_found`` (404),
+``method_not_allowed`` (405).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from archive.vocab import KINDS, VALIDITY
+from indexer.engines.base import FACET_FIELDS, SORTS
+from indexer.normalize import normalize_doc_number
+from indexer.query import QuerySyntaxError
+from search_app import get_gk
+from search_app.checking import MAX_LINES, check_date, run_check
+from search_app.errors import json_error
+from search_app.params import ParamError, int_param, parse_search
+from search_app.views.document import CLUSTER_SECTIONS
+from search_app.views.feed import newest
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(ParamError)
+def _param_error(exc: ParamError) -> Any:
+    return json_error(400, str(exc), "bad_parameter", param=exc.name)
+
+
+@bp.errorhandler(QuerySyntaxError)
+def _query_error(exc: QuerySyntaxError) -> Any:
+    return json_error(400, str(exc), "bad_query", param="q")
+
+
+def summary(doc: Any) -> dict[str, object]:
+    """A document's metadata without its text, with its URLs."""
+    data = doc.to_dict(text=False)
+    data.pop("extra", None)
+    data["url"] = url_for("document.show", doc_id=doc.id, _external=True)
+    data["api_url"] = url_for("api.document", doc_id=doc.id, _external=True)
+    return data
+
+
+@bp.route("/search")
+def search() -> Any:
+    """Same parameters and hit fields as ``gongkai search --json``, plus facets."""
+    params = parse_search(request.args)
+    limit = int_param(request.args, "limit", 10, 1, 100)
+    offset = int_param(request.args, "offset", 0, 0, 10000)
+    facets = request.args.get("facets", "1").lower() not in ("0", "false", "no")
+    result = get_gk().search(
+        params.query(),
+        filters=params.filters(),
+        sort=params.sort,
+        limit=limit,
+        offset=offset,
+        facets=facets,
+    )
+    data = result.to_dict()
+    if facets:
+        data["facets"] = {name: result.facets.get(name, {}) for name in FACET_FIELDS}
+    data["query"] = params.query()
+    data["limit"], data["offset"] = limit, offset
+    return jsonify(data)
+
+
+def _document_payload(doc: Any, as_of: str | None, text: bool) -> dict[str, object]:
+    gk = get_gk()
+    data = summary(doc)
+    if text:
+        data["text"] = doc.text
+    data["status"] = gk.status(doc, as_of).to_dict()
+    data["original_url"] = url_for("document.original", doc_id=doc.id, _external=True)
+    return data
+
+
+def _as_of() -> str:
+    try:
+        return check_date(request.args.get("as_of"))
+    except ValueError as exc:
+        raise ParamError("as_of", str(exc)) from None
+
+
+def _text_flag() -> bool:
+    return request.args.get("text", "1").lower() not in ("0", "false", "no")
+
+
+@bp.route("/documents/<doc_id>")
+def document(doc_id: str) -> Any:
+    doc = get_gk().archive.get(doc_id)
+    if doc is None:
+        abort(404, description=f"no document with id {doc_id!r}")
+    return jsonify(_document_payload(doc, _as_of(), _text_flag()))
+
+
+@bp.route("/wenhao/<path:number>")
+def by_doc_number(number: str) -> Any:
+    normalized = normalize_doc_number(number)
+    docs = get_gk().archive.find_by_doc_number(normalized)
+    if not docs:
+        abort(404, description=f"no document with 文号 {normalized}")
+    as_of, text = _as_of(), _text_flag()
+    return jsonify(
+        {"doc_number": normalized, "documents": [_document_payload(d, as_of, text) for d in docs]}
+    )
+
+
+@bp.route("/documents/<doc_id>/cluster")
+def cluster(doc_id: str) -> Any:
+    gk = get_gk()
+    doc = gk.archive.get(doc_id)
+    if doc is None:
+        abort(404, description=f"no document with id {doc_id!r}")
+    found = gk.cluster(doc)
+    data: dict[str, object] = {"doc_id": doc.id}
+    for attr, _label in CLUSTER_SECTIONS:
+        data[attr] = [summary(d) for d in getattr(found, attr, []) or []]
+    return jsonify(data)
+
+
+@bp.route("/check", methods=["GET", "POST"])
+def check() -> Any:
+    """GET ``?ref=…&ref=…&as_of=`` or POST ``{"refs": [...], "as_of": "YYYY-MM-DD"}``."""
+    if request.method == "POST":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ParamError("body", 'POST body must be JSON: {"refs": [...], "as_of": "..."}')
+        refs = body.get("refs")
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            raise ParamError("refs", "refs must be a list of strings")
+        raw_date = body.get("as_of") or ""
+        if not isinstance(raw_date, str):
+            raise ParamError("as_of", "as_of must be a YYYY-MM-DD string")
+    else:
+        refs = request.args.getlist("ref")
+        raw_date = request.args.get("as_of", "")
+    refs = [r.strip() for r in refs if r.strip()]
+    if not refs:
+        raise ParamError("refs", "give at least one 文号, 索引号, id or title to check")
+    if len(refs) > MAX_LINES:
+        raise ParamError("refs", f"at most {MAX_LINES} references per request")
+    try:
+        as_of = check_date(raw_date)
+    except ValueError as exc:
+        raise ParamError("as_of", str(exc)) from None
+    rows = run_check(get_gk(), refs, as_of)
+    return jsonify(
+        {
+            "as_of": as_of,
+            "results": [r.to_dict() for r in rows],
+            "not_found": [r.query for r in rows if not r.found],
+        }
+    )
+
+
+@bp.route("/feed")
+def feed() -> Any:
+    limit = int_param(request.args, "limit", 20, 1, 100)
+    agency = [a for a in request.args.getlist("agency") if a.strip()]
+    kind = [k for k in request.args.getlist("kind") if k.strip()]
+    try:
+        docs = newest(agency, kind, limit)
+    except ValueError as exc:
+        raise ParamError("kind", str(exc)) from None
+    return jsonify({"documents": [summary(d) for d in docs]})
+
+
+@bp.route("/openapi.json")
+def openapi() -> Any:
+    return jsonify(openapi_document())
+
+
+# -- OpenAPI ------------------------------------------------------------------------------
+
+
+def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": schema, **extra}
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+_ERRORS = {
+    "400": {"$ref": "#/components/responses/Error"},
+    "404": {"$ref": "#/components/responses/Error"},
+}
+_PATH_ID = {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_AS_OF = _param(
+    "as_of", "Status on this date (default today)", {"type": "string", "format": "date"}
+)
+_TEXT = _param("text", "Include the text (default 1)", {"type": "boolean"})
+
+
+def _ok(description: str, ref: str) -> dict[str, Any]:
+    return {
+        "200": {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+        },
+        **_ERRORS,
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.0 description of this API (tests check it against the routes)."""
+    string = {"type": "string"}
+    search_params = [
+        _param("q", 'Query: words ANDed, "phrase", -word, a OR b, title:word, 文号', string),
+        _param("agency", "发布机构 (repeatable)", _array(string), explode=True),
+        _param("category", "主题分类 (repeatable)", _array(string), explode=True),
+        _param("kind", "Kind (repeatable)", _array({"type": "string", "enum": list(KINDS)})),
+        _param("year", "Year issued (repeatable)", _array({"type": "integer"})),
+        _param(
+            "validity", "有效性 (repeatable)", _array({"type": "string", "enum": list(VALIDITY)})
+        ),
+        _param("valid_only", "Only documents in force", {"type": "boolean"}),
+        _param("from", "Issued on or after", {"type": "string", "format": "date"}),
+        _param("to", "Issued on or before", {"type": "string", "format": "date"}),
+        _param("sort", "Order", {"type": "string", "enum": list(SORTS)}),
+        _param("limit", "Hits per page (1-100)", {"type": "integer", "default": 10}),
+        _param("offset", "Hits to skip", {"type": "integer", "default": 0}),
+        _param("facets", "Include facet counts (default 1)", {"type": "boolean"}),
+    ]
+    hit_props = {
+        name: string
+        for name in [
+            "id",
+            "title",
+            "doc_number",
+            "index_number",
+            "agency",
+            "date_issued",
+            "validity",
+            "kind",
+            "source",
+            "snippet",
+        ]
+    }
+    hit_props["score"] = {"type": "number"}
+    hit_props["highlights"] = _array(_array({"type": "integer"}))
+    doc_list = {"type": "array", "items": {"$ref": "#/components/schemas/DocumentSummary"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Gongkai API",
+            "version": "1",
+            "description": "Search and validity of archived government documents (政府信息公开).",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/search": {
+                "get": {
+                    "summary": "Full-text search with facets",
+                    "parameters": search_params,
+                    "responses": _ok("Hits and facets", "SearchResult"),
+                }
+            },
+            "/documents/{doc_id}": {
+                "get": {
+                    "summary": "One document by id, with its status",
+                    "parameters": [_PATH_ID, _AS_OF, _TEXT],
+                    "responses": _ok("The document", "Document"),
+                }
+            },
+            "/wenhao/{number}": {
+                "get": {
+                    "summary": "Documents by 文号 (any bracket style)",
+                    "parameters": [
+                        {"name": "number", "in": "path", "required": True, "schema": string},
+                        _AS_OF,
+                        _TEXT,
+                    ],
+                    "responses": _ok("Matching documents", "DocumentList"),
+                }
+            },
+            "/documents/{doc_id}/cluster": {
+                "get": {
+                    "summary": "Interpretations, answers, versions and relations of a document",
+                    "parameters": [_PATH_ID],
+                    "responses": _ok("The cluster", "Cluster"),
+                }
+            },
+            "/check": {
+                "get": {
+                    "summary": "Batch validity check",
+                    "parameters": [
+                        _param("ref", "文号, 索引号, id or title (repeatable)", _array(string)),
+                        _AS_OF,
+                    ],
+                    "responses": _ok("One row per match", "CheckResult"),
+                },
+                "post": {
+                    "summary": "Batch validity check (JSON body)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["refs"],
+                                    "properties": {
+                                        "refs": _array(string),
+                                        "as_of": {"type": "string", "format": "date"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": _ok("One row per match", "CheckResult"),
+                },
+            },
+            "/feed": {
+                "get": {
+                    "summary": "Newest documents",
+                    "parameters": [
+                        _param("agency", "发布机构 (repeatable)", _array(string)),
+                        _param("kind", "Kind (repeatable)", _array({"type": "string"})),
+                        _param("limit", "How many (1-100)", {"type": "integer", "default": 20}),
+                    ],
+                    "responses": _ok("Documents, newest first", "DocumentList"),
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3 document"}},
+                }
+            },
+        },
+        "components": {
+            "responses": {
+                "Error": {
+                    "description": "Error",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {"code": string, "message": string, "param": string},
+                        }
+                    },
+                },
+                "Hit": {"type": "object", "properties": hit_props},
+                "SearchResult": {
+                    "type": "object",
+                    "properties": {
+                        "total": {"type": "integer"},
+                        "hits": _array({"$ref": "#/components/schemas/Hit"}),
+                        "facets": {
+                            "type": "object",
+                            "properties": {
+                                f: {"type": "object", "additionalProperties": {"type": "integer"}}
+                                for f in FACET_FIELDS
+                            },
+                        },
+                        "query": string,
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                    },
+                },
+                "DocumentSummary": {"type": "object", "additionalProperties": True},
+                "Document": {"type": "object", "additionalProperties": True},
+                "DocumentList": {"type": "object", "properties": {"documents": doc_list}},
+                "Cluster": {
+                    "type": "object",
+                    "properties": {
+                        "doc_id": string,
+                        **{attr: doc_list for attr, _ in CLUSTER_SECTIONS},
+                    },
+                },
+                "CheckResult": {
+                    "type": "object",
+                    "properties": {
+                        "as_of": string,
+                        "results": _array({"type": "object"}),
+                        "not_found": _array(string),
+                    },
+                },
+            },
+        },
+    }

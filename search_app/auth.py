@@ -1,0 +1,173 @@
+"""Staff accounts, sessions and CSRF protection.
+
+Accounts live in the archive's ``users`` table (created by ``gongkai user add``) with werkzeug
+password hashes. A signed-in session holds the account name. Every form carries a per-session
+CSRF token, and every state-changing (POST) request outside the JSON API must send it back.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from markupsafe import Markup
+from werkzeug.security import check_password_hash, generate_password_hash
+
+bp = Blueprint("auth", __name__)
+
+MIN_PASSWORD = 8
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class UserError(ValueError):
+    """A bad account name or password, or an account that already exists."""
+
+
+# -- accounts (used by the CLI and the login form) ----------------------------------------
+
+
+def add_user(conn: sqlite3.Connection, name: str, password: str) -> None:
+    """Create an account; raises :class:`UserError` for a bad name/password or a duplicate."""
+    name = name.strip()
+    if not name or len(name) > 64 or any(ch.isspace() for ch in name):
+        raise UserError("account name must be 1-64 characters without spaces")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password must be at least {MIN_PASSWORD} characters")
+    try:
+        conn.execute(
+            "INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)",
+            (
+                name,
+                generate_password_hash(password),
+                datetime.now(UTC).isoformat(timespec="seconds"),
+            ),
+        )
+    except sqlite3.IntegrityError:
+        raise UserError(f"account {name!r} already exists") from None
+
+
+def list_users(conn: sqlite3.Connection) -> list[dict[str, object]]:
+    rows = conn.execute("SELECT name, created_at, disabled FROM users ORDER BY name")
+    return [{"name": r[0], "created_at": r[1], "disabled": bool(r[2])} for r in rows]
+
+
+def check_user(conn: sqlite3.Connection, name: str, password: str) -> bool:
+    """True when ``name`` is an enabled account with this password (same work either way)."""
+    row = conn.execute(
+        "SELECT password_hash, disabled FROM users WHERE name = ?", (name.strip(),)
+    ).fetchone()
+    if row is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(row[0], password) and not row[1]
+
+
+# -- CSRF ---------------------------------------------------------------------------------
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def csrf_field() -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token())
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf_token", "") or request.headers.get("X-CSRF-Token", "")
+    expected = session.get("csrf", "")
+    if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
+        abort(400, description="表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Anonymous GET → the login page; anonymous anything else → 401."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not g.get("user"):
+            if request.method == "GET":
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            abort(401)
+        return view(*args, **kwargs)
+
+    wrapper.login_required = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def load_user_and_check_csrf() -> None:
+        g.user = session.get("user")
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.blueprint != "api":
+            view = app.view_functions.get(request.endpoint or "")
+            if getattr(view, "login_required", False) and not g.user:
+                abort(401)  # anonymous writes are refused before anything else is looked at
+            _check_csrf()
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {"csrf_field": csrf_field, "current_user": g.get("user")}
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return url_for("staff.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("staff.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    from search_app import get_gk
+
+    error = ""
+    status = 200
+    if request.method == "POST":
+        name = request.form.get("name", "")
+        password = request.form.get("password", "")
+        if check_user(get_gk().archive.conn, name, password):
+            session.clear()
+            session["user"] = name.strip()
+            csrf_token()
+            flash(f"已登录：{name.strip()}")
+            return redirect(_safe_next(request.form.get("next")))
+        error = "账号或密码不正确。"
+        status = 401
+    return (
+        render_template("login.html", error=error, next=request.values.get("next", "")),
+        status,
+    )
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Any:
+    if request.method == "POST":
+        session.clear()
+        flash("已退出登录。")
+        return redirect(url_for("search.home"))
+    return render_template("logout.html")

@@ -1,0 +1,156 @@
+"""The batch validity check behind ``/check`` and ``/api/v1/check``.
+
+Each line is a 文号 (any bracket style), 索引号, id or title. A line is looked up with
+``Gongkai.lookup``; a title that matches nothing exactly falls back to a title-phrase search
+(reported with ``match = "title_similar"``, so a person knows to look twice). Each matched
+document gets its status on the chosen date from ``Gongkai.status``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from indexer.normalize import looks_like_doc_number, looks_like_index_number
+from indexer.query import QuerySyntaxError
+
+MAX_LINES = 1000
+CSV_COLUMNS = (
+    ("query", "查询"),
+    ("match", "匹配方式"),
+    ("id", "编号"),
+    ("title", "名称"),
+    ("doc_number", "文号"),
+    ("agency", "发布机构"),
+    ("as_of", "核查日期"),
+    ("validity", "有效性"),
+    ("since", "起始日期"),
+    ("by", "依据文件"),
+    ("current_version", "现行版本"),
+    ("note", "说明"),
+)
+
+
+@dataclass
+class CheckRow:
+    query: str
+    match: str  # id / doc_number / index_number / title / title_similar / none
+    as_of: str
+    id: str = ""
+    title: str = ""
+    doc_number: str = ""
+    agency: str = ""
+    validity: str = ""
+    since: str = ""
+    by: str = ""
+    by_title: str = ""
+    current_version: str = ""
+    note: str = ""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.id)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def split_refs(text: str) -> list[str]:
+    """One reference per line (blank lines and surrounding spaces dropped, order kept)."""
+    return [line.strip() for line in re.split(r"[\r\n]+", text or "") if line.strip()]
+
+
+def check_date(value: str | None) -> str:
+    """``value`` as YYYY-MM-DD (today if empty); ValueError with a readable message if bad."""
+    if not value:
+        return date.today().isoformat()
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"日期必须是 YYYY-MM-DD 格式（got {value!r}）") from None
+
+
+def _how(gk, ref: str, doc) -> str:
+    if doc.id == ref:
+        return "id"
+    if looks_like_doc_number(ref):
+        return "doc_number"
+    if looks_like_index_number(ref):
+        return "index_number"
+    return "title"
+
+
+def run_check(gk, refs: list[str], as_of: str) -> list[CheckRow]:
+    """Look up each reference and give the status of every match on ``as_of``."""
+    if len(refs) > MAX_LINES:
+        raise ValueError(f"一次最多核查 {MAX_LINES} 条（got {len(refs)}）")
+    rows: list[CheckRow] = []
+    for ref in refs:
+        docs = gk.lookup(ref)
+        how = ""
+        if docs:
+            how = _how(gk, ref, docs[0])
+        else:
+            docs = _similar_titles(gk, ref)
+            how = "title_similar" if docs else "none"
+        if not docs:
+            rows.append(CheckRow(ref, "none", as_of, note="未找到匹配的文件"))
+            continue
+        for doc in docs:
+            status = gk.status(doc, as_of)
+            by_title = ""
+            if status.by:
+                by_doc = gk.archive.get(status.by)
+                by_title = by_doc.title if by_doc else ""
+            rows.append(
+                CheckRow(
+                    ref,
+                    how,
+                    as_of,
+                    id=doc.id,
+                    title=doc.title,
+                    doc_number=doc.doc_number,
+                    agency=doc.agency,
+                    validity=status.validity,
+                    since=status.since,
+                    by=status.by,
+                    by_title=by_title,
+                    current_version=status.current_version,
+                    note=status.note,
+                )
+            )
+    return rows
+
+
+def _similar_titles(gk, ref: str) -> list:
+    if looks_like_doc_number(ref) or looks_like_index_number(ref) or len(ref) < 4:
+        return []
+    phrase = re.sub(r'["“”「」]', " ", ref).strip()
+    try:
+        result = gk.search(f'title:"{phrase}"', limit=1)
+    except QuerySyntaxError:
+        return []
+    if not result.hits:
+        return []
+    doc = gk.archive.get(result.hits[0].id)
+    return [doc] if doc else []
+
+
+def _cell(value: object) -> str:
+    """Text that a spreadsheet will not run as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(rows: list[CheckRow]) -> str:
+    """CSV with Chinese column names and a BOM, so spreadsheet programs read it as UTF-8."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([label for _, label in CSV_COLUMNS])
+    for row in rows:
+        data = row.to_dict()
+        writer.writerow([_cell(data[name]) for name, _ in CSV_COLUMNS])
+    return "\ufeff" + out.getvalue()

@@ -1,0 +1,72 @@
+"""Error pages for people and JSON errors for the API (``{"error": {"code", "message"}}``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    500: "internal_error",
+    501: "not_implemented",
+    503: "busy",
+}
+TITLES = {
+    400: "请求有误",
+    401: "需要登录",
+    403: "没有权限",
+    404: "未找到",
+    405: "不支持的请求方法",
+    413: "文件太大",
+    500: "服务器内部错误",
+    501: "暂不支持",
+    503: "系统繁忙",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, code: str | None = None, **extra: Any) -> Any:
+    body = {"error": {"code": code or CODES.get(status, "error"), "message": message, **extra}}
+    return jsonify(body), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        message = exc.description or TITLES.get(status, "")
+        if status == 401:
+            message = "该操作需要登录工作人员账号。"
+        if wants_json():
+            return json_error(status, message)
+        return (
+            render_template(
+                "error.html", status=status, title=TITLES.get(status, "错误"), message=message
+            ),
+            status,
+        )
+
+    if app.testing:
+        return  # let tests see the traceback
+
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        if wants_json():
+            return json_error(500, f"{type(exc).__name__}: {exc}")
+        return (
+            render_template(
+                "error.html", status=500, title=TITLES[500], message="页面出错了，请稍后再试。"
+            ),
+            500,
+        )

@@ -1,0 +1,1 @@
+"""Blueprints of the site, one module per kind of page."""

@@ -1,0 +1,114 @@
+"""The document page, the original file, and permanent URLs by 文号."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+
+from archive.vocab import VALIDITY
+from indexer.normalize import normalize_doc_number
+from search_app import get_gk
+from search_app.checking import check_date
+from search_app.filters import WARN
+
+bp = Blueprint("document", __name__)
+
+#: Cluster attributes in the order the page shows them, with their headings.
+CLUSTER_SECTIONS = (
+    ("repealed_by", "废止本文件的文件"),
+    ("amended_by", "修改本文件的文件"),
+    ("versions", "历次版本"),
+    ("interpretations", "政策解读"),
+    ("answers", "依申请公开答复"),
+    ("interprets", "本解读所解读的文件"),
+    ("answers_about", "本答复涉及的文件"),
+    ("repeals", "本文件废止的文件"),
+    ("amends", "本文件修改的文件"),
+    ("cites", "本文件引用的文件"),
+    ("cited_by", "引用本文件的文件"),
+)
+
+
+def cluster_sections(cluster: Any, doc_id: str) -> list[dict[str, Any]]:
+    """Non-trivial cluster lists (a version list holding only this document is left out)."""
+    sections = []
+    for attr, label in CLUSTER_SECTIONS:
+        docs = list(getattr(cluster, attr, []) or [])
+        if attr == "versions" and all(d.id == doc_id for d in docs):
+            continue
+        if docs:
+            sections.append({"key": attr, "label": label, "docs": docs})
+    return sections
+
+
+@bp.route("/doc/<doc_id>")
+def show(doc_id: str) -> Any:
+    gk = get_gk()
+    doc = gk.archive.get(doc_id)
+    if doc is None:
+        abort(404, description=f"没有编号为 {doc_id} 的文件。")
+    try:
+        as_of = check_date(request.args.get("as_of"))
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    status = gk.status(doc, as_of)
+    linked = {}
+    for key in ("by", "current_version"):
+        target = getattr(status, key)
+        if target:
+            linked[key] = gk.archive.get(target)
+    cluster = gk.cluster(doc)
+    return render_template(
+        "document.html",
+        doc=doc,
+        status=status,
+        warn=status.validity in WARN,
+        linked=linked,
+        sections=cluster_sections(cluster, doc.id),
+        as_of_given=bool(request.args.get("as_of")),
+        VALIDITY=VALIDITY,
+        staff_actions=_staff_actions(gk),
+    )
+
+
+def _staff_actions(gk: Any) -> dict[str, bool]:
+    return {"status": hasattr(gk, "set_status"), "link": hasattr(gk, "link")}
+
+
+@bp.route("/doc/<doc_id>/original")
+def original(doc_id: str) -> Any:
+    gk = get_gk()
+    doc = gk.archive.get(doc_id)
+    if doc is None:
+        abort(404, description=f"没有编号为 {doc_id} 的文件。")
+    try:
+        data = gk.archive.originals.read(doc.sha256)
+    except FileNotFoundError:
+        abort(404, description="原始文件缺失（请运行 gongkai verify）。")
+    media_type = doc.media_type or "application/octet-stream"
+    if media_type.startswith("text/") and "charset" not in media_type:
+        media_type += "; charset=utf-8"
+    response = send_file(
+        BytesIO(data),
+        mimetype=media_type,
+        as_attachment=True,
+        download_name=doc.source_name or f"{doc.id}",
+        etag=doc.sha256,
+        max_age=3600,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/wenhao/<path:number>")
+def by_doc_number(number: str) -> Any:
+    gk = get_gk()
+    normalized = normalize_doc_number(number)
+    docs = gk.archive.find_by_doc_number(normalized)
+    if len(docs) == 1:
+        return redirect(url_for("document.show", doc_id=docs[0].id), 302)
+    if not docs:
+        abort(404, description=f"没有文号为 {normalized} 的文件，请检查文号的写法。")
+    return render_template("wenhao.html", number=normalized, docs=docs)

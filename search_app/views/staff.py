@@ -1,0 +1,235 @@
+"""Staff tools (login required): upload files to import, change a status, link documents,
+confirm or reject proposed relations. Every change is recorded with the account name.
+
+Writes open a writable Gongkai for the request and hold the data directory's write lock; a
+second writer (a CLI import, say) makes the request fail with a clear "busy" message.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from archive.vocab import VALIDITY
+from indexer.pipeline import iter_files
+from indexer.service import BusyError
+from search_app import get_gk, writable_gk
+from search_app.auth import login_required
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+RELATION_TYPES = {
+    "repeals": "废止",
+    "amends": "修改",
+    "supersedes": "取代（新版本）",
+    "interprets": "解读",
+    "answers": "答复涉及",
+    "cites": "引用",
+}
+
+
+def _available(gk: Any) -> dict[str, bool]:
+    """Which validity-service operations this build of Gongkai offers."""
+    return {
+        "status": callable(getattr(gk, "set_status", None)),
+        "link": callable(getattr(gk, "link", None)),
+        "proposals": callable(getattr(gk, "proposals", None)),
+    }
+
+
+def _call(method: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a service method with the keyword arguments it accepts (empty ones left out)."""
+    accepted = inspect.signature(method).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    kwargs = {k: v for k, v in kwargs.items() if v not in ("", None)}
+    if not takes_any:
+        kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+    return method(*args, **kwargs)
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    gk = get_gk()
+    available = _available(gk)
+    proposals = []
+    if available["proposals"]:
+        try:
+            proposals = list(gk.proposals())
+        except Exception as exc:  # the page stays usable if the listing fails
+            flash(f"无法读取待确认关系：{exc}")
+    recent = gk.archive.conn.execute(
+        "SELECT seq, doc_id, at, actor, action FROM history ORDER BY seq DESC LIMIT 15"
+    ).fetchall()
+    return render_template(
+        "staff/index.html",
+        available=available,
+        proposals=proposals,
+        recent=recent,
+        VALIDITY=VALIDITY,
+        RELATION_TYPES=RELATION_TYPES,
+        report=None,
+    )
+
+
+def _safe_name(name: str, index: int) -> str:
+    name = Path(name.replace("\\", "/")).name.strip().lstrip(".")
+    name = re.sub(r"[\x00-\x1f/]", "", name)
+    return name[:200] or f"upload-{index}"
+
+
+@bp.route("/import", methods=["POST"])
+@login_required
+def upload() -> Any:
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        flash("请选择要导入的文件。")
+        return redirect(url_for("staff.index"))
+    with tempfile.TemporaryDirectory(prefix="gongkai-upload-") as tmp:
+        paths = []
+        for i, storage in enumerate(files):
+            folder = Path(tmp) / str(i)
+            folder.mkdir()
+            path = folder / _safe_name(storage.filename or "", i)
+            storage.save(path)
+            paths.append(path)
+        try:
+            with writable_gk() as gk:
+                report = gk.import_files(iter_files(paths))
+                _record_uploads(gk, report, g.user)
+        except BusyError as exc:
+            return _busy(exc)
+    outcomes = [{**o.to_dict(), "name": Path(o.path).name} for o in report.outcomes]
+    gk = get_gk()
+    return render_template(
+        "staff/index.html",
+        available=_available(gk),
+        proposals=[],
+        recent=[],
+        VALIDITY=VALIDITY,
+        RELATION_TYPES=RELATION_TYPES,
+        report={"counts": report.counts(), "outcomes": outcomes},
+    )
+
+
+def _record_uploads(gk: Any, report: Any, user: str) -> None:
+    """Who uploaded what: one history entry per imported file, by account name."""
+    imported = [o for o in report.outcomes if o.status == "imported"]
+    if not imported:
+        return
+    conn = gk.archive.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for outcome in imported:
+            gk.archive._log(outcome.id, user, "upload", {"file": Path(outcome.path).name})
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _busy(exc: Exception) -> Any:
+    return (
+        render_template(
+            "error.html",
+            status=503,
+            title="数据目录正忙",
+            message=f"另一个写入操作正在进行（{exc}），请稍后再试，本次没有做任何更改。",
+        ),
+        503,
+    )
+
+
+def _back(doc_id: str = "") -> Any:
+    target = request.form.get("back") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    if doc_id:
+        return redirect(url_for("document.show", doc_id=doc_id))
+    return redirect(url_for("staff.index"))
+
+
+@bp.route("/status", methods=["POST"])
+@login_required
+def set_status() -> Any:
+    doc_id = request.form.get("doc_id", "").strip()
+    validity = request.form.get("validity", "")
+    if validity not in VALIDITY:
+        abort(400, description=f"有效性只能是 {'、'.join(VALIDITY)}")
+    with writable_gk() as gk:
+        if not _available(gk)["status"]:
+            abort(501, description="此版本尚不支持修改有效性。")
+        if gk.archive.get(doc_id) is None:
+            abort(404, description=f"没有编号为 {doc_id} 的文件。")
+        try:
+            _call(
+                gk.set_status,
+                doc_id,
+                validity,
+                date=request.form.get("date", "").strip(),
+                by=request.form.get("by", "").strip(),
+                note=request.form.get("note", "").strip(),
+                actor=g.user,
+            )
+        except BusyError as exc:
+            return _busy(exc)
+        except (ValueError, LookupError) as exc:
+            abort(400, description=str(exc))
+    flash(f"已将 {doc_id} 的有效性改为 {validity}。")
+    return _back(doc_id)
+
+
+@bp.route("/link", methods=["POST"])
+@login_required
+def link() -> Any:
+    src = request.form.get("src", "").strip()
+    dst = request.form.get("dst", "").strip()
+    rel = request.form.get("type", "")
+    if rel not in RELATION_TYPES:
+        abort(400, description=f"关系类型只能是 {', '.join(RELATION_TYPES)}")
+    with writable_gk() as gk:
+        if not _available(gk)["link"]:
+            abort(501, description="此版本尚不支持关联文件。")
+        for doc_id in (src, dst):
+            if gk.archive.get(doc_id) is None:
+                abort(404, description=f"没有编号为 {doc_id} 的文件。")
+        try:
+            _call(
+                gk.link,
+                src,
+                rel,
+                dst,
+                date=request.form.get("date", "").strip(),
+                note=request.form.get("note", "").strip(),
+                actor=g.user,
+            )
+        except BusyError as exc:
+            return _busy(exc)
+        except (ValueError, LookupError) as exc:
+            abort(400, description=str(exc))
+    flash(f"已关联：{src} {RELATION_TYPES[rel]} {dst}。")
+    return _back(src)
+
+
+@bp.route("/proposals/<proposal_id>/<action>", methods=["POST"])
+@login_required
+def decide(proposal_id: str, action: str) -> Any:
+    if action not in ("confirm", "reject"):
+        abort(404)
+    with writable_gk() as gk:
+        method = getattr(gk, f"{action}_proposal", None)
+        if not callable(method):
+            abort(501, description="此版本尚不支持确认或驳回自动关联。")
+        try:
+            _call(method, proposal_id, actor=g.user, note=request.form.get("note", "").strip())
+        except BusyError as exc:
+            return _busy(exc)
+        except (ValueError, LookupError) as exc:
+            abort(400, description=str(exc))
+    flash(("已确认" if action == "confirm" else "已驳回") + f"关系 {proposal_id}。")
+    return _back()
