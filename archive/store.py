@@ -175,10 +175,20 @@ class Archive:
         return found
 
     def find_by_doc_number(self, normalized: str) -> list[Document]:
-        rows = self.conn.execute(
-            "SELECT * FROM documents WHERE doc_number_norm = ? ORDER BY date_issued DESC",
-            (normalized,),
-        )
+        """Documents with this canonical 文号; one without a prefix (``〔2017〕1号``) matches
+        that year and number under any prefix, and never ``〔2017〕16号``."""
+        if normalized.startswith("〔"):
+            pattern = "%" + normalized.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            rows = self.conn.execute(
+                "SELECT * FROM documents WHERE doc_number_norm LIKE ? ESCAPE '\\' "
+                "ORDER BY date_issued DESC",
+                (pattern,),
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT * FROM documents WHERE doc_number_norm = ? ORDER BY date_issued DESC",
+                (normalized,),
+            )
         return [Document.from_row(dict(r)) for r in rows]
 
     def find_by_index_number(self, normalized: str) -> list[Document]:
