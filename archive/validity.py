@@ -1,14 +1,46 @@
-"""Validity on a date: the status published in the header, weighed against dated relations.
+"""Validity on a date: the status published in the header, weighed against dated relations and
+staff records.
 
-(Interface fixed; the relation logic is filled in by the validity work — see issue 3.)
+The rules, in order:
+
+1. Before the document's own effective date (施行日期; else its issue date) it is 尚未生效.
+2. Events change the status from a date: a confirmed relation that repeals (→ 已废止), amends or
+   supersedes (→ 已修改) the document, from the relation's effective date (else the acting
+   document's own date), and staff status records. On a date, the event that applies and is
+   latest wins (ties: a staff record beats a relation). A staff record without a date applies
+   on every date and ranks by the day it was recorded, so a later correction wins; a record with
+   validity ``""`` withdraws the staff records before it.
+3. With no event in force yet, the header's status holds, except that a header saying 已废止 /
+   失效 / 已修改 (or nothing) for a document whose only recorded change lies in the future of
+   that date is explained by that change: the document was 有效 until then.
+4. When the header and the winner disagree, :attr:`Status.note` says both, which wins and why.
+
+Proposed and rejected relations never change validity.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from archive.document import Document
+from archive.relations import (
+    ANSWERS,
+    CITES,
+    CONFIRMED,
+    INTERPRETS,
+    SUPERSEDES,
+    TYPE_LABELS,
+    VALIDITY_EFFECT,
+    Relation,
+    Relations,
+    StatusChange,
+)
+from archive.store import Archive
+from archive.vocab import IN_FORCE, NOT_YET, UNKNOWN, VALID
+
+_ENDED = frozenset({"已废止", "失效", "已修改"})
 
 
 @dataclass
@@ -22,8 +54,13 @@ class Status:
     by: str = ""  # id of the document that caused it (repealing / amending / superseding)
     current_version: str = ""  # id of the current version when this one is superseded
     published: str = ""  # validity as published on the original (header)
-    source: str = "header"  # "header" or "relation": which one decided ``validity``
+    source: str = "header"  # "header", "relation" or "staff": which one decided ``validity``
     note: str = ""  # when header and relations disagree: both, which wins and why
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the document may be relied on, on ``as_of``."""
+        return self.validity in IN_FORCE
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -46,13 +83,360 @@ class Cluster:
     cites: list[Document] = field(default_factory=list)
     cited_by: list[Document] = field(default_factory=list)
 
+    def summary(self) -> dict[str, list[dict[str, str]]]:
+        """Each non-empty list as id/title/文号/date (for JSON and the CLI)."""
+        out: dict[str, list[dict[str, str]]] = {}
+        for name, value in asdict(self).items():
+            if name == "doc_id" or not value:
+                continue
+            out[name] = [
+                {
+                    "id": d["id"],
+                    "title": d["title"],
+                    "doc_number": d["doc_number"],
+                    "date_issued": d["date_issued"],
+                }
+                for d in value
+            ]
+        return out
+
 
 def today() -> str:
     return date.today().isoformat()
 
 
-def status_on(doc: Document, as_of: str | None = None) -> Status:
-    """The status of ``doc`` on ``as_of`` (default today). Header only until relations land."""
-    return Status(
-        doc_id=doc.id, as_of=as_of or today(), validity=doc.validity, published=doc.validity
+@dataclass(frozen=True)
+class _Event:
+    start: str  # "" = applies on every date
+    rank: str
+    tie: int  # 1 for staff records (beat relations on the same rank)
+    seq: int
+    validity: str
+    source: str  # "relation" or "staff"
+    by: str
+    what: str  # human description
+
+
+def _label(doc_id: str, labels: Mapping[str, str]) -> str:
+    label = labels.get(doc_id)
+    return f"{label} [{doc_id}]" if label else doc_id
+
+
+def doc_start(doc: Document) -> str:
+    """The date a document takes effect: 施行日期, else its issue date ("" if unknown)."""
+    return doc.date_effective or doc.date_issued
+
+
+def _events(
+    incoming: Iterable[Relation],
+    changes: Sequence[StatusChange],
+    dates: Mapping[str, str],
+    labels: Mapping[str, str],
+) -> list[_Event]:
+    events = []
+    for rel in incoming:
+        if rel.state != CONFIRMED or rel.type not in VALIDITY_EFFECT:
+            continue
+        start = rel.effective or dates.get(rel.src, "")
+        verb = TYPE_LABELS[rel.type]
+        events.append(
+            _Event(
+                start=start,
+                rank=start or rel.created_at[:10],
+                tie=0,
+                seq=rel.id,
+                validity=VALIDITY_EFFECT[rel.type],
+                source="relation",
+                by=rel.src,
+                what=f"被 {_label(rel.src, labels)} {verb}"
+                + (f"（自 {start} 起）" if start else "（生效日期未知）")
+                + ("" if rel.origin == "manual" else f"〔{rel.origin}〕"),
+            )
+        )
+    # A record with validity "" withdraws every staff record before it.
+    live: list[StatusChange] = []
+    for change in changes:
+        if change.validity == "":
+            live = []
+        else:
+            live.append(change)
+    for change in live:
+        by = f"，依据 {_label(change.by_doc, labels)}" if change.by_doc else ""
+        why = f"：{change.note}" if change.note else ""
+        events.append(
+            _Event(
+                start=change.effective,
+                rank=change.effective or change.created_at[:10],
+                tie=1,
+                seq=change.seq,
+                validity=change.validity,
+                source="staff",
+                by=change.by_doc,
+                what=f"工作人员 {change.actor} 于 {change.created_at[:10]} "
+                f"记录为“{change.validity}”"
+                + (f"（自 {change.effective} 起）" if change.effective else "")
+                + by
+                + why,
+            )
+        )
+    return events
+
+
+def status_on(
+    doc: Document,
+    as_of: str | None = None,
+    *,
+    incoming: Iterable[Relation] = (),
+    changes: Sequence[StatusChange] = (),
+    dates: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    current_version: str = "",
+) -> Status:
+    """The status of ``doc`` on ``as_of`` (default today), from its header, the confirmed
+    relations pointing at it (``incoming``) and staff records (``changes``).
+
+    ``dates`` gives the effective date of acting documents (used when a relation has none);
+    ``labels`` names documents in the note; ``current_version`` is the newest version on
+    ``as_of`` when the document has been superseded (see :func:`status_of`).
+    """
+    as_of = as_of or today()
+    dates = dates or {}
+    labels = labels or {}
+    published = doc.validity or UNKNOWN
+    status = Status(doc_id=doc.id, as_of=as_of, validity=published, published=published)
+    status.current_version = current_version
+
+    own_start = doc_start(doc)
+    if own_start and as_of < own_start:
+        status.validity, status.source = NOT_YET, "header"
+        which = "施行" if doc.date_effective else "发布"
+        status.note = f"{which}日期为 {own_start}，在 {as_of} 尚未生效"
+        if published not in (NOT_YET, UNKNOWN, VALID):
+            status.note += f"（原文标注“{published}”，指其后的状态）"
+        return status
+
+    events = _events(incoming, changes, dates, labels)
+    applicable = [e for e in events if e.start <= as_of]
+    upcoming = sorted((e for e in events if e.start > as_of), key=lambda e: e.start)
+    notes: list[str] = []
+    if applicable:
+        win = max(applicable, key=lambda e: (e.rank, e.tie, e.seq))
+        status.validity, status.since, status.by, status.source = (
+            win.validity,
+            win.start,
+            win.by,
+            win.source,
+        )
+        notes.append(win.what)
+        if published != win.validity:
+            if published == UNKNOWN:
+                notes.append("原文未标注有效性")
+            elif win.source == "relation":
+                notes.append(
+                    f"原文标注“{published}”，与已确认的关系不一致；以关系为准："
+                    "关系有明确的日期和依据文件，原文标注未反映这一变化（已过时）"
+                )
+            else:
+                notes.append(
+                    f"原文标注“{published}”，与工作人员记录不一致；以工作人员记录为准："
+                    "它是对原文标注的核对与更正"
+                )
+        losers = [e for e in applicable if e is not win and e.validity != win.validity]
+        if losers:
+            notes.append("另有较早记录：" + "；".join(e.what for e in losers))
+    elif upcoming and (published in _ENDED or published == UNKNOWN):
+        first = upcoming[0]
+        status.validity, status.source = (
+            VALID,
+            "relation" if first.source == "relation" else "staff",
+        )
+        if published == UNKNOWN:
+            notes.append(f"原文未标注有效性；{first.what}，在此之前有效")
+        else:
+            notes.append(
+                f"原文标注“{published}”，但{first.what}；在 {as_of} 仍有效"
+                "（原文标注反映的是该日期之后的状态）"
+            )
+    else:
+        status.source = "header"
+        if published == NOT_YET and own_start and as_of >= own_start:
+            status.validity = VALID
+            status.since = own_start
+            notes.append(f"原文标注“尚未生效”，施行日期 {own_start} 已到，按有效计")
+        elif published == VALID and own_start:
+            status.since = own_start
+    if upcoming and status.validity in IN_FORCE:
+        first = upcoming[0]
+        notes.append(f"将于 {first.start} 起变为“{first.validity}”：{first.what}")
+    if status.current_version and status.current_version != doc.id:
+        notes.append(f"现行版本：{_label(status.current_version, labels)}")
+    status.note = "；".join(dict.fromkeys(n for n in notes if n))
+    return status
+
+
+# -- loading from the archive ---------------------------------------------------------------
+
+
+def _brief_docs(archive: Archive, ids: Iterable[str]) -> dict[str, Document]:
+    """Documents without their text (for dates and labels)."""
+    ids = list(dict.fromkeys(ids))
+    found: dict[str, Document] = {}
+    cols = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
+    for start in range(0, len(ids), 400):
+        chunk = ids[start : start + 400]
+        rows = archive.conn.execute(
+            f"SELECT {cols} FROM documents WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
+        )
+        for row in rows:
+            found[row["id"]] = Document.from_row({**dict(row), "text": ""})
+    return found
+
+
+def _doc_label(doc: Document) -> str:
+    return f"《{doc.title}》" + (f"（{doc.doc_number}）" if doc.doc_number else "")
+
+
+def current_versions(
+    relations: Relations,
+    ids: Iterable[str],
+    as_of: str,
+    dates: dict[str, str],
+) -> dict[str, str]:
+    """For each superseded id: the newest version in force on ``as_of`` (confirmed
+    ``supersedes`` relations, followed forward). Ids not superseded on that date are absent."""
+    result: dict[str, str] = {}
+    frontier = {i: i for i in ids}  # start id → where its walk stands
+    seen: dict[str, set[str]] = {i: {i} for i in ids}
+    for _ in range(50):  # chains longer than this are a data error; stop rather than loop
+        if not frontier:
+            break
+        newer = relations.incoming(set(frontier.values()), types=(SUPERSEDES,))
+        unknown = {r.src for rels in newer.values() for r in rels if r.src not in dates}
+        if unknown:
+            for doc in _brief_docs(relations.archive, unknown).values():
+                dates[doc.id] = doc_start(doc)
+        nxt: dict[str, str] = {}
+        for origin, at in frontier.items():
+            steps = [
+                r
+                for r in newer.get(at, [])
+                if (r.effective or dates.get(r.src, "")) <= as_of and r.src not in seen[origin]
+            ]
+            if not steps:
+                continue
+            step = max(steps, key=lambda r: (r.effective or dates.get(r.src, ""), r.id))
+            seen[origin].add(step.src)
+            result[origin] = step.src
+            nxt[origin] = step.src
+        frontier = nxt
+    return result
+
+
+def statuses(
+    archive: Archive, docs: Iterable[Document], as_of: str | None = None
+) -> dict[str, Status]:
+    """The status of many documents on one date, with a handful of queries."""
+    as_of = as_of or today()
+    docs = list(docs)
+    relations = Relations(archive)
+    ids = [d.id for d in docs]
+    incoming = relations.incoming(ids, types=tuple(VALIDITY_EFFECT))
+    changes = relations.status_changes(ids)
+    others = {r.src for rels in incoming.values() for r in rels}
+    others |= {c.by_doc for chs in changes.values() for c in chs if c.by_doc}
+    brief = _brief_docs(archive, others)
+    dates = {i: doc_start(d) for i, d in brief.items()}
+    dates.update({d.id: doc_start(d) for d in docs})
+    superseded = [d.id for d in docs if any(r.type == SUPERSEDES for r in incoming.get(d.id, []))]
+    versions = current_versions(relations, superseded, as_of, dates)
+    labels = {i: _doc_label(d) for i, d in brief.items()}
+    missing = set(versions.values()) - set(labels)
+    labels.update({i: _doc_label(d) for i, d in _brief_docs(archive, missing).items()})
+    return {
+        d.id: status_on(
+            d,
+            as_of,
+            incoming=incoming.get(d.id, []),
+            changes=changes.get(d.id, []),
+            dates=dates,
+            labels=labels,
+            current_version=versions.get(d.id, ""),
+        )
+        for d in docs
+    }
+
+
+def status_of(archive: Archive, doc: Document, as_of: str | None = None) -> Status:
+    """The status of one archived document on ``as_of`` (default today)."""
+    return statuses(archive, [doc], as_of)[doc.id]
+
+
+def ids_with_validity(
+    archive: Archive, as_of: str | None = None, values: Iterable[str] = IN_FORCE
+) -> frozenset[str]:
+    """Ids of every document whose validity on ``as_of`` is one of ``values``."""
+    wanted = set(values)
+    found: set[str] = set()
+    last = ""
+    cols = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
+    while True:
+        rows = archive.conn.execute(
+            f"SELECT {cols} FROM documents WHERE id > ? ORDER BY id LIMIT 2000", (last,)
+        ).fetchall()
+        if not rows:
+            break
+        docs = [Document.from_row({**dict(r), "text": ""}) for r in rows]
+        for doc_id, status in statuses(archive, docs, as_of).items():
+            if status.validity in wanted:
+                found.add(doc_id)
+        last = rows[-1]["id"]
+    return frozenset(found)
+
+
+def cluster_of(archive: Archive, doc: Document) -> Cluster:
+    """Everything confirmed as related to ``doc``: versions, interpretations, answers …"""
+    relations = Relations(archive)
+    rels = relations.of(doc.id, states=(CONFIRMED,))
+    # Versions: walk supersedes both ways.
+    chain = {doc.id}
+    frontier = {doc.id}
+    while frontier:
+        step: set[str] = set()
+        for end, rel_map in (
+            ("src", relations.incoming(frontier, types=(SUPERSEDES,))),
+            ("dst", relations.outgoing(frontier, types=(SUPERSEDES,))),
+        ):
+            for rel_list in rel_map.values():
+                for rel in rel_list:
+                    other = getattr(rel, end)
+                    if other not in chain:
+                        step.add(other)
+        chain |= step
+        frontier = step
+    wanted = {r.src for r in rels} | {r.dst for r in rels} | chain
+    wanted.discard(doc.id)
+    docs = archive.get_many(sorted(wanted))
+    docs[doc.id] = doc
+    cluster = Cluster(doc.id)
+    slots = {
+        # (type, doc is dst) → list; (type, doc is src) → list
+        (INTERPRETS, True): cluster.interpretations,
+        (INTERPRETS, False): cluster.interprets,
+        (ANSWERS, True): cluster.answers,
+        (ANSWERS, False): cluster.answers_about,
+        ("repeals", True): cluster.repealed_by,
+        ("repeals", False): cluster.repeals,
+        ("amends", True): cluster.amended_by,
+        ("amends", False): cluster.amends,
+        (CITES, True): cluster.cited_by,
+        (CITES, False): cluster.cites,
+    }
+    for rel in rels:
+        target = slots.get((rel.type, rel.dst == doc.id))
+        other = docs.get(rel.src if rel.dst == doc.id else rel.dst)
+        if target is not None and other is not None and other not in target:
+            target.append(other)
+    cluster.versions = sorted(
+        (docs[i] for i in chain if i in docs), key=lambda d: (doc_start(d), d.created_at)
     )
+    return cluster

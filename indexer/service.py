@@ -14,16 +14,29 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archive import Archive, Document
-from archive.validity import Cluster, Status, status_on
+from archive.relations import CONFIRMED, PROPOSED, REJECTED, Relation, Relations
+from archive.validity import (
+    Cluster,
+    Status,
+    cluster_of,
+    ids_with_validity,
+    status_of,
+    statuses,
+    today,
+)
+from archive.vocab import VALIDITY, canonical_validity
 from indexer.engines.base import Engine, Filters, IndexDoc
 from indexer.highlight import snippet, title_spans
+from indexer.linking import Linker, relink_all, title_key, title_keys
 from indexer.normalize import (
     looks_like_doc_number,
     looks_like_index_number,
@@ -32,6 +45,8 @@ from indexer.normalize import (
 )
 from indexer.pipeline import ImportReport, ProgressCallback, import_files, iter_files
 from indexer.query import parse
+
+log = logging.getLogger("gongkai")
 
 ENGINES = ("whoosh",)
 CONFIG_NAME = "gongkai.json"
@@ -61,8 +76,15 @@ class Hit:
     snippet_html: str
     title_html: str
     highlights: list[list[int]] = field(default_factory=list)
+    status: Status | None = None  # validity on the search's date, with since/by/note
+    cluster: dict[str, object] = field(default_factory=dict)  # see Gongkai.cluster_brief
 
     def to_dict(self) -> dict[str, object]:
+        extra: dict[str, object] = {}
+        if self.status is not None:
+            extra["status"] = self.status.to_dict()
+        if self.cluster:
+            extra["cluster"] = self.cluster
         return {
             "id": self.id,
             "title": self.title,
@@ -76,7 +98,59 @@ class Hit:
             "score": round(self.score, 4),
             "snippet": self.snippet,
             "highlights": self.highlights,
+            **extra,
         }
+
+
+@dataclass
+class CheckResult:
+    """One query of ``gongkai check``: the documents it matched and their status."""
+
+    query: str
+    as_of: str
+    matched_by: str  # id / doc_number / index_number / title / title_similar / none
+    confidence: float
+    matches: list[tuple[Document, Status]] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.matches)
+
+    @property
+    def valid(self) -> bool:
+        """Found, and some match is in force on the date."""
+        return any(status.in_force for _, status in self.matches)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "as_of": self.as_of,
+            "found": self.found,
+            "valid": self.valid,
+            "matched_by": self.matched_by,
+            "confidence": self.confidence,
+            "matches": [
+                {
+                    "id": doc.id,
+                    "title": doc.title,
+                    "doc_number": doc.doc_number,
+                    "agency": doc.agency,
+                    "date_issued": doc.date_issued,
+                    **status.to_dict(),
+                }
+                for doc, status in self.matches
+            ],
+        }
+
+
+def _brief_status(status: Status) -> dict[str, object]:
+    return {
+        "validity": status.validity,
+        "since": status.since,
+        "by": status.by,
+        "current_version": status.current_version,
+        "source": status.source,
+    }
 
 
 @dataclass
@@ -92,8 +166,9 @@ class SearchResult:
         return data
 
 
-def index_doc(doc: Document) -> IndexDoc:
-    """What the index holds for an archived document."""
+def index_doc(doc: Document, validity: str | None = None) -> IndexDoc:
+    """What the index holds for an archived document; ``validity`` is its derived status
+    today (see :meth:`Gongkai.index_docs`), else the published one."""
     return IndexDoc(
         id=doc.id,
         rev=doc.rev,
@@ -104,7 +179,7 @@ def index_doc(doc: Document) -> IndexDoc:
         agency=doc.agency,
         categories=doc.categories,
         kind=doc.kind,
-        validity=doc.validity,
+        validity=validity or doc.validity,
         date_issued=doc.date_issued,
     )
 
@@ -203,8 +278,16 @@ class Gongkai:
         with self.write_lock():
             self.sync_index()  # finish what an interrupted run left unindexed
 
+            linker = Linker(self.archive)
+
             def to_index(docs: list[Document]) -> None:
-                self.engine.add(index_doc(d) for d in docs)
+                ids = [d.id for d in docs]
+                try:
+                    ids += sorted(linker.link(docs).affected - set(ids))
+                except Exception:  # linking must never lose an import; relink later
+                    log.exception("linking failed for %d documents", len(docs))
+                fresh = self.archive.get_many(ids)  # revisions bumped by linking
+                self.engine.add(self.index_docs(fresh.values()))
 
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
             return import_files(
@@ -217,6 +300,7 @@ class Gongkai:
 
     def sync_index(self) -> dict[str, int]:
         """Bring the index in line with the archive: add missing or stale, drop extra."""
+        self._touch_due()
         archived = self.archive.revisions()
         indexed = self.engine.revisions()
         stale = [i for i, rev in archived.items() if indexed.get(i) != rev]
@@ -225,7 +309,7 @@ class Gongkai:
             self.engine.delete(extra)
         for start in range(0, len(stale), 200):
             docs = self.archive.get_many(stale[start : start + 200])
-            self.engine.add(index_doc(d) for d in docs.values())
+            self.engine.add(self.index_docs(docs.values()))
         return {"indexed": len(stale), "removed": len(extra)}
 
     def reindex(self) -> int:
@@ -237,11 +321,32 @@ class Gongkai:
             for doc in self.archive.iter_documents():
                 batch.append(doc)
                 if len(batch) >= 500:
-                    count += self.engine.add(index_doc(d) for d in batch)
+                    count += self.engine.add(self.index_docs(batch))
                     batch = []
             if batch:
-                count += self.engine.add(index_doc(d) for d in batch)
+                count += self.engine.add(self.index_docs(batch))
+            if not self.readonly:
+                Relations(self.archive).set_meta("validity_indexed_on", today())
             return count
+
+    def index_docs(self, docs: Iterable[Document]) -> list[IndexDoc]:
+        """Index entries for ``docs``, each with its derived validity today."""
+        docs = list(docs)
+        derived = statuses(self.archive, docs)
+        return [index_doc(d, derived[d.id].validity) for d in docs]
+
+    def _touch_due(self) -> None:
+        """Bump documents whose derived validity changed with the calendar since the index
+        last looked (a repeal taking effect, a 施行日期 reached), so that sync re-indexes them."""
+        if self.readonly:
+            return
+        relations = Relations(self.archive)
+        last, now = relations.meta("validity_indexed_on"), today()
+        if last == now:
+            return
+        if last:
+            relations.touch(relations.due_between(last, now))
+        relations.set_meta("validity_indexed_on", now)
 
     def verify(self) -> dict[str, object]:
         """Compare archive and index (and the original files); nothing is changed."""
@@ -273,19 +378,32 @@ class Gongkai:
         limit: int = 10,
         offset: int = 0,
         facets: bool = False,
+        as_of: str | None = None,
     ) -> SearchResult:
-        """Search, then take titles and snippets from the archive. Raises QuerySyntaxError."""
+        """Search, then take titles and snippets from the archive. Raises QuerySyntaxError.
+
+        With ``as_of`` (YYYY-MM-DD), ``filters.validity`` is judged on that date from the
+        archive (header, relations, staff records) instead of the index, and every hit carries
+        its status on that date. Without it, hits carry their status today.
+        """
         parsed = parse(query)
+        if as_of and filters is not None and filters.validity:
+            on_date = ids_with_validity(self.archive, as_of, filters.validity)
+            if filters.ids is not None:
+                on_date = on_date & filters.ids
+            filters = replace(filters, validity=[], ids=on_date)
         result = self.engine.search(
             parsed, filters=filters, sort=sort, limit=limit, offset=offset, facets=facets
         )
         docs = self.archive.get_many([h.id for h in result.hits])
+        derived = statuses(self.archive, docs.values(), as_of)
         hits = []
         for engine_hit in result.hits:
             doc = docs.get(engine_hit.id)
             if doc is None:  # index ahead of archive: never show what the archive lacks
                 continue
             snip = snippet(doc.text, parsed)
+            status = derived[doc.id]
             hits.append(
                 Hit(
                     id=doc.id,
@@ -294,7 +412,7 @@ class Gongkai:
                     index_number=doc.index_number,
                     agency=doc.agency,
                     date_issued=doc.date_issued,
-                    validity=doc.validity,
+                    validity=status.validity,
                     kind=doc.kind,
                     source=doc.source_name,
                     score=engine_hit.score,
@@ -302,17 +420,236 @@ class Gongkai:
                     snippet_html=str(snip.html()),
                     title_html=str(title_spans(doc.title, parsed).html()),
                     highlights=[[s, e] for s, e in snip.spans],
+                    status=status,
+                    cluster=self.cluster_brief(doc, status),
                 )
             )
         return SearchResult(result.total, hits, result.facets)
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         """Validity of ``doc`` on ``as_of`` (default today), with the reason."""
-        return status_on(doc, as_of)
+        return status_of(self.archive, doc, as_of)
 
     def cluster(self, doc: Document) -> Cluster:
         """Interpretations, answered requests, versions and relations of ``doc``."""
-        return Cluster(doc.id, versions=[doc])
+        return cluster_of(self.archive, doc)
+
+    def cluster_brief(self, doc: Document, status: Status | None = None) -> dict[str, object]:
+        """The cluster as ids, for a search hit: interpretations, answers, repealed-by,
+        amended-by and the current version (only what is there)."""
+        cluster = self.cluster(doc)
+        brief: dict[str, object] = {
+            name: [d.id for d in getattr(cluster, name)]
+            for name in ("interpretations", "answers", "repealed_by", "amended_by")
+            if getattr(cluster, name)
+        }
+        status = status or self.status(doc)
+        if status.current_version:
+            brief["current_version"] = status.current_version
+        return brief
+
+    # -- validity and relations (issue 3) ---------------------------------------------------
+
+    def check(self, queries: Iterable[str], as_of: str | None = None) -> list[CheckResult]:
+        """For each query (文号 in any bracket style, 索引号, id or title): the matching
+        documents and their status on ``as_of`` (default today)."""
+        as_of = as_of or today()
+        results = []
+        for query in queries:
+            docs, matched_by, confidence = self.match(query)
+            found = statuses(self.archive, docs, as_of)
+            results.append(
+                CheckResult(
+                    query=query,
+                    as_of=as_of,
+                    matched_by=matched_by,
+                    confidence=confidence,
+                    matches=[(d, found[d.id]) for d in docs],
+                )
+            )
+        return results
+
+    def match(self, query: str) -> tuple[list[Document], str, float]:
+        """Documents for one query, how they were matched and how sure the match is
+        (1.0 for id, 文号, 索引号 and exact title; less for a similar title)."""
+        ref = query.strip()
+        if not ref:
+            return [], "none", 0.0
+        if self.archive.get(ref):
+            return self.lookup(ref), "id", 1.0
+        if looks_like_doc_number(ref):
+            found = self.archive.find_by_doc_number(normalize_doc_number(ref))
+            if found:
+                return found, "doc_number", 1.0
+        if looks_like_index_number(ref):
+            found = self.archive.find_by_index_number(normalize_index_number(ref))
+            if found:
+                return found, "index_number", 1.0
+        found = self.archive.find_by_title(ref)
+        if found:
+            return found, "title", 1.0
+        return self._similar_title(ref)
+
+    def _similar_title(self, ref: str) -> tuple[list[Document], str, float]:
+        """Documents whose title contains ``ref`` or the title of what they issue equals it
+        (关于印发《X》的通知 for X). Confidence is the share of the title that matched."""
+        key = title_key(ref)
+        if len(key) < 4:
+            return [], "none", 0.0
+        pattern = re.sub(r"([%_\\])", r"\\\1", re.sub(r"[\s《》“”\"]+", "", ref))
+        rows = self.archive.conn.execute(
+            "SELECT id, title FROM documents WHERE title LIKE ? ESCAPE '\\' LIMIT 500",
+            (f"%{pattern}%",),
+        ).fetchall()
+        scored: list[tuple[float, str]] = []
+        for row in rows:
+            doc_key = title_key(row["title"])
+            keys = title_keys(Document(title=row["title"], text=""))
+            if key in keys:
+                scored.append((0.95, row["id"]))
+            elif key in doc_key:
+                scored.append((round(len(key) / len(doc_key), 2), row["id"]))
+        if not scored:
+            return [], "none", 0.0
+        best = max(score for score, _ in scored)
+        ids = [doc_id for score, doc_id in scored if score == best]
+        docs = self.archive.get_many(ids)
+        ordered = sorted(docs.values(), key=lambda d: d.date_issued, reverse=True)
+        return ordered, "title_similar", best
+
+    def set_status(
+        self,
+        doc_id: str,
+        validity: str,
+        *,
+        date: str = "",
+        by: str = "",
+        note: str = "",
+        actor: str = "staff",
+    ) -> Status:
+        """Record a staff status for ``doc_id`` (``validity == ""`` withdraws earlier staff
+        records); history keeps the status before and after. Returns the status today."""
+        if validity and canonical_validity(validity) is None:
+            raise ValueError(f"unknown validity {validity!r} (known: {', '.join(VALIDITY)})")
+        validity = canonical_validity(validity) or "" if validity else ""
+        with self.write_lock():
+            doc = self._get(doc_id)
+            before = self.status(doc)
+            relations = Relations(self.archive)
+            with relations.transaction():
+                relations.record_status(
+                    doc.id,
+                    validity,
+                    effective=date,
+                    by_doc=by,
+                    note=note,
+                    actor=actor,
+                    before=_brief_status(before),
+                )
+                relations.touch([doc.id])
+            after = self.status(self._get(doc.id))
+            self._log_validity(relations, doc.id, before, after, actor)
+            self.sync_index()
+            return after
+
+    def link(
+        self,
+        src: str,
+        rel_type: str,
+        dst: str,
+        *,
+        date: str = "",
+        note: str = "",
+        actor: str = "staff",
+    ) -> Relation:
+        """Make (or re-confirm) a manual relation ``src rel_type dst``."""
+        with self.write_lock():
+            return self._change(
+                [dst, src],
+                actor,
+                lambda rels: rels.add(
+                    src, rel_type, dst, effective=date, note=note, actor=actor, state=CONFIRMED
+                )[0],
+            )
+
+    def unlink(
+        self, src: str, rel_type: str, dst: str, *, note: str = "", actor: str = "staff"
+    ) -> Relation:
+        """Reject the relation ``src rel_type dst`` (kept, with its history)."""
+        with self.write_lock():
+            rel = Relations(self.archive).find(src, rel_type, dst)
+            if rel is None:
+                raise NotFoundError(f"no relation {src} {rel_type} {dst}")
+            return self.set_relation_state(rel.id, REJECTED, note=note, actor=actor, locked=True)
+
+    def set_relation_state(
+        self, rel_id: int, state: str, *, note: str = "", actor: str = "staff", locked: bool = False
+    ) -> Relation:
+        """Confirm, reject or re-propose a relation by id (``gongkai proposals``)."""
+        relations = Relations(self.archive)
+        rel = relations.get(rel_id)
+        if rel is None:
+            raise NotFoundError(f"no relation {rel_id}")
+        if not locked:
+            with self.write_lock():
+                return self.set_relation_state(rel_id, state, note=note, actor=actor, locked=True)
+        return self._change(
+            [rel.dst, rel.src],
+            actor,
+            lambda rels: rels.set_state(rel_id, state, actor=actor, note=note),
+        )
+
+    def _change(self, ids: list[str], actor: str, change) -> Relation:  # type: ignore[no-untyped-def]
+        """Apply a relation change, log what it did to the validity of ``ids``, re-index."""
+        relations = Relations(self.archive)
+        docs = [self._get(i) for i in ids]
+        before = {d.id: self.status(d) for d in docs}
+        with relations.transaction():
+            rel = change(relations)
+            relations.touch(before)
+        for doc_id, old in before.items():
+            self._log_validity(relations, doc_id, old, self.status(self._get(doc_id)), actor)
+        self.sync_index()
+        return rel
+
+    def _log_validity(
+        self, relations: Relations, doc_id: str, before: Status, after: Status, actor: str
+    ) -> None:
+        old, new = _brief_status(before), _brief_status(after)
+        if old != new:
+            relations.log_validity(doc_id, actor, old, new)
+
+    def _get(self, doc_id: str) -> Document:
+        doc = self.archive.get(doc_id)
+        if doc is None:
+            raise NotFoundError(f"no document with id {doc_id}")
+        return doc
+
+    def relations(self, doc_id: str) -> list[Relation]:
+        """Every relation from or to ``doc_id``, in any state."""
+        self._get(doc_id)
+        return Relations(self.archive).of(doc_id)
+
+    def proposals(self) -> list[Relation]:
+        """Automatic relations waiting for staff."""
+        return Relations(self.archive).with_state(PROPOSED)
+
+    def history(self, doc_id: str) -> list[dict[str, object]]:
+        """The append-only history of ``doc_id``: import, relations, status records."""
+        self._get(doc_id)
+        return self.archive.history(doc_id)
+
+    def relink(self) -> dict[str, int]:
+        """Run the linker over the whole archive (keeps existing relations and decisions)."""
+        with self.write_lock():
+            report = relink_all(self.archive)
+            self.sync_index()
+            return {
+                "added": len(report.added),
+                "confirmed": report.confirmed,
+                "proposed": report.proposed,
+                "affected": len(report.affected),
+            }
 
     def lookup(self, ref: str) -> list[Document]:
         """Documents by id, 文号 (any bracket style), 索引号 or exact title."""

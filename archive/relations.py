@@ -1,0 +1,492 @@
+"""Relations between documents, staff status records and the references found in text.
+
+A relation says that one document (``src``) repeals, amends, supersedes, interprets, answers or
+cites another (``dst``), from an effective date. Relations are made by staff (``manual``), by the
+linker at import (``auto``) or by an import manifest (``manifest``). An automatic relation may be
+``proposed`` (waiting for staff) or ``confirmed``; staff can ``reject`` any relation. Relations
+are never deleted and every change to one is written to the append-only history of both
+documents, with the relation before and after, who and why.
+
+A status record is a staff statement "document D has validity V from date E (because of B)".
+Status records are append-only; a later record (or a ``clear`` record, validity ``""``) takes
+precedence as :mod:`archive.validity` explains.
+
+References (``refs``) are what the linker found in a document's text: a title in 《》 and/or a
+文号, with the kind of relation the sentence implies. They are kept, resolved or not, so that a
+document imported later can be linked to what was imported before it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+from archive.store import Archive, now
+from archive.vocab import AMENDED, REPEALED
+
+REPEALS, AMENDS, SUPERSEDES = "repeals", "amends", "supersedes"
+INTERPRETS, ANSWERS, CITES = "interprets", "answers", "cites"
+RELATION_TYPES = (REPEALS, AMENDS, SUPERSEDES, INTERPRETS, ANSWERS, CITES)
+#: Relation types that change the validity of their target, and to what.
+VALIDITY_EFFECT = {REPEALS: REPEALED, AMENDS: AMENDED, SUPERSEDES: AMENDED}
+#: How each type reads in Chinese, from the target's side ("废止" → 被……废止).
+TYPE_LABELS = {
+    REPEALS: "废止",
+    AMENDS: "修改",
+    SUPERSEDES: "替代（新版本）",
+    INTERPRETS: "解读",
+    ANSWERS: "答复",
+    CITES: "引用",
+}
+
+MANUAL, AUTO, MANIFEST = "manual", "auto", "manifest"
+ORIGINS = (MANUAL, AUTO, MANIFEST)
+PROPOSED, CONFIRMED, REJECTED = "proposed", "confirmed", "rejected"
+STATES = (PROPOSED, CONFIRMED, REJECTED)
+
+
+class RelationError(ValueError):
+    """A relation that cannot be made (unknown type, a document related to itself …)."""
+
+
+@dataclass
+class Relation:
+    id: int
+    src: str
+    dst: str
+    type: str
+    effective: str = ""
+    origin: str = MANUAL
+    state: str = CONFIRMED
+    note: str = ""
+    evidence: str = ""
+    actor: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Relation:
+        return cls(**dict(row))
+
+
+@dataclass
+class StatusChange:
+    """A staff record: ``doc_id`` has ``validity`` from ``effective`` ("" = no date given).
+
+    ``validity == ""`` withdraws every earlier record (validity is derived again)."""
+
+    seq: int
+    doc_id: str
+    validity: str
+    effective: str = ""
+    by_doc: str = ""
+    note: str = ""
+    actor: str = ""
+    created_at: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class Reference:
+    """A document named in another document's text: by title, by 文号 or both.
+
+    ``number_suffix`` is the canonical ``〔2018〕3号`` part and ``number_before`` the text just
+    before it (see :class:`indexer.normalize.DocNumberMention`); ``title_key`` is the title in
+    comparable form. ``type`` is what the sentence implies (``repeals`` for 同时废止 …)."""
+
+    src: str
+    type: str
+    title_key: str = ""
+    number_suffix: str = ""
+    number_before: str = ""
+    effective: str = ""
+    evidence: str = ""
+    id: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _relation_snapshot(rel: Relation | None) -> dict[str, object] | None:
+    if rel is None:
+        return None
+    return {k: getattr(rel, k) for k in ("type", "effective", "origin", "state", "note")}
+
+
+class Relations:
+    """Relations, status records and references of one :class:`~archive.store.Archive`."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.conn = archive.conn
+        #: False for a read-only archive written by a Gongkai older than relations.
+        self.available = (
+            self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'relations'"
+            ).fetchone()
+            is not None
+        )
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; nested uses join the outer one."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def touch(self, ids: Iterable[str]) -> None:
+        """Bump the revision of documents whose derived status or cluster changed, so that
+        the index picks them up (``sync_index``)."""
+        stamp = now()
+        with self.transaction():
+            for doc_id in set(ids):
+                self.conn.execute(
+                    "UPDATE documents SET rev = rev + 1, updated_at = ? WHERE id = ?",
+                    (stamp, doc_id),
+                )
+
+    # -- relations -------------------------------------------------------------------------
+
+    def get(self, rel_id: int) -> Relation | None:
+        if not self.available:
+            return None
+        row = self.conn.execute("SELECT * FROM relations WHERE id = ?", (rel_id,)).fetchone()
+        return Relation.from_row(row) if row else None
+
+    def find(self, src: str, rel_type: str, dst: str) -> Relation | None:
+        row = self.conn.execute(
+            "SELECT * FROM relations WHERE src = ? AND dst = ? AND type = ?",
+            (src, dst, rel_type),
+        ).fetchone()
+        return Relation.from_row(row) if row else None
+
+    def of(self, doc_id: str, *, states: Iterable[str] = STATES) -> list[Relation]:
+        """Every relation from or to ``doc_id`` in one of ``states``."""
+        if not self.available:
+            return []
+        states = list(states)
+        marks = ", ".join("?" for _ in states)
+        rows = self.conn.execute(
+            f"SELECT * FROM relations WHERE (src = ? OR dst = ?) AND state IN ({marks}) "
+            "ORDER BY id",
+            (doc_id, doc_id, *states),
+        )
+        return [Relation.from_row(r) for r in rows]
+
+    def incoming(
+        self,
+        ids: Iterable[str],
+        *,
+        types: Iterable[str] = RELATION_TYPES,
+        states: Iterable[str] = (CONFIRMED,),
+    ) -> dict[str, list[Relation]]:
+        """Relations pointing at each of ``ids`` (dst), by dst."""
+        return self._by_end("dst", ids, types, states)
+
+    def outgoing(
+        self,
+        ids: Iterable[str],
+        *,
+        types: Iterable[str] = RELATION_TYPES,
+        states: Iterable[str] = (CONFIRMED,),
+    ) -> dict[str, list[Relation]]:
+        """Relations from each of ``ids`` (src), by src."""
+        return self._by_end("src", ids, types, states)
+
+    def _by_end(
+        self, end: str, ids: Iterable[str], types: Iterable[str], states: Iterable[str]
+    ) -> dict[str, list[Relation]]:
+        ids, types, states = list(dict.fromkeys(ids)), list(types), list(states)
+        found: dict[str, list[Relation]] = {}
+        if not self.available:
+            return found
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            rows = self.conn.execute(
+                f"SELECT * FROM relations WHERE {end} IN ({', '.join('?' for _ in chunk)}) "
+                f"AND type IN ({', '.join('?' for _ in types)}) "
+                f"AND state IN ({', '.join('?' for _ in states)}) ORDER BY id",
+                (*chunk, *types, *states),
+            )
+            for row in rows:
+                rel = Relation.from_row(row)
+                found.setdefault(getattr(rel, end), []).append(rel)
+        return found
+
+    def with_state(self, state: str) -> list[Relation]:
+        if not self.available:
+            return []
+        rows = self.conn.execute("SELECT * FROM relations WHERE state = ? ORDER BY id", (state,))
+        return [Relation.from_row(r) for r in rows]
+
+    def add(
+        self,
+        src: str,
+        rel_type: str,
+        dst: str,
+        *,
+        effective: str = "",
+        origin: str = MANUAL,
+        state: str = CONFIRMED,
+        note: str = "",
+        evidence: str = "",
+        actor: str = "staff",
+    ) -> tuple[Relation, bool]:
+        """Make a relation, or bring an existing one to this state (manual links only).
+
+        Automatic relations never change an existing relation (a rejected one stays rejected).
+        Returns the relation and whether anything changed.
+        """
+        if rel_type not in RELATION_TYPES:
+            raise RelationError(
+                f"unknown relation type {rel_type!r} (known: {', '.join(RELATION_TYPES)})"
+            )
+        if origin not in ORIGINS or state not in STATES:
+            raise RelationError(f"bad origin {origin!r} or state {state!r}")
+        if src == dst:
+            raise RelationError("a document cannot be related to itself")
+        for doc_id in (src, dst):
+            if not self.archive._exists(doc_id):
+                raise RelationError(f"no document with id {doc_id}")
+        with self.transaction():
+            existing = self.find(src, rel_type, dst)
+            stamp = now()
+            if existing is None:
+                cursor = self.conn.execute(
+                    "INSERT INTO relations (src, dst, type, effective, origin, state, note, "
+                    "evidence, actor, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        src,
+                        dst,
+                        rel_type,
+                        effective,
+                        origin,
+                        state,
+                        note,
+                        evidence,
+                        actor,
+                        stamp,
+                        stamp,
+                    ),
+                )
+                rel = self.get(int(cursor.lastrowid or 0))
+                assert rel is not None
+                self._log_change(rel, None, actor, "added", note)
+                return rel, True
+            if origin == AUTO:
+                return existing, False
+            if existing.state == state and existing.effective == (effective or existing.effective):
+                return existing, False
+            self.conn.execute(
+                "UPDATE relations SET state = ?, effective = ?, note = ?, actor = ?, "
+                "updated_at = ? WHERE id = ?",
+                (
+                    state,
+                    effective or existing.effective,
+                    note or existing.note,
+                    actor,
+                    stamp,
+                    existing.id,
+                ),
+            )
+            rel = self.get(existing.id)
+            assert rel is not None
+            self._log_change(rel, existing, actor, "updated", note)
+            return rel, True
+
+    def set_state(self, rel_id: int, state: str, *, actor: str, note: str = "") -> Relation:
+        """Confirm, reject (unlink) or re-propose a relation; recorded in history."""
+        if state not in STATES:
+            raise RelationError(f"unknown state {state!r}")
+        with self.transaction():
+            before = self.get(rel_id)
+            if before is None:
+                raise LookupError(f"no relation {rel_id}")
+            if before.state == state:
+                return before
+            self.conn.execute(
+                "UPDATE relations SET state = ?, note = ?, actor = ?, updated_at = ? WHERE id = ?",
+                (state, note or before.note, actor, now(), rel_id),
+            )
+            after = self.get(rel_id)
+            assert after is not None
+            self._log_change(after, before, actor, state, note)
+            return after
+
+    def _log_change(
+        self, rel: Relation, before: Relation | None, actor: str, change: str, why: str
+    ) -> None:
+        detail = {
+            "relation": rel.id,
+            "change": change,
+            "src": rel.src,
+            "type": rel.type,
+            "dst": rel.dst,
+            "origin": rel.origin,
+            "why": why,
+            "before": _relation_snapshot(before),
+            "after": _relation_snapshot(rel),
+        }
+        for doc_id in (rel.src, rel.dst):
+            self.archive._log(doc_id, actor, "relation", detail)
+
+    # -- staff status records --------------------------------------------------------------
+
+    def record_status(
+        self,
+        doc_id: str,
+        validity: str,
+        *,
+        effective: str = "",
+        by_doc: str = "",
+        note: str = "",
+        actor: str = "staff",
+        before: dict[str, object] | None = None,
+    ) -> StatusChange:
+        """Append a staff status record (``validity == ""``: withdraw earlier ones).
+
+        ``before`` is the derived status before the change, kept in history beside the record.
+        """
+        if not self.archive._exists(doc_id):
+            raise RelationError(f"no document with id {doc_id}")
+        if by_doc and not self.archive._exists(by_doc):
+            raise RelationError(f"no document with id {by_doc}")
+        with self.transaction():
+            stamp = now()
+            cursor = self.conn.execute(
+                "INSERT INTO status_changes (doc_id, validity, effective, by_doc, note, actor, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, validity, effective, by_doc, note, actor, stamp),
+            )
+            change = StatusChange(
+                int(cursor.lastrowid or 0), doc_id, validity, effective, by_doc, note, actor, stamp
+            )
+            self.archive._log(
+                doc_id,
+                actor,
+                "status",
+                {
+                    "record": change.seq,
+                    "validity": validity or "(derived)",
+                    "effective": effective,
+                    "by": by_doc,
+                    "why": note,
+                    "before": before,
+                },
+            )
+            return change
+
+    def status_changes(self, ids: Iterable[str]) -> dict[str, list[StatusChange]]:
+        """Staff status records of each of ``ids``, oldest first."""
+        ids = list(dict.fromkeys(ids))
+        found: dict[str, list[StatusChange]] = {}
+        if not self.available:
+            return found
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            rows = self.conn.execute(
+                f"SELECT * FROM status_changes WHERE doc_id IN ({', '.join('?' for _ in chunk)})"
+                " ORDER BY seq",
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(row["doc_id"], []).append(StatusChange(**dict(row)))
+        return found
+
+    def log_validity(
+        self, doc_id: str, actor: str, before: dict[str, object], after: dict[str, object]
+    ) -> None:
+        """Record that the derived validity of ``doc_id`` changed (and why)."""
+        with self.transaction():
+            self.archive._log(doc_id, actor, "validity", {"before": before, "after": after})
+
+    # -- references found in text ----------------------------------------------------------
+
+    def replace_refs(self, src: str, refs: Iterable[Reference]) -> None:
+        """The references found in ``src`` (derived data: replaced when the text is relinked)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM refs WHERE src = ?", (src,))
+            self.conn.executemany(
+                "INSERT INTO refs (src, type, title_key, number_suffix, number_before, "
+                "effective, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        src,
+                        r.type,
+                        r.title_key,
+                        r.number_suffix,
+                        r.number_before,
+                        r.effective,
+                        r.evidence,
+                    )
+                    for r in refs
+                ],
+            )
+
+    def refs_naming(
+        self, *, title_keys: Iterable[str] = (), number_suffixes: Iterable[str] = ()
+    ) -> list[Reference]:
+        """References (from any document) that name one of these titles or 文号 suffixes."""
+        found: dict[int, Reference] = {}
+        for column, values in (("title_key", title_keys), ("number_suffix", number_suffixes)):
+            values = [v for v in dict.fromkeys(values) if v]
+            for start in range(0, len(values), 400):
+                chunk = values[start : start + 400]
+                rows = self.conn.execute(
+                    f"SELECT * FROM refs WHERE {column} IN ({', '.join('?' for _ in chunk)})",
+                    chunk,
+                )
+                for row in rows:
+                    found[row["id"]] = Reference(**dict(row))
+        return [found[k] for k in sorted(found)]
+
+    def refs_from(self, src: str) -> list[Reference]:
+        rows = self.conn.execute("SELECT * FROM refs WHERE src = ? ORDER BY id", (src,))
+        return [Reference(**dict(r)) for r in rows]
+
+    # -- dates that change derived validity ------------------------------------------------
+
+    def due_between(self, after: str, until: str) -> set[str]:
+        """Documents whose derived validity may change on a date in (``after``, ``until``]:
+        their own effective date, a relation's or a staff record's."""
+        ids: set[str] = set()
+        queries = (
+            "SELECT id FROM documents WHERE date_effective > ? AND date_effective <= ?",
+            "SELECT id FROM documents WHERE date_effective = '' "
+            "AND date_issued > ? AND date_issued <= ?",
+            "SELECT dst FROM relations WHERE state = 'confirmed' AND effective > ? "
+            "AND effective <= ?",
+            "SELECT doc_id FROM status_changes WHERE effective > ? AND effective <= ?",
+        )
+        for sql in queries:
+            ids.update(r[0] for r in self.conn.execute(sql, (after, until)))
+        return ids
+
+    def meta(self, key: str) -> str:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else ""
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

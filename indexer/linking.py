@@ -1,0 +1,426 @@
+"""Automatic linking at import: what a document's text says about other documents.
+
+* An interpretation (政策解读: 关于《……》的解读, 《……》政策解读, ……答记者问) names the document it
+  interprets in its title or body → ``interprets``.
+* An answered disclosure request (告知书, 答复书, 办理结果) that cites a title or 文号 → ``answers``
+  (citations of a legal basis, 根据《……条例》, are only ``cites``).
+* A notice's repeal and amendment clauses (《……》（……〔……〕……号）同时废止, 自……起废止, 予以废止,
+  决定修改) → ``repeals`` / ``amends``, or ``supersedes`` when the repealed document has the same
+  title (a new version), with the effective date the text states.
+
+A relation is made ``confirmed`` when the reference names the target's 文号 exactly, or, for
+relations that do not change validity, when the title names exactly one document; otherwise it
+is ``proposed`` and waits for staff (``gongkai proposals``). Every reference found is kept in
+the archive (``refs``), so a document imported later is linked to the documents that named it
+before it arrived: linking runs in both directions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from archive import Archive, Document
+from archive.relations import (
+    AMENDS,
+    ANSWERS,
+    AUTO,
+    CITES,
+    CONFIRMED,
+    INTERPRETS,
+    PROPOSED,
+    REJECTED,
+    REPEALS,
+    SUPERSEDES,
+    VALIDITY_EFFECT,
+    Reference,
+    Relations,
+)
+from archive.vocab import INTERPRETATION, REQUEST_ANSWER
+from indexer.header import parse_date
+from indexer.normalize import DocNumberMention, doc_number_suffix, find_doc_numbers, fold
+
+ACTOR = "linker"
+
+_QUOTES = re.compile(r"[\s《》〈〉“”\"'‘’「」『』]+")
+_TITLE_RE = re.compile(r"《(?P<title>[^《》\n]{2,120})》")
+_WRAPPED_RE = re.compile(
+    r"^关于(?:印发|发布|转发|公布|颁布|修订印发)(?P<inner>.+?)的(?:通知|决定|公告|通告|函)$"
+)
+_INTERP_TITLE_RES = (
+    re.compile(r"^关于(?P<t>.+?)的(?:政策)?(?:解读|图解|问答)"),
+    re.compile(r"^(?P<t>.+?)(?:政策)?(?:解读|图解|问答)$"),
+    re.compile(r"就(?P<t>.+?)(?:答记者问|答问)"),
+)
+_CLAUSE_END = re.compile(r"[。；;！？!?\n]")
+_LIST_ITEM = re.compile(
+    r"^\s*(?:\d{1,3}\s*[.、．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|"
+    r"[一二三四五六七八九十]{1,3}、|《)"
+)
+_REPEAL_RE = re.compile(r"废止|停止执行|不再执行")
+_AMEND_RE = re.compile(
+    r"决定(?:对[^。；]{0,120})?修改|作(?:如下|以下)修改|修改如下|予以修改|修正如下"
+)
+#: The version history printed under a revised text: （2016年3月1日青住建规〔2016〕2号印发
+#: 根据2019年6月3日青住建规〔2019〕4号决定修改）.
+_VERSION_NOTE_RE = re.compile(
+    r"^[（(][^（）()]*(?:印发|公布|发布)[^（）()]*(?:修改|修订|修正)[^（）()]*[）)]$"
+)
+_BASIS_RE = re.compile(r"(?:根据|依据|按照|依照|参照|贯彻|落实|遵照)[^，。；：]{0,8}$")
+_DATE = r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|(?:19|20)\d{2}-\d{1,2}-\d{1,2}"
+_FROM_DATE_RE = re.compile(rf"自\s*(?P<date>{_DATE}|(?:发布|印发|公布|颁布)之日)\s*起")
+_IN_FORCE_RE = re.compile(
+    rf"自\s*(?P<date>{_DATE}|(?:发布|印发|公布|颁布)之日)\s*起\s*(?:施行|实施|执行|生效)"
+)
+#: An interpretation names the document it explains near the top.
+_INTERP_LEAD = 600
+#: How far after a title a 文号 in brackets still belongs to it: 《……》（青政发〔2015〕3号）.
+_PAIR_GAP = 24
+
+
+def title_key(title: str) -> str:
+    """A title in comparable form: folded, without spaces, quotes or 《》."""
+    return _QUOTES.sub("", fold(title))
+
+
+def title_keys(doc: Document) -> set[str]:
+    """Every way a document's title may be cited: the whole title, and the title of what it
+    issues (关于印发《X》的通知 → X)."""
+    keys = {title_key(doc.title)}
+    wrapped = _WRAPPED_RE.match(re.sub(r"\s+", "", doc.title))
+    if wrapped:
+        keys.add(title_key(wrapped["inner"]))
+    keys.discard("")
+    return keys
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int
+    text: str
+
+
+def _clauses(text: str) -> list[_Span]:
+    """Sentences, with a 废止/修改 line ending in ： joined to the list items after it."""
+    spans: list[_Span] = []
+    start = 0
+    for match in _CLAUSE_END.finditer(text):
+        if match.start() > start:
+            spans.append(_Span(start, match.end(), text[start : match.end()]))
+        start = match.end()
+    if start < len(text):
+        spans.append(_Span(start, len(text), text[start:]))
+    merged: list[_Span] = []
+    open_list = False
+    for span in spans:
+        stripped = span.text.strip()
+        if open_list and merged and _LIST_ITEM.match(stripped):
+            last = merged[-1]
+            merged[-1] = _Span(last.start, span.end, text[last.start : span.end])
+            continue
+        merged.append(span)
+        open_list = bool(
+            (_REPEAL_RE.search(stripped) or _AMEND_RE.search(stripped))
+            and stripped.rstrip("\n").endswith(("：", ":"))
+        )
+    return merged
+
+
+def _date_in(text: str, doc: Document, pattern: re.Pattern[str]) -> str:
+    match = pattern.search(text)
+    if not match:
+        return ""
+    value = match["date"]
+    if value.endswith("之日"):
+        return doc.date_issued
+    return parse_date(value)
+
+
+def _effective(clause: str, doc: Document) -> str:
+    """When a repeal or amendment in ``clause`` of ``doc`` takes effect."""
+    return (
+        _date_in(clause, doc, _FROM_DATE_RE)
+        or _date_in(doc.text, doc, _IN_FORCE_RE)
+        or doc.date_effective
+        or doc.date_issued
+    )
+
+
+def _excerpt(text: str, start: int, end: int, limit: int = 160) -> str:
+    snippet = re.sub(r"\s+", " ", text[start:end]).strip()
+    return snippet if len(snippet) <= limit else snippet[: limit - 1] + "…"
+
+
+def find_references(doc: Document) -> list[Reference]:
+    """The documents ``doc`` names (by title in 《》 and/or 文号), with the relation each
+    sentence implies. Nothing is resolved here; see :class:`Linker`."""
+    refs: list[Reference] = []
+    seen: set[tuple[str, str, str, str]] = set()
+
+    def add(ref: Reference) -> None:
+        key = (ref.type, ref.title_key, ref.number_suffix, ref.number_before)
+        if key not in seen and (ref.title_key or ref.number_suffix):
+            seen.add(key)
+            refs.append(ref)
+
+    own = title_keys(doc)
+    # The title of an interpretation or answer names its subject.
+    if doc.kind in (INTERPRETATION, REQUEST_ANSWER):
+        rel_type = INTERPRETS if doc.kind == INTERPRETATION else ANSWERS
+        named = [m["title"] for m in _TITLE_RE.finditer(doc.title)]
+        if not named and doc.kind == INTERPRETATION:
+            compact = re.sub(r"\s+", "", doc.title)
+            for pattern in _INTERP_TITLE_RES:
+                match = pattern.search(compact)
+                if match and len(match["t"]) >= 4:
+                    named.append(match["t"])
+                    wrapped = _WRAPPED_RE.match(match["t"])
+                    if wrapped:
+                        named.append(wrapped["inner"])
+                    break
+        for title in named:
+            add(Reference(doc.id, rel_type, title_key(title), evidence=f"标题：{doc.title}"))
+        for mention in find_doc_numbers(doc.title):
+            add(
+                Reference(
+                    doc.id,
+                    rel_type,
+                    number_suffix=mention.suffix,
+                    number_before=mention.before,
+                    evidence=f"标题：{doc.title}",
+                )
+            )
+
+    text = doc.text
+    numbers = find_doc_numbers(text)
+    paired: set[int] = set()
+    mentions: list[tuple[int, int, str, DocNumberMention | None]] = []  # start, end, title, no.
+    for match in _TITLE_RE.finditer(text):
+        number = None
+        for i, mention in enumerate(numbers):
+            gap = text[match.end() : mention.start]
+            if 0 <= mention.start - match.end() <= _PAIR_GAP and re.fullmatch(
+                r"\s*[（(]\s*[\u4e00-\u9fffA-Za-z]*\s*", gap
+            ):
+                number = mention
+                paired.add(i)
+                break
+        end = number.end if number else match.end()
+        mentions.append((match.start(), end, match["title"], number))
+    for i, mention in enumerate(numbers):
+        if i not in paired:
+            mentions.append((mention.start, mention.end, "", mention))
+    mentions.sort(key=lambda m: m[0])
+
+    clauses = _clauses(text)
+    for start, _end, title, number in mentions:
+        key = title_key(title) if title else ""
+        clause = next((c for c in clauses if c.start <= start < c.end), _Span(0, len(text), text))
+        before = text[clause.start : start]
+        if _VERSION_NOTE_RE.match(clause.text.strip()) and doc.kind not in (
+            INTERPRETATION,
+            REQUEST_ANSWER,
+        ):
+            rel_type = SUPERSEDES  # （2016年…印发　根据…决定修改）: earlier versions of this one
+        elif _BASIS_RE.search(before):
+            rel_type = CITES
+        elif doc.kind == INTERPRETATION:
+            rel_type = INTERPRETS if (start < _INTERP_LEAD or number) else CITES
+        elif doc.kind == REQUEST_ANSWER:
+            rel_type = ANSWERS
+        elif _REPEAL_RE.search(clause.text):
+            rel_type = REPEALS
+        elif _AMEND_RE.search(clause.text):
+            rel_type = AMENDS
+        else:
+            rel_type = CITES
+        if key and key in own and not number and rel_type not in VALIDITY_EFFECT:
+            continue  # the document naming itself (本办法 / its own title)
+        effective = _effective(clause.text, doc) if rel_type in VALIDITY_EFFECT else ""
+        add(
+            Reference(
+                doc.id,
+                rel_type,
+                title_key=key,
+                number_suffix=number.suffix if number else "",
+                number_before=number.before if number else "",
+                effective=effective,
+                evidence=_excerpt(text, clause.start, clause.end),
+            )
+        )
+    return refs
+
+
+@dataclass
+class _Info:
+    date: str
+    keys: set[str]
+    number: str
+
+
+_PRIORITY = {REPEALS: 0, SUPERSEDES: 0, AMENDS: 0, INTERPRETS: 1, ANSWERS: 1, CITES: 2}
+
+
+@dataclass
+class LinkReport:
+    """What one linking run did."""
+
+    added: list[int] = field(default_factory=list)  # relation ids
+    proposed: int = 0
+    confirmed: int = 0
+    affected: set[str] = field(default_factory=set)  # documents whose validity may change
+
+
+class Linker:
+    """Links documents to the archive they are imported into (one per import run)."""
+
+    def __init__(self, archive: Archive, *, actor: str = ACTOR) -> None:
+        self.archive = archive
+        self.relations = Relations(archive)
+        self.actor = actor
+        self._info: dict[str, _Info] = {}
+        self._by_key: dict[str, set[str]] = {}
+        self._by_suffix: dict[str, set[tuple[str, str]]] = {}
+        rows = archive.conn.execute(
+            "SELECT id, title, doc_number_norm, date_issued, date_effective FROM documents"
+        )
+        for row in rows:
+            self._remember(
+                Document(
+                    title=row["title"],
+                    text="",
+                    id=row["id"],
+                    doc_number_norm=row["doc_number_norm"],
+                    date_issued=row["date_issued"],
+                    date_effective=row["date_effective"],
+                )
+            )
+
+    def _remember(self, doc: Document) -> None:
+        keys = title_keys(doc)
+        self._info[doc.id] = _Info(doc.date_effective or doc.date_issued, keys, doc.doc_number_norm)
+        for key in keys:
+            self._by_key.setdefault(key, set()).add(doc.id)
+        if doc.doc_number_norm:
+            suffix = doc_number_suffix(doc.doc_number_norm)
+            self._by_suffix.setdefault(suffix, set()).add((doc.doc_number_norm, doc.id))
+
+    def resolve(self, ref: Reference) -> tuple[list[str], bool]:
+        """The documents ``ref`` names, and whether by exact 文号."""
+        if ref.number_suffix:
+            mention = DocNumberMention(ref.number_suffix, ref.number_before, 0, 0)
+            found = sorted(
+                doc_id
+                for norm, doc_id in self._by_suffix.get(ref.number_suffix, ())
+                if doc_id != ref.src and mention.matches(norm)
+            )
+            if found:
+                return found, True
+        if not ref.title_key:
+            return [], False
+        found = sorted(d for d in self._by_key.get(ref.title_key, ()) if d != ref.src)
+        if len(found) > 1:
+            # Several versions share the title: the latest one dated before the citing one.
+            src_date = self._info[ref.src].date if ref.src in self._info else ""
+            dated = [d for d in found if not src_date or self._info[d].date <= src_date]
+            if dated:
+                latest = max(self._info[d].date for d in dated)
+                found = [d for d in dated if self._info[d].date == latest]
+        return found, False
+
+    def link(self, docs: Iterable[Document]) -> LinkReport:
+        """Find the references of ``docs``, keep them, and resolve them and every earlier
+        reference that names one of ``docs``. Existing relations are never changed."""
+        docs = list(docs)
+        report = LinkReport()
+        for doc in docs:
+            self._remember(doc)
+        with self.relations.transaction():
+            refs: list[Reference] = []
+            for doc in docs:
+                found = find_references(doc)
+                self.relations.replace_refs(doc.id, found)
+                refs.extend(found)
+            keys = {k for d in docs for k in self._info[d.id].keys}
+            suffixes = {doc_number_suffix(d.doc_number_norm) for d in docs if d.doc_number_norm}
+            new_ids = {d.id for d in docs}
+            earlier = self.relations.refs_naming(title_keys=keys, number_suffixes=suffixes)
+            refs.extend(r for r in earlier if r.src not in new_ids)
+            refs.sort(key=lambda r: _PRIORITY[r.type])
+            for ref in refs:
+                self._apply(ref, report)
+        if report.affected:
+            self.relations.touch(report.affected)
+        return report
+
+    def _apply(self, ref: Reference, report: LinkReport) -> None:
+        targets, exact = self.resolve(ref)
+        for dst in targets:
+            rel_type = ref.type
+            src_info, dst_info = self._info.get(ref.src), self._info.get(dst)
+            same_title = bool(src_info and dst_info and src_info.keys & dst_info.keys)
+            if rel_type == REPEALS and same_title:
+                rel_type = SUPERSEDES  # a new version of the same document
+            elif rel_type == SUPERSEDES and not same_title:
+                rel_type = CITES  # a version note naming a decision, not a version
+            if self._already_linked(ref.src, dst, rel_type):
+                continue
+            confirmed = exact or (len(targets) == 1 and rel_type not in VALIDITY_EFFECT)
+            rel, added = self.relations.add(
+                ref.src,
+                rel_type,
+                dst,
+                effective=ref.effective,
+                origin=AUTO,
+                state=CONFIRMED if confirmed else PROPOSED,
+                evidence=ref.evidence,
+                note="文号一致" if exact else "按标题匹配",
+                actor=self.actor,
+            )
+            if not added:
+                continue
+            report.added.append(rel.id)
+            if rel.state == CONFIRMED:
+                report.confirmed += 1
+                if rel_type in VALIDITY_EFFECT:
+                    report.affected.add(dst)
+            else:
+                report.proposed += 1
+
+    def _already_linked(self, src: str, dst: str, rel_type: str) -> bool:
+        """A citation adds nothing where a stronger relation between the two exists."""
+        if self.relations.find(src, rel_type, dst):
+            return True
+        if rel_type != CITES:
+            return False
+        row = self.archive.conn.execute(
+            "SELECT 1 FROM relations WHERE src = ? AND dst = ? AND state != ?",
+            (src, dst, REJECTED),
+        ).fetchone()
+        return row is not None
+
+
+def relink_all(archive: Archive, *, batch: int = 500) -> LinkReport:
+    """Link every archived document (for archives imported before linking, or after the
+    linker improved). Existing relations, and staff decisions about them, are kept."""
+    linker = Linker(archive)
+    total = LinkReport()
+    pending: list[Document] = []
+
+    def flush() -> None:
+        part = linker.link(pending)
+        total.added += part.added
+        total.proposed += part.proposed
+        total.confirmed += part.confirmed
+        total.affected |= part.affected
+        pending.clear()
+
+    for doc in archive.iter_documents():
+        pending.append(doc)
+        if len(pending) >= batch:
+            flush()
+    if pending:
+        flush()
+    return total
