@@ -9,7 +9,10 @@ engine in batches; if the process dies before a batch reaches the index, the nex
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -126,6 +129,53 @@ def build_document(path: Path, data: bytes) -> Document:
 ProgressCallback = Callable[[FileOutcome], None]
 
 
+@dataclass
+class Item:
+    """One thing to import: a file, or a manifest row (inline text or a file it names).
+
+    ``label`` names it in reports (a path, or ``manifest.jsonl:17``). ``data`` holds inline
+    bytes (a manifest row's body); otherwise ``path`` is read. ``meta`` is manifest metadata
+    that overrides what the header parser found. A non-empty ``skip`` reports the item with
+    ``skip_status`` without reading anything.
+    """
+
+    label: str
+    path: Path
+    data: bytes | None = None
+    meta: dict[str, object] | None = None
+    skip: str = ""
+    skip_status: str = SKIPPED
+
+
+def build_item(item: Item, data: bytes) -> Document:
+    """The Document for ``item`` (runs in a worker process when importing in parallel)."""
+    if item.data is not None:
+        from indexer.manifest import build_inline
+
+        doc = build_inline(item, data)
+    else:
+        doc = build_document(item.path, data)
+    if item.meta:
+        from indexer.manifest import apply_meta
+
+        apply_meta(doc, item.meta)
+    return doc
+
+
+def _build_safely(item: Item, data: bytes) -> Document | str:
+    """:func:`build_item`, with any failure turned into its reason (picklable either way)."""
+    try:
+        return build_item(item, data)
+    except ExtractionError as exc:
+        return str(exc)
+    except RecursionError:
+        return "file too deeply structured to read (recursion limit)"
+    except MemoryError:
+        return "out of memory while extracting"
+    except Exception as exc:  # a bug or a library choking on odd input: report, carry on
+        return f"could not extract: {type(exc).__name__}: {exc}"
+
+
 def import_files(
     archive: Archive,
     files: Iterable[tuple[Path, str]],
@@ -134,45 +184,155 @@ def import_files(
     on_progress: ProgressCallback | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     batch: int = 100,
+    workers: int = 1,
 ) -> ImportReport:
     """Import ``files`` into ``archive``; committed documents go to ``on_committed`` in batches."""
+    items = (
+        Item(
+            str(path),
+            path,
+            skip=reason,
+            skip_status=SKIPPED if (reason and path.exists()) else FAILED,
+        )
+        for path, reason in files
+    )
+    return import_items(
+        archive,
+        items,
+        on_committed=on_committed,
+        on_progress=on_progress,
+        max_bytes=max_bytes,
+        batch=batch,
+        workers=workers,
+    )
+
+
+def import_items(
+    archive: Archive,
+    items: Iterable[Item],
+    *,
+    on_committed: Callable[[list[Document]], None],
+    on_progress: ProgressCallback | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    batch: int = 100,
+    workers: int = 1,
+) -> ImportReport:
+    """Import ``items`` in order with one writer (this process).
+
+    Reading, the duplicate check and the archive commit happen here; extraction and header
+    parsing run in ``workers`` processes when ``workers > 1``, with at most ``4 × workers``
+    items in flight, so memory stays bounded however many items there are. Each document is
+    committed on its own; committed documents go to ``on_committed`` in batches of ``batch``.
+    """
     report = ImportReport()
     pending: list[Document] = []
-    for path, skip_reason in files:
-        if skip_reason:
-            outcome = FileOutcome(
-                str(path), SKIPPED if path.exists() else FAILED, reason=skip_reason
-            )
-        else:
-            outcome = _import_one(archive, path, max_bytes, pending)
+    pool = _Pool(workers) if workers > 1 else None
+    window: deque[tuple[Item, bytes, object]] = deque()
+
+    def finish(item: Item, data: bytes, built: object) -> None:
+        if pool is not None:
+            built = pool.result(built, item, data)
+        outcome = _commit(archive, item, data, built, pending)
         report.outcomes.append(outcome)
         if on_progress:
             on_progress(outcome)
         if len(pending) >= batch:
-            on_committed(pending)
-            pending = []
+            on_committed(pending[:])
+            pending.clear()
+
+    try:
+        for item in items:
+            early = _read(archive, item, max_bytes)
+            if isinstance(early, FileOutcome):
+                while window:  # keep reports in input order
+                    finish(*window.popleft())
+                report.outcomes.append(early)
+                if on_progress:
+                    on_progress(early)
+                continue
+            if pool is None:
+                finish(item, early, _build_safely(item, early))
+                continue
+            window.append((item, early, pool.submit(item, early)))
+            while len(window) > 4 * workers:
+                finish(*window.popleft())
+        while window:
+            finish(*window.popleft())
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if pending:
         on_committed(pending)
     return report
 
 
-def _import_one(
-    archive: Archive, path: Path, max_bytes: int, pending: list[Document]
-) -> FileOutcome:
+def _read(archive: Archive, item: Item, max_bytes: int) -> bytes | FileOutcome:
+    """The item's bytes, or its outcome when it is skipped, unreadable or already archived."""
+    label = item.label
+    if item.skip:
+        return FileOutcome(label, item.skip_status, reason=item.skip)
     try:
-        data = read_limited(path, max_bytes)
-        existing = archive.has_sha256(sha256_of(data))  # skip extraction for known bytes
-        if existing:
-            return FileOutcome(str(path), DUPLICATE, existing, reason=f"same bytes as {existing}")
-        doc = build_document(path, data)
-        result = archive.add(doc, data)
-    except (ExtractionError, DuplicateIdError) as exc:
-        return FileOutcome(str(path), FAILED, reason=str(exc))
+        data = item.data if item.data is not None else read_limited(item.path, max_bytes)
+    except ExtractionError as exc:
+        return FileOutcome(label, FAILED, reason=str(exc))
     except PermissionError:
-        return FileOutcome(str(path), FAILED, reason="permission denied")
+        return FileOutcome(label, FAILED, reason="permission denied")
     except OSError as exc:
-        return FileOutcome(str(path), FAILED, reason=f"cannot read: {exc.strerror or exc}")
+        return FileOutcome(label, FAILED, reason=f"cannot read: {exc.strerror or exc}")
+    existing = archive.has_sha256(sha256_of(data))  # skip extraction for known bytes
+    if existing:
+        return FileOutcome(label, DUPLICATE, existing, reason=f"same bytes as {existing}")
+    return data
+
+
+def _commit(
+    archive: Archive, item: Item, data: bytes, built: object, pending: list[Document]
+) -> FileOutcome:
+    label = item.label
+    if not isinstance(built, Document):
+        return FileOutcome(label, FAILED, reason=str(built))
+    try:
+        result = archive.add(built, data)
+    except DuplicateIdError as exc:
+        return FileOutcome(label, FAILED, reason=str(exc))
     if result.status == DUPLICATE:
-        return FileOutcome(str(path), DUPLICATE, result.id, reason=f"same bytes as {result.id}")
-    pending.append(doc)
-    return FileOutcome(str(path), IMPORTED, result.id, doc.title)
+        return FileOutcome(label, DUPLICATE, result.id, reason=f"same bytes as {result.id}")
+    pending.append(built)
+    return FileOutcome(label, IMPORTED, result.id, built.title)
+
+
+class _Pool:
+    """Worker processes for :func:`build_item`; a crashed worker fails only its own item."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor = ProcessPoolExecutor(workers)
+
+    def submit(self, item: Item, data: bytes) -> Future:
+        try:
+            return self._executor.submit(_build_safely, item, data)
+        except BrokenProcessPool:
+            self._restart()
+            return self._executor.submit(_build_safely, item, data)
+
+    def result(self, future: object, item: Item, data: bytes) -> Document | str:
+        assert isinstance(future, Future)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            # A worker died (crash in a native library, or killed): retry this item alone in
+            # a fresh pool; if it kills that one too, it is the culprit.
+            self._restart()
+            retry = self._executor.submit(_build_safely, item, data)
+            try:
+                return retry.result()
+            except BrokenProcessPool:
+                self._restart()
+                return "the extractor crashed on this file"
+
+    def _restart(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = ProcessPoolExecutor(self.workers)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -43,7 +43,15 @@ from indexer.normalize import (
     normalize_doc_number,
     normalize_index_number,
 )
-from indexer.pipeline import ImportReport, ProgressCallback, import_files, iter_files
+from indexer.pipeline import (
+    FAILED,
+    SKIPPED,
+    ImportReport,
+    Item,
+    ProgressCallback,
+    import_items,
+    iter_files,
+)
 from indexer.query import parse
 
 log = logging.getLogger("gongkai")
@@ -273,8 +281,45 @@ class Gongkai:
         *,
         on_progress: ProgressCallback | None = None,
         max_bytes: int | None = None,
+        workers: int = 1,
     ) -> ImportReport:
         """Import listed files (path, reason to skip or "")."""
+        items = (
+            Item(str(p), p, skip=r, skip_status=SKIPPED if (r and p.exists()) else FAILED)
+            for p, r in files
+        )
+        return self.import_items(
+            items, on_progress=on_progress, max_bytes=max_bytes, workers=workers
+        )
+
+    def import_manifest(
+        self,
+        manifest: Path,
+        *,
+        on_progress: ProgressCallback | None = None,
+        max_bytes: int | None = None,
+        workers: int = 1,
+    ) -> ImportReport:
+        """Import the rows of a JSONL/CSV manifest (see :mod:`indexer.manifest`)."""
+        from indexer.manifest import manifest_format, manifest_items
+
+        manifest_format(manifest)  # refuse an unknown format before taking the lock
+        return self.import_items(
+            manifest_items(manifest),
+            on_progress=on_progress,
+            max_bytes=max_bytes,
+            workers=workers,
+        )
+
+    def import_items(
+        self,
+        items: Iterable[Item],
+        *,
+        on_progress: ProgressCallback | None = None,
+        max_bytes: int | None = None,
+        workers: int = 1,
+    ) -> ImportReport:
+        """Import files and manifest rows under the write lock, indexing as they commit."""
         with self.write_lock():
             self.sync_index()  # finish what an interrupted run left unindexed
 
@@ -290,11 +335,12 @@ class Gongkai:
                 self.engine.add(self.index_docs(fresh.values()))
 
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
-            return import_files(
+            return import_items(
                 self.archive,
-                files,
+                items,
                 on_committed=to_index,
                 on_progress=on_progress,
+                workers=workers,
                 **kwargs,
             )
 

@@ -1,0 +1,280 @@
+"""Manifests: a JSONL or CSV file listing documents with their metadata, one row each.
+
+A row names a file (``path``, relative to the manifest) or carries the text inline (``body``),
+with any of the fields in :data:`FIELDS`. What a row gives overrides what the header parser
+found in the text. Columns not in :data:`FIELDS` are kept in ``Document.extra`` (for example
+``region``, ``history``, ``source_repo``); ``doc_type`` is kept too and, when no ``kind`` is
+given, decides it (地方性法规 → notice). The file may be UTF-8 (with or without the BOM Excel
+writes) or GB18030. A bad row is reported with its line number and reason
+(``manifest.csv:17``) and the other rows are imported.
+
+For an inline row the original stored is the body's UTF-8 bytes, so importing the same
+manifest again finds every row a duplicate.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from archive import Document
+from archive.vocab import UNKNOWN, canonical_kind, canonical_validity
+from indexer.extract import ExtractionError
+from indexer.header import first_title, infer_kind, parse_date, parse_header
+from indexer.normalize import normalize_doc_number, normalize_index_number
+from indexer.pipeline import FAILED, Item
+
+FIELDS = (
+    "id", "title", "agency", "doc_number", "index_number", "category", "date_written",
+    "date_issued", "date_effective", "validity", "kind", "interprets", "path", "body",
+)  # fmt: skip
+DATE_FIELDS = ("date_written", "date_issued", "date_effective")
+TEXT_FIELDS = ("title", "agency", "category")
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
+SNIFF_BYTES = 1 << 20
+
+
+class ManifestError(ValueError):
+    """The manifest as a whole cannot be read (unknown format, encoding, no header row)."""
+
+
+def manifest_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ManifestError(
+            f"{path.name}: unknown manifest format {path.suffix or '(none)'} "
+            f"(use {', '.join(FORMATS)})"
+        )
+    return fmt
+
+
+def detect_encoding(path: Path) -> str:
+    """``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030``, from the start of the file.
+
+    Text that is neither counts as UTF-8, so that each undecodable row is reported."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if len(head) == SNIFF_BYTES:  # do not judge by a character cut in half
+        head = head[: head.rfind(b"\n") + 1] or head[:-4]
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        head.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return "utf-8"  # mostly UTF-8 with bad lines: those rows are reported one by one
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
+    """(line number, row) for each row of the manifest, or (line number, reason) for a row
+    that cannot be read. Streams: the file is never held in memory whole."""
+    fmt = manifest_format(path)
+    encoding = detect_encoding(path)
+    if fmt == "jsonl":
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if number == 1 and encoding == "utf-8-sig":
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")
+                if not raw.strip():
+                    continue
+                try:
+                    line = raw.decode(encoding.removesuffix("-sig"))
+                except UnicodeDecodeError:
+                    yield number, f"not valid {encoding.removesuffix('-sig')} text"
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield number, f"not valid JSON: {exc.msg} (column {exc.colno})"
+                    continue
+                if not isinstance(row, dict):
+                    yield number, "not a JSON object"
+                    continue
+                yield number, row
+        return
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t" if fmt == "tsv" else ",")
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ManifestError(f"{path.name}: empty manifest (no header row)") from None
+        names = [h.strip().lower() for h in header]
+        if not any(names):
+            raise ManifestError(f"{path.name}: the first row must name the columns")
+        start = reader.line_num + 1
+        for cells in reader:
+            number, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            if "\ufffd" in "".join(cells):
+                yield number, f"not valid {encoding.removesuffix('-sig')} text"
+                continue
+            if len(cells) > len(names):
+                yield number, f"{len(cells)} cells but only {len(names)} columns"
+                continue
+            yield number, {n: c for n, c in zip(names, cells, strict=False) if n and c != ""}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value if v is not None)
+    return str(value).strip()
+
+
+def row_meta(row: dict[str, object]) -> dict[str, object]:
+    """Check a row's fields and put them in the form :func:`apply_meta` takes.
+
+    Raises ValueError with the reason for a row that cannot be imported.
+    """
+    meta: dict[str, object] = {}
+    extra: dict[str, object] = {}
+    for key, value in row.items():
+        key = str(key).strip()
+        if key in ("path", "body") or value is None or value == "":
+            continue
+        if key not in FIELDS:
+            extra[key] = value
+            continue
+        text = _text(value)
+        if not text:
+            continue
+        if key in DATE_FIELDS:
+            date = parse_date(text)
+            if not date:
+                raise ValueError(f"{key} {text!r} is not a date")
+            meta[key] = date
+        elif key == "validity":
+            canonical = canonical_validity(text)
+            if canonical is None:
+                raise ValueError(f"validity {text!r} is not a known validity")
+            meta["validity"], meta["validity_raw"] = canonical, text
+        elif key == "kind":
+            kind = canonical_kind(text)
+            if kind is None:
+                raise ValueError(f"kind {text!r} is not one of notice, interpretation, …")
+            meta["kind"] = kind
+        elif key == "interprets":
+            extra["interprets"] = text
+        else:
+            meta[key] = text
+    if "kind" not in meta and isinstance(extra.get("doc_type"), str):
+        kind = canonical_kind(str(extra["doc_type"]))
+        if kind:
+            meta["kind"] = kind
+    if extra:
+        meta["extra"] = extra
+    return meta
+
+
+def apply_meta(doc: Document, meta: dict[str, object]) -> None:
+    """Let a manifest row's metadata override what extraction and the header gave ``doc``."""
+    for key, value in meta.items():
+        if key == "extra":
+            doc.extra.update(value)  # type: ignore[arg-type]
+        elif key == "doc_number":
+            doc.doc_number = str(value)
+            doc.doc_number_norm = normalize_doc_number(doc.doc_number)
+        elif key == "index_number":
+            doc.index_number = str(value)
+            doc.index_number_norm = normalize_index_number(doc.index_number)
+        else:
+            setattr(doc, key, value)
+    if "validity" in meta:
+        doc.extra.pop("validity_unrecognized", None)
+    if "title" in meta and "kind" not in meta:
+        doc.kind = infer_kind(doc.title)
+
+
+def build_inline(item: Item, data: bytes) -> Document:
+    """A Document from a row's inline body: its header block (if any) is parsed, the rest kept
+    as is."""
+    text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ExtractionError("empty body")
+    header = parse_header(text)
+    fields = header.fields
+    body = header.body.strip() or text.strip()
+    raw_validity = fields.get("validity", "")
+    validity = canonical_validity(raw_validity) or UNKNOWN
+    doc_number = fields.get("doc_number", "").strip()
+    index_number = fields.get("index_number", "").strip()
+    title = fields.get("title") or first_title(body) or item.label
+    return Document(
+        title=title.strip(),
+        text=body,
+        index_number=index_number,
+        index_number_norm=normalize_index_number(index_number) if index_number else "",
+        agency=fields.get("agency", "").strip(),
+        doc_number=doc_number,
+        doc_number_norm=normalize_doc_number(doc_number) if doc_number else "",
+        category=fields.get("category", "").strip(),
+        date_written=parse_date(fields.get("date_written", "")),
+        date_issued=parse_date(fields.get("date_issued", "")),
+        date_effective=parse_date(fields.get("date_effective", "")),
+        validity=validity,
+        validity_raw=raw_validity,
+        kind=canonical_kind(fields.get("kind")) or infer_kind(title),
+        source_name=item.label,
+        media_type="text/plain",
+        extractor="manifest:body",
+    )
+
+
+def manifest_items(manifest: Path) -> Iterator[Item]:
+    """The :class:`Item` to import for each row of ``manifest`` (bad rows as failed items)."""
+    base = manifest.parent
+    for number, row in read_rows(manifest):
+        label = f"{manifest.name}:{number}"
+        if isinstance(row, str):
+            yield Item(label, manifest, skip=row, skip_status=FAILED)
+            continue
+        try:
+            meta = row_meta(row)
+        except ValueError as exc:
+            yield Item(label, manifest, skip=str(exc), skip_status=FAILED)
+            continue
+        path, body = _text(row.get("path")), row.get("body")
+        if path and body:
+            yield Item(label, manifest, skip="give path or body, not both", skip_status=FAILED)
+        elif path:
+            target = base / path
+            if not target.exists() and not target.is_symlink():
+                yield Item(label, target, skip=f"no such file: {path}", skip_status=FAILED)
+                continue
+            meta.setdefault("extra", {})["manifest_row"] = label  # type: ignore[index]
+            yield Item(label, target, meta=meta)
+        elif isinstance(body, str) and body.strip():
+            yield Item(label, Path(label), data=body.encode("utf-8"), meta=meta)
+        else:
+            yield Item(label, manifest, skip="row has neither path nor body", skip_status=FAILED)
+
+
+def count_rows(manifest: Path) -> int | None:
+    """Roughly how many rows ``manifest`` has (non-blank lines), for a progress bar."""
+    try:
+        with manifest.open("rb") as handle:
+            lines = sum(1 for line in handle if line.strip())
+    except OSError:
+        return None
+    return max(lines - (0 if manifest_format(manifest) == "jsonl" else 1), 0)
+
+
+__all__ = [
+    "FIELDS",
+    "ManifestError",
+    "apply_meta",
+    "build_inline",
+    "count_rows",
+    "manifest_items",
+    "read_rows",
+    "row_meta",
+]
