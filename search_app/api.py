@@ -58,6 +58,7 @@ def search() -> Any:
         limit=limit,
         offset=offset,
         facets=facets,
+        as_of=params.effective_as_of(),
     )
     data = result.to_dict()
     if facets:
@@ -221,6 +222,11 @@ def openapi_document() -> dict[str, Any]:
         _param("from", "Issued on or after", {"type": "string", "format": "date"}),
         _param("to", "Issued on or before", {"type": "string", "format": "date"}),
         _param("sort", "Order", {"type": "string", "enum": list(SORTS)}),
+        _param(
+            "as_of",
+            "Judge validity on this date (default today)",
+            {"type": "string", "format": "date"},
+        ),
         _param("limit", "Hits per page (1-100)", {"type": "integer", "default": 10}),
         _param("offset", "Hits to skip", {"type": "integer", "default": 0}),
         _param("facets", "Include facet counts (default 1)", {"type": "boolean"}),

@@ -121,7 +121,9 @@ def register(app: Flask) -> None:
     @app.before_request
     def load_user_and_check_csrf() -> None:
         g.user = session.get("user")
-        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.blueprint != "api":
+        if request.url_rule is None or request.blueprint == "api":
+            return  # unknown route or method (404/405 follow), or the cookie-less JSON API
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             view = app.view_functions.get(request.endpoint or "")
             if getattr(view, "login_required", False) and not g.user:
                 abort(401)  # anonymous writes are refused before anything else is looked at

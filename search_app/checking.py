@@ -49,6 +49,7 @@ class CheckRow:
     by_title: str = ""
     current_version: str = ""
     note: str = ""
+    confidence: float = 1.0
 
     @property
     def found(self) -> bool:
@@ -84,9 +85,14 @@ def _how(gk, ref: str, doc) -> str:
 
 
 def run_check(gk, refs: list[str], as_of: str) -> list[CheckRow]:
-    """Look up each reference and give the status of every match on ``as_of``."""
+    """Look up each reference and give the status of every match on ``as_of``.
+
+    Uses ``Gongkai.check`` (the same matching as ``gongkai check``) when this build has it.
+    """
     if len(refs) > MAX_LINES:
         raise ValueError(f"一次最多核查 {MAX_LINES} 条（got {len(refs)}）")
+    if callable(getattr(gk, "check", None)):
+        return _from_service(gk, refs, as_of)
     rows: list[CheckRow] = []
     for ref in refs:
         docs = gk.lookup(ref)
@@ -97,7 +103,7 @@ def run_check(gk, refs: list[str], as_of: str) -> list[CheckRow]:
             docs = _similar_titles(gk, ref)
             how = "title_similar" if docs else "none"
         if not docs:
-            rows.append(CheckRow(ref, "none", as_of, note="未找到匹配的文件"))
+            rows.append(CheckRow(ref, "none", as_of, note="未找到匹配的文件", confidence=0.0))
             continue
         for doc in docs:
             status = gk.status(doc, as_of)
@@ -120,6 +126,40 @@ def run_check(gk, refs: list[str], as_of: str) -> list[CheckRow]:
                     by_title=by_title,
                     current_version=status.current_version,
                     note=status.note,
+                )
+            )
+    return rows
+
+
+def _from_service(gk, refs: list[str], as_of: str) -> list[CheckRow]:
+    rows: list[CheckRow] = []
+    results = gk.check(refs, as_of)
+    wanted = {s.by for r in results for _, s in r.matches if s.by}
+    titles = {i: d.title for i, d in gk.archive.get_many(sorted(wanted)).items()}
+    for result in results:
+        if not result.matches:
+            rows.append(CheckRow(result.query, "none", as_of, note="未找到匹配的文件"))
+            continue
+        for doc, status in result.matches:
+            note = status.note
+            if result.matched_by == "title_similar":
+                note = f"名称近似（可信度 {result.confidence:.0%}），请核对。{note}".strip()
+            rows.append(
+                CheckRow(
+                    result.query,
+                    result.matched_by,
+                    as_of,
+                    id=doc.id,
+                    title=doc.title,
+                    doc_number=doc.doc_number,
+                    agency=doc.agency,
+                    validity=status.validity,
+                    since=status.since,
+                    by=status.by,
+                    by_title=titles.get(status.by, ""),
+                    current_version=status.current_version,
+                    note=note,
+                    confidence=result.confidence,
                 )
             )
     return rows

@@ -45,6 +45,12 @@ class SearchParams:
     date_from: str = ""
     date_to: str = ""
     sort: str = "relevance"
+    as_of: str = ""  # judge validity (filters, badges) on this date; default today
+
+    def effective_as_of(self) -> str:
+        """The date validity filters are judged on: ``as_of`` or today (never the index's
+        stored header value, which relations and staff records may have overtaken)."""
+        return self.as_of or date.today().isoformat()
 
     def query(self) -> str:
         """The query text the engine is given."""
@@ -86,6 +92,8 @@ class SearchParams:
             active.append(("from", self.date_from))
         if self.date_to:
             active.append(("to", self.date_to))
+        if self.as_of:
+            active.append(("as_of", self.as_of))
         return active
 
     @property
@@ -124,6 +132,7 @@ def parse_search(args: MultiDict) -> SearchParams:
         valid_only=args.get("valid_only", "").lower() in _TRUE,
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
+        as_of=_date(args, "as_of"),
         sort=args.get("sort", "relevance") or "relevance",
     )
     if params.sort not in SORTS:

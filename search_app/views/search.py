@@ -47,6 +47,7 @@ def results() -> Any:
                 limit=page_size,
                 offset=(page - 1) * page_size,
                 facets=True,
+                as_of=params.effective_as_of(),
             )
         except QuerySyntaxError as exc:
             error = f"检索式有误：{exc}"
@@ -65,9 +66,13 @@ def results() -> Any:
 
 
 def _statuses(gk, hits) -> dict[str, Any]:
-    """Today's status of each hit (relations included), for the badges."""
-    docs = gk.archive.get_many([h.id for h in hits])
-    return {i: gk.status(doc) for i, doc in docs.items()}
+    """Each hit's status (relations and staff records included), for the badges."""
+    found = {h.id: h.status for h in hits if getattr(h, "status", None) is not None}
+    missing = [h.id for h in hits if h.id not in found]
+    if missing:
+        docs = gk.archive.get_many(missing)
+        found.update({i: gk.status(doc) for i, doc in docs.items()})
+    return found
 
 
 def _facets(facets: dict[str, dict[str, int]], params: SearchParams) -> list[dict[str, Any]]:

@@ -26,9 +26,9 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 RELATION_TYPES = {
     "repeals": "废止",
     "amends": "修改",
-    "supersedes": "取代（新版本）",
+    "supersedes": "替代（新版本）",
     "interprets": "解读",
-    "answers": "答复涉及",
+    "answers": "答复",
     "cites": "引用",
 }
 
@@ -38,7 +38,8 @@ def _available(gk: Any) -> dict[str, bool]:
     return {
         "status": callable(getattr(gk, "set_status", None)),
         "link": callable(getattr(gk, "link", None)),
-        "proposals": callable(getattr(gk, "proposals", None)),
+        "proposals": callable(getattr(gk, "proposals", None))
+        and callable(getattr(gk, "set_relation_state", None)),
     }
 
 
@@ -59,10 +60,9 @@ def index() -> Any:
     available = _available(gk)
     proposals = []
     if available["proposals"]:
-        try:
-            proposals = list(gk.proposals())
-        except Exception as exc:  # the page stays usable if the listing fails
-            flash(f"无法读取待确认关系：{exc}")
+        relations = list(gk.proposals())
+        docs = gk.archive.get_many(sorted({r.src for r in relations} | {r.dst for r in relations}))
+        proposals = [{"rel": r, "src": docs.get(r.src), "dst": docs.get(r.dst)} for r in relations]
     recent = gk.archive.conn.execute(
         "SELECT seq, doc_id, at, actor, action FROM history ORDER BY seq DESC LIMIT 15"
     ).fetchall()
@@ -216,20 +216,25 @@ def link() -> Any:
     return _back(src)
 
 
-@bp.route("/proposals/<proposal_id>/<action>", methods=["POST"])
+@bp.route("/proposals/<int:proposal_id>/<action>", methods=["POST"])
 @login_required
-def decide(proposal_id: str, action: str) -> Any:
+def decide(proposal_id: int, action: str) -> Any:
+    """Confirm or reject an automatic relation (``gongkai proposals`` on the web)."""
+    from archive.relations import CONFIRMED, REJECTED
+
     if action not in ("confirm", "reject"):
         abort(404)
+    state = CONFIRMED if action == "confirm" else REJECTED
     with writable_gk() as gk:
-        method = getattr(gk, f"{action}_proposal", None)
-        if not callable(method):
+        if not callable(getattr(gk, "set_relation_state", None)):
             abort(501, description="此版本尚不支持确认或驳回自动关联。")
         try:
-            _call(method, proposal_id, actor=g.user, note=request.form.get("note", "").strip())
+            gk.set_relation_state(
+                proposal_id, state, note=request.form.get("note", "").strip(), actor=g.user
+            )
         except BusyError as exc:
             return _busy(exc)
         except (ValueError, LookupError) as exc:
             abort(400, description=str(exc))
-    flash(("已确认" if action == "confirm" else "已驳回") + f"关系 {proposal_id}。")
+    flash(("已确认" if action == "confirm" else "已驳回") + f"关联 #{proposal_id}。")
     return _back()

@@ -1,0 +1,708 @@
+"""The web site through Flask's test client, against a real data directory (real SQLite and
+Whoosh index) holding the web fixture corpus (tests/fixtures/web, our own fictional texts)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from indexer.service import Gongkai
+from search_app import create_app
+from search_app.auth import add_user
+from tests.conftest import import_corpus, search_json
+
+WEB = Path(__file__).parent / "fixtures" / "web"
+PASSWORD = "correct horse 1"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def make_data(path: Path) -> dict[str, str]:
+    ids = import_corpus(path, WEB)
+    with Gongkai(path) as gk:
+        add_user(gk.archive.conn, "alice", PASSWORD)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A data directory shared by read-only tests."""
+    data = tmp_path_factory.mktemp("web-data")
+    return data, make_data(data)
+
+
+@pytest.fixture(scope="module")
+def app(site: tuple[Path, dict[str, str]]) -> Flask:
+    return create_app({"DATA_DIR": site[0], "TESTING": True, "SECRET_KEY": "test"})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def ids(site: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    return site[1]
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> tuple[Flask, Path, dict[str, str]]:
+    """A private data directory and app, for tests that write."""
+    data = tmp_path / "data"
+    ids = make_data(data)
+    return create_app({"DATA_DIR": data, "TESTING": True, "SECRET_KEY": "t2"}), data, ids
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, name: str = "alice", password: str = PASSWORD):
+    token = csrf(client)
+    return client.post(
+        "/login", data={"name": name, "password": password, "csrf_token": token, "next": ""}
+    )
+
+
+def history(data: Path) -> list[tuple]:
+    with Gongkai(data, readonly=True) as gk:
+        return [tuple(r) for r in gk.archive.conn.execute("SELECT * FROM history")]
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def hit_titles(response) -> list[str]:
+    """Titles of the hits on a results page, without highlight marks."""
+    return re.findall(r'class="hit-title"><a href="/doc/\w+">([^<]+)</a>', plain(response))
+
+
+def plain(response) -> str:
+    """The page without highlight marks, to look for whole titles."""
+    return re.sub(r"</?mark>", "", text(response))
+
+
+# -- app factory --------------------------------------------------------------------------
+
+
+def test_create_app_needs_a_data_dir(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="DATA_DIR"):
+        create_app({})
+    with pytest.raises(LookupError, match="gongkai import"):
+        create_app({"DATA_DIR": tmp_path / "empty"})
+
+
+# -- search -------------------------------------------------------------------------------
+
+
+def test_home_lists_newest_documents(client: FlaskClient) -> None:
+    page = text(client.get("/"))
+    assert "最新发布" in page
+    # the newest fixture (2023-04-03) comes before an older one (2016-01-12)
+    assert page.index("网页转义测试") < page.index("城市公园管理暂行办法")
+
+
+def test_results_show_title_number_agency_date_badge_and_marked_snippet(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/search?q=公园开放时间")
+    assert response.status_code == 200
+    page = plain(response)
+    assert "青川市城市公园管理办法" in page
+    assert "青园发〔2020〕5号" in page
+    assert "青川市园林局" in page
+    assert "2020-03-10" in page
+    assert 'class="badge badge-valid"' in page
+    marked = text(response)
+    snippets = re.findall(r'<p class="snippet">(.*?)</p>', marked, re.S)
+    assert snippets and all("<mark>" in s for s in snippets)
+    assert "<mark>公园</mark>" in marked or "<mark>开放时间</mark>" in marked
+
+
+def test_hostile_text_is_escaped_in_results_and_document(
+    client: FlaskClient, ids: dict[str, str]
+) -> None:
+    page = text(client.get("/search?q=网页转义"))
+    assert "网页转义" in page
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(" in page
+    # the only markup inside titles/snippets is <mark>
+    for block in re.findall(r'<p class="snippet">(.*?)</p>', page, re.S):
+        assert set(re.findall(r"</?([a-z]+)", block)) <= {"mark"}
+    doc_page = text(client.get(f"/doc/{ids['hostile.txt']}"))
+    assert "<script>alert" not in doc_page and "<img src=x" not in doc_page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in doc_page
+    assert "&#34;引号&#34; &amp; 符号" in doc_page
+
+
+def facet_links(page: str, name: str) -> dict[str, str]:
+    section = re.search(rf'data-facet="{name}">(.*?)</section>', page, re.S)
+    assert section, f"no {name} facet"
+    links = re.findall(
+        r'href="([^"]+)"[^>]*>\s*(?:✔ )?([^<]+?)</a>\s*<span class="count">(\d+)', section.group(1)
+    )
+    return {label.strip(): href.replace("&amp;", "&") for href, label, _ in links}
+
+
+def test_facets_have_counts_and_combine(client: FlaskClient) -> None:
+    page = text(client.get("/search?q=公共自行车 OR 公园"))
+    for name in ("agency", "category", "year", "validity", "kind"):
+        assert f'data-facet="{name}"' in page
+    counts = dict(
+        re.findall(
+            r">\s*([^<>]+?)</a>\s*<span class=\"count\">(\d+)</span>",
+            re.search(r'data-facet="agency">(.*?)</section>', page, re.S).group(1),
+        )
+    )
+    assert counts["青川市交通运输局"] == "2"
+    link = facet_links(page, "agency")["青川市交通运输局"]
+    narrowed = text(client.get(link))
+    assert "共 <strong>2</strong> 条结果" in narrowed
+    valid_link = facet_links(narrowed, "validity")["有效"]
+    assert "agency=" in valid_link and "validity=" in valid_link  # facets combine
+    both = client.get(valid_link)
+    assert "共 <strong>1</strong> 条结果" in text(both)
+    assert hit_titles(both) == ["青川市公共自行车停放管理办法"]
+
+
+def test_sort_newest_and_oldest(client: FlaskClient) -> None:
+    def dates(sort: str) -> list[str]:
+        page = text(client.get(f"/search?q=公园&sort={sort}"))
+        return re.findall(r'<time datetime="([\d-]+)"', page)
+
+    newest, oldest = dates("newest"), dates("oldest")
+    assert len(newest) >= 3
+    assert newest == sorted(newest, reverse=True)
+    assert oldest == sorted(oldest)
+
+
+def test_pagination(site: tuple[Path, dict[str, str]]) -> None:
+    app = create_app({"DATA_DIR": site[0], "TESTING": True, "SECRET_KEY": "x", "PAGE_SIZE": 2})
+    client = app.test_client()
+    first = text(client.get("/search?sort=newest"))
+    second = text(client.get("/search?sort=newest&page=2"))
+    titles = lambda page: re.findall(r'class="hit-title"><a href="/doc/(\w+)"', page)  # noqa: E731
+    assert len(titles(first)) == 2 and len(titles(second)) == 2
+    assert not set(titles(first)) & set(titles(second))
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    assert client.get("/search?page=0").status_code == 400
+
+
+def test_valid_only_switch(client: FlaskClient) -> None:
+    everything = hit_titles(client.get("/search?q=公共自行车"))
+    assert "青川市公共自行车停放管理规定" in everything  # 失效
+    valid = client.get("/search?q=公共自行车&valid_only=1")
+    assert hit_titles(valid) == ["青川市公共自行车停放管理办法"]
+    assert "✔ 只看现行有效" in text(valid)
+
+
+def test_advanced_form_title_only_phrase_wenhao_dates_agency(client: FlaskClient) -> None:
+    # 盲道 is in bodies only: title-only finds nothing, full text finds both
+    assert "共 <strong>0</strong> 条结果" in text(client.get("/search?q=盲道&title_only=1"))
+    assert "共 <strong>2</strong> 条结果" in text(client.get("/search?q=盲道"))
+    phrase = text(client.get("/search?phrase=消防通道"))
+    assert "共 <strong>1</strong> 条结果" in phrase
+    wenhao = plain(client.get("/search?wenhao=青交规(2018)9号"))
+    assert "青川市公共自行车停放管理规定" in wenhao
+    dated = text(client.get("/search?q=公园&from=2020-01-01&to=2020-12-31"))
+    assert "2020-03-10" in dated and "2016-01-12" not in dated and "2021-07-01" not in dated
+    agency = text(client.get("/search?agency=青川市信息中心"))
+    assert "共 <strong>1</strong> 条结果" in agency
+
+
+def test_empty_results_suggest_dropping_a_filter_and_checking_the_number(
+    client: FlaskClient,
+) -> None:
+    page = text(client.get("/search?q=盲道&agency=青川市园林局"))
+    assert "没有找到" in page
+    assert "去掉条件“青川市园林局”" in page
+    page = text(client.get("/search?wenhao=青园发(2099)5号"))
+    assert "检查文号写法" in page and "青园发〔2099〕5号" in page
+
+
+def test_bad_query_shows_the_error(client: FlaskClient) -> None:
+    response = client.get('/search?q="公园')
+    assert response.status_code == 400
+    assert "引号不配对" in text(response)
+    response = client.get("/search?q=公园&year=20x0")
+    assert response.status_code == 400 and "year" in text(response)
+
+
+# -- documents ----------------------------------------------------------------------------
+
+
+def test_document_page_metadata_as_published(client: FlaskClient, ids: dict[str, str]) -> None:
+    page = text(client.get(f"/doc/{ids['yuanlin-2020-5.txt']}"))
+    for label in (
+        "名称",
+        "索引号",
+        "发布机构",
+        "文号",
+        "主题分类",
+        "成文日期",
+        "发文日期",
+        "有效性",
+    ):
+        assert f"<th>{label}</th>" in page
+    for value in ("QC-YLJ-2020-0005", "青园发〔2020〕5号", "城乡建设", "2020-03-02", "2020-03-10"):
+        assert value in page
+    assert 'id="status-banner"' not in page
+    assert page.count("<p>第") == 4  # paragraphs kept
+
+
+def test_repealed_and_expired_documents_carry_a_banner(
+    client: FlaskClient, ids: dict[str, str]
+) -> None:
+    page = text(client.get(f"/doc/{ids['yuanlin-2016-2.txt']}"))
+    banner = re.search(r'id="status-banner">(.*?)</div>', page, re.S)
+    assert banner and "本文件已废止" in banner.group(1)
+    # the repeal clause of the 2020 measures names the 2016 文号: linked, with its date
+    assert "2020-03-10" in banner.group(1)
+    assert f'href="/doc/{ids["yuanlin-2020-5.txt"]}"' in banner.group(1)
+    page = text(client.get(f"/doc/{ids['jiaotong-2018-9.txt']}"))
+    assert "本文件已失效" in page
+
+
+def test_document_not_found_and_bad_date(client: FlaskClient, ids: dict[str, str]) -> None:
+    assert client.get("/doc/nosuchid").status_code == 404
+    assert client.get(f"/doc/{ids['hostile.txt']}?as_of=yesterday").status_code == 400
+
+
+def test_original_download(client: FlaskClient, ids: dict[str, str]) -> None:
+    response = client.get(f"/doc/{ids['yuanlin-2020-5.txt']}/original")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert "yuanlin-2020-5.txt" in response.headers["Content-Disposition"]
+    assert response.data == (WEB / "yuanlin-2020-5.txt").read_bytes()
+
+
+def test_permanent_url_by_doc_number_any_bracket_style(
+    client: FlaskClient, ids: dict[str, str]
+) -> None:
+    for number in ("青园发〔2020〕5号", "青园发(2020)5号", "青园发[2020]5号", "青园发（2020）5号"):
+        response = client.get(f"/wenhao/{number}")
+        assert response.status_code == 302, number
+        assert response.headers["Location"].endswith(f"/doc/{ids['yuanlin-2020-5.txt']}")
+    assert client.get("/wenhao/青园发〔2099〕1号").status_code == 404
+
+
+def test_cluster_links_interpretation_when_available(
+    client: FlaskClient, ids: dict[str, str]
+) -> None:
+    page = text(client.get(f"/doc/{ids['yuanlin-2020-5.txt']}"))
+    with Gongkai(client.application.config["DATA_DIR"], readonly=True) as gk:
+        cluster = gk.cluster(gk.archive.get(ids["yuanlin-2020-5.txt"]))
+    if not cluster.interpretations:
+        pytest.skip("cluster linking (issue 3) does not link interpretations yet")
+    assert 'data-section="interpretations"' in page
+    assert f"/doc/{ids['yuanlin-jiedu.txt']}" in page
+
+
+# -- check --------------------------------------------------------------------------------
+
+
+def test_check_page_get_and_post(client: FlaskClient, ids: dict[str, str]) -> None:
+    refs = "青园发(2016)2号\n青川市城市公园管理办法\n青园发〔2099〕9号\n"
+    page = text(client.get("/check", query_string={"refs": refs}))
+    table = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
+    rows = re.findall(r"<tr.*?</tr>", table, re.S)
+    assert len(rows) == 3
+    assert "已废止" in rows[0] and "有效" in rows[1] and "未找到" in rows[2]
+    token = csrf(client, "/check")
+    posted = client.post("/check", data={"refs": refs, "csrf_token": token, "format": "html"})
+    assert posted.status_code == 200 and "核查结果" in text(posted)
+    # without the token the form is refused
+    assert client.post("/check", data={"refs": refs}).status_code == 400
+
+
+def test_check_csv_download(client: FlaskClient) -> None:
+    token = csrf(client, "/check")
+    response = client.post(
+        "/check",
+        data={
+            "refs": "青交规〔2018〕9号\n青交规〔2022〕3号",
+            "as_of": "2024-01-01",
+            "format": "csv",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:2] == ["查询", "匹配方式"]
+    assert [r[7] for r in rows[1:]] == ["失效", "有效"]
+    assert all(r[6] == "2024-01-01" for r in rows[1:])
+
+
+def test_check_bad_date(client: FlaskClient) -> None:
+    response = client.get("/check", query_string={"refs": "x", "as_of": "2024-13-01"})
+    assert response.status_code == 400 and "YYYY-MM-DD" in text(response)
+
+
+# -- feed ---------------------------------------------------------------------------------
+
+
+def test_atom_feed_newest_first_and_filters(client: FlaskClient) -> None:
+    response = client.get("/feed.atom")
+    assert response.mimetype == "application/atom+xml"
+    root = ET.fromstring(response.data)
+    titles = [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
+    assert len(titles) == 7
+    published = [e.findtext(f"{ATOM}published") for e in root.iter(f"{ATOM}entry")]
+    assert published == sorted(published, reverse=True)
+    assert (
+        titles[0] == '关于<script>alert("gk")</script>网页转义测试的通知'
+    )  # XML-escaped, parsed back
+    only = ET.fromstring(client.get("/feed.atom?agency=青川市交通运输局").data)
+    assert len(list(only.iter(f"{ATOM}entry"))) == 2
+    kind = ET.fromstring(client.get("/feed.atom?kind=interpretation").data)
+    assert [e.findtext(f"{ATOM}title") for e in kind.iter(f"{ATOM}entry")] == [
+        "《青川市城市公园管理办法》政策解读"
+    ]
+    assert client.get("/feed.atom?kind=bogus").status_code == 400
+
+
+# -- login, CSRF, staff -------------------------------------------------------------------
+
+
+def test_login_and_logout(client: FlaskClient) -> None:
+    assert login(client, password="wrong password").status_code == 401
+    response = login(client)
+    assert response.status_code == 302
+    assert "退出（alice）" in text(client.get("/staff/", follow_redirects=True))
+    token = csrf(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/staff/").status_code == 302  # back to the login page
+
+
+def test_login_without_csrf_token_is_refused(client: FlaskClient) -> None:
+    response = client.post("/login", data={"name": "alice", "password": PASSWORD})
+    assert response.status_code == 400 and "CSRF" in text(response)
+
+
+def test_login_next_is_only_a_local_path(client: FlaskClient) -> None:
+    token = csrf(client)
+    response = client.post(
+        "/login",
+        data={
+            "name": "alice",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
+    )
+    assert response.headers["Location"] == "/staff/"
+
+
+#: Every route that changes anything, with a body that would be accepted from staff.
+WRITE_ROUTES = {
+    "staff.upload": ("/staff/import", {"files": None}),
+    "staff.set_status": ("/staff/status", {"doc_id": "ID", "validity": "已废止"}),
+    "staff.link": ("/staff/link", {"src": "ID", "type": "cites", "dst": "ID"}),
+    "staff.decide": ("/staff/proposals/1/confirm", {}),
+}
+
+
+def test_write_route_list_is_complete(app: Flask) -> None:
+    """Every login-protected POST route is in WRITE_ROUTES, so each one is tested below."""
+    protected = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods
+        and getattr(app.view_functions[rule.endpoint], "login_required", False)
+    }
+    assert protected == set(WRITE_ROUTES)
+
+
+@pytest.mark.parametrize("endpoint", sorted(WRITE_ROUTES))
+def test_write_route_refuses_anonymous(
+    endpoint: str, fresh: tuple[Flask, Path, dict[str, str]]
+) -> None:
+    app, data, ids = fresh
+    client = app.test_client()
+    path, form = WRITE_ROUTES[endpoint]
+    form = {k: (ids["hostile.txt"] if v == "ID" else v) for k, v in form.items()}
+    if "files" in form:
+        form["files"] = (io.BytesIO("名称：匿名上传\n\n正文".encode()), "anon.txt")
+    form["csrf_token"] = csrf(client, "/check")  # even with a valid token
+    before = history(data)
+    response = client.post(path, data=form, content_type="multipart/form-data")
+    assert response.status_code in (401, 403)
+    assert history(data) == before
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.archive.count() == len(ids)
+
+
+def test_staff_get_page_redirects_anonymous_to_login(client: FlaskClient) -> None:
+    response = client.get("/staff/")
+    assert response.status_code == 302 and "/login?next=/staff/" in response.headers["Location"]
+
+
+def test_staff_post_without_csrf_is_refused(fresh: tuple[Flask, Path, dict[str, str]]) -> None:
+    app, data, _ = fresh
+    client = app.test_client()
+    login(client)
+    before = history(data)
+    response = client.post(
+        "/staff/import",
+        data={"files": (io.BytesIO(b"x"), "a.txt")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert history(data) == before
+
+
+def test_staff_upload_imports_with_the_cli_pipeline_and_records_the_account(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    app, data, _ = fresh
+    client = app.test_client()
+    login(client)
+    token = csrf(client, "/staff/")
+    new = (
+        "名  称: 青川市湖区游船安全管理规定\n文  号: 青园发〔2024〕7号\n有效性: 有效\n\n"
+        "游船应当配备救生衣。\n"
+    )
+    response = client.post(
+        "/staff/import",
+        data={
+            "csrf_token": token,
+            "files": [
+                (io.BytesIO(new.encode()), "游船规定.txt"),
+                (io.BytesIO((WEB / "hostile.txt").read_bytes()), "again.txt"),
+                (io.BytesIO(b"%PDF-1.4 broken"), "broken.pdf"),
+            ],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert "导入 1 件，重复 1 件，失败 1 件" in page
+    assert "游船规定.txt" in page
+    found = plain(client.get("/search?q=游船"))
+    assert "青川市湖区游船安全管理规定" in found
+    with Gongkai(data, readonly=True) as gk:
+        doc = gk.lookup("青园发(2024)7号")[0]
+        assert doc.source_name == "游船规定.txt"
+        actions = [(h["actor"], h["action"]) for h in gk.archive.history(doc.id)]
+    assert ("alice", "upload") in actions
+
+
+def test_staff_upload_when_busy_changes_nothing(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    app, data, ids = fresh
+    client = app.test_client()
+    login(client)
+    token = csrf(client, "/staff/")
+    with Gongkai(data) as holder, holder.write_lock():
+        response = client.post(
+            "/staff/import",
+            data={"csrf_token": token, "files": (io.BytesIO("名称：忙\n\n正文".encode()), "b.txt")},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 503
+    assert "另一个写入操作正在进行" in text(response)
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.archive.count() == len(ids)
+
+
+def test_staff_status_change_records_the_account(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    app, data, ids = fresh
+    client = app.test_client()
+    login(client)
+    token = csrf(client, "/staff/")
+    doc_id = ids["jiaotong-2022-3.txt"]
+    response = client.post(
+        "/staff/status",
+        data={
+            "csrf_token": token,
+            "doc_id": doc_id,
+            "validity": "已废止",
+            "date": "2024-01-01",
+            "note": "测试",
+        },
+    )
+    with Gongkai(data) as gk:
+        if not callable(getattr(gk, "set_status", None)):
+            assert response.status_code == 501  # said plainly, nothing changed
+            assert all(h["action"] == "import" for h in gk.archive.history(doc_id))
+            pytest.skip("Gongkai.set_status (issue 3) is not available yet")
+        assert response.status_code == 302
+        assert gk.status(gk.archive.get(doc_id), "2024-06-01").validity == "已废止"
+        assert any(h["actor"] == "alice" for h in gk.archive.history(doc_id))
+
+
+def test_staff_confirms_a_proposed_relation(fresh: tuple[Flask, Path, dict[str, str]]) -> None:
+    app, data, ids = fresh
+    client = app.test_client()
+    login(client)
+    page = text(client.get("/staff/"))
+    # 2022 measures repeal the 2018 rules by title only: proposed, not applied
+    assert 'id="proposals"' in page and "青川市公共自行车停放管理规定" in page
+    rel_id = re.search(r"/staff/proposals/(\d+)/confirm", page).group(1)
+    token = csrf(client, "/staff/")
+    old = ids["jiaotong-2018-9.txt"]
+    assert (
+        client.post(f"/staff/proposals/{rel_id}/confirm", data={"csrf_token": token}).status_code
+        == 302
+    )
+    with Gongkai(data, readonly=True) as gk:
+        assert not gk.proposals()
+        status = gk.status(gk.archive.get(old), "2023-01-01")
+        assert status.validity == "已废止" and status.by == ids["jiaotong-2022-3.txt"]
+        assert any(h["actor"] == "alice" for h in gk.archive.history(old))
+    assert client.post("/staff/proposals/999/reject", data={"csrf_token": token}).status_code == 400
+
+
+def test_staff_link_records_the_account(fresh: tuple[Flask, Path, dict[str, str]]) -> None:
+    app, data, ids = fresh
+    client = app.test_client()
+    login(client)
+    token = csrf(client, "/staff/")
+    src, dst = ids["yuanlin-dafu.txt"], ids["jiaotong-2022-3.txt"]
+    response = client.post(
+        "/staff/link", data={"csrf_token": token, "src": src, "type": "cites", "dst": dst}
+    )
+    assert response.status_code == 302
+    with Gongkai(data, readonly=True) as gk:
+        cluster = gk.cluster(gk.archive.get(src))
+        assert dst in [d.id for d in cluster.cites]
+    bad = client.post(
+        "/staff/link", data={"csrf_token": token, "src": src, "type": "likes", "dst": dst}
+    )
+    assert bad.status_code == 400
+
+
+# -- JSON API -----------------------------------------------------------------------------
+
+
+def test_api_search_has_the_cli_fields_plus_facets(
+    client: FlaskClient, site: tuple[Path, dict[str, str]]
+) -> None:
+    api = client.get("/api/v1/search?q=公园&sort=newest&limit=3").get_json()
+    cli = search_json(site[0], "公园", "--sort", "newest", "--limit", "3")
+    assert api["total"] == cli["total"]
+    assert [h["id"] for h in api["hits"]] == [h["id"] for h in cli["hits"]]
+    assert set(api["hits"][0]) == set(cli["hits"][0])
+    assert set(api["facets"]) == {"agency", "category", "year", "validity", "kind"}
+    assert api["facets"]["agency"]["青川市园林局"] >= 3
+    filtered = client.get("/api/v1/search?q=公共自行车&valid_only=1").get_json()
+    assert [h["validity"] for h in filtered["hits"]] == ["有效"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "code"),
+    [
+        ('/api/v1/search?q="公园', 400, "bad_query"),
+        ("/api/v1/search?q=a&sort=best", 400, "bad_parameter"),
+        ("/api/v1/search?q=a&limit=0", 400, "bad_parameter"),
+        ("/api/v1/search?q=a&year=twenty", 400, "bad_parameter"),
+        ("/api/v1/search?q=a&validity=valid", 400, "bad_parameter"),
+        ("/api/v1/search?q=a&from=2020/01/01", 400, "bad_parameter"),
+        ("/api/v1/documents/nosuch", 404, "not_found"),
+        ("/api/v1/documents/nosuch/cluster", 404, "not_found"),
+        ("/api/v1/wenhao/青园发〔2099〕1号", 404, "not_found"),
+        ("/api/v1/check", 400, "bad_parameter"),
+        ("/api/v1/feed?limit=1000", 400, "bad_parameter"),
+        ("/api/v1/no/such/route", 404, "not_found"),
+    ],
+)
+def test_api_errors(client: FlaskClient, url: str, status: int, code: str) -> None:
+    response = client.get(url)
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+
+
+def test_api_method_not_allowed_and_bad_post_body(client: FlaskClient) -> None:
+    response = client.post("/api/v1/search")
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+    response = client.post("/api/v1/check", data="not json", content_type="text/plain")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["param"] == "body"
+    response = client.post("/api/v1/check", json={"refs": "not a list"})
+    assert response.get_json()["error"]["param"] == "refs"
+
+
+def test_api_document_by_id_and_by_doc_number(client: FlaskClient, ids: dict[str, str]) -> None:
+    doc_id = ids["yuanlin-2016-2.txt"]
+    doc = client.get(f"/api/v1/documents/{doc_id}").get_json()
+    assert doc["title"] == "青川市城市公园管理暂行办法"
+    assert doc["status"]["validity"] == "已废止"
+    assert "第二条" in doc["text"]
+    assert doc["original_url"].endswith(f"/doc/{doc_id}/original")
+    assert "text" not in client.get(f"/api/v1/documents/{doc_id}?text=0").get_json()
+    by_number = client.get("/api/v1/wenhao/青园发(2016)2号").get_json()
+    assert by_number["doc_number"] == "青园发〔2016〕2号"
+    assert [d["id"] for d in by_number["documents"]] == [doc_id]
+
+
+def test_api_cluster(client: FlaskClient, ids: dict[str, str]) -> None:
+    doc_id = ids["yuanlin-2020-5.txt"]
+    data = client.get(f"/api/v1/documents/{doc_id}/cluster").get_json()
+    assert data["doc_id"] == doc_id
+    for key in ("interpretations", "answers", "versions", "repealed_by", "cites"):
+        assert isinstance(data[key], list)
+
+
+def test_api_check_get_and_post(client: FlaskClient, ids: dict[str, str]) -> None:
+    got = client.get("/api/v1/check?ref=青交规(2018)9号&ref=nothing-like-this").get_json()
+    assert got["results"][0]["validity"] == "失效"
+    assert got["results"][0]["id"] == ids["jiaotong-2018-9.txt"]
+    assert got["not_found"] == ["nothing-like-this"]
+    posted = client.post(
+        "/api/v1/check", json={"refs": ["QC-JTJ-2022-0003"], "as_of": "2023-01-01"}
+    ).get_json()
+    assert posted["as_of"] == "2023-01-01"
+    assert posted["results"][0]["match"] == "index_number"
+    assert posted["results"][0]["validity"] == "有效"
+
+
+def test_api_feed(client: FlaskClient) -> None:
+    data = client.get("/api/v1/feed?limit=2").get_json()
+    assert [d["date_issued"] for d in data["documents"]] == ["2023-04-03", "2022-02-15"]
+    only = client.get("/api/v1/feed?kind=request_answer").get_json()
+    assert [d["title"] for d in only["documents"]] == ["关于公园开放时间信息公开申请的答复书"]
+
+
+def test_openapi_document_matches_the_routes(app: Flask, client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    documented = {
+        (path, method.upper())
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    registered = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
+        registered |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == registered
+    for path, item in spec["paths"].items():
+        for operation in item.values():
+            for param in operation.get("parameters", []):
+                if param["in"] == "path":
+                    assert "{" + param["name"] + "}" in path
+    json.dumps(spec)  # serialisable
