@@ -8,7 +8,10 @@ engine in batches; if the process dies before a batch reaches the index, the nex
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -301,12 +304,52 @@ def _commit(
     return FileOutcome(label, IMPORTED, result.id, built.title)
 
 
+def _exit_with_parent(importer: int) -> None:
+    """In a worker: end this process when the importer that started it is gone (kill -9).
+
+    The worker's own parent is the fork server, which exits when the importer does; the
+    importer is also checked directly."""
+    server = os.getppid()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def watch() -> None:
+        while os.getppid() == server and alive(importer):
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class _Pool:
-    """Worker processes for :func:`build_item`; a crashed worker fails only its own item."""
+    """Worker processes for :func:`build_item`; a crashed worker fails only its own item.
+
+    Workers come from a fork server, not from forking the importer: a forked worker would
+    inherit the importer's open files, among them the flock on ``write.lock``, and if the
+    importer were killed the orphans would keep the data directory locked. Workers also exit
+    on their own once the importer is gone.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._executor = ProcessPoolExecutor(workers)
+        self._executor = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["indexer.pipeline", "indexer.extract"])
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=context,
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, item: Item, data: bytes) -> Future:
         try:
@@ -332,7 +375,7 @@ class _Pool:
 
     def _restart(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._executor = ProcessPoolExecutor(self.workers)
+        self._executor = self._new()
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

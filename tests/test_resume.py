@@ -1,0 +1,107 @@
+"""kill -9 in the middle of `gongkai import`, then the same command again: it completes, nothing
+is duplicated or half-imported, and `gongkai verify` finds archive and index in agreement."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+FILES = 300
+CLI = [sys.executable, "-m", "cli"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_corpus(folder: Path) -> None:
+    """Notices long enough that importing 300 takes a few seconds."""
+    folder.mkdir()
+    topics = ["农田水利", "城乡医保", "校舍安全", "森林防火", "道路养护", "食品抽检"]
+    for i in range(FILES):
+        topic = topics[i % len(topics)]
+        body = "\n".join(
+            f"第{n}条 各单位应当做好{topic}工作第{i}号事项的第{n}项安排，按期报送进展情况。"
+            for n in range(1, 60)
+        )
+        text = (
+            f"名  称: 关于做好{topic}工作的通知（第{i}号）\n"
+            f"文  号: 测试发〔2020〕{i + 1}号\n有效性: 有效\n\n{body}\n"
+        )
+        (folder / f"n{i:04d}.txt").write_text(text, encoding="utf-8")
+
+
+def archived(data: Path) -> int:
+    db = data / "archive.sqlite3"
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def run(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "--data", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_kill_9_then_rerun_completes(tmp_path: Path, workers: str) -> None:
+    src, data = tmp_path / "src", tmp_path / "data"
+    make_corpus(src)
+    command = ["import", "-q", "--workers", workers, "--json", str(src)]
+    proc = subprocess.Popen(
+        [*CLI, "--data", str(data), *command],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its worker processes share its process group
+    )
+    deadline = time.monotonic() + 60
+    while archived(data) <= 20:
+        assert proc.poll() is None, "the import ended before it could be killed"
+        assert time.monotonic() < deadline, "the import made no progress"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)  # the importer only: orphaned workers must not block
+    proc.wait(timeout=10)
+    killed_at = archived(data)
+    assert 20 < killed_at < FILES, killed_at
+
+    try:
+        result = run(data, *command)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # clean up any orphan left behind
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["failed"] == 0
+    assert summary["imported"] + summary["duplicate"] == FILES
+    assert summary["duplicate"] >= killed_at  # everything committed before the kill is kept
+    assert archived(data) == FILES
+
+    with sqlite3.connect(data / "archive.sqlite3") as conn:
+        dupes = conn.execute(
+            "SELECT COUNT(*) FROM (SELECT doc_number FROM documents GROUP BY doc_number "
+            "HAVING COUNT(*) > 1)"
+        ).fetchone()[0]
+        empty = conn.execute("SELECT COUNT(*) FROM documents WHERE text = ''").fetchone()[0]
+    assert dupes == 0 and empty == 0
+
+    check = run(data, "verify", "--json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    report = json.loads(check.stdout)
+    assert report["ok"] and report["documents"] == report["indexed"] == FILES
