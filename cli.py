@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
+from archive.relations import RELATION_TYPES
 from archive.vocab import KIND_LABELS, KINDS, VALIDITY
 from indexer.engines.base import SORTS, Filters
 from indexer.query import QuerySyntaxError
@@ -248,6 +249,13 @@ def _filters(
 @click.option("--from", "date_from", default="", help="Issued on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", default="", help="Issued on or before YYYY-MM-DD.")
 @click.option("--facets", is_flag=True, help="Include facet counts.")
+@click.option(
+    "--as-of",
+    "as_of",
+    default="",
+    help="Judge validity on this date (YYYY-MM-DD): only documents in force then, unless "
+    "--validity says which; hits show their status on that date.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @handles_errors
@@ -266,10 +274,16 @@ def search(
     date_from: str,
     date_to: str,
     facets: bool,
+    as_of: str,
     as_json: bool,
 ) -> None:
     """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号."""
     filters = _filters(agency, kind, year, validity, category, valid_only, date_from, date_to)
+    on_date = _date_option(as_of, "--as-of")
+    if on_date and not filters.validity:
+        from archive.vocab import IN_FORCE
+
+        filters.validity = sorted(IN_FORCE)
     with open_data(ctx, readonly=True) as gk:
         result = gk.search(
             " ".join(query),
@@ -278,6 +292,7 @@ def search(
             limit=limit,
             offset=offset,
             facets=facets,
+            as_of=on_date,
         )
     if as_json:
         emit_json(result.to_dict())
@@ -294,6 +309,9 @@ def search(
         click.echo(f"   {meta}  ({KIND_LABELS.get(hit.kind, hit.kind)})")
         snippet = _marked(hit.snippet, hit.highlights, bold)
         click.echo(f"   {snippet}")
+        linked = _cluster_line(hit.cluster)
+        if linked:
+            click.echo(f"   {linked}")
     if facets:
         for name, counts in result.facets.items():
             shown = ", ".join(
@@ -325,12 +343,16 @@ def show(ctx: click.Context, ref: str, text: bool, as_json: bool) -> None:
     """Show a document by id, 文号 (any bracket style), 索引号 or exact title."""
     with open_data(ctx, readonly=True) as gk:
         docs = gk.lookup(ref)
+        derived = {d.id: gk.status(d) for d in docs}
+        clusters = {d.id: gk.cluster(d).summary() for d in docs}
     if not docs:
         fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
     if as_json:
-        emit_json(
-            [d.to_dict(text=text) for d in docs] if len(docs) > 1 else docs[0].to_dict(text=text)
-        )
+        shown = [
+            {**d.to_dict(text=text), "status": derived[d.id].to_dict(), "cluster": clusters[d.id]}
+            for d in docs
+        ]
+        emit_json(shown if len(docs) > 1 else shown[0])
         return
     for doc in docs:
         click.echo(f"名称: {doc.title}")
@@ -348,6 +370,13 @@ def show(ctx: click.Context, ref: str, text: bool, as_json: bool) -> None:
         ):
             if value:
                 click.echo(f"{label}: {value}")
+        _echo_status(derived[doc.id])
+        for name, items in clusters[doc.id].items():
+            if name == "versions" and len(items) < 2:
+                continue
+            click.echo(f"{CLUSTER_LABELS.get(name, name)}:")
+            for item in items:
+                click.echo(f"  - {item['title']} {item['doc_number']} [{item['id']}]")
         if text:
             click.echo("\n" + doc.text)
         if len(docs) > 1:
@@ -478,6 +507,407 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
         return
     for account in users:
         click.echo(f"{account['name']}  {account['created_at']}")
+
+
+# -- validity and relations: check, status, link, unlink, relations, proposals, history ----
+
+CLUSTER_LABELS = {
+    "interpretations": "政策解读",
+    "answers": "依申请公开答复",
+    "versions": "版本",
+    "repealed_by": "被废止于",
+    "repeals": "废止了",
+    "amended_by": "被修改于",
+    "amends": "修改了",
+    "interprets": "解读的文件",
+    "answers_about": "答复涉及的文件",
+    "cites": "引用",
+    "cited_by": "被引用于",
+}
+CHECK_CSV_COLUMNS = (
+    "query",
+    "found",
+    "valid",
+    "matched_by",
+    "confidence",
+    "id",
+    "title",
+    "doc_number",
+    "as_of",
+    "validity",
+    "since",
+    "by",
+    "current_version",
+    "published",
+    "source",
+    "note",
+)
+
+
+def _date_option(value: str, name: str) -> str | None:
+    """A date option as YYYY-MM-DD (2020-07-01, 2020年7月1日 …), None if empty; exit 2 if bad."""
+    from datetime import date
+
+    from indexer.header import parse_date
+
+    if not value or not value.strip():
+        return None
+    parsed = parse_date(value)
+    try:
+        if parsed and len(value.strip()) <= 12:
+            return date.fromisoformat(parsed).isoformat()
+    except ValueError:
+        pass
+    fail(f"{name}: not a date: {value!r} (use YYYY-MM-DD)", EXIT_USAGE)
+
+
+def _actor() -> str:
+    return os.environ.get("GONGKAI_ACTOR") or os.environ.get("USER") or "staff"
+
+
+def _cluster_line(cluster: dict[str, object]) -> str:
+    parts = []
+    for name in ("interpretations", "answers", "repealed_by", "amended_by"):
+        items = cluster.get(name) or []
+        if items:
+            parts.append(f"{CLUSTER_LABELS[name]} {len(items)}")  # type: ignore[arg-type]
+    if cluster.get("current_version"):
+        parts.append(f"现行版本 [{cluster['current_version']}]")
+    return " · ".join(parts)
+
+
+def _echo_status(status) -> None:
+    line = f"状态（{status.as_of}）: {status.validity}"
+    if status.since:
+        line += f"，自 {status.since}"
+    if status.by:
+        line += f"，依据 [{status.by}]"
+    if status.current_version:
+        line += f"，现行版本 [{status.current_version}]"
+    click.echo(line + f"  （来源: {status.source}）")
+    if status.note:
+        click.echo(f"说明: {status.note}")
+
+
+def _one(gk, ref: str):
+    """Exactly one document for ``ref``: exit 4 if none, 2 if several."""
+    docs = gk.lookup(ref)
+    if not docs:
+        fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
+    if len(docs) > 1:
+        ids = ", ".join(d.id for d in docs[:5])
+        fail(f"{ref!r} matches {len(docs)} documents ({ids}); give the id", EXIT_USAGE)
+    return docs[0]
+
+
+def _relation_rows(gk, rels) -> list[dict[str, object]]:
+    docs = gk.archive.get_many(sorted({r.src for r in rels} | {r.dst for r in rels}))
+    rows = []
+    for rel in rels:
+        row = rel.to_dict()
+        for end in ("src", "dst"):
+            doc = docs.get(rel.src if end == "src" else rel.dst)
+            row[f"{end}_title"] = doc.title if doc else ""
+        rows.append(row)
+    return rows
+
+
+def _echo_relations(rows: list[dict[str, object]]) -> None:
+    for row in rows:
+        date = f" 自 {row['effective']}" if row["effective"] else ""
+        click.echo(
+            f"#{row['id']} [{row['state']}/{row['origin']}] "
+            f"{row['src_title']} [{row['src']}] —{row['type']}{date}→ "
+            f"{row['dst_title']} [{row['dst']}]"
+        )
+        detail = " · ".join(str(row[k]) for k in ("note", "evidence") if row[k])
+        if detail:
+            click.echo(f"    {detail}")
+
+
+@main.command()
+@click.argument("queries", nargs=-1)
+@click.option("--as-of", "as_of", default="", help="Validity on this date (default today).")
+@click.option(
+    "--file",
+    "list_file",
+    type=click.File("r", encoding="utf-8-sig"),
+    help="One query per line ('-' for stdin); blank lines and # comments are skipped.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per matched document.")
+@click.pass_context
+@handles_errors
+def check(
+    ctx: click.Context,
+    queries: tuple[str, ...],
+    as_of: str,
+    list_file: Any,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Is it still valid? QUERY is a 文号 (any bracket style), 索引号, id or title.
+
+    Exit 0 if every query found a document in force, 3 if any is not in force, 4 if any
+    matched nothing (4 wins over 3).
+    """
+    items = [q.strip() for q in queries if q.strip()]
+    if list_file is not None:
+        items += [
+            line.strip() for line in list_file if line.strip() and not line.lstrip().startswith("#")
+        ]
+    if not items:
+        fail("give at least one QUERY or --file LIST", EXIT_USAGE)
+    on_date = _date_option(as_of, "--as-of")
+    with open_data(ctx, readonly=True) as gk:
+        results = gk.check(items, on_date)
+    if as_json:
+        emit_json([r.to_dict() for r in results])
+    elif as_csv:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=CHECK_CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for result in results:
+            data = result.to_dict()
+            base = {k: data[k] for k in ("query", "found", "valid", "matched_by", "confidence")}
+            for match in data["matches"] or [{"as_of": result.as_of}]:  # type: ignore[union-attr]
+                writer.writerow({**base, **match})
+    else:
+        for result in results:
+            mark = "✓" if result.valid else ("?" if not result.found else "✗")
+            if not result.found:
+                click.echo(f"{mark} {result.query}: 未找到 / not found")
+                continue
+            how = result.matched_by
+            if result.confidence < 1:
+                how += f", 置信度 {result.confidence:.2f}"
+            click.echo(f"{mark} {result.query}  ({how})")
+            for doc, status in result.matches:
+                line = f"    {status.validity}"
+                if status.since:
+                    line += f" 自 {status.since}"
+                line += f"  {doc.title}"
+                if doc.doc_number:
+                    line += f"（{doc.doc_number}）"
+                line += f" [{doc.id}]"
+                if status.by:
+                    line += f"  依据 [{status.by}]"
+                if status.current_version:
+                    line += f"  现行版本 [{status.current_version}]"
+                click.echo(line)
+                if status.note:
+                    click.echo(f"      {status.note}")
+    if any(not r.found for r in results):
+        ctx.exit(EXIT_NOT_FOUND)
+    if any(not r.valid for r in results):
+        ctx.exit(EXIT_NOT_VALID)
+
+
+@main.command()
+@click.argument("ref")
+@click.argument("validity", required=False, default="")
+@click.option("--date", "date_", default="", help="From this date (YYYY-MM-DD).")
+@click.option("--by", "by_ref", default="", help="The document that caused it (id or 文号).")
+@click.option("--note", default="", help="Why (kept in history).")
+@click.option("--clear", is_flag=True, help="Withdraw earlier staff records (derive again).")
+@click.option("--as-of", "as_of", default="", help="Only showing: the status on this date.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def status(
+    ctx: click.Context,
+    ref: str,
+    validity: str,
+    date_: str,
+    by_ref: str,
+    note: str,
+    clear: bool,
+    as_of: str,
+    as_json: bool,
+) -> None:
+    """Show the status of a document, or record a staff status: VALIDITY is one of
+    有效 尚未生效 已修改 部分失效 失效 已废止 未知 (or a synonym such as 废止, 现行有效)."""
+    from archive.vocab import canonical_validity
+
+    changing = bool(validity) or clear
+    if validity and clear:
+        fail("give VALIDITY or --clear, not both", EXIT_USAGE)
+    if validity and canonical_validity(validity) is None:
+        fail(f"unknown validity {validity!r} (known: {', '.join(VALIDITY)})", EXIT_USAGE)
+    when = _date_option(date_, "--date") or ""
+    on_date = _date_option(as_of, "--as-of")
+    with open_data(ctx, readonly=not changing) as gk:
+        doc = _one(gk, ref)
+        if changing:
+            by = _one(gk, by_ref).id if by_ref else ""
+            result = gk.set_status(doc.id, validity, date=when, by=by, note=note, actor=_actor())
+            if on_date:
+                result = gk.status(gk.archive.get(doc.id), on_date)
+        else:
+            result = gk.status(doc, on_date)
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        click.echo(f"{doc.title} [{doc.id}]")
+        _echo_status(result)
+
+
+@main.command()
+@click.argument("src")
+@click.argument("rel_type", metavar="TYPE", type=click.Choice(RELATION_TYPES))
+@click.argument("dst")
+@click.option("--date", "date_", default="", help="Effective date (YYYY-MM-DD).")
+@click.option("--note", default="", help="Why (kept in history).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def link(
+    ctx: click.Context, src: str, rel_type: str, dst: str, date_: str, note: str, as_json: bool
+) -> None:
+    """Relate two documents: SRC repeals|amends|supersedes|interprets|answers|cites DST.
+
+    SRC and DST are ids, 文号 or titles naming one document each. A proposed or rejected
+    relation of the same kind is confirmed."""
+    when = _date_option(date_, "--date") or ""
+    with open_data(ctx) as gk:
+        rel = gk.link(
+            _one(gk, src).id, rel_type, _one(gk, dst).id, date=when, note=note, actor=_actor()
+        )
+        rows = _relation_rows(gk, [rel])
+    if as_json:
+        emit_json(rows[0])
+    else:
+        _echo_relations(rows)
+
+
+@main.command()
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--note", default="", help="Why (kept in history).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def unlink(ctx: click.Context, refs: tuple[str, ...], note: str, as_json: bool) -> None:
+    """Reject a relation: ``unlink SRC TYPE DST`` or ``unlink RELATION_ID``.
+
+    The relation is kept as rejected (never deleted) and the linker will not make it again."""
+    with open_data(ctx) as gk:
+        if len(refs) == 1 and refs[0].lstrip("#").isdigit():
+            rel = gk.set_relation_state(
+                int(refs[0].lstrip("#")), "rejected", note=note, actor=_actor()
+            )
+        elif len(refs) == 3:
+            if refs[1] not in RELATION_TYPES:
+                fail(f"unknown relation type {refs[1]!r}", EXIT_USAGE)
+            rel = gk.unlink(
+                _one(gk, refs[0]).id, refs[1], _one(gk, refs[2]).id, note=note, actor=_actor()
+            )
+        else:
+            fail("give SRC TYPE DST or one relation id", EXIT_USAGE)
+        rows = _relation_rows(gk, [rel])
+    if as_json:
+        emit_json(rows[0])
+    else:
+        _echo_relations(rows)
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def relations(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Every relation from or to a document, in any state (proposed, confirmed, rejected)."""
+    with open_data(ctx, readonly=True) as gk:
+        doc = _one(gk, ref)
+        rows = _relation_rows(gk, gk.relations(doc.id))
+    if as_json:
+        emit_json(rows)
+    elif not rows:
+        click.echo("no relations")
+    else:
+        _echo_relations(rows)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def proposals(ctx: click.Context, as_json: bool) -> None:
+    """Automatic relations waiting for staff; ``confirm`` or ``reject`` them by id."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_data(ctx, readonly=True) as gk:
+        rows = _relation_rows(gk, gk.proposals())
+    if as_json:
+        emit_json(rows)
+    elif not rows:
+        click.echo("no proposals")
+    else:
+        _echo_relations(rows)
+
+
+def _decide(ctx: click.Context, ids: tuple[int, ...], state: str, note: str, as_json: bool):
+    with open_data(ctx) as gk:
+        rels = [gk.set_relation_state(i, state, note=note, actor=_actor()) for i in ids]
+        rows = _relation_rows(gk, rels)
+    if as_json:
+        emit_json(rows)
+    else:
+        _echo_relations(rows)
+
+
+@proposals.command("confirm")
+@click.argument("ids", nargs=-1, required=True, type=int)
+@click.option("--note", default="")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def proposals_confirm(ctx: click.Context, ids: tuple[int, ...], note: str, as_json: bool) -> None:
+    """Confirm relations by id (they then count for validity)."""
+    _decide(ctx, ids, "confirmed", note, as_json)
+
+
+@proposals.command("reject")
+@click.argument("ids", nargs=-1, required=True, type=int)
+@click.option("--note", default="")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def proposals_reject(ctx: click.Context, ids: tuple[int, ...], note: str, as_json: bool) -> None:
+    """Reject relations by id (kept as rejected; never proposed again)."""
+    _decide(ctx, ids, "rejected", note, as_json)
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def history(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """The append-only history of a document: import, relations, status records."""
+    with open_data(ctx, readonly=True) as gk:
+        entries = gk.history(_one(gk, ref).id)
+    if as_json:
+        emit_json(entries)
+        return
+    for entry in entries:
+        detail = json.dumps(entry["detail"], ensure_ascii=False)
+        click.echo(f"{entry['at']}  {entry['actor']:<10} {entry['action']:<9} {detail}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def relink(ctx: click.Context, as_json: bool) -> None:
+    """Run the automatic linker over the whole archive (keeps every existing relation)."""
+    with open_data(ctx) as gk:
+        report = gk.relink()
+    if as_json:
+        emit_json(report)
+    else:
+        click.echo(", ".join(f"{k} {v}" for k, v in report.items()))
 
 
 if __name__ == "__main__":  # pragma: no cover
