@@ -417,6 +417,24 @@ class Relations:
         with self.transaction():
             self.archive._log(doc_id, actor, "validity", {"before": before, "after": after})
 
+    def fill_effective(self, doc_id: str, effective: str, *, evidence: str, actor: str) -> bool:
+        """Set a document's 施行日期 found in its own text, only where the header gave none;
+        recorded in history. Returns whether it was set."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE documents SET date_effective = ?, rev = rev + 1, updated_at = ? "
+                "WHERE id = ? AND date_effective = ''",
+                (effective, now(), doc_id),
+            )
+            if cursor.rowcount:
+                self.archive._log(
+                    doc_id,
+                    actor,
+                    "date_effective",
+                    {"before": "", "after": effective, "why": f"正文：{evidence}"},
+                )
+            return bool(cursor.rowcount)
+
     # -- references found in text ----------------------------------------------------------
 
     def replace_refs(self, src: str, refs: Iterable[Reference]) -> None:

@@ -37,7 +37,7 @@ from archive.relations import (
     Reference,
     Relations,
 )
-from archive.vocab import INTERPRETATION, REQUEST_ANSWER
+from archive.vocab import INTERPRETATION, NOTICE, REQUEST_ANSWER
 from indexer.header import parse_date
 from indexer.normalize import DocNumberMention, doc_number_suffix, find_doc_numbers, fold
 
@@ -72,6 +72,11 @@ _DATE = r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|(?:19|20)\d{2}-\d
 _FROM_DATE_RE = re.compile(rf"自\s*(?P<date>{_DATE}|(?:发布|印发|公布|颁布)之日)\s*起")
 _IN_FORCE_RE = re.compile(
     rf"自\s*(?P<date>{_DATE}|(?:发布|印发|公布|颁布)之日)\s*起\s*(?:施行|实施|执行|生效)"
+)
+#: The document's own start: 本办法自2027年1月1日起施行.
+_OWN_IN_FORCE_RE = re.compile(
+    rf"本(?:办法|规定|通知|意见|决定|方案|细则|规则|条例|批复|标准|措施|制度)\s*"
+    rf"自\s*(?P<date>{_DATE})\s*起\s*(?:施行|实施|执行|生效)"
 )
 #: An interpretation names the document it explains near the top.
 _INTERP_LEAD = 600
@@ -229,7 +234,8 @@ def find_references(doc: Document) -> list[Reference]:
         elif doc.kind == INTERPRETATION:
             rel_type = INTERPRETS if (start < _INTERP_LEAD or number) else CITES
         elif doc.kind == REQUEST_ANSWER:
-            rel_type = ANSWERS
+            # 已被《X》废止: X is what repealed the subject, not the subject.
+            rel_type = CITES if before.rstrip().endswith(("被", "已被")) else ANSWERS
         elif _REPEAL_RE.search(clause.text):
             rel_type = REPEALS
         elif _AMEND_RE.search(clause.text):
@@ -335,9 +341,10 @@ class Linker:
         reference that names one of ``docs``. Existing relations are never changed."""
         docs = list(docs)
         report = LinkReport()
-        for doc in docs:
-            self._remember(doc)
         with self.relations.transaction():
+            for doc in docs:
+                self._own_effective(doc)
+                self._remember(doc)
             refs: list[Reference] = []
             for doc in docs:
                 found = find_references(doc)
@@ -354,6 +361,21 @@ class Linker:
         if report.affected:
             self.relations.touch(report.affected)
         return report
+
+    def _own_effective(self, doc: Document) -> None:
+        """Take a document's 施行日期 from its text when the header has none."""
+        if doc.date_effective or doc.kind != NOTICE:
+            return
+        match = _OWN_IN_FORCE_RE.search(doc.text)
+        if not match:
+            return
+        effective = parse_date(match["date"])
+        if effective and effective != doc.date_issued:
+            evidence = _excerpt(doc.text, match.start(), match.end())
+            if self.relations.fill_effective(
+                doc.id, effective, evidence=evidence, actor=self.actor
+            ):
+                doc.date_effective = effective
 
     def _apply(self, ref: Reference, report: LinkReport) -> None:
         targets, exact = self.resolve(ref)
