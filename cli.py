@@ -60,7 +60,8 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from indexer.service import BusyError
+        from archive.relations import RelationError
+        from indexer.service import BusyError, NotFoundError
 
         try:
             return func(*args, **kwargs)
@@ -70,6 +71,10 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             fail(f"bad query: {exc}", EXIT_USAGE)
         except BusyError as exc:
             fail(str(exc), EXIT_BUSY)
+        except NotFoundError as exc:
+            fail(str(exc).strip("'\""), EXIT_NOT_FOUND)
+        except RelationError as exc:
+            fail(str(exc), EXIT_USAGE)
         except Exception as exc:
             if os.environ.get("GONGKAI_DEBUG"):
                 raise
