@@ -127,12 +127,11 @@ class Relations:
         self.archive = archive
         self.conn = archive.conn
         #: False for a read-only archive written by a Gongkai older than relations.
-        self.available = (
-            self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'relations'"
-            ).fetchone()
-            is not None
-        )
+        tables = {
+            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        self.available = "relations" in tables
+        self._text_dates = "text_dates" in tables
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -418,13 +417,13 @@ class Relations:
             self.archive._log(doc_id, actor, "validity", {"before": before, "after": after})
 
     def fill_effective(self, doc_id: str, effective: str, *, evidence: str, actor: str) -> bool:
-        """Set a document's 施行日期 found in its own text, only where the header gave none;
-        recorded in history. Returns whether it was set."""
+        """Keep the 施行日期 a document's own text states (used when the header gives none;
+        the document row stays as imported). Recorded in history; returns whether it is new."""
         with self.transaction():
             cursor = self.conn.execute(
-                "UPDATE documents SET date_effective = ?, rev = rev + 1, updated_at = ? "
-                "WHERE id = ? AND date_effective = ''",
-                (effective, now(), doc_id),
+                "INSERT OR IGNORE INTO text_dates (doc_id, effective, evidence, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (doc_id, effective, evidence, now()),
             )
             if cursor.rowcount:
                 self.archive._log(
@@ -434,6 +433,22 @@ class Relations:
                     {"before": "", "after": effective, "why": f"正文：{evidence}"},
                 )
             return bool(cursor.rowcount)
+
+    def text_dates(self, ids: Iterable[str]) -> dict[str, str]:
+        """The 施行日期 found in the text of each of ``ids`` (where one was)."""
+        ids = list(dict.fromkeys(ids))
+        found: dict[str, str] = {}
+        if not self._text_dates:
+            return found
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            rows = self.conn.execute(
+                "SELECT doc_id, effective FROM text_dates "
+                f"WHERE doc_id IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+            found.update({r[0]: r[1] for r in rows})
+        return found
 
     # -- references found in text ----------------------------------------------------------
 
@@ -492,6 +507,7 @@ class Relations:
             "SELECT dst FROM relations WHERE state = 'confirmed' AND effective > ? "
             "AND effective <= ?",
             "SELECT doc_id FROM status_changes WHERE effective > ? AND effective <= ?",
+            "SELECT doc_id FROM text_dates WHERE effective > ? AND effective <= ?",
         )
         for sql in queries:
             ids.update(r[0] for r in self.conn.execute(sql, (after, until)))

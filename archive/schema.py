@@ -120,6 +120,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX refs_number ON refs(number_suffix);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 4: a document's own 施行日期 as its text states it (本办法自……起施行), kept beside the
+    # published metadata, which stays as imported.
+    """
+    CREATE TABLE text_dates (
+        doc_id TEXT PRIMARY KEY,
+        effective TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

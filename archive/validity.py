@@ -21,7 +21,7 @@ Proposed and rejected relations never change validity.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 from archive.document import Document
@@ -259,7 +259,7 @@ def status_on(
             )
     else:
         status.source = "header"
-        if published == NOT_YET and own_start and as_of >= own_start:
+        if published == NOT_YET and doc.date_effective and as_of >= doc.date_effective:
             status.validity = VALID
             status.since = own_start
             notes.append(f"原文标注“尚未生效”，施行日期 {own_start} 已到，按有效计")
@@ -290,6 +290,13 @@ def _brief_docs(archive: Archive, ids: Iterable[str]) -> dict[str, Document]:
         for row in rows:
             found[row["id"]] = Document.from_row({**dict(row), "text": ""})
     return found
+
+
+def _with_text_dates(relations: Relations, docs: Iterable[Document]) -> list[Document]:
+    """``docs``, with the 施行日期 their text states where the header gave none."""
+    docs = list(docs)
+    found = relations.text_dates(d.id for d in docs if not d.date_effective)
+    return [replace(d, date_effective=found[d.id]) if d.id in found else d for d in docs]
 
 
 def _doc_label(doc: Document) -> str:
@@ -337,14 +344,14 @@ def statuses(
 ) -> dict[str, Status]:
     """The status of many documents on one date, with a handful of queries."""
     as_of = as_of or today()
-    docs = list(docs)
     relations = Relations(archive)
+    docs = _with_text_dates(relations, list(docs))
     ids = [d.id for d in docs]
     incoming = relations.incoming(ids, types=tuple(VALIDITY_EFFECT))
     changes = relations.status_changes(ids)
     others = {r.src for rels in incoming.values() for r in rels}
     others |= {c.by_doc for chs in changes.values() for c in chs if c.by_doc}
-    brief = _brief_docs(archive, others)
+    brief = {d.id: d for d in _with_text_dates(relations, _brief_docs(archive, others).values())}
     dates = {i: doc_start(d) for i, d in brief.items()}
     dates.update({d.id: doc_start(d) for d in docs})
     superseded = [d.id for d in docs if any(r.type == SUPERSEDES for r in incoming.get(d.id, []))]

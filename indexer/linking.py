@@ -304,9 +304,10 @@ class Linker:
                 )
             )
 
-    def _remember(self, doc: Document) -> None:
+    def _remember(self, doc: Document, text_date: str = "") -> None:
         keys = title_keys(doc)
-        self._info[doc.id] = _Info(doc.date_effective or doc.date_issued, keys, doc.doc_number_norm)
+        start = doc.date_effective or text_date or doc.date_issued
+        self._info[doc.id] = _Info(start, keys, doc.doc_number_norm)
         for key in keys:
             self._by_key.setdefault(key, set()).add(doc.id)
         if doc.doc_number_norm:
@@ -343,8 +344,7 @@ class Linker:
         report = LinkReport()
         with self.relations.transaction():
             for doc in docs:
-                self._own_effective(doc)
-                self._remember(doc)
+                self._remember(doc, self._own_effective(doc))
             refs: list[Reference] = []
             for doc in docs:
                 found = find_references(doc)
@@ -362,20 +362,19 @@ class Linker:
             self.relations.touch(report.affected)
         return report
 
-    def _own_effective(self, doc: Document) -> None:
-        """Take a document's 施行日期 from its text when the header has none."""
+    def _own_effective(self, doc: Document) -> str:
+        """Keep a document's 施行日期 from its text when the header has none; returns it."""
         if doc.date_effective or doc.kind != NOTICE:
-            return
+            return ""
         match = _OWN_IN_FORCE_RE.search(doc.text)
         if not match:
-            return
+            return ""
         effective = parse_date(match["date"])
-        if effective and effective != doc.date_issued:
-            evidence = _excerpt(doc.text, match.start(), match.end())
-            if self.relations.fill_effective(
-                doc.id, effective, evidence=evidence, actor=self.actor
-            ):
-                doc.date_effective = effective
+        if not effective or effective == doc.date_issued:
+            return ""
+        evidence = _excerpt(doc.text, match.start(), match.end())
+        self.relations.fill_effective(doc.id, effective, evidence=evidence, actor=self.actor)
+        return effective
 
     def _apply(self, ref: Reference, report: LinkReport) -> None:
         targets, exact = self.resolve(ref)

@@ -88,11 +88,10 @@ class Hit:
     cluster: dict[str, object] = field(default_factory=dict)  # see Gongkai.cluster_brief
 
     def to_dict(self) -> dict[str, object]:
-        extra: dict[str, object] = {}
-        if self.status is not None:
-            extra["status"] = self.status.to_dict()
-        if self.cluster:
-            extra["cluster"] = self.cluster
+        extra: dict[str, object] = {
+            "status": self.status.to_dict() if self.status is not None else None,
+            "cluster": self.cluster,
+        }
         return {
             "id": self.id,
             "title": self.title,

@@ -201,7 +201,7 @@ def test_own_effective_date_is_taken_from_the_text(tmp_path: Path) -> None:
     with Gongkai(data, readonly=True) as gk:
         doc = gk.archive.get(ids["future.txt"])
         history = gk.history(doc.id)
-        assert doc.date_effective == "2098-01-01"
+        assert doc.date_effective == ""  # the published metadata stays as imported
         assert gk.status(doc, "2097-12-31").validity == "尚未生效"
         assert gk.status(doc, "2098-01-01").validity == "有效"
     assert any(e["action"] == "date_effective" for e in history)
