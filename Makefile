@@ -25,7 +25,7 @@ install-test: $(VENV)/.installed-test
 
 demo: install
 	rm -rf $(DATA)
-	$(BIN)/gongkai --data $(DATA) import examples
+	$(BIN)/gongkai --data $(DATA) import $(filter-out examples/README.md,$(wildcard examples/*.*))
 	$(BIN)/gongkai --data $(DATA) serve --host $(HOST) --port $(PORT)
 
 lint: install-test

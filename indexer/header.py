@@ -47,7 +47,7 @@ _DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-年./／]\s*(\d{1,2})\s*[-月./／]
 #: Lines that mark the start of the page chrome a saved web page carries after the text.
 _CHROME_MARKERS = re.compile(
     r"^(扫一扫在手机(上)?打开当前页|【?打印本页】?|【?关闭窗口】?|【打印】|【关闭】|分享到[:：]?|"
-    r"相关链接|网站地图|版权所有|主办单位[:：]|网站标识码|全国各省市政府网站)"
+    r"相关链接|相关文章|相关阅读|相关新闻|网站地图|版权所有|主办单位[:：]|网站标识码|全国各省市政府网站)"
 )
 
 

@@ -29,6 +29,8 @@ HIT_KEYS = {
     "score",
     "snippet",
     "highlights",
+    "status",  # validity on the date asked, with since/by/current version (issue 3)
+    "cluster",  # interpretations, answers, versions, repealed-by of the hit
 }
 
 

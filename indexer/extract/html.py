@@ -133,6 +133,36 @@ def table_row(cells: list[str]) -> str:
     return "  ".join(p for p in parts if p)
 
 
+_PAGE_LINE = re.compile(
+    r"^(浏览次数|访问量|阅读量|点击数|字号|【?字体|【?打印|【?关闭|分享到|来源[:：]|发布时间[:：]|"
+    r"信息来源[:：]|作者[:：]|\[?\s*(大|中|小)\s*(大|中|小)\s*(大|中|小)?\s*\]?$)"
+)
+
+
+def _drop_page_lines(text: str) -> str:
+    """Drop the short page-tool lines sites put around the text (浏览次数, 字号：大 中 小 …)."""
+    kept = [line for line in text.splitlines() if not (len(line) <= 60 and _PAGE_LINE.match(line))]
+    return "\n".join(kept).strip()
+
+
+def _with_header(text: str, body: LexborNode) -> str:
+    """Put the header table (名称, 文号 …) in front of the text when it lies outside the block
+    chosen as the document, as it does on many government sites."""
+    from indexer.header import parse_header
+
+    if parse_header(text).fields:
+        return text
+    rows = []
+    for tr in body.css("tr"):
+        cells = [re.sub(r"\s+", " ", c.text(deep=True)).strip() for c in tr.css("td, th")]
+        row = table_row(cells)
+        if row and parse_header(row).fields:
+            rows.append(row)
+    if not rows:
+        return text
+    return "\n".join(rows) + "\n\n" + text
+
+
 def extract_html(data: bytes) -> Extracted:
     if nesting_depth(data) > MAX_DEPTH:
         raise ExtractionError(f"HTML nested deeper than {MAX_DEPTH} levels")
@@ -147,7 +177,8 @@ def extract_html(data: bytes) -> Extracted:
         if _BOILERPLATE.search(marker):
             node.decompose()
     title = tree.css_first("title")
-    text = _render(_main_block(tree.body))
+    text = _drop_page_lines(_render(_main_block(tree.body)))
+    text = _with_header(text, tree.body)
     if not text and title is not None:
         text = title.text(deep=True).strip()
     return Extracted(text, "text/html", "html:selectolax")

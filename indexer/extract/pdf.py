@@ -42,10 +42,44 @@ _SPACE = re.compile(r"\s+")
 
 
 def clean_cjk(text: str) -> str:
-    """Remove spaces layout analysis put between Han characters; fold radical look-alikes."""
+    """Remove spaces layout analysis put between Han characters; fold radical look-alikes;
+    rejoin paragraphs that the page width broke into lines; drop page numbers."""
     text = _RADICALS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
     text = _SPACE_BETWEEN.sub("", text)
-    return text.replace("\x0c", "\n")
+    return reflow(text.replace("\x0c", "\n"))
+
+
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[—\-－–]\s*\d{1,4}\s*[—\-－–]|第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,4})\s*$"
+)
+_NEW_ITEM = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|第[一二三四五六七八九十百\d]+[条章节])"
+)
+
+
+def reflow(text: str) -> str:
+    """Join lines that run to the full line width with the line after them.
+
+    A PDF line that is (nearly) as long as the longest lines of the document was ended by the
+    page edge, not by the author; a shorter line ends a paragraph. Lines that start a new item
+    (一、 （二） 3. 第四条) always start a new paragraph.
+    """
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not _PAGE_NUMBER.match(line)]
+    if not lines:
+        return ""
+    lengths = sorted(len(line) for line in lines)
+    full = lengths[int(len(lengths) * 0.9)] if len(lengths) >= 5 else lengths[-1]
+    paragraphs: list[str] = []
+    current = previous = ""
+    for line in lines:
+        if current and (_NEW_ITEM.match(line) or len(previous) < 0.85 * full):
+            paragraphs.append(current)
+            current = ""
+        current += line
+        previous = line
+    paragraphs.append(current)
+    return "\n\n".join(paragraphs)
 
 
 @dataclass
