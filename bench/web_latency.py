@@ -1,0 +1,130 @@
+"""Search latency of the web site: 200 requests to /search (and /api/v1/search), p50/p95.
+
+    python bench/web_latency.py --data DATA_DIR [--requests 200] [--mode client|waitress] [--json]
+
+``client`` drives the Flask app in-process with its test client (no network); ``waitress``
+starts the production server on a free loopback port in a thread and uses real HTTP. Queries
+are words taken from the titles of the archive's own documents (so every corpus has hits),
+mixed with facet, sort and paging parameters; the first round is a warm-up and not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from indexer.analysis import words
+from indexer.service import Gongkai
+from search_app import create_app
+
+
+def queries(data: Path, count: int, seed: int = 7) -> list[str]:
+    """``count`` search URLs built from the archive's titles and metadata."""
+    rng = random.Random(seed)
+    with Gongkai(data, readonly=True) as gk:
+        docs = list(gk.archive.iter_documents())
+    if not docs:
+        raise SystemExit(f"no documents in {data}")
+    urls = []
+    for i in range(count):
+        doc = rng.choice(docs)
+        terms = [w for w in words(doc.title) if len(w) >= 2] or [doc.title[:2]]
+        params: list[tuple[str, str]] = [("q", " ".join(rng.sample(terms, min(2, len(terms)))))]
+        if i % 4 == 1 and doc.agency:
+            params.append(("agency", doc.agency))
+        if i % 5 == 2:
+            params.append(("sort", "newest"))
+        if i % 7 == 3:
+            params.append(("valid_only", "1"))
+        if i % 9 == 4:
+            params.append(("page", "2"))
+        path = "/api/v1/search" if i % 3 == 0 else "/search"
+        urls.append(path + "?" + urllib.parse.urlencode(params))
+    return urls
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def run_client(data: Path, urls: list[str]) -> list[float]:
+    client = create_app({"DATA_DIR": data}).test_client()
+    for url in urls[:10]:
+        client.get(url)
+    timings = []
+    for url in urls:
+        start = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} → {response.status_code}")
+    return timings
+
+
+def run_waitress(data: Path, urls: list[str]) -> list[float]:
+    from waitress.server import create_server
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = create_server(create_app({"DATA_DIR": data}), host="127.0.0.1", port=port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for url in urls[:10]:
+            urllib.request.urlopen(base + url).read()
+        timings = []
+        for url in urls:
+            start = time.perf_counter()
+            with urllib.request.urlopen(base + url) as response:
+                response.read()
+            timings.append((time.perf_counter() - start) * 1000)
+        return timings
+    finally:
+        time.sleep(0.2)  # let the last channel finish before the trigger closes
+        server.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="an imported data directory")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--mode", choices=("client", "waitress"), default="waitress")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    urls = queries(args.data, args.requests)
+    timings = (run_client if args.mode == "client" else run_waitress)(args.data, urls)
+    with Gongkai(args.data, readonly=True) as gk:
+        documents = gk.archive.count()
+    report = {
+        "mode": args.mode,
+        "documents": documents,
+        "requests": len(timings),
+        "p50_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(percentile(timings, 0.95), 1),
+        "max_ms": round(max(timings), 1),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"{report['requests']} search requests ({args.mode}, {documents} documents): "
+            f"p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, max {report['max_ms']} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
