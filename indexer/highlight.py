@@ -67,6 +67,46 @@ def _regions(text: str, matches: list[Match]) -> list[tuple[int, int]]:
     return merged
 
 
+class _TokenTable:
+    """Tokens of one stretch of text, looked up by (position, word) and by word."""
+
+    def __init__(self, text: str) -> None:
+        self.at: dict[tuple[int, str], tuple[int, int]] = {}
+        self.positions: dict[str, list[int]] = {}
+        for tok in analysis.tokenize(text, index=True):
+            key = (tok.pos, tok.text)
+            if key not in self.at:
+                self.at[key] = (tok.start, tok.end)
+                self.positions.setdefault(tok.text, []).append(tok.pos)
+
+    def sequence(self, pos: int, seq: tuple[str, ...]) -> tuple[int, int] | None:
+        """Offsets of ``seq`` when its words stand at ``pos``, ``pos + 1`` …"""
+        first = self.at.get((pos, seq[0]))
+        if first is None:
+            return None
+        last = first
+        for offset, word in enumerate(seq[1:], start=1):
+            last = self.at.get((pos + offset, word))
+            if last is None:
+                return None
+        return first[0], last[1]
+
+    def word(self, pos: int, w: Word) -> tuple[int, int, int] | None:
+        """Offsets of ``w`` (any of its alternatives) at ``pos``, and how many positions."""
+        for alt in w.alternatives:
+            found = self.sequence(pos, alt)
+            if found:
+                return found[0], found[1], len(alt)
+        return None
+
+    def starts(self, w: Word) -> list[int]:
+        """Positions where ``w`` may start: where the first word of an alternative stands."""
+        found: set[int] = set()
+        for alt in w.alternatives:
+            found.update(self.positions.get(alt[0], ()))
+        return sorted(found)
+
+
 def find_spans(
     text: str, parsed: ParsedQuery, fields: str = "body"
 ) -> list[tuple[int, int, frozenset[str]]]:
@@ -76,37 +116,13 @@ def find_spans(
         return []
     spans: list[tuple[int, int, str]] = []
     for region_start, region_end in _regions(text, matches):
-        tokens = list(analysis.tokenize(text[region_start:region_end], index=True))
-        by_pos: dict[int, list[analysis.Token]] = {}
-        for tok in tokens:
-            by_pos.setdefault(tok.pos, []).append(tok)
-
-        def at(
-            pos: int, seq: tuple[str, ...], by_pos: dict[int, list[analysis.Token]] = by_pos
-        ) -> tuple[int, int] | None:
-            start = end = None
-            for offset, word in enumerate(seq):
-                hit = next((t for t in by_pos.get(pos + offset, ()) if t.text == word), None)
-                if hit is None:
-                    return None
-                start = hit.start if start is None else start
-                end = hit.end
-            return (start, end) if start is not None and end is not None else None
-
-        def word_at(pos: int, w: Word) -> tuple[int, int, int] | None:
-            for alt in w.alternatives:
-                found = at(pos, alt)
-                if found:
-                    return found[0], found[1], len(alt)
-            return None
-
-        positions = sorted(by_pos)
+        table = _TokenTable(text[region_start:region_end])
         for match in matches:
             if match.phrase:
-                for pos in positions:
+                for pos in table.starts(match.words[0]):
                     cursor, first, last = pos, None, None
                     for w in match.words:
-                        found = word_at(cursor, w)
+                        found = table.word(cursor, w)
                         if not found:
                             break
                         first = found[0] if first is None else first
@@ -117,8 +133,8 @@ def find_spans(
                             spans.append((region_start + first, region_start + last, "phrase"))
             else:
                 for w in match.words:
-                    for pos in positions:
-                        found = word_at(pos, w)
+                    for pos in table.starts(w):
+                        found = table.word(pos, w)
                         if found:
                             spans.append((region_start + found[0], region_start + found[1], w.text))
     return _merge(spans)

@@ -26,6 +26,10 @@ from indexer.extract import ExtractionError, extract, supported_suffixes
 from indexer.header import first_title, infer_kind, parse_date, parse_header, strip_chrome
 from indexer.normalize import normalize_doc_number, normalize_index_number
 
+#: Committed documents reach the index in batches of this much text (or ``batch`` documents):
+#: each batch is one Whoosh commit, and few large commits cost far less than many small ones
+#: (Whoosh merges segments on commit). A batch lost to a crash is indexed on the next run.
+BATCH_CHARS = 4_000_000
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 
 IMPORTED, DUPLICATE, FAILED, SKIPPED = "imported", "duplicate", "failed", "skipped"
@@ -186,7 +190,7 @@ def import_files(
     on_committed: Callable[[list[Document]], None],
     on_progress: ProgressCallback | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    batch: int = 100,
+    batch: int = 500,
     workers: int = 1,
 ) -> ImportReport:
     """Import ``files`` into ``archive``; committed documents go to ``on_committed`` in batches."""
@@ -217,7 +221,7 @@ def import_items(
     on_committed: Callable[[list[Document]], None],
     on_progress: ProgressCallback | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    batch: int = 100,
+    batch: int = 500,
     workers: int = 1,
 ) -> ImportReport:
     """Import ``items`` in order with one writer (this process).
@@ -239,7 +243,7 @@ def import_items(
         report.outcomes.append(outcome)
         if on_progress:
             on_progress(outcome)
-        if len(pending) >= batch:
+        if len(pending) >= batch or sum(len(d.text) for d in pending) >= BATCH_CHARS:
             on_committed(pending[:])
             pending.clear()
 
