@@ -23,6 +23,8 @@ from archive.vocab import KIND_LABELS, KINDS, VALIDITY
 from indexer.engines.base import SORTS, Filters
 from indexer.query import QuerySyntaxError
 
+ENGINE_NAMES = ("whoosh", "tantivy")  # indexer.service.ENGINES, without importing the engines
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_VALID, EXIT_NOT_FOUND, EXIT_BUSY, EXIT_ERROR = range(7)
 
 
@@ -406,17 +408,24 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINE_NAMES),
+    default=None,
+    help="Convert to this engine: build its index, then switch the data directory to it.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @handles_errors
-def reindex(ctx: click.Context, as_json: bool) -> None:
+def reindex(ctx: click.Context, engine: str | None, as_json: bool) -> None:
     """Rebuild the search index from the archive."""
     with open_data(ctx) as gk:
-        count = gk.reindex()
+        count = gk.reindex(engine=engine)
+        name = gk.engine_name
     if as_json:
-        emit_json({"indexed": count})
+        emit_json({"indexed": count, **({"engine": name} if engine else {})})
     else:
-        click.echo(f"indexed {count} documents")
+        click.echo(f"indexed {count} documents (engine: {name})")
 
 
 @main.command()
@@ -913,6 +922,36 @@ def relink(ctx: click.Context, as_json: bool) -> None:
         emit_json(report)
     else:
         click.echo(", ".join(f"{k} {v}" for k, v in report.items()))
+
+
+@main.command()
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINE_NAMES),
+    default="whoosh",
+    show_default=True,
+    help="Search engine of this data directory (tantivy for large archives).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def init(ctx: click.Context, engine: str, as_json: bool) -> None:
+    """Create a data directory using ENGINE (recorded in its gongkai.json).
+
+    A data directory that already holds documents keeps its engine; convert it with
+    `gongkai reindex --engine NAME`.
+    """
+    from indexer.service import EngineChangeError, init_data_dir
+
+    data_dir = ctx.obj["data"]
+    try:
+        config = init_data_dir(data_dir, engine)
+    except EngineChangeError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if as_json:
+        emit_json({"data": str(data_dir), **config})
+    else:
+        click.echo(f"{data_dir}: engine {config['engine']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,7 +56,7 @@ from indexer.query import parse
 
 log = logging.getLogger("gongkai")
 
-ENGINES = ("whoosh",)
+ENGINES = ("whoosh", "tantivy")
 CONFIG_NAME = "gongkai.json"
 
 
@@ -66,6 +66,10 @@ class BusyError(RuntimeError):
 
 class NotFoundError(LookupError):
     pass
+
+
+class EngineChangeError(ValueError):
+    """The engine of a data directory that holds documents changes only by a reindex."""
 
 
 @dataclass
@@ -198,11 +202,46 @@ def read_config(data_dir: Path) -> dict[str, object]:
     return {"engine": "whoosh"}
 
 
+def init_data_dir(data_dir: Path | str, engine: str = "whoosh") -> dict[str, object]:
+    """Create (or confirm) a data directory using ``engine``; returns its configuration.
+
+    A directory whose archive already holds documents keeps its engine: converting is
+    ``Gongkai.reindex(engine=...)``, which builds the new index before switching.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = read_config(data_dir)
+    if config.get("engine", "whoosh") != engine and (data_dir / Archive.DB_NAME).exists():
+        with Archive.open(data_dir, readonly=True) as archive:
+            documents = len(archive.revisions())
+        if documents:
+            raise EngineChangeError(
+                f"{data_dir} holds {documents} documents indexed with {config.get('engine')}; "
+                f"convert it with `gongkai reindex --engine {engine}`"
+            )
+    config = {**config, "engine": engine}
+    write_config(data_dir, config)
+    return config
+
+
+def write_config(data_dir: Path, config: dict[str, object]) -> None:
+    """Replace the data directory's configuration atomically."""
+    tmp = data_dir / (CONFIG_NAME + ".tmp")
+    tmp.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, data_dir / CONFIG_NAME)
+
+
 def open_engine(data_dir: Path, name: str) -> Engine:
     if name == "whoosh":
         from indexer.engines.whoosh import WhooshEngine
 
         return WhooshEngine(data_dir / "index" / "whoosh")
+    if name == "tantivy":
+        from indexer.engines.tantivy import TantivyEngine
+
+        return TantivyEngine(data_dir / "index" / "tantivy")
     raise ValueError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
 
 
@@ -357,19 +396,29 @@ class Gongkai:
             self.engine.add(self.index_docs(docs.values()))
         return {"indexed": len(stale), "removed": len(extra)}
 
-    def reindex(self) -> int:
-        """Rebuild the index from the archive."""
+    def reindex(self, engine: str | None = None) -> int:
+        """Rebuild the index from the archive. With another ``engine``, convert: build that
+        engine's index first, then switch the configuration to it (the old index is left on
+        disk, unused, until removed by hand)."""
         with self.write_lock():
-            self.engine.clear()
+            target = self.engine
+            if engine is not None and engine != self.engine_name:
+                target = open_engine(self.data_dir, engine)  # ValueError if unknown
+            target.clear()
             batch: list[Document] = []
             count = 0
             for doc in self.archive.iter_documents():
                 batch.append(doc)
                 if len(batch) >= 500:
-                    count += self.engine.add(self.index_docs(batch))
+                    count += target.add(self.index_docs(batch))
                     batch = []
             if batch:
-                count += self.engine.add(self.index_docs(batch))
+                count += target.add(self.index_docs(batch))
+            if target is not self._engine:
+                write_config(self.data_dir, {**read_config(self.data_dir), "engine": engine})
+                if self._engine is not None:
+                    self._engine.close()
+                self._engine, self.engine_name = target, str(engine)
             if not self.readonly:
                 Relations(self.archive).set_meta("validity_indexed_on", today())
             return count
