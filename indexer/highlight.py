@@ -16,7 +16,8 @@ from indexer import analysis
 from indexer.normalize import fold
 from indexer.query import Match, ParsedQuery, Word
 
-WINDOW = 6000  # texts longer than this are segmented only around the places that may match
+WINDOW = 2000  # texts longer than this are segmented only around the places that may match
+PER_NEEDLE = 10  # …the first this many places of each query word
 _SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 
 
@@ -53,8 +54,8 @@ def _regions(text: str, matches: list[Match]) -> list[tuple[int, int]]:
     for needle in needles:
         start = folded.find(needle)
         count = 0
-        while start >= 0 and count < 20:
-            regions.append((max(0, start - 150), min(len(text), start + 250)))
+        while start >= 0 and count < PER_NEEDLE:
+            regions.append((max(0, start - 80), min(len(text), start + 160)))
             start = folded.find(needle, start + len(needle))
             count += 1
     regions.sort()

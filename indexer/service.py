@@ -261,6 +261,9 @@ class Gongkai:
             (self.data_dir / CONFIG_NAME).write_text(json.dumps(config), encoding="utf-8")
         self.engine_name = str(config.get("engine", "whoosh"))
         self._engine: Engine | None = None
+        self._validity_cache: dict[
+            tuple[str, tuple[str, ...]], tuple[tuple[int, int], frozenset[str]]
+        ] = {}
 
     @property
     def engine(self) -> Engine:
@@ -482,7 +485,7 @@ class Gongkai:
         """
         parsed = parse(query)
         if as_of and filters is not None and filters.validity:
-            on_date = ids_with_validity(self.archive, as_of, filters.validity)
+            on_date = self._ids_with_validity(as_of, tuple(sorted(filters.validity)))
             if filters.ids is not None:
                 on_date = on_date & filters.ids
             filters = replace(filters, validity=[], ids=on_date)
@@ -519,6 +522,22 @@ class Gongkai:
                 )
             )
         return SearchResult(result.total, hits, result.facets)
+
+    def _ids_with_validity(self, as_of: str, values: tuple[str, ...]) -> frozenset[str]:
+        """:func:`ids_with_validity`, remembered until the archive changes (any connection's
+        commit changes ``PRAGMA data_version``; this connection's, ``total_changes``)."""
+        version = (
+            self.archive.conn.execute("PRAGMA data_version").fetchone()[0],
+            self.archive.conn.total_changes,
+        )
+        key = (as_of, values)
+        cached = self._validity_cache.get(key)
+        if cached is None or cached[0] != version:
+            if len(self._validity_cache) > 16:
+                self._validity_cache.clear()
+            cached = (version, ids_with_validity(self.archive, as_of, values))
+            self._validity_cache[key] = cached
+        return cached[1]
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         """Validity of ``doc`` on ``as_of`` (default today), with the reason."""

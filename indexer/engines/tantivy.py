@@ -74,12 +74,17 @@ def _schema() -> tantivy.Schema:
 
 
 def segmented(text: str) -> tantivy.PreTokenizedString:
-    """``text`` cut by our analyzer (index mode), as tantivy takes it."""
-    tokens = [
-        tantivy.Token(tok.text, tok.pos, tok.start, tok.end)
-        for tok in analysis.tokenize(text, index=True)
-    ]
-    return tantivy.PreTokenizedString(text, tokens)
+    """``text`` cut by our analyzer (index mode: :func:`indexer.analysis.term_positions`), as
+    tantivy takes it. Tokens come term by term (each term's positions ascending), which is all
+    the postings need; offsets are not indexed, so the text and offsets are left empty."""
+    return tantivy.PreTokenizedString(
+        "",
+        [
+            tantivy.Token(term, pos, 0, 0)
+            for term, positions in analysis.term_positions(text).items()
+            for pos in positions
+        ],
+    )
 
 
 def to_document(doc: IndexDoc) -> tantivy.Document:

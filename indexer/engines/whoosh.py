@@ -17,6 +17,7 @@ from whoosh import sorting
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 from whoosh.filedb.filestore import FileStorage
+from whoosh.searching import Searcher
 
 from indexer import analysis
 from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
@@ -99,7 +100,9 @@ def _match_query(match: Match) -> wq.Query:
         text_query = wq.Or([_sequence(f, match.words) for f in match.fields])
     else:
         each = wq.And([wq.Or([_word_query(f, w) for f in match.fields]) for w in match.words])
-        near = wq.Or([_sequence(f, match.words) for f in match.fields])
+        # The proximity boost uses each word as the query cut it (a plain Phrase): span
+        # queries over every alternative cost more than the boost is worth.
+        near = wq.Or([wq.Phrase(f, [w.text for w in match.words]) for f in match.fields])
         text_query = wq.AndMaybe(each, near.with_boost(PROXIMITY_BOOST))
     exact: list[wq.Query] = []
     if match.doc_number:
@@ -128,6 +131,8 @@ def compile_query(parsed: ParsedQuery) -> wq.Query:
 
 
 def compile_filters(filters: Filters | None) -> wq.Query | None:
+    """The field restrictions as a Whoosh query; ``filters.ids`` is applied separately, as a
+    set of document numbers (an OR of thousands of id terms is slow)."""
     if filters is None or filters.is_empty():
         return None
     parts: list[wq.Query] = []
@@ -143,9 +148,8 @@ def compile_filters(filters: Filters | None) -> wq.Query | None:
         parts.append(
             wq.TermRange("date_issued", filters.date_from or None, filters.date_to or None)
         )
-    if filters.ids is not None:
-        ids = sorted(filters.ids)
-        parts.append(wq.Or([wq.Term("id", i) for i in ids]) if ids else wq.NullQuery)
+    if not parts:
+        return None
     return wq.And(parts) if len(parts) > 1 else parts[0]
 
 
@@ -161,6 +165,7 @@ class WhooshEngine:
         else:
             self._ix = storage.create_index(_schema())
         self._searcher = None
+        self._docnums: tuple[object, dict[str, int]] | None = None  # (searcher, id → docnum)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -204,6 +209,23 @@ class WhooshEngine:
             self._searcher = self._ix.searcher()
         return self._searcher
 
+    def _filter(self, searcher: Searcher, filters: Filters | None) -> wq.Query | set[int] | None:
+        """A Whoosh filter: a query, or a set of document numbers when ids are given."""
+        query = compile_filters(filters)
+        if filters is None or filters.ids is None:
+            return query
+        if self._docnums is None or self._docnums[0] is not searcher:
+            mapping = {
+                fields["id"]: docnum
+                for docnum, fields in searcher.reader().iter_docs()  # live docs only
+            }
+            self._docnums = (searcher, mapping)
+        mapping = self._docnums[1]
+        allowed = {mapping[i] for i in filters.ids if i in mapping}
+        if query is not None and allowed:
+            allowed &= set(searcher.docs_for_query(query))
+        return allowed
+
     @staticmethod
     def _dates(searcher, docnums: list[int]) -> list[str]:
         column = searcher.reader().column_reader("date_issued")
@@ -234,10 +256,15 @@ class WhooshEngine:
                 name: sorting.FieldFacet(name, allow_overlap=(name == "category"))
                 for name in FACET_FIELDS
             }
+        allowed = self._filter(searcher, filters)
+        if isinstance(allowed, set) and not allowed:
+            return EngineResult(
+                total=0, hits=[], facets={n: {} for n in FACET_FIELDS} if facets else {}
+            )
         results = searcher.search(
             wquery,
             limit=max(offset + limit, 1),
-            filter=compile_filters(filters),
+            filter=allowed,
             sortedby=sortedby,
             groupedby=groupedby,
             maptype=sorting.Count if facets else None,
