@@ -367,6 +367,16 @@ def test_doc_numbers_and_index_numbers_exactly(engine: Engine) -> None:
     assert _ids(engine, "qc-lyj-2016-0038") == ["ix"]
 
 
+def test_phrases_over_repeated_words(engine: Engine) -> None:
+    # tantivy is given tokens term by term, so positions reach it out of text order
+    engine.add([IndexDoc(id="r", rev=1, title="重复", body="养护城市养护管理，城市绿地")])
+    assert _ids(engine, '"城市养护管理"') == ["r"]
+    assert _ids(engine, '"养护城市养护"') == ["r"]
+    assert _ids(engine, '"管理城市绿地"') == ["r"]  # punctuation takes no position
+    assert _ids(engine, '"养护养护"') == []
+    assert _ids(engine, '"城市管理"') == []
+
+
 def test_long_query_with_many_alternatives_stays_bounded(engine: Engine) -> None:
     text = "城市绿地 农村公路 政务服务 生态环境 卫生健康 城市绿地 农村公路"
     engine.add([IndexDoc(id="x", rev=1, title="长", body=text.replace(" ", ""))])
