@@ -1,9 +1,8 @@
 """The batch validity check behind ``/check`` and ``/api/v1/check``.
 
-Each line is a 文号 (any bracket style), 索引号, id or title. A line is looked up with
-``Gongkai.lookup``; a title that matches nothing exactly falls back to a title-phrase search
-(reported with ``match = "title_similar"``, so a person knows to look twice). Each matched
-document gets its status on the chosen date from ``Gongkai.status``.
+Each line is a 文号 (any bracket style), 索引号, id or title. Lines are matched by
+``Gongkai.check`` (as ``gongkai check`` does); a title matched only approximately is reported
+with ``match = "title_similar"`` and its confidence, so a person knows to look twice.
 """
 
 from __future__ import annotations
@@ -13,9 +12,6 @@ import io
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
-
-from indexer.normalize import looks_like_doc_number, looks_like_index_number
-from indexer.query import QuerySyntaxError
 
 MAX_LINES = 1000
 CSV_COLUMNS = (
@@ -74,64 +70,13 @@ def check_date(value: str | None) -> str:
         raise ValueError(f"日期必须是 YYYY-MM-DD 格式（got {value!r}）") from None
 
 
-def _how(gk, ref: str, doc) -> str:
-    if doc.id == ref:
-        return "id"
-    if looks_like_doc_number(ref):
-        return "doc_number"
-    if looks_like_index_number(ref):
-        return "index_number"
-    return "title"
-
-
 def run_check(gk, refs: list[str], as_of: str) -> list[CheckRow]:
     """Look up each reference and give the status of every match on ``as_of``.
 
-    Uses ``Gongkai.check`` (the same matching as ``gongkai check``) when this build has it.
+    The matching is ``Gongkai.check``, the same as ``gongkai check``.
     """
     if len(refs) > MAX_LINES:
         raise ValueError(f"一次最多核查 {MAX_LINES} 条（got {len(refs)}）")
-    if callable(getattr(gk, "check", None)):
-        return _from_service(gk, refs, as_of)
-    rows: list[CheckRow] = []
-    for ref in refs:
-        docs = gk.lookup(ref)
-        how = ""
-        if docs:
-            how = _how(gk, ref, docs[0])
-        else:
-            docs = _similar_titles(gk, ref)
-            how = "title_similar" if docs else "none"
-        if not docs:
-            rows.append(CheckRow(ref, "none", as_of, note="未找到匹配的文件", confidence=0.0))
-            continue
-        for doc in docs:
-            status = gk.status(doc, as_of)
-            by_title = ""
-            if status.by:
-                by_doc = gk.archive.get(status.by)
-                by_title = by_doc.title if by_doc else ""
-            rows.append(
-                CheckRow(
-                    ref,
-                    how,
-                    as_of,
-                    id=doc.id,
-                    title=doc.title,
-                    doc_number=doc.doc_number,
-                    agency=doc.agency,
-                    validity=status.validity,
-                    since=status.since,
-                    by=status.by,
-                    by_title=by_title,
-                    current_version=status.current_version,
-                    note=status.note,
-                )
-            )
-    return rows
-
-
-def _from_service(gk, refs: list[str], as_of: str) -> list[CheckRow]:
     rows: list[CheckRow] = []
     results = gk.check(refs, as_of)
     wanted = {s.by for r in results for _, s in r.matches if s.by}
@@ -163,20 +108,6 @@ def _from_service(gk, refs: list[str], as_of: str) -> list[CheckRow]:
                 )
             )
     return rows
-
-
-def _similar_titles(gk, ref: str) -> list:
-    if looks_like_doc_number(ref) or looks_like_index_number(ref) or len(ref) < 4:
-        return []
-    phrase = re.sub(r'["“”「」]', " ", ref).strip()
-    try:
-        result = gk.search(f'title:"{phrase}"', limit=1)
-    except QuerySyntaxError:
-        return []
-    if not result.hits:
-        return []
-    doc = gk.archive.get(result.hits[0].id)
-    return [doc] if doc else []
 
 
 def _cell(value: object) -> str:
