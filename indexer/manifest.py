@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from archive import Document
-from archive.vocab import UNKNOWN, canonical_kind, canonical_validity
-from indexer.extract import ExtractionError
-from indexer.header import first_title, infer_kind, parse_date, parse_header
+from archive.vocab import canonical_kind, canonical_validity
+from indexer.extract import Extracted, ExtractionError
+from indexer.header import infer_kind, parse_date
 from indexer.normalize import normalize_doc_number, normalize_index_number
-from indexer.pipeline import FAILED, Item
+from indexer.pipeline import FAILED, Item, document_from
 
 FIELDS = (
     "id", "title", "agency", "doc_number", "index_number", "category", "date_written",
@@ -200,33 +200,8 @@ def build_inline(item: Item, data: bytes) -> Document:
     text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ExtractionError("empty body")
-    header = parse_header(text)
-    fields = header.fields
-    body = header.body.strip() or text.strip()
-    raw_validity = fields.get("validity", "")
-    validity = canonical_validity(raw_validity) or UNKNOWN
-    doc_number = fields.get("doc_number", "").strip()
-    index_number = fields.get("index_number", "").strip()
-    title = fields.get("title") or first_title(body) or item.label
-    return Document(
-        title=title.strip(),
-        text=body,
-        index_number=index_number,
-        index_number_norm=normalize_index_number(index_number) if index_number else "",
-        agency=fields.get("agency", "").strip(),
-        doc_number=doc_number,
-        doc_number_norm=normalize_doc_number(doc_number) if doc_number else "",
-        category=fields.get("category", "").strip(),
-        date_written=parse_date(fields.get("date_written", "")),
-        date_issued=parse_date(fields.get("date_issued", "")),
-        date_effective=parse_date(fields.get("date_effective", "")),
-        validity=validity,
-        validity_raw=raw_validity,
-        kind=canonical_kind(fields.get("kind")) or infer_kind(title),
-        source_name=item.label,
-        media_type="text/plain",
-        extractor="manifest:body",
-    )
+    extracted = Extracted(text, "text/plain", "manifest:body")
+    return document_from(extracted, source_name=item.label, fallback_title=item.label)
 
 
 def manifest_items(manifest: Path) -> Iterator[Item]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from archive import Archive, Document, DuplicateIdError
 from archive.originals import sha256_of
 from archive.vocab import UNKNOWN, canonical_kind, canonical_validity
-from indexer.extract import ExtractionError, extract, supported_suffixes
+from indexer.extract import Extracted, ExtractionError, extract, supported_suffixes
 from indexer.header import first_title, infer_kind, parse_date, parse_header, strip_chrome
 from indexer.normalize import normalize_doc_number, normalize_index_number
 
@@ -96,11 +96,16 @@ def read_limited(path: Path, max_bytes: int) -> bytes:
 
 def build_document(path: Path, data: bytes) -> Document:
     """Extract ``data`` (read from ``path``) into a Document with its published metadata."""
-    extracted = extract(path, data)
+    return document_from(extract(path, data), source_name=path.name, fallback_title=path.stem)
+
+
+def document_from(extracted: Extracted, *, source_name: str, fallback_title: str) -> Document:
+    """A Document from extracted text: the header block read into metadata, the page chrome
+    cut off, the title from the header or the first line."""
     header = parse_header(extracted.text)
     fields = header.fields
     text = strip_chrome(header.body).strip()
-    title = fields.get("title") or first_title(text) or path.stem
+    title = fields.get("title") or first_title(text) or fallback_title
     raw_validity = fields.get("validity", "")
     validity = canonical_validity(raw_validity)
     extra: dict[str, object] = dict(extracted.extra)
@@ -126,7 +131,7 @@ def build_document(path: Path, data: bytes) -> Document:
         validity=validity,
         validity_raw=raw_validity,
         kind=canonical_kind(fields.get("kind")) or infer_kind(title),
-        source_name=path.name,
+        source_name=source_name,
         media_type=extracted.media_type,
         extractor=extracted.extractor,
         extra=extra,
