@@ -7,7 +7,6 @@ second writer (a CLI import, say) makes the request fail with a clear "busy" mes
 
 from __future__ import annotations
 
-import inspect
 import re
 import tempfile
 from pathlib import Path
@@ -33,42 +32,18 @@ RELATION_TYPES = {
 }
 
 
-def _available(gk: Any) -> dict[str, bool]:
-    """Which validity-service operations this build of Gongkai offers."""
-    return {
-        "status": callable(getattr(gk, "set_status", None)),
-        "link": callable(getattr(gk, "link", None)),
-        "proposals": callable(getattr(gk, "proposals", None))
-        and callable(getattr(gk, "set_relation_state", None)),
-    }
-
-
-def _call(method: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call a service method with the keyword arguments it accepts (empty ones left out)."""
-    accepted = inspect.signature(method).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
-    kwargs = {k: v for k, v in kwargs.items() if v not in ("", None)}
-    if not takes_any:
-        kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-    return method(*args, **kwargs)
-
-
 @bp.route("/")
 @login_required
 def index() -> Any:
     gk = get_gk()
-    available = _available(gk)
-    proposals = []
-    if available["proposals"]:
-        relations = list(gk.proposals())
-        docs = gk.archive.get_many(sorted({r.src for r in relations} | {r.dst for r in relations}))
-        proposals = [{"rel": r, "src": docs.get(r.src), "dst": docs.get(r.dst)} for r in relations]
+    relations = list(gk.proposals())
+    docs = gk.archive.get_many(sorted({r.src for r in relations} | {r.dst for r in relations}))
+    proposals = [{"rel": r, "src": docs.get(r.src), "dst": docs.get(r.dst)} for r in relations]
     recent = gk.archive.conn.execute(
         "SELECT seq, doc_id, at, actor, action FROM history ORDER BY seq DESC LIMIT 15"
     ).fetchall()
     return render_template(
         "staff/index.html",
-        available=available,
         proposals=proposals,
         recent=recent,
         VALIDITY=VALIDITY,
@@ -108,7 +83,6 @@ def upload() -> Any:
     gk = get_gk()
     return render_template(
         "staff/index.html",
-        available=_available(gk),
         proposals=[],
         recent=[],
         VALIDITY=VALIDITY,
@@ -162,13 +136,10 @@ def set_status() -> Any:
     if validity not in VALIDITY:
         abort(400, description=f"有效性只能是 {'、'.join(VALIDITY)}")
     with writable_gk() as gk:
-        if not _available(gk)["status"]:
-            abort(501, description="此版本尚不支持修改有效性。")
         if gk.archive.get(doc_id) is None:
             abort(404, description=f"没有编号为 {doc_id} 的文件。")
         try:
-            _call(
-                gk.set_status,
+            gk.set_status(
                 doc_id,
                 validity,
                 date=request.form.get("date", "").strip(),
@@ -193,14 +164,11 @@ def link() -> Any:
     if rel not in RELATION_TYPES:
         abort(400, description=f"关系类型只能是 {', '.join(RELATION_TYPES)}")
     with writable_gk() as gk:
-        if not _available(gk)["link"]:
-            abort(501, description="此版本尚不支持关联文件。")
         for doc_id in (src, dst):
             if gk.archive.get(doc_id) is None:
                 abort(404, description=f"没有编号为 {doc_id} 的文件。")
         try:
-            _call(
-                gk.link,
+            gk.link(
                 src,
                 rel,
                 dst,
@@ -226,8 +194,6 @@ def decide(proposal_id: int, action: str) -> Any:
         abort(404)
     state = CONFIRMED if action == "confirm" else REJECTED
     with writable_gk() as gk:
-        if not callable(getattr(gk, "set_relation_state", None)):
-            abort(501, description="此版本尚不支持确认或驳回自动关联。")
         try:
             gk.set_relation_state(
                 proposal_id, state, note=request.form.get("note", "").strip(), actor=g.user
