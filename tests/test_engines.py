@@ -384,6 +384,20 @@ def test_long_query_with_many_alternatives_stays_bounded(engine: Engine) -> None
     assert _ids(engine, text) == ["x"]
 
 
+def test_a_foreign_tantivy_index_is_refused_until_rebuilt(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path, "tantivy")
+    engine.add([IndexDoc(id="a", rev=1, title="甲", body="湿地")])
+    engine.close()
+    (tmp_path / "index" / "tantivy" / "gongkai-schema").write_text("0")
+    stale = open_engine(tmp_path, "tantivy")
+    with pytest.raises(RuntimeError, match="reindex"):
+        stale.revisions()
+    stale.clear()
+    assert stale.revisions() == {}
+    stale.add([IndexDoc(id="b", rev=1, title="乙", body="湿地")])
+    assert _ids(stale, "湿地") == ["b"]
+
+
 # -- choosing and converting the engine ---------------------------------------------------
 
 

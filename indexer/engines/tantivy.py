@@ -238,20 +238,28 @@ class TantivyEngine:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._ix = self._open()
+        self._opened: tantivy.Index | None = None
+        self._problem = ""
+        try:
+            self._opened = self._open()
+        except (RuntimeError, OSError, ValueError) as exc:
+            # Kept for later: clear() (i.e. `gongkai reindex`) must still be able to rebuild.
+            self._problem = f"cannot open the tantivy index in {self.path}: {exc}"
 
     def _open(self) -> tantivy.Index:
         marker = self.path / "gongkai-schema"
         if tantivy.Index.exists(str(self.path)):
             if not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"the tantivy index in {self.path} has another layout; "
-                    "run `gongkai reindex` to rebuild it"
-                )
+                raise RuntimeError("it has another layout; run `gongkai reindex` to rebuild it")
             return tantivy.Index.open(str(self.path))
-        ix = tantivy.Index(_schema(), path=str(self.path))
         marker.write_text(SCHEMA_VERSION)
-        return ix
+        return tantivy.Index(_schema(), path=str(self.path))
+
+    @property
+    def _ix(self) -> tantivy.Index:
+        if self._opened is None:
+            raise RuntimeError(self._problem)
+        return self._opened
 
     @property
     def schema(self) -> tantivy.Schema:
@@ -304,7 +312,7 @@ class TantivyEngine:
         # A fresh directory rather than delete_all_documents: the space is given back at once.
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._ix = self._open()
+        self._opened, self._problem = self._open(), ""
 
     # -- reading ---------------------------------------------------------------------------
 
