@@ -171,3 +171,20 @@ def test_in_process_filters_object(corpus: Corpus) -> None:
     with Gongkai(corpus.data, readonly=True) as gk:
         result = gk.search("", filters=Filters(kind=["notice"], year=[2022]), limit=50)
     assert {h.source for h in result.hits} == {"anquan-jiancha.txt", "huanjing-gongbao.txt"}
+
+
+def test_year_facet_has_no_value_for_undated_documents(tmp_path) -> None:
+    """A document without 发文日期 counts under no year (not under a column sentinel)."""
+    from indexer.service import Gongkai
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "dated.txt").write_text(
+        "名称: 有日期的通知\n发文日期: 2020-03-01\n\n正文关于垃圾分类。\n"
+    )
+    (src / "undated.txt").write_text("没有日期的通知\n\n正文也关于垃圾分类。\n")
+    with Gongkai(tmp_path / "data") as gk:
+        gk.import_paths([src])
+        result = gk.search("垃圾分类", facets=True)
+    assert result.total == 2
+    assert result.facets["year"] == {"2020": 1}

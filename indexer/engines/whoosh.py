@@ -153,6 +153,11 @@ def compile_filters(filters: Filters | None) -> wq.Query | None:
     return wq.And(parts) if len(parts) > 1 else parts[0]
 
 
+#: What a sortable column holds for a document without the field: an empty string, or for the
+#: unsigned ``year`` column its largest value. Not a facet value.
+_NO_VALUE = (None, "", b"", 2**32 - 1)
+
+
 class WhooshEngine:
     name = "whoosh"
 
@@ -287,7 +292,7 @@ class WhooshEngine:
             for name in FACET_FIELDS:
                 groups = results.groups(name)
                 facet_counts[name] = {
-                    str(k): int(v) for k, v in groups.items() if k not in (None, "", b"")
+                    str(k): int(v) for k, v in groups.items() if k not in _NO_VALUE
                 }
         return EngineResult(total=len(results), hits=hits, facets=facet_counts)
 
