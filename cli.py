@@ -124,6 +124,11 @@ def main(ctx: click.Context, data: Path) -> None:
     help="Write one JSON line per file (path, status, id, title, reason).",
 )
 @click.option("--max-size", type=int, default=None, help="Largest file to accept, in MB.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read, extract and check everything; report what would happen; write nothing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -135,6 +140,7 @@ def import_command(
     workers: int | None,
     report: Path | None,
     max_size: int | None,
+    dry_run: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -143,7 +149,8 @@ def import_command(
 
     Each file is committed whole or not at all; one bad file never stops the rest; running
     the same command again after an interruption finishes the job without duplicates. Exit 1
-    if any file failed.
+    if any file failed. With --dry-run nothing is written (not even the data directory): the
+    summary says what would be imported, what is a duplicate and what would fail.
     """
     from tqdm import tqdm
 
@@ -179,8 +186,56 @@ def import_command(
         if report_handle:
             report_handle.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
 
+    max_bytes = max_size * 1024 * 1024 if max_size else None
+    if dry_run:
+        from indexer.manifest import manifest_items
+        from indexer.pipeline import dry_run as check_import
+        from indexer.pipeline import file_items
+
+        try:
+            items = manifest_items(manifest) if manifest else file_items(files)
+            result = check_import(
+                ctx.obj["data"], items, on_progress=progress, max_bytes=max_bytes, workers=workers
+            )
+        except ManifestError as exc:
+            fail(str(exc), EXIT_USAGE)
+        finally:
+            bar.close()
+            if report_handle:
+                report_handle.close()
+    else:
+        result = _import(ctx, manifest, files, progress, max_bytes, workers, bar, report_handle)
+    summary = result.counts()
+    failures = [o.to_dict() for o in result.failed]
+    if as_json:
+        emit_json({**summary, "dry_run": dry_run, "failures": failures})
+    else:
+        click.echo(
+            ("dry run (nothing written): would import " if dry_run else "imported ")
+            + f"{summary['imported']}, duplicate {summary['duplicate']}, "
+            f"{'would fail' if dry_run else 'failed'} {summary['failed']}, "
+            f"skipped {summary['skipped']}"
+        )
+        for failure in failures:
+            click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
+    if failures:
+        ctx.exit(EXIT_FAILED)
+
+
+def _import(
+    ctx: click.Context,
+    manifest: Path | None,
+    files: list[tuple[Path, str]],
+    progress: Callable[[Any], None],
+    max_bytes: int | None,
+    workers: int,
+    bar: Any,
+    report_handle: Any,
+) -> Any:
+    """The real import of ``import_command``: files or a manifest, under the write lock."""
+    from indexer.manifest import ManifestError
+
     with open_data(ctx) as gk:
-        max_bytes = max_size * 1024 * 1024 if max_size else None
         try:
             if manifest:
                 result = gk.import_manifest(
@@ -196,19 +251,7 @@ def import_command(
             bar.close()
             if report_handle:
                 report_handle.close()
-    summary = result.counts()
-    failures = [o.to_dict() for o in result.failed]
-    if as_json:
-        emit_json({**summary, "failures": failures})
-    else:
-        click.echo(
-            f"imported {summary['imported']}, duplicate {summary['duplicate']}, "
-            f"failed {summary['failed']}, skipped {summary['skipped']}"
-        )
-        for failure in failures:
-            click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
-    if failures:
-        ctx.exit(EXIT_FAILED)
+    return result
 
 
 # -- search -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -199,18 +200,9 @@ def import_files(
     workers: int = 1,
 ) -> ImportReport:
     """Import ``files`` into ``archive``; committed documents go to ``on_committed`` in batches."""
-    items = (
-        Item(
-            str(path),
-            path,
-            skip=reason,
-            skip_status=SKIPPED if (reason and path.exists()) else FAILED,
-        )
-        for path, reason in files
-    )
     return import_items(
         archive,
-        items,
+        file_items(files),
         on_committed=on_committed,
         on_progress=on_progress,
         max_bytes=max_bytes,
@@ -219,8 +211,45 @@ def import_files(
     )
 
 
+def file_items(files: Iterable[tuple[Path, str]]) -> Iterator[Item]:
+    """An :class:`Item` for each (path, reason to skip or "") from :func:`iter_files`."""
+    for path, reason in files:
+        yield Item(
+            str(path),
+            path,
+            skip=reason,
+            skip_status=SKIPPED if (reason and path.exists()) else FAILED,
+        )
+
+
+def dry_run(
+    data_dir: Path,
+    items: Iterable[Item],
+    *,
+    on_progress: ProgressCallback | None = None,
+    max_bytes: int | None = None,
+    workers: int = 1,
+) -> ImportReport:
+    """What importing ``items`` into ``data_dir`` would do, writing nothing anywhere (the data
+    directory need not exist). See :func:`import_items`."""
+    archive = open_for_dry_run(data_dir)
+    try:
+        return import_items(
+            archive,
+            items,
+            on_committed=lambda docs: None,
+            on_progress=on_progress,
+            max_bytes=max_bytes or DEFAULT_MAX_BYTES,
+            workers=workers,
+            dry_run=True,
+        )
+    finally:
+        if archive is not None:
+            archive.close()
+
+
 def import_items(
-    archive: Archive,
+    archive: Archive | None,
     items: Iterable[Item],
     *,
     on_committed: Callable[[list[Document]], None],
@@ -228,6 +257,7 @@ def import_items(
     max_bytes: int = DEFAULT_MAX_BYTES,
     batch: int = 500,
     workers: int = 1,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Import ``items`` in order with one writer (this process).
 
@@ -235,8 +265,16 @@ def import_items(
     parsing run in ``workers`` processes when ``workers > 1``, with at most ``4 × workers``
     items in flight, so memory stays bounded however many items there are. Each document is
     committed on its own; committed documents go to ``on_committed`` in batches of ``batch``.
+
+    With ``dry_run`` everything is read, extracted and checked but nothing is written:
+    ``archive`` (read-only, or None when there is none yet) is only asked what it holds, and
+    duplicates within the run are found by content hash (and clashing ids by id). Outcomes say
+    what a real run would do; a would-be import has no id.
     """
+    if archive is None and not dry_run:
+        raise ValueError("an archive is needed unless dry_run")
     report = ImportReport()
+    seen = _DryRunState() if dry_run else None
     pending: list[Document] = []
     pool = _Pool(workers) if workers > 1 else None
     window: deque[tuple[Item, bytes, object]] = deque()
@@ -244,7 +282,11 @@ def import_items(
     def finish(item: Item, data: bytes, built: object) -> None:
         if pool is not None:
             built = pool.result(built, item, data)
-        outcome = _commit(archive, item, data, built, pending)
+        if seen is not None:
+            outcome = seen.check(archive, item, built)
+        else:
+            assert archive is not None
+            outcome = _commit(archive, item, data, built, pending)
         report.outcomes.append(outcome)
         if on_progress:
             on_progress(outcome)
@@ -254,7 +296,7 @@ def import_items(
 
     try:
         for item in items:
-            early = _read(archive, item, max_bytes)
+            early = _read(archive, item, max_bytes, seen)
             if isinstance(early, FileOutcome):
                 while window:  # keep reports in input order
                     finish(*window.popleft())
@@ -278,8 +320,11 @@ def import_items(
     return report
 
 
-def _read(archive: Archive, item: Item, max_bytes: int) -> bytes | FileOutcome:
-    """The item's bytes, or its outcome when it is skipped, unreadable or already archived."""
+def _read(
+    archive: Archive | None, item: Item, max_bytes: int, seen: _DryRunState | None = None
+) -> bytes | FileOutcome:
+    """The item's bytes, or its outcome when it is skipped, unreadable or already archived
+    (or, in a dry run, already seen earlier in the run)."""
     label = item.label
     if item.skip:
         return FileOutcome(label, item.skip_status, reason=item.skip)
@@ -291,10 +336,58 @@ def _read(archive: Archive, item: Item, max_bytes: int) -> bytes | FileOutcome:
         return FileOutcome(label, FAILED, reason="permission denied")
     except OSError as exc:
         return FileOutcome(label, FAILED, reason=f"cannot read: {exc.strerror or exc}")
-    existing = archive.has_sha256(sha256_of(data))  # skip extraction for known bytes
-    if existing:
+    digest = sha256_of(data)
+    existing = archive.has_sha256(digest) if archive is not None else None
+    if existing:  # skip extraction for known bytes
         return FileOutcome(label, DUPLICATE, existing, reason=f"same bytes as {existing}")
+    if seen is not None:
+        earlier = seen.hashes.get(digest)
+        if earlier is not None:
+            return FileOutcome(label, DUPLICATE, reason=f"same bytes as {earlier}")
+        seen.hashes[digest] = label
     return data
+
+
+class _DryRunState:
+    """What a dry run has seen so far: content hashes and explicit ids (label of the first)."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
+
+    def check(self, archive: Archive | None, item: Item, built: object) -> FileOutcome:
+        """The outcome a real commit of ``built`` would have (nothing is written)."""
+        label = item.label
+        if not isinstance(built, Document):
+            return FileOutcome(label, FAILED, reason=str(built))
+        if built.id:
+            if (archive is not None and archive._exists(built.id)) or built.id in self.ids:
+                return FileOutcome(
+                    label, FAILED, reason=f"id {built.id} is already used by another document"
+                )
+            self.ids[built.id] = label
+        return FileOutcome(label, IMPORTED, built.id, built.title)
+
+
+def open_for_dry_run(data_dir: Path) -> Archive | None:
+    """The archive in ``data_dir`` opened so that nothing is written, or None if there is none.
+
+    A read-only SQLite connection to a WAL database creates the ``-wal`` and ``-shm`` files
+    when they are missing and writes reader marks into ``-shm``. When the write-ahead log is
+    absent or empty (no writer mid-transaction, no crashed import), everything committed is
+    in the database file, so it is opened as immutable, which touches nothing. Otherwise (an
+    import running or killed) it must be read through the log: only ``-shm``, SQLite's
+    shared-memory index, can then be touched, never the data."""
+    db = data_dir / Archive.DB_NAME
+    if not db.is_file():
+        return None
+    wal, shm = Path(f"{db}-wal"), Path(f"{db}-shm")
+    live = wal.exists() and wal.stat().st_size > 0 and shm.exists()
+    uri = f"file:{db}?mode=ro" if live else f"file:{db}?immutable=1"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=30000")
+    return Archive(data_dir, conn)
 
 
 def _commit(
