@@ -208,13 +208,21 @@ def import_command(
     summary = result.counts()
     failures = [o.to_dict() for o in result.failed]
     if as_json:
-        emit_json({**summary, "dry_run": dry_run, "failures": failures})
+        emit_json(
+            {
+                **summary,
+                "dry_run": dry_run,
+                "attachments": len(result.attachments),
+                "failures": failures,
+            }
+        )
     else:
         click.echo(
             ("dry run (nothing written): would import " if dry_run else "imported ")
             + f"{summary['imported']}, duplicate {summary['duplicate']}, "
             f"{'would fail' if dry_run else 'failed'} {summary['failed']}, "
             f"skipped {summary['skipped']}"
+            + (f", attachments linked {len(result.attachments)}" if result.attachments else "")
         )
         for failure in failures:
             click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
@@ -580,6 +588,8 @@ CLUSTER_LABELS = {
     "answers_about": "答复涉及的文件",
     "cites": "引用",
     "cited_by": "被引用于",
+    "attachments": "附件",
+    "attachment_of": "所属文件（本文件是其附件）",
 }
 CHECK_CSV_COLUMNS = (
     "query",

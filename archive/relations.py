@@ -1,11 +1,12 @@
 """Relations between documents, staff status records and the references found in text.
 
 A relation says that one document (``src``) repeals, amends, supersedes, interprets, answers or
-cites another (``dst``), from an effective date. Relations are made by staff (``manual``), by the
-linker at import (``auto``) or by an import manifest (``manifest``). An automatic relation may be
-``proposed`` (waiting for staff) or ``confirmed``; staff can ``reject`` any relation. Relations
-are never deleted and every change to one is written to the append-only history of both
-documents, with the relation before and after, who and why.
+cites another (``dst``), from an effective date, or is one of its attachments (附件). Relations
+are made by staff (``manual``), by the linker at import (``auto``) or by an import manifest
+(``manifest``). An automatic relation may be ``proposed`` (waiting for staff) or ``confirmed``;
+staff can ``reject`` any relation. Relations are never deleted and every change to one is
+written to the append-only history of both documents, with the relation before and after, who
+and why.
 
 A status record is a staff statement "document D has validity V from date E (because of B)".
 Status records are append-only; a later record (or a ``clear`` record, validity ``""``) takes
@@ -28,7 +29,9 @@ from archive.vocab import AMENDED, REPEALED
 
 REPEALS, AMENDS, SUPERSEDES = "repeals", "amends", "supersedes"
 INTERPRETS, ANSWERS, CITES = "interprets", "answers", "cites"
-RELATION_TYPES = (REPEALS, AMENDS, SUPERSEDES, INTERPRETS, ANSWERS, CITES)
+#: ``src`` is an attachment (附件) of ``dst``, published with it (migration 5 allows it).
+ATTACHMENT = "attachment"
+RELATION_TYPES = (REPEALS, AMENDS, SUPERSEDES, INTERPRETS, ANSWERS, CITES, ATTACHMENT)
 #: Relation types that change the validity of their target, and to what.
 VALIDITY_EFFECT = {REPEALS: REPEALED, AMENDS: AMENDED, SUPERSEDES: AMENDED}
 #: How each type reads in Chinese, from the target's side ("废止" → 被……废止).
@@ -39,6 +42,7 @@ TYPE_LABELS = {
     INTERPRETS: "解读",
     ANSWERS: "答复",
     CITES: "引用",
+    ATTACHMENT: "附件",
 }
 
 MANUAL, AUTO, MANIFEST = "manual", "auto", "manifest"

@@ -130,6 +130,40 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 5: relation type 'attachment' (src is a 附件 of dst). SQLite cannot change a CHECK
+    # constraint, so the relations table is rebuilt with its rows, ids, indexes and trigger
+    # (DROP TABLE fires no DELETE trigger).
+    """
+    CREATE TABLE relations_v5 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        src TEXT NOT NULL,
+        dst TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (
+            type IN ('repeals', 'amends', 'supersedes', 'interprets', 'answers', 'cites',
+                     'attachment')),
+        effective TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual', 'auto', 'manifest')),
+        state TEXT NOT NULL DEFAULT 'confirmed' CHECK (
+            state IN ('proposed', 'confirmed', 'rejected')),
+        note TEXT NOT NULL DEFAULT '',
+        evidence TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK (src <> dst),
+        UNIQUE (src, dst, type)
+    );
+    INSERT INTO relations_v5 (id, src, dst, type, effective, origin, state, note, evidence,
+        actor, created_at, updated_at)
+        SELECT id, src, dst, type, effective, origin, state, note, evidence, actor, created_at,
+            updated_at FROM relations ORDER BY id;
+    DROP TABLE relations;
+    ALTER TABLE relations_v5 RENAME TO relations;
+    CREATE INDEX relations_dst ON relations(dst, type);
+    CREATE INDEX relations_state ON relations(state);
+    CREATE TRIGGER relations_are_never_deleted BEFORE DELETE ON relations
+        BEGIN SELECT RAISE(ABORT, 'relations are never deleted; reject them instead'); END;
+    """,
 ]
 
 

@@ -27,6 +27,7 @@ from datetime import date
 from archive.document import Document
 from archive.relations import (
     ANSWERS,
+    ATTACHMENT,
     CITES,
     CONFIRMED,
     INTERPRETS,
@@ -82,6 +83,8 @@ class Cluster:
     answers_about: list[Document] = field(default_factory=list)  # for a request answer
     cites: list[Document] = field(default_factory=list)
     cited_by: list[Document] = field(default_factory=list)
+    attachments: list[Document] = field(default_factory=list)  # this document's 附件
+    attachment_of: list[Document] = field(default_factory=list)  # for an attachment
 
     def summary(self) -> dict[str, list[dict[str, str]]]:
         """Each non-empty list as id/title/文号/date (for JSON and the CLI)."""
@@ -437,6 +440,8 @@ def cluster_of(archive: Archive, doc: Document) -> Cluster:
         ("amends", False): cluster.amends,
         (CITES, True): cluster.cited_by,
         (CITES, False): cluster.cites,
+        (ATTACHMENT, True): cluster.attachments,
+        (ATTACHMENT, False): cluster.attachment_of,
     }
     for rel in rels:
         target = slots.get((rel.type, rel.dst == doc.id))
@@ -446,4 +451,5 @@ def cluster_of(archive: Archive, doc: Document) -> Cluster:
     cluster.versions = sorted(
         (docs[i] for i in chain if i in docs), key=lambda d: (doc_start(d), d.created_at)
     )
+    cluster.attachments.sort(key=lambda d: (d.source_name, d.title))  # 附件1, 附件2 …
     return cluster

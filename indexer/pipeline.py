@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -22,7 +23,8 @@ from pathlib import Path
 
 from archive import Archive, Document, DuplicateIdError
 from archive.originals import sha256_of
-from archive.vocab import UNKNOWN, canonical_kind, canonical_validity
+from archive.vocab import NOTICE, OTHER, UNKNOWN, canonical_kind, canonical_validity
+from indexer.attachments import named_as_attachment
 from indexer.extract import Extracted, ExtractionError, extract, supported_suffixes
 from indexer.header import first_title, infer_kind, parse_date, parse_header, strip_chrome
 from indexer.normalize import normalize_doc_number, normalize_index_number
@@ -51,6 +53,8 @@ class FileOutcome:
 @dataclass
 class ImportReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
+    #: (attachment id, notice id) linked by this run (see :mod:`indexer.attachments`).
+    attachments: list[tuple[str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         counts = {IMPORTED: 0, DUPLICATE: 0, FAILED: 0, SKIPPED: 0}
@@ -96,8 +100,15 @@ def read_limited(path: Path, max_bytes: int) -> bytes:
 
 
 def build_document(path: Path, data: bytes) -> Document:
-    """Extract ``data`` (read from ``path``) into a Document with its published metadata."""
-    return document_from(extract(path, data), source_name=path.name, fallback_title=path.stem)
+    """Extract ``data`` (read from ``path``) into a Document with its published metadata.
+
+    A file whose name or folder says it is an attachment (附件, see :mod:`indexer.attachments`)
+    gets kind ``other`` unless it carries a header block of its own."""
+    doc = document_from(extract(path, data), source_name=path.name, fallback_title=path.stem)
+    own_header = doc.doc_number or doc.index_number or doc.agency or doc.validity_raw
+    if doc.kind == NOTICE and not own_header and named_as_attachment(path):
+        doc.kind = OTHER
+    return doc
 
 
 def document_from(extracted: Extracted, *, source_name: str, fallback_title: str) -> Document:
@@ -106,7 +117,7 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
     header = parse_header(extracted.text)
     fields = header.fields
     text = strip_chrome(header.body).strip()
-    title = fields.get("title") or first_title(text) or fallback_title
+    title = fields.get("title") or _first_title(text) or fallback_title
     raw_validity = fields.get("validity", "")
     validity = canonical_validity(raw_validity)
     extra: dict[str, object] = dict(extracted.extra)
@@ -137,6 +148,19 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         extractor=extracted.extractor,
         extra=extra,
     )
+
+
+_BARE_ATTACHMENT = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?$")
+
+
+def _first_title(text: str) -> str:
+    """The first line, or for an attachment that opens with a bare ``附件1`` line the line
+    after it (the attachment's own title)."""
+    title = first_title(text)
+    if _BARE_ATTACHMENT.match(title):
+        rest = text.split(title, 1)[1]
+        return first_title(rest) or title
+    return title
 
 
 ProgressCallback = Callable[[FileOutcome], None]

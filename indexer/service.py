@@ -376,14 +376,45 @@ class Gongkai:
                 self.engine.add(self.index_docs(fresh.values()))
 
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
-            return import_items(
+            seen: dict[str, tuple[Path | None, bool]] = {}
+
+            def tracked(items: Iterable[Item]) -> Iterator[Item]:
+                for item in items:  # where each item came from, for attachments
+                    if not item.skip:
+                        path = None if item.data is not None else item.path
+                        seen[item.label] = (path, bool(item.meta and "kind" in item.meta))
+                    yield item
+
+            report = import_items(
                 self.archive,
-                items,
+                tracked(items),
                 on_committed=to_index,
                 on_progress=on_progress,
                 workers=workers,
                 **kwargs,
             )
+            self._link_attachments(report, seen)
+            return report
+
+    def _link_attachments(
+        self, report: ImportReport, seen: dict[str, tuple[Path | None, bool]]
+    ) -> None:
+        """Link the attachments (附件) among what this run imported or found already there."""
+        from indexer.attachments import RunFile, link_attachments
+
+        run = [
+            RunFile(o.id, *seen[o.path])
+            for o in report.outcomes
+            if o.id and o.status in ("imported", "duplicate") and o.path in seen
+        ]
+        try:
+            linked = link_attachments(self.archive, run)
+        except Exception:  # linking must never lose an import; the files are all archived
+            log.exception("linking attachments failed")
+            return
+        report.attachments = linked.linked
+        if linked.kind_changed:
+            self.sync_index()
 
     def sync_index(self) -> dict[str, int]:
         """Bring the index in line with the archive: add missing or stale, drop extra."""

@@ -28,6 +28,8 @@ CLUSTER_SECTIONS = (
     ("amends", "本文件修改的文件"),
     ("cites", "本文件引用的文件"),
     ("cited_by", "引用本文件的文件"),
+    ("attachment_of", "本附件所属的文件"),
+    ("attachments", "附件"),
 )
 
 
