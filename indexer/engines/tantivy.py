@@ -11,7 +11,8 @@ behave as they do on Whoosh. Queries are compiled from the same :class:`ParsedQu
   combination of the words' alternatives, with at most :data:`MAX_PHRASE_VARIANTS` of them
   (the first combinations, the one made of the words themselves first);
 * title matches are boosted ×3, a 文号/索引号 matched in its exact field ×50, and words found
-  next to each other ×2, as on Whoosh; exclusions, OR, ``title:`` work the same;
+  next to each other (as the query cut them) ×2, as on Whoosh; exclusions, OR, ``title:`` work
+  the same;
 * filters never change scores; equal scores list the newer document first.
 
 Facet fields and the date are fast fields (columns); facets are tantivy terms aggregations over
@@ -161,7 +162,10 @@ class _Compiler:
             text_query = _any([self.sequence(f, match.words) for f in match.fields])
         else:
             each = _all([_any([self.word(f, w) for f in match.fields]) for w in match.words])
-            near = _any([self.sequence(f, match.words) for f in match.fields])
+            # As on Whoosh, the proximity boost is a plain phrase of the words as the query
+            # cut them, not every combination of their alternatives.
+            plain = tuple(w.text for w in match.words)
+            near = _any([self._field(f, self._tokens(f, plain)) for f in match.fields])
             text_query = Q.boolean_query(
                 [
                     (tantivy.Occur.Must, each),
