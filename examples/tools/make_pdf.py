@@ -1,4 +1,5 @@
-"""Render the example notice 青住建发〔2021〕6号 to ``examples/zhujian-2021-06-rental-housing-review.pdf``.
+"""Render the example notice 青住建发〔2021〕6号 to
+``examples/zhujian-2021-06-rental-housing-review.pdf``.
 
 The PDF is made by a real tool (reportlab) with the built-in CID font STSong-Light, so that the
 text can be extracted again the way it would be from a PDF published on a government site.
@@ -121,8 +122,14 @@ class Page:
         self.c.setFont(FONT, 10.5)
         self.c.drawCentredString(self.width / 2, 20 * mm, f"— {self.number} —")
 
-    def text(self, s: str, size: float = 12, indent: float = 0, leading: float = 1.75,
-             align: str = "left") -> None:
+    def text(
+        self,
+        s: str,
+        size: float = 12,
+        indent: float = 0,
+        leading: float = 1.75,
+        align: str = "left",
+    ) -> None:
         avail = self.right - self.left
         for i, line in enumerate(wrap(s, FONT, size, avail, first=avail - indent)):
             self.need(size * leading)
