@@ -185,10 +185,12 @@ class Relations:
             return []
         states = list(states)
         marks = ", ".join("?" for _ in states)
+        # Two indexed look-ups (src via the UNIQUE(src, dst, type) index, dst via relations_dst);
+        # "src = ? OR dst = ?" let SQLite pick the state index and scan.
         rows = self.conn.execute(
-            f"SELECT * FROM relations WHERE (src = ? OR dst = ?) AND state IN ({marks}) "
-            "ORDER BY id",
-            (doc_id, doc_id, *states),
+            f"SELECT * FROM relations WHERE src = ? AND state IN ({marks}) "
+            f"UNION SELECT * FROM relations WHERE dst = ? AND state IN ({marks}) ORDER BY id",
+            (doc_id, *states, doc_id, *states),
         )
         return [Relation.from_row(r) for r in rows]
 

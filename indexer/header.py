@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from archive.vocab import INTERPRETATION, NOTICE, REQUEST_ANSWER
 
@@ -63,9 +64,10 @@ def parse_date(value: str) -> str:
     if not match:
         return ""
     year, month, day = (int(g) for g in match.groups())
-    if not (1 <= month <= 12 and 1 <= day <= 31):
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:  # 2021-02-30, 2021-13-01: not a date
         return ""
-    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _pairs(line: str) -> list[tuple[str, str]]:

@@ -286,21 +286,7 @@ def test_add_replaces_by_id_and_delete_and_revisions(engine: Engine) -> None:
     assert engine.revisions() == {}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            "whoosh",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=NotImplementedError,
-                reason="WhooshEngine.search reads the date column of an empty index's "
-                "EmptyReader, which raises NotImplementedError; indexer/engines/whoosh.py",
-            ),
-        ),
-        "tantivy",
-    ],
-)
+@pytest.mark.parametrize("name", ["whoosh", "tantivy"])
 def test_searching_an_emptied_index(tmp_path: Path, name: str) -> None:
     engine = open_engine(tmp_path, name)
     try:

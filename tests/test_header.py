@@ -157,3 +157,11 @@ def test_txt_without_header_takes_its_first_line_as_title() -> None:
     assert doc.title == "关于做好春节期间值班工作的安排"
     assert doc.agency == "" and doc.doc_number == ""
     assert "请做好值班" in doc.text
+
+
+def test_impossible_dates_are_not_dates() -> None:
+    from indexer.header import parse_date
+
+    assert parse_date("2021-02-30") == ""
+    assert parse_date("2023年2月29日") == ""
+    assert parse_date("2024年2月29日") == "2024-02-29"

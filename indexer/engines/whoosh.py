@@ -233,6 +233,8 @@ class WhooshEngine:
 
     @staticmethod
     def _dates(searcher, docnums: list[int]) -> list[str]:
+        if not docnums:  # an empty index's reader has no columns at all
+            return []
         column = searcher.reader().column_reader("date_issued")
         return [column[d] or "" for d in docnums]
 
