@@ -409,3 +409,29 @@ def test_unreadable_file_is_reported(tmp_path: Path) -> None:
         path.chmod(0o644)
     assert report.outcomes[0].status == FAILED
     assert report.outcomes[0].reason == "permission denied"
+
+
+def test_vertical_pdf_text_reads_column_by_column_right_to_left() -> None:
+    """Vertical Chinese (竖排): columns read top to bottom, the rightmost first."""
+    import io
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    from indexer.extract.pdf import extract_pdf
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf)
+    page.setFont("STSong-Light", 14)
+    x = 500
+    for column in ("关于加强垃圾分类工作的通知", "各街道办事处要认真落实"):
+        y = 780
+        for ch in column:
+            page.drawString(x, y, ch)
+            y -= 16
+        x -= 24
+    page.save()
+    text = extract_pdf(buf.getvalue()).text
+    assert text.index("关于加强垃圾分类工作的通知") < text.index("各街道办事处要认真落实")

@@ -159,7 +159,10 @@ def _with_pdfminer(data: bytes) -> str:
     out = _CappedWriter()
     try:
         extract_text_to_fp(
-            io.BytesIO(data), out, laparams=LAParams(char_margin=4.0), maxpages=MAX_PAGES
+            io.BytesIO(data),
+            out,
+            laparams=LAParams(char_margin=4.0, detect_vertical=True),
+            maxpages=MAX_PAGES,
         )
     except ExtractionError:
         raise
