@@ -185,11 +185,12 @@ class Relations:
             return []
         states = list(states)
         marks = ", ".join("?" for _ in states)
-        # Two indexed look-ups (src via the UNIQUE(src, dst, type) index, dst via relations_dst);
-        # "src = ? OR dst = ?" let SQLite pick the state index and scan.
+        # Two indexed look-ups (src via the UNIQUE(src, dst, type) index, dst via relations_dst).
+        # ``+state`` keeps SQLite off the state index, which it would otherwise prefer (it
+        # yields rows in id order) and scan: a few ms a call at 20,000 documents.
         rows = self.conn.execute(
-            f"SELECT * FROM relations WHERE src = ? AND state IN ({marks}) "
-            f"UNION SELECT * FROM relations WHERE dst = ? AND state IN ({marks}) ORDER BY id",
+            f"SELECT * FROM relations WHERE src = ? AND +state IN ({marks}) "
+            f"UNION SELECT * FROM relations WHERE dst = ? AND +state IN ({marks}) ORDER BY id",
             (doc_id, *states, doc_id, *states),
         )
         return [Relation.from_row(r) for r in rows]
@@ -226,7 +227,7 @@ class Relations:
             rows = self.conn.execute(
                 f"SELECT * FROM relations WHERE {end} IN ({', '.join('?' for _ in chunk)}) "
                 f"AND type IN ({', '.join('?' for _ in types)}) "
-                f"AND state IN ({', '.join('?' for _ in states)}) ORDER BY id",
+                f"AND +state IN ({', '.join('?' for _ in states)}) ORDER BY id",  # see of()
                 (*chunk, *types, *states),
             )
             for row in rows:

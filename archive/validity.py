@@ -26,11 +26,13 @@ from datetime import date
 
 from archive.document import Document
 from archive.relations import (
+    AMENDS,
     ANSWERS,
     ATTACHMENT,
     CITES,
     CONFIRMED,
     INTERPRETS,
+    REPEALS,
     SUPERSEDES,
     TYPE_LABELS,
     VALIDITY_EFFECT,
@@ -401,6 +403,44 @@ def ids_with_validity(
                 found.add(doc_id)
         last = rows[-1]["id"]
     return frozenset(found)
+
+
+#: The parts of a cluster that a search hit names (see ``Gongkai.cluster_brief``): each is the
+#: sources of confirmed relations of one type pointing at the document.
+BRIEF_PARTS = (
+    ("interpretations", INTERPRETS),
+    ("answers", ANSWERS),
+    ("repealed_by", REPEALS),
+    ("amended_by", AMENDS),
+)
+
+
+def cluster_briefs(archive: Archive, ids: Iterable[str]) -> dict[str, dict[str, list[str]]]:
+    """For each of ``ids``, the ids in its :data:`BRIEF_PARTS` (only the non-empty ones), in
+    the order :func:`cluster_of` lists them, with two queries for all ``ids`` together."""
+    ids = list(dict.fromkeys(ids))
+    part_of = {rel_type: name for name, rel_type in BRIEF_PARTS}
+    incoming = Relations(archive).incoming(ids, types=tuple(part_of))
+    sources = {r.src for rels in incoming.values() for r in rels}
+    existing: set[str] = set()
+    wanted = sorted(sources)
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start : start + 400]
+        rows = archive.conn.execute(
+            f"SELECT id FROM documents WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
+        )
+        existing.update(row[0] for row in rows)
+    briefs: dict[str, dict[str, list[str]]] = {}
+    for doc_id in ids:
+        parts: dict[str, list[str]] = {}
+        for rel in incoming.get(doc_id, []):  # ordered by relation id, as cluster_of reads
+            if rel.src not in existing:
+                continue
+            found = parts.setdefault(part_of[rel.type], [])
+            if rel.src not in found:
+                found.append(rel.src)
+        briefs[doc_id] = {name: parts[name] for name, _ in BRIEF_PARTS if name in parts}
+    return briefs
 
 
 def cluster_of(archive: Archive, doc: Document) -> Cluster:

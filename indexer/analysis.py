@@ -18,6 +18,7 @@ as positions (so phrases never match), and drops one-character non-Han tokens su
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -74,6 +75,23 @@ def tokenize(text: str, *, index: bool = False) -> Iterator[Token]:
         if index:
             for gram, offset in sub_words(word):
                 yield Token(gram, pos, start + offset, start + offset + len(gram))
+        pos += 1
+
+
+def tokens_of(text: str, wanted: AbstractSet[str]) -> Iterator[tuple[str, int, int, int]]:
+    """The index-mode tokens of ``text`` whose word is in ``wanted``, as (word, pos, start,
+    end): exactly those of ``tokenize(text, index=True)``, in the same order, without making
+    a token object for every other word (what highlighting needs: the query's words)."""
+    pos = 0
+    for word, start, end in rjieba.tokenize(fold(text), mode="default", hmm=True):
+        if not (word.isalnum() or _is_word(word)):
+            continue
+        if word in wanted:
+            yield word, pos, start, end
+        if len(word) > 2:
+            for gram, offset in sub_words(word):
+                if gram in wanted:
+                    yield gram, pos, start + offset, start + offset + len(gram)
         pos += 1
 
 

@@ -8,6 +8,7 @@ longer number. HTML is escaped here; ``<mark>`` is the only markup a snippet car
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -69,16 +70,17 @@ def _regions(text: str, matches: list[Match]) -> list[tuple[int, int]]:
 
 
 class _TokenTable:
-    """Tokens of one stretch of text, looked up by (position, word) and by word."""
+    """Tokens of one stretch of text, looked up by (position, word) and by word. Only the
+    ``wanted`` words (those of the query) are kept: nothing else is ever looked up."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, wanted: AbstractSet[str]) -> None:
         self.at: dict[tuple[int, str], tuple[int, int]] = {}
         self.positions: dict[str, list[int]] = {}
-        for tok in analysis.tokenize(text, index=True):
-            key = (tok.pos, tok.text)
+        for word, pos, start, end in analysis.tokens_of(text, wanted):
+            key = (pos, word)
             if key not in self.at:
-                self.at[key] = (tok.start, tok.end)
-                self.positions.setdefault(tok.text, []).append(tok.pos)
+                self.at[key] = (start, end)
+                self.positions.setdefault(word, []).append(pos)
 
     def sequence(self, pos: int, seq: tuple[str, ...]) -> tuple[int, int] | None:
         """Offsets of ``seq`` when its words stand at ``pos``, ``pos + 1`` …"""
@@ -116,8 +118,9 @@ def find_spans(
     if not matches:
         return []
     spans: list[tuple[int, int, str]] = []
+    wanted = {t for m in matches for w in m.words for alt in w.alternatives for t in alt}
     for region_start, region_end in _regions(text, matches):
-        table = _TokenTable(text[region_start:region_end])
+        table = _TokenTable(text[region_start:region_end], wanted)
         for match in matches:
             if match.phrase:
                 for pos in table.starts(match.words[0]):
@@ -162,7 +165,12 @@ def snippet(text: str, parsed: ParsedQuery, width: int = 160) -> Snippet:
         return Snippet(re.sub(r"\s+", " ", head), ())
     best_i, best_key = 0, (-1, -1, -1)
     for i, (start, _, _) in enumerate(spans):
-        inside = [s for s in spans[i:] if s[1] <= start + width]
+        # Merged spans are disjoint and sorted, so their ends rise: stop at the first too far.
+        inside, limit = [], start + width
+        for j in range(i, len(spans)):
+            if spans[j][1] > limit:
+                break
+            inside.append(spans[j])
         words: set[str] = set().union(*(s[2] for s in inside))
         # Most distinct words, then most marks holding several words together, then most marks.
         key = (len(words), sum(len(s[2]) > 1 for s in inside), len(inside))

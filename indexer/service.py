@@ -27,6 +27,7 @@ from archive.relations import CONFIRMED, PROPOSED, REJECTED, Relation, Relations
 from archive.validity import (
     Cluster,
     Status,
+    cluster_briefs,
     cluster_of,
     ids_with_validity,
     status_of,
@@ -162,6 +163,15 @@ def _brief_status(status: Status) -> dict[str, object]:
         "current_version": status.current_version,
         "source": status.source,
     }
+
+
+def _with_version(brief: dict[str, list[str]], status: Status) -> dict[str, object]:
+    """A hit's cluster brief: the ids of :func:`archive.validity.cluster_briefs`, and the
+    current version when the document has been superseded."""
+    cluster: dict[str, object] = dict(brief)
+    if status.current_version:
+        cluster["current_version"] = status.current_version
+    return cluster
 
 
 @dataclass
@@ -524,7 +534,9 @@ class Gongkai:
             parsed, filters=filters, sort=sort, limit=limit, offset=offset, facets=facets
         )
         docs = self.archive.get_many([h.id for h in result.hits])
+        # Everything the hits need from the archive, for all of them at once.
         derived = statuses(self.archive, docs.values(), as_of)
+        briefs = cluster_briefs(self.archive, docs)
         hits = []
         for engine_hit in result.hits:
             doc = docs.get(engine_hit.id)
@@ -549,7 +561,7 @@ class Gongkai:
                     title_html=str(title_spans(doc.title, parsed).html()),
                     highlights=[[s, e] for s, e in snip.spans],
                     status=status,
-                    cluster=self.cluster_brief(doc, status),
+                    cluster=_with_version(briefs[doc.id], status),
                 )
             )
         return SearchResult(result.total, hits, result.facets)
@@ -581,16 +593,8 @@ class Gongkai:
     def cluster_brief(self, doc: Document, status: Status | None = None) -> dict[str, object]:
         """The cluster as ids, for a search hit: interpretations, answers, repealed-by,
         amended-by and the current version (only what is there)."""
-        cluster = self.cluster(doc)
-        brief: dict[str, object] = {
-            name: [d.id for d in getattr(cluster, name)]
-            for name in ("interpretations", "answers", "repealed_by", "amended_by")
-            if getattr(cluster, name)
-        }
-        status = status or self.status(doc)
-        if status.current_version:
-            brief["current_version"] = status.current_version
-        return brief
+        brief = cluster_briefs(self.archive, [doc.id])[doc.id]
+        return _with_version(brief, status or self.status(doc))
 
     # -- validity and relations (issue 3) ---------------------------------------------------
 

@@ -76,6 +76,20 @@ def test_term_positions_and_words() -> None:
     assert analysis.words("推进政务公开") == ["推进", "政务", "公开"]
 
 
+@pytest.mark.parametrize(
+    "wanted",
+    [{"政务", "公开"}, {"政务公开", "中华人民共和国", "1"}, {"ＰＤＦ", "pdf", "16", "依法"}, set()],
+)
+def test_tokens_of_are_the_wanted_tokens_of_tokenize(wanted: set[str]) -> None:
+    text = SENTENCE + "中华人民共和国政务公开条例（ＰＤＦ版）\n" + DIGITS + "。政务公开工作"
+    expected = [
+        (t.text, t.pos, t.start, t.end) for t in tokenize(text, index=True) if t.text in wanted
+    ]
+    assert list(analysis.tokens_of(text, wanted)) == expected
+    if wanted & {"政务", "pdf"}:
+        assert expected  # the case is not vacuous
+
+
 def test_alternatives_tile_a_long_word() -> None:
     assert analysis.alternatives("政务") == [("政务",)]
     alts = analysis.alternatives("中华人民共和国")

@@ -13,7 +13,7 @@ import pytest
 from validity_docs import get, import_docs, write_doc
 
 from archive.relations import Relations
-from archive.validity import status_on
+from archive.validity import BRIEF_PARTS, cluster_briefs, status_on
 from indexer.engines.base import Filters
 from indexer.service import Gongkai
 
@@ -204,6 +204,37 @@ def test_amendment_chain_of_three_versions(tmp_path: Path) -> None:
         assert gk.status(docs[v3], "2023-01-01").current_version == ""
         versions = [d.id for d in gk.cluster(docs[v2]).versions]
     assert versions == [v1, v2, v3]
+
+
+def test_cluster_briefs_are_the_cluster_as_ids(tmp_path: Path) -> None:
+    """The batched brief of search hits names what :func:`cluster_of` lists, in its order:
+    confirmed interpretations, answers, repeals and amendments pointing at each document."""
+    data, ids = _chain(tmp_path)
+    v1, v2, v3 = ids["v1.txt"], ids["v2.txt"], ids["v3.txt"]
+    with Gongkai(data) as gk:
+        gk.link(v3, "interprets", v1, actor="t")
+        gk.link(v2, "interprets", v1, actor="t")
+        gk.link(v2, "answers", v1, actor="t")
+        gk.link(v3, "repeals", v1, actor="t")
+        gk.link(v2, "amends", v1, actor="t")
+        gk.link(v3, "amends", v2, actor="t")
+        gk.link(v3, "cites", v1, actor="t")
+        gk.unlink(v2, "answers", v1, actor="t")  # rejected: not in the brief
+        briefs = cluster_briefs(gk.archive, [v1, v2, v3])
+        for doc_id in (v1, v2, v3):
+            cluster = gk.cluster(gk.archive.get(doc_id))
+            expected = {
+                name: [d.id for d in getattr(cluster, name)]
+                for name, _ in BRIEF_PARTS
+                if getattr(cluster, name)
+            }
+            assert briefs[doc_id] == expected
+            assert gk.cluster_brief(gk.archive.get(doc_id)) == {
+                **expected,
+                **({"current_version": v3} if doc_id != v3 else {}),
+            }
+    assert briefs[v1] == {"interpretations": [v3, v2], "repealed_by": [v3], "amended_by": [v2]}
+    assert briefs[v2] == {"amended_by": [v3]} and briefs[v3] == {}
 
 
 def test_proposed_relation_changes_nothing_until_confirmed(tmp_path: Path) -> None:
