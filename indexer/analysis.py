@@ -17,10 +17,12 @@ as positions (so phrases never match), and drops one-character non-Han tokens su
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from array import array
+from collections.abc import ItemsView, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, repeat
 
 import rjieba
 
@@ -121,6 +123,88 @@ def term_positions(text: str) -> dict[str, list[int]]:
                 positions.setdefault(gram, []).append(pos)
         pos += 1
     return positions
+
+
+class TermPositions(Mapping[str, list[int]]):
+    """A :func:`term_positions` map in a packed form that crosses processes cheaply.
+
+    Import workers segment a document's title and body (the hot loop of indexing) and send
+    the result to the process that writes the index. Pickled as a dict, the map costs the
+    receiver about as much to rebuild as segmenting did; packed as the terms joined in one
+    string and the counts and positions as flat integer arrays, it costs almost nothing, and
+    :meth:`flat` hands an engine the (term, position) pairs without building the dict. Terms
+    never hold white space (:func:`rjieba.cut` splits on it and those tokens are dropped), so
+    a newline separates them. Transient: an index is fed with it, the archive never stores it.
+    """
+
+    __slots__ = ("_counts", "_map", "_positions", "_terms")
+
+    def __init__(self, positions: Mapping[str, list[int]]) -> None:
+        self._terms = "\n".join(positions)
+        self._counts = array("I", map(len, positions.values())).tobytes()
+        self._positions = array("I", chain.from_iterable(positions.values())).tobytes()
+        self._map: dict[str, list[int]] | None = None
+
+    @classmethod
+    def of(cls, text: str) -> TermPositions:
+        """The packed :func:`term_positions` of ``text``."""
+        return cls(term_positions(text))
+
+    @classmethod
+    def _unpack(cls, terms: str, counts: bytes, positions: bytes) -> TermPositions:
+        self = cls.__new__(cls)
+        self._terms, self._counts, self._positions, self._map = terms, counts, positions, None
+        return self
+
+    def __reduce__(self) -> tuple[object, tuple[str, bytes, bytes]]:
+        return (TermPositions._unpack, (self._terms, self._counts, self._positions))
+
+    def _parts(self) -> tuple[list[str], array, array]:
+        counts, positions = array("I"), array("I")
+        counts.frombytes(self._counts)
+        positions.frombytes(self._positions)
+        terms = self._terms.split("\n") if counts else []
+        if len(terms) != len(counts) or sum(counts) != len(positions):
+            raise ValueError("corrupt TermPositions")
+        return terms, counts, positions
+
+    def flat(self) -> tuple[Iterator[str], array]:
+        """Each (term, position) as two parallel sequences: the term repeated once per
+        position, and the positions (ascending within each term)."""
+        terms, counts, positions = self._parts()
+        return chain.from_iterable(map(repeat, terms, counts)), positions
+
+    def _dict(self) -> dict[str, list[int]]:
+        if self._map is None:
+            terms, counts, positions = self._parts()
+            found: dict[str, list[int]] = {}
+            start = 0
+            for term, count in zip(terms, counts, strict=True):
+                found[term] = positions[start : start + count].tolist()
+                start += count
+            self._map = found
+        return self._map
+
+    def __getitem__(self, term: str) -> list[int]:
+        return self._dict()[term]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._counts) // array("I").itemsize
+
+    def items(self) -> ItemsView[str, list[int]]:
+        return self._dict().items()
+
+
+def flat_positions(positions: Mapping[str, list[int]]) -> tuple[Iterator[str], Iterator[int]]:
+    """The (term, position) pairs of a :func:`term_positions` map (or :class:`TermPositions`)
+    as two parallel sequences, term by term, without a Python loop per pair."""
+    if isinstance(positions, TermPositions):
+        return positions.flat()
+    terms = chain.from_iterable(map(repeat, positions.keys(), map(len, positions.values())))
+    return terms, chain.from_iterable(positions.values())
 
 
 def alternatives(word: str) -> list[tuple[str, ...]]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from archive import Archive, Document, DuplicateIdError
 from archive.originals import sha256_of
 from archive.vocab import NOTICE, OTHER, UNKNOWN, canonical_kind, canonical_validity
+from indexer.analysis import TermPositions
 from indexer.attachments import named_as_attachment
 from indexer.extract import Extracted, ExtractionError, extract, supported_suffixes
 from indexer.header import first_title, infer_kind, parse_date, parse_header, strip_chrome
@@ -199,10 +200,35 @@ def build_item(item: Item, data: bytes) -> Document:
     return doc
 
 
-def _build_safely(item: Item, data: bytes) -> Document | str:
-    """:func:`build_item`, with any failure turned into its reason (picklable either way)."""
+@dataclass(frozen=True)
+class Segments:
+    """A committed document's title and body as a worker segmented them, for the index
+    (:class:`~indexer.engines.base.IndexDoc` ``title_terms``/``body_terms``). ``title`` and
+    ``body`` are the texts they were cut from: use them only for a document still holding
+    exactly these. Transient: never stored."""
+
+    title: str
+    body: str
+    title_terms: TermPositions
+    body_terms: TermPositions
+
+    def fits(self, title: str, body: str) -> bool:
+        return title == self.title and body == self.body
+
+
+def _build_safely(
+    item: Item, data: bytes, segment: bool = False
+) -> Document | str | tuple[Document, TermPositions, TermPositions]:
+    """:func:`build_item`, with any failure turned into its reason (picklable either way).
+
+    With ``segment``, a built document comes with its title and body segmented for the index
+    (packed :class:`~indexer.analysis.TermPositions`): done here, in a worker process, it
+    takes the hot loop of indexing off the single process that writes the index."""
     try:
-        return build_item(item, data)
+        doc = build_item(item, data)
+        if segment:
+            return doc, TermPositions.of(doc.title), TermPositions.of(doc.text)
+        return doc
     except ExtractionError as exc:
         return str(exc)
     except RecursionError:
@@ -282,6 +308,7 @@ def import_items(
     batch: int = 500,
     workers: int = 1,
     dry_run: bool = False,
+    segments: dict[str, Segments] | None = None,
 ) -> ImportReport:
     """Import ``items`` in order with one writer (this process).
 
@@ -294,29 +321,45 @@ def import_items(
     ``archive`` (read-only, or None when there is none yet) is only asked what it holds, and
     duplicates within the run are found by content hash (and clashing ids by id). Outcomes say
     what a real run would do; a would-be import has no id.
+
+    With ``segments`` (a dict) and workers, the workers also segment each document for the
+    index, and each committed document's :class:`Segments` is put in ``segments`` under its
+    id before ``on_committed`` sees it; the caller takes them from there.
     """
     if archive is None and not dry_run:
         raise ValueError("an archive is needed unless dry_run")
     report = ImportReport()
     seen = _DryRunState() if dry_run else None
     pending: list[Document] = []
-    pool = _Pool(workers) if workers > 1 else None
+    pending_chars = 0
+    segment = segments is not None and not dry_run and workers > 1
+    pool = _Pool(workers, segment=segment) if workers > 1 else None
     window: deque[tuple[Item, bytes, object]] = deque()
 
     def finish(item: Item, data: bytes, built: object) -> None:
+        nonlocal pending_chars
         if pool is not None:
             built = pool.result(built, item, data)
+        cut: tuple[TermPositions, TermPositions] | None = None
+        if isinstance(built, tuple):
+            built, cut = built[0], (built[1], built[2])
         if seen is not None:
             outcome = seen.check(archive, item, built)
         else:
             assert archive is not None
             outcome = _commit(archive, item, data, built, pending)
+            if outcome.status == IMPORTED:
+                assert isinstance(built, Document)
+                pending_chars += len(built.text)
+                if cut is not None and segments is not None:
+                    segments[built.id] = Segments(built.title, built.text, *cut)
         report.outcomes.append(outcome)
         if on_progress:
             on_progress(outcome)
-        if len(pending) >= batch or sum(len(d.text) for d in pending) >= BATCH_CHARS:
+        if len(pending) >= batch or pending_chars >= BATCH_CHARS:
             on_committed(pending[:])
             pending.clear()
+            pending_chars = 0
 
     try:
         for item in items:
@@ -463,8 +506,9 @@ class _Pool:
     on their own once the importer is gone.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, segment: bool = False) -> None:
         self.workers = workers
+        self.segment = segment  # also segment built documents (see _build_safely)
         self._executor = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
@@ -479,12 +523,14 @@ class _Pool:
 
     def submit(self, item: Item, data: bytes) -> Future:
         try:
-            return self._executor.submit(_build_safely, item, data)
+            return self._executor.submit(_build_safely, item, data, self.segment)
         except BrokenProcessPool:
             self._restart()
-            return self._executor.submit(_build_safely, item, data)
+            return self._executor.submit(_build_safely, item, data, self.segment)
 
-    def result(self, future: object, item: Item, data: bytes) -> Document | str:
+    def result(
+        self, future: object, item: Item, data: bytes
+    ) -> Document | str | tuple[Document, TermPositions, TermPositions]:
         assert isinstance(future, Future)
         try:
             return future.result()
@@ -492,7 +538,7 @@ class _Pool:
             # A worker died (crash in a native library, or killed): retry this item alone in
             # a fresh pool; if it kills that one too, it is the culprit.
             self._restart()
-            retry = self._executor.submit(_build_safely, item, data)
+            retry = self._executor.submit(_build_safely, item, data, self.segment)
             try:
                 return retry.result()
             except BrokenProcessPool:

@@ -50,6 +50,7 @@ from indexer.pipeline import (
     ImportReport,
     Item,
     ProgressCallback,
+    Segments,
     import_items,
     iter_files,
 )
@@ -187,9 +188,13 @@ class SearchResult:
         return data
 
 
-def index_doc(doc: Document, validity: str | None = None) -> IndexDoc:
+def index_doc(
+    doc: Document, validity: str | None = None, segments: Segments | None = None
+) -> IndexDoc:
     """What the index holds for an archived document; ``validity`` is its derived status
-    today (see :meth:`Gongkai.index_docs`), else the published one."""
+    today (see :meth:`Gongkai.index_docs`), else the published one. ``segments`` (from an
+    import worker) are handed on when they were cut from this title and text."""
+    cut = segments if segments is not None and segments.fits(doc.title, doc.text) else None
     return IndexDoc(
         id=doc.id,
         rev=doc.rev,
@@ -202,6 +207,8 @@ def index_doc(doc: Document, validity: str | None = None) -> IndexDoc:
         kind=doc.kind,
         validity=validity or doc.validity,
         date_issued=doc.date_issued,
+        title_terms=cut.title_terms if cut else None,
+        body_terms=cut.body_terms if cut else None,
     )
 
 
@@ -375,6 +382,7 @@ class Gongkai:
             self.sync_index()  # finish what an interrupted run left unindexed
 
             linker = Linker(self.archive)
+            segments: dict[str, Segments] = {}  # cut by the import workers, by id
 
             def to_index(docs: list[Document]) -> None:
                 ids = [d.id for d in docs]
@@ -383,7 +391,7 @@ class Gongkai:
                 except Exception:  # linking must never lose an import; relink later
                     log.exception("linking failed for %d documents", len(docs))
                 fresh = self.archive.get_many(ids)  # revisions bumped by linking
-                self.engine.add(self.index_docs(fresh.values()))
+                self.engine.add(self.index_docs(fresh.values(), segments))
 
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
             seen: dict[str, tuple[Path | None, bool]] = {}
@@ -401,6 +409,7 @@ class Gongkai:
                 on_committed=to_index,
                 on_progress=on_progress,
                 workers=workers,
+                segments=segments,
                 **kwargs,
             )
             self._link_attachments(report, seen)
@@ -467,11 +476,15 @@ class Gongkai:
                 Relations(self.archive).set_meta("validity_indexed_on", today())
             return count
 
-    def index_docs(self, docs: Iterable[Document]) -> list[IndexDoc]:
-        """Index entries for ``docs``, each with its derived validity today."""
+    def index_docs(
+        self, docs: Iterable[Document], segments: dict[str, Segments] | None = None
+    ) -> list[IndexDoc]:
+        """Index entries for ``docs``, each with its derived validity today; the segments
+        of ``docs`` are taken out of ``segments`` (see :func:`index_doc`)."""
         docs = list(docs)
         derived = statuses(self.archive, docs)
-        return [index_doc(d, derived[d.id].validity) for d in docs]
+        cut = segments if segments is not None else {}
+        return [index_doc(d, derived[d.id].validity, cut.pop(d.id, None)) for d in docs]
 
     def _touch_due(self) -> None:
         """Bump documents whose derived validity changed with the calendar since the index

@@ -6,6 +6,7 @@ checked on each engine (parametrized)."""
 from __future__ import annotations
 
 import json
+import pickle
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,10 @@ import pytest
 from conftest import CORPUS, Corpus, import_corpus, run_cli
 
 from archive import Archive, Document
+from indexer import analysis
+from indexer.analysis import TermPositions, term_positions
 from indexer.engines.base import Engine, Filters, IndexDoc
+from indexer.pipeline import iter_files
 from indexer.query import parse
 from indexer.service import ENGINES, Gongkai, init_data_dir, open_engine, read_config
 
@@ -296,6 +300,84 @@ def test_searching_an_emptied_index(tmp_path: Path, name: str) -> None:
         assert engine.search(parse(""), limit=5).hits == []
     finally:
         engine.close()
+
+
+def test_presegmented_terms_are_indexed_as_given(engine: Engine) -> None:
+    """Terms cut beforehand (an import worker's packed map, or a plain dict) are what the
+    engine indexes; it does not cut the text again."""
+    engine.add(
+        [
+            IndexDoc("a", 1, "甲", "湿地保护", body_terms=TermPositions.of("候鸟观测")),
+            IndexDoc("b", 1, "乙", "湿地保护", title_terms=term_positions("图书馆")),
+        ]
+    )
+    assert _ids(engine, "候鸟观测") == ["a"]
+    assert _ids(engine, "湿地") == ["b"]
+    assert _ids(engine, "title:图书馆") == ["b"]
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_presegmented_and_plain_documents_index_alike(tmp_path: Path, name: str) -> None:
+    texts = [
+        ("关于推进政务公开工作的通知", "各部门要推进政务公开工作，依照第1条和第16条办理。"),
+        ("湿地保护条例", "为了加强湿地保护，维护湿地生态功能，开展候鸟迁徙观测。湿地保护修复。"),
+        ("中华人民共和国政府信息公开条例", "政务信息应当依法公开；政务公开是原则。"),
+    ]
+    plain, cut = open_engine(tmp_path / "plain", name), open_engine(tmp_path / "cut", name)
+    try:
+        plain.add([IndexDoc(f"d{i}", 1, t, b) for i, (t, b) in enumerate(texts)])
+        cut.add(
+            [
+                IndexDoc(f"d{i}", 1, t, b, title_terms=TermPositions.of(t), body_terms=pickled(b))
+                for i, (t, b) in enumerate(texts)
+            ]
+        )
+        for query in ["政务公开", '"湿地保护修复"', "第1条", "title:条例", "公开 -通知", "湿地"]:
+            a = plain.search(parse(query), limit=10, facets=True)
+            b = cut.search(parse(query), limit=10, facets=True)
+            assert a.total > 0, query
+            assert (a.total, a.hits, a.facets) == (b.total, b.hits, b.facets), query
+    finally:
+        plain.close()
+        cut.close()
+
+
+def pickled(text: str) -> TermPositions:
+    """The packed terms of ``text`` as an import worker sends them (through pickle)."""
+    return pickle.loads(pickle.dumps(TermPositions.of(text)))
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_parallel_import_segments_in_the_workers(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers, documents reach the index already cut: the importing process segments
+    only what it re-indexes (after linking), and the index answers as after a serial import."""
+    cut_here: list[str] = []
+    segment = analysis.term_positions
+
+    def counting(text: str) -> dict[str, list[int]]:
+        cut_here.append(text)
+        return segment(text)
+
+    serial = tmp_path / "serial"
+    init_data_dir(serial, name)
+    serial_corpus = Corpus(serial, import_corpus(serial))
+    monkeypatch.setattr(analysis, "term_positions", counting)
+    data = tmp_path / "parallel"
+    init_data_dir(data, name)
+    with Gongkai(data) as gk:
+        report = gk.import_files(iter_files([CORPUS]), workers=2)
+        assert report.counts()["imported"] == len(serial_corpus.ids)
+        parallel = Corpus(data, {Path(o.path).name: o.id for o in report.outcomes})
+        docs = list(gk.archive.iter_documents())
+        assert gk.verify()["ok"]
+    first_pass = [d for d in docs if d.rev == 1]  # indexed once, from the workers' terms
+    assert len(first_pass) > len(docs) // 2
+    assert not {d.text for d in first_pass} & set(cut_here)
+    monkeypatch.undo()
+    for query in ["湿地保护", '"开展候鸟迁徙观测"', "政务公开", "国办发〔2017〕1号", "title:通知"]:
+        assert search_sources(parallel, query) == search_sources(serial_corpus, query)
 
 
 def test_word_alternatives_match_a_split_word(engine: Engine) -> None:

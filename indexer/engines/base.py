@@ -7,7 +7,7 @@ so every engine shows the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,6 +32,11 @@ class IndexDoc:
     kind: str = "notice"
     validity: str = "未知"
     date_issued: str = ""  # YYYY-MM-DD or ""
+    #: ``title`` and ``body`` already segmented (:func:`indexer.analysis.term_positions`,
+    #: usually a packed :class:`~indexer.analysis.TermPositions` from an import worker), or
+    #: None for the engine to segment them. Transient: never stored, not part of equality.
+    title_terms: Mapping[str, list[int]] | None = field(default=None, compare=False, repr=False)
+    body_terms: Mapping[str, list[int]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def year(self) -> int | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import tantivy
@@ -74,18 +74,18 @@ def _schema() -> tantivy.Schema:
     return sb.build()
 
 
-def segmented(text: str) -> tantivy.PreTokenizedString:
-    """``text`` cut by our analyzer (index mode: :func:`indexer.analysis.term_positions`), as
-    tantivy takes it. Tokens come term by term (each term's positions ascending), which is all
-    the postings need; offsets are not indexed, so the text and offsets are left empty."""
-    return tantivy.PreTokenizedString(
-        "",
-        [
-            tantivy.Token(term, pos, 0, 0)
-            for term, positions in analysis.term_positions(text).items()
-            for pos in positions
-        ],
+def segmented(
+    text: str, terms: Mapping[str, list[int]] | None = None
+) -> tantivy.PreTokenizedString:
+    """``text`` cut by our analyzer (index mode: :func:`indexer.analysis.term_positions`,
+    unless ``terms`` already holds them), as tantivy takes it. Tokens come term by term (each
+    term's positions ascending), which is all the postings need; offsets are not indexed, so
+    the text and offsets are left empty."""
+    words, positions = analysis.flat_positions(
+        analysis.term_positions(text) if terms is None else terms
     )
+    zeros = itertools.repeat(0)
+    return tantivy.PreTokenizedString("", list(map(tantivy.Token, words, positions, zeros, zeros)))
 
 
 def to_document(doc: IndexDoc) -> tantivy.Document:
@@ -93,8 +93,8 @@ def to_document(doc: IndexDoc) -> tantivy.Document:
     d = tantivy.Document()
     d.add_text("id", doc.id)
     d.add_unsigned("rev", doc.rev)
-    d.add_pre_tokenized_text("title", segmented(doc.title))
-    d.add_pre_tokenized_text("body", segmented(doc.body))
+    d.add_pre_tokenized_text("title", segmented(doc.title, doc.title_terms))
+    d.add_pre_tokenized_text("body", segmented(doc.body, doc.body_terms))
     if doc.doc_number:
         for term in dict.fromkeys([doc.doc_number, doc_number_suffix(doc.doc_number)]):
             d.add_text("doc_number", term)

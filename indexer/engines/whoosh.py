@@ -309,8 +309,9 @@ def _fields(doc: IndexDoc) -> dict[str, object]:
     fields: dict[str, object] = {
         "id": doc.id,
         "rev": doc.rev,
-        "title": doc.title,
-        "body": doc.body,
+        # SegmentedText takes the text, or its term positions when a worker segmented it.
+        "title": doc.title if doc.title_terms is None else doc.title_terms,
+        "body": doc.body if doc.body_terms is None else doc.body_terms,
         "agency": doc.agency,
         "kind": doc.kind,
         "validity": doc.validity,
