@@ -8,6 +8,7 @@ engine in batches; if the process dies before a batch reaches the index, the nex
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import re
@@ -22,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from archive import Archive, Document, DuplicateIdError
-from archive.originals import sha256_of
+from archive.originals import OriginalStore, sha256_of
 from archive.vocab import NOTICE, OTHER, UNKNOWN, canonical_kind, canonical_validity
 from indexer.analysis import TermPositions
 from indexer.attachments import named_as_attachment
@@ -217,15 +218,19 @@ class Segments:
 
 
 def _build_safely(
-    item: Item, data: bytes, segment: bool = False
+    item: Item, data: bytes, segment: bool = False, originals: str = ""
 ) -> Document | str | tuple[Document, TermPositions, TermPositions]:
     """:func:`build_item`, with any failure turned into its reason (picklable either way).
 
     With ``segment``, a built document comes with its title and body segmented for the index
     (packed :class:`~indexer.analysis.TermPositions`): done here, in a worker process, it
-    takes the hot loop of indexing off the single process that writes the index."""
+    takes the hot loop of indexing off the single process that writes the index. With
+    ``originals`` (the archive's store of original files), a document that was built has its
+    original written there too (see :func:`_store_original`)."""
     try:
         doc = build_item(item, data)
+        if originals:
+            _store_original(originals, data)
         if segment:
             return doc, TermPositions.of(doc.title), TermPositions.of(doc.text)
         return doc
@@ -237,6 +242,19 @@ def _build_safely(
         return "out of memory while extracting"
     except Exception as exc:  # a bug or a library choking on odd input: report, carry on
         return f"could not extract: {type(exc).__name__}: {exc}"
+
+
+def _store_original(root: str, data: bytes) -> None:
+    """Write ``data`` into the content-addressed store at ``root`` from a worker process.
+
+    The write (temp file, fsync, rename) is the same as :meth:`Archive.add` does, which then
+    finds the file in place and only commits the row; so the wait for the disk happens in
+    the workers, not in the single process that commits. Failing here changes nothing: the
+    archive's own write tries again and reports. (An original whose row is then refused, e.g.
+    for a clashing manifest id, stays in the store unreferenced, as it would after
+    :meth:`Archive.add` refused it.)"""
+    with contextlib.suppress(OSError):
+        OriginalStore(Path(root)).put(data)
 
 
 def import_files(
@@ -333,7 +351,8 @@ def import_items(
     pending: list[Document] = []
     pending_chars = 0
     segment = segments is not None and not dry_run and workers > 1
-    pool = _Pool(workers, segment=segment) if workers > 1 else None
+    store = str(archive.originals.root) if archive is not None and not dry_run else ""
+    pool = _Pool(workers, segment=segment, originals=store) if workers > 1 else None
     window: deque[tuple[Item, bytes, object]] = deque()
 
     def finish(item: Item, data: bytes, built: object) -> None:
@@ -506,9 +525,10 @@ class _Pool:
     on their own once the importer is gone.
     """
 
-    def __init__(self, workers: int, *, segment: bool = False) -> None:
+    def __init__(self, workers: int, *, segment: bool = False, originals: str = "") -> None:
         self.workers = workers
-        self.segment = segment  # also segment built documents (see _build_safely)
+        # Also segment built documents, and store their originals (see _build_safely).
+        self.extra = (segment, originals)
         self._executor = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
@@ -523,10 +543,10 @@ class _Pool:
 
     def submit(self, item: Item, data: bytes) -> Future:
         try:
-            return self._executor.submit(_build_safely, item, data, self.segment)
+            return self._executor.submit(_build_safely, item, data, *self.extra)
         except BrokenProcessPool:
             self._restart()
-            return self._executor.submit(_build_safely, item, data, self.segment)
+            return self._executor.submit(_build_safely, item, data, *self.extra)
 
     def result(
         self, future: object, item: Item, data: bytes
@@ -538,7 +558,7 @@ class _Pool:
             # A worker died (crash in a native library, or killed): retry this item alone in
             # a fresh pool; if it kills that one too, it is the culprit.
             self._restart()
-            retry = self._executor.submit(_build_safely, item, data, self.segment)
+            retry = self._executor.submit(_build_safely, item, data, *self.extra)
             try:
                 return retry.result()
             except BrokenProcessPool:

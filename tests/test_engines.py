@@ -380,6 +380,23 @@ def test_parallel_import_segments_in_the_workers(
         assert search_sources(parallel, query) == search_sources(serial_corpus, query)
 
 
+def test_parallel_import_stores_originals_of_built_documents_only(tmp_path: Path) -> None:
+    """Workers write the originals of the documents they built (the archive finds them in
+    place); a file that fails to extract leaves nothing in the store."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("shidi-xize.txt", "houniao-2016.txt"):
+        (src / name).write_bytes((CORPUS / name).read_bytes())
+    (src / "empty.txt").write_bytes(b"")
+    (src / "junk.txt").write_bytes(bytes(range(256)) * 16)
+    with Gongkai(tmp_path / "data") as gk:
+        report = gk.import_files(iter_files([src]), workers=2)
+        assert report.counts()["imported"] == 2 and report.counts()["failed"] == 2
+        rows = gk.archive.conn.execute("SELECT sha256 FROM documents").fetchall()
+        assert gk.archive.originals.all_digests() == {r["sha256"] for r in rows}
+        assert gk.verify()["ok"]
+
+
 def test_word_alternatives_match_a_split_word(engine: Engine) -> None:
     # 城市绿地 is one dictionary word; "城市，绿地" puts 城市 and 绿地 at adjacent positions.
     engine.add(
