@@ -137,13 +137,12 @@ class TermPositions(Mapping[str, list[int]]):
     a newline separates them. Transient: an index is fed with it, the archive never stores it.
     """
 
-    __slots__ = ("_counts", "_map", "_positions", "_terms")
+    __slots__ = ("_counts", "_positions", "_terms")
 
     def __init__(self, positions: Mapping[str, list[int]]) -> None:
         self._terms = "\n".join(positions)
         self._counts = array("I", map(len, positions.values())).tobytes()
         self._positions = array("I", chain.from_iterable(positions.values())).tobytes()
-        self._map: dict[str, list[int]] | None = None
 
     @classmethod
     def of(cls, text: str) -> TermPositions:
@@ -153,7 +152,7 @@ class TermPositions(Mapping[str, list[int]]):
     @classmethod
     def _unpack(cls, terms: str, counts: bytes, positions: bytes) -> TermPositions:
         self = cls.__new__(cls)
-        self._terms, self._counts, self._positions, self._map = terms, counts, positions, None
+        self._terms, self._counts, self._positions = terms, counts, positions
         return self
 
     def __reduce__(self) -> tuple[object, tuple[str, bytes, bytes]]:
@@ -175,15 +174,15 @@ class TermPositions(Mapping[str, list[int]]):
         return chain.from_iterable(map(repeat, terms, counts)), positions
 
     def _dict(self) -> dict[str, list[int]]:
-        if self._map is None:
-            terms, counts, positions = self._parts()
-            found: dict[str, list[int]] = {}
-            start = 0
-            for term, count in zip(terms, counts, strict=True):
-                found[term] = positions[start : start + count].tolist()
-                start += count
-            self._map = found
-        return self._map
+        # Unpacked afresh each time, never kept: an engine reads it once (a batch of
+        # unpacked maps would take many times the memory of the packed form).
+        terms, counts, positions = self._parts()
+        found: dict[str, list[int]] = {}
+        start = 0
+        for term, count in zip(terms, counts, strict=True):
+            found[term] = positions[start : start + count].tolist()
+            start += count
+        return found
 
     def __getitem__(self, term: str) -> list[int]:
         return self._dict()[term]
