@@ -636,19 +636,9 @@ class Gongkai:
         ref = query.strip()
         if not ref:
             return [], "none", 0.0
-        if self.archive.get(ref):
-            return self.lookup(ref), "id", 1.0
-        if looks_like_doc_number(ref):
-            found = self.archive.find_by_doc_number(normalize_doc_number(ref))
-            if found:
-                return found, "doc_number", 1.0
-        if looks_like_index_number(ref):
-            found = self.archive.find_by_index_number(normalize_index_number(ref))
-            if found:
-                return found, "index_number", 1.0
-        found = self.archive.find_by_title(ref)
+        found, how = self._exact(ref)
         if found:
-            return found, "title", 1.0
+            return found, how, 1.0
         return self._similar_title(ref)
 
     def _similar_title(self, ref: str) -> tuple[list[Document], str, float]:
@@ -814,16 +804,20 @@ class Gongkai:
 
     def lookup(self, ref: str) -> list[Document]:
         """Documents by id, 文号 (any bracket style), 索引号 or exact title."""
-        ref = ref.strip()
+        return self._exact(ref.strip())[0]
+
+    def _exact(self, ref: str) -> tuple[list[Document], str]:
+        """Exact matches of ``ref`` and how they were found: by id, then 文号, 索引号, title."""
         doc = self.archive.get(ref)
         if doc:
-            return [doc]
+            return [doc], "id"
         if looks_like_doc_number(ref):
             found = self.archive.find_by_doc_number(normalize_doc_number(ref))
             if found:
-                return found
+                return found, "doc_number"
         if looks_like_index_number(ref):
             found = self.archive.find_by_index_number(normalize_index_number(ref))
             if found:
-                return found
-        return self.archive.find_by_title(ref)
+                return found, "index_number"
+        found = self.archive.find_by_title(ref)
+        return found, ("title" if found else "none")
