@@ -379,13 +379,11 @@ def search(
 
 
 def _marked(text: str, spans: list[list[int]], bold: bool) -> str:
-    out, last = [], 0
-    for start, end in spans:
-        word = text[start:end]
-        out += [text[last:start], click.style(word, fg="red", bold=True) if bold else f"[{word}]"]
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+    """The snippet with its matches in bold red on a terminal, in [brackets] otherwise."""
+    from indexer.highlight import Snippet
+
+    before, after = click.style("\0", fg="red", bold=True).split("\0") if bold else ("[", "]")
+    return Snippet(text, tuple((s, e) for s, e in spans)).marked(before, after)
 
 
 # -- show / stats / reindex / verify ------------------------------------------------------
