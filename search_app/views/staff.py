@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,18 @@ def _back(doc_id: str = "") -> Any:
     return redirect(url_for("staff.index"))
 
 
+def _apply(change: Callable[[], object]) -> Any:
+    """Run one staff change: a busy data directory gives the busy page (returned), a change
+    the service refuses gives 400; None when it went through."""
+    try:
+        change()
+    except BusyError as exc:
+        return _busy(exc)
+    except (ValueError, LookupError) as exc:
+        abort(400, description=str(exc))
+    return None
+
+
 @bp.route("/status", methods=["POST"])
 @login_required
 def set_status() -> Any:
@@ -138,8 +151,8 @@ def set_status() -> Any:
     with writable_gk() as gk:
         if gk.archive.get(doc_id) is None:
             abort(404, description=f"没有编号为 {doc_id} 的文件。")
-        try:
-            gk.set_status(
+        refused = _apply(
+            lambda: gk.set_status(
                 doc_id,
                 validity,
                 date=request.form.get("date", "").strip(),
@@ -147,10 +160,9 @@ def set_status() -> Any:
                 note=request.form.get("note", "").strip(),
                 actor=g.user,
             )
-        except BusyError as exc:
-            return _busy(exc)
-        except (ValueError, LookupError) as exc:
-            abort(400, description=str(exc))
+        )
+        if refused is not None:
+            return refused
     flash(f"已将 {doc_id} 的有效性改为 {validity}。")
     return _back(doc_id)
 
@@ -167,8 +179,8 @@ def link() -> Any:
         for doc_id in (src, dst):
             if gk.archive.get(doc_id) is None:
                 abort(404, description=f"没有编号为 {doc_id} 的文件。")
-        try:
-            gk.link(
+        refused = _apply(
+            lambda: gk.link(
                 src,
                 rel,
                 dst,
@@ -176,10 +188,9 @@ def link() -> Any:
                 note=request.form.get("note", "").strip(),
                 actor=g.user,
             )
-        except BusyError as exc:
-            return _busy(exc)
-        except (ValueError, LookupError) as exc:
-            abort(400, description=str(exc))
+        )
+        if refused is not None:
+            return refused
     flash(f"已关联：{src} {RELATION_TYPES[rel]} {dst}。")
     return _back(src)
 
@@ -194,13 +205,12 @@ def decide(proposal_id: int, action: str) -> Any:
         abort(404)
     state = CONFIRMED if action == "confirm" else REJECTED
     with writable_gk() as gk:
-        try:
-            gk.set_relation_state(
+        refused = _apply(
+            lambda: gk.set_relation_state(
                 proposal_id, state, note=request.form.get("note", "").strip(), actor=g.user
             )
-        except BusyError as exc:
-            return _busy(exc)
-        except (ValueError, LookupError) as exc:
-            abort(400, description=str(exc))
+        )
+        if refused is not None:
+            return refused
     flash(("已确认" if action == "confirm" else "已驳回") + f"关联 #{proposal_id}。")
     return _back()
