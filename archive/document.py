@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 from archive.vocab import NOTICE, UNKNOWN
 
@@ -48,16 +49,21 @@ class Document:
         return tuple(p.strip() for p in parts if p.strip())
 
     def to_dict(self, *, text: bool = True) -> dict[str, object]:
-        data = asdict(self)
+        # Not dataclasses.asdict: it deep-copies field by field, and the import calls this
+        # for every document it commits. Only ``extra`` is mutable.
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
+        data["extra"] = copy.deepcopy(self.extra)
         if not text:
             data.pop("text")
         return data
 
     @classmethod
     def from_row(cls, row: dict[str, object]) -> Document:
-        names = {f.name for f in fields(cls)}
-        data = {k: v for k, v in row.items() if k in names}
+        data = {k: v for k, v in row.items() if k in _FIELD_NAMES}
         extra = data.get("extra")
         if isinstance(extra, str):
             data["extra"] = json.loads(extra or "{}")
         return cls(**data)  # type: ignore[arg-type]
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Document))
