@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import threading
 from pathlib import Path
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
 def sha256_of(data: bytes) -> str:
@@ -20,28 +22,48 @@ class OriginalStore:
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, *, durable: bool = True) -> str:
         """Store ``data`` (if not already there) and return its sha256.
 
-        Written to a temporary file in the same directory, fsynced, then renamed into place, so a
-        crash never leaves a partial original under its final name.
+        Written to a temporary file in the same directory, then renamed into place, so no
+        reader ever sees a partial original under its final name. With ``durable`` the file is
+        fsynced before the rename; a bulk import passes ``durable=False`` and calls
+        :meth:`sync` once before committing the rows that name a group of originals (one
+        flush instead of one per file). A file found in place with the wrong size (an
+        unflushed write cut short by a crash) is written again.
         """
         digest = sha256_of(data)
         target = self.path(digest)
-        if target.exists():
-            return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            if target.stat().st_size == len(data):
+                return digest
+        except FileNotFoundError:
+            pass
+        # The temporary name is this writer's own (process and thread), so no other writer
+        # of the same bytes can touch it; a leftover from a crash is simply overwritten.
+        tmp = target.parent / f".tmp-{digest}-{os.getpid()}-{threading.get_ident()}"
+        try:
+            fd = os.open(tmp, _FLAGS, 0o600)
+        except FileNotFoundError:  # the first original in this folder
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, _FLAGS, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return digest
+
+    def sync(self) -> None:
+        """Make every original written with ``durable=False`` so far durable (and their
+        renames): flushes the file system's dirty data, which costs about what a single
+        fsync does, not one per file."""
+        os.sync()
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

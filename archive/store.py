@@ -65,6 +65,7 @@ class Archive:
         self.root = root
         self.conn = conn
         self.originals = OriginalStore(root / "originals")
+        self._group = False  # inside begin_group() … commit_group()
 
     @classmethod
     def open(cls, root: Path | str, *, readonly: bool = False) -> Archive:
@@ -111,12 +112,17 @@ class Archive:
         ).fetchone()
         if existing:
             return AddOutcome("duplicate", existing["id"], existing["id"])
-        self.originals.put(original)
+        self.originals.put(original, durable=not self._group)
         doc.sha256 = digest
         doc.size = len(original)
         doc.created_at = doc.updated_at = now()
         doc.rev = 1
-        self.conn.execute("BEGIN IMMEDIATE")
+        begin, commit, rollback = (
+            ("SAVEPOINT add_document", "RELEASE add_document", "ROLLBACK TO add_document")
+            if self._group
+            else ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        )
+        self.conn.execute(begin)
         try:
             if doc.id:
                 if self._exists(doc.id):
@@ -131,11 +137,33 @@ class Archive:
                 [row[c] for c in _COLUMNS],
             )
             self._log(doc.id, actor, "import", {"source": doc.source_name, "sha256": digest})
-            self.conn.execute("COMMIT")
+            self.conn.execute(commit)
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute(rollback)
+            if self._group:
+                self.conn.execute(commit)  # a savepoint rolled back to is still open
             raise
         return AddOutcome("imported", doc.id)
+
+    def begin_group(self) -> None:
+        """Start a group of :meth:`add` calls that :meth:`commit_group` commits together
+        (a bulk import): one transaction, and one flush of their originals instead of one per
+        file. Each add is still whole or not at all; until the group commits, none of it is
+        visible to other connections, and a crash or :meth:`rollback_group` drops it all
+        (importing the same files again then resumes)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._group = True
+
+    def commit_group(self) -> None:
+        """Make the group's originals durable, then commit its rows."""
+        self.originals.sync()
+        self.conn.execute("COMMIT")
+        self._group = False
+
+    def rollback_group(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self._group = False
 
     def _exists(self, doc_id: str) -> bool:
         return (
