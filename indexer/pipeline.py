@@ -1,9 +1,11 @@
 """The import path: files → extraction → archive (committed) → index.
 
-Each file is read, extracted and committed to the archive on its own, so one bad file never
-stops the rest and never leaves anything half-imported. Committed documents are handed to the
-engine in batches; if the process dies before a batch reaches the index, the next run (or
-``gongkai reindex``/``verify --repair``) indexes them from the archive.
+Each file is read, extracted and added to the archive on its own, so one bad file never stops
+the rest and never leaves anything half-imported. Additions are committed in small groups (one
+transaction and one flush of the original files per group, see :class:`_Group`); a run cut
+short loses only its open group, and running it again resumes. Committed documents are handed
+to the engine in batches; if the process dies before a batch reaches the index, the next run
+(or ``gongkai reindex``/``verify --repair``) indexes them from the archive.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ from indexer.normalize import normalize_doc_number, normalize_index_number
 #: each batch is one Whoosh commit, and few large commits cost far less than many small ones
 #: (Whoosh merges segments on commit). A batch lost to a crash is indexed on the next run.
 BATCH_CHARS = 4_000_000
+BATCH_DOCS = 500
+#: Documents are committed to the archive in groups of at most this many, or this much time.
+GROUP_DOCS = 200
+GROUP_SECONDS = 1.0
+#: Items go to import workers in chunks of at most this many items or bytes; at most
+#: WINDOW_ITEMS items (WINDOW_BYTES bytes) are read ahead of the one being committed.
+CHUNK_ITEMS = 16
+CHUNK_BYTES = 1_000_000
+WINDOW_ITEMS = 4 * CHUNK_ITEMS
+WINDOW_BYTES = 64_000_000
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 
 IMPORTED, DUPLICATE, FAILED, SKIPPED = "imported", "duplicate", "failed", "skipped"
@@ -67,6 +79,12 @@ class ImportReport:
     @property
     def failed(self) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == FAILED]
+
+
+def is_full_batch(docs: list[Document]) -> bool:
+    """Whether ``docs`` is a whole batch, as :func:`import_items` hands on while more follow
+    (the last batch of an import is usually smaller)."""
+    return len(docs) >= BATCH_DOCS or sum(len(d.text) for d in docs) >= BATCH_CHARS
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
@@ -247,14 +265,20 @@ def _build_safely(
 def _store_original(root: str, data: bytes) -> None:
     """Write ``data`` into the content-addressed store at ``root`` from a worker process.
 
-    The write (temp file, fsync, rename) is the same as :meth:`Archive.add` does, which then
-    finds the file in place and only commits the row; so the wait for the disk happens in
-    the workers, not in the single process that commits. Failing here changes nothing: the
-    archive's own write tries again and reports. (An original whose row is then refused, e.g.
-    for a clashing manifest id, stays in the store unreferenced, as it would after
+    The write (temp file, rename; not yet flushed) is the one :meth:`Archive.add` makes in a
+    group, which then finds the file in place and only adds the row; the group's commit
+    flushes all its originals at once before its rows commit. Failing here changes nothing:
+    the archive's own write tries again and reports. (An original whose row is then refused,
+    e.g. for a clashing manifest id, stays in the store unreferenced, as it would after
     :meth:`Archive.add` refused it.)"""
+    store = _STORES.get(root)
+    if store is None:
+        store = _STORES[root] = OriginalStore(Path(root))
     with contextlib.suppress(OSError):
-        OriginalStore(Path(root)).put(data)
+        store.put(data, durable=False)
+
+
+_STORES: dict[str, OriginalStore] = {}  # in a worker: the stores it has written to
 
 
 def import_files(
@@ -264,7 +288,7 @@ def import_files(
     on_committed: Callable[[list[Document]], None],
     on_progress: ProgressCallback | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    batch: int = 500,
+    batch: int | None = None,
     workers: int = 1,
 ) -> ImportReport:
     """Import ``files`` into ``archive``; committed documents go to ``on_committed`` in batches."""
@@ -323,7 +347,7 @@ def import_items(
     on_committed: Callable[[list[Document]], None],
     on_progress: ProgressCallback | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    batch: int = 500,
+    batch: int | None = None,
     workers: int = 1,
     dry_run: bool = False,
     segments: dict[str, Segments] | None = None,
@@ -346,17 +370,31 @@ def import_items(
     """
     if archive is None and not dry_run:
         raise ValueError("an archive is needed unless dry_run")
+    batch = batch or BATCH_DOCS
     report = ImportReport()
     seen = _DryRunState() if dry_run else None
+    group = _Group(archive, report, on_progress) if archive is not None and not dry_run else None
     pending: list[Document] = []
     pending_chars = 0
     segment = segments is not None and not dry_run and workers > 1
     store = str(archive.originals.root) if archive is not None and not dry_run else ""
     pool = _Pool(workers, segment=segment, originals=store) if workers > 1 else None
     window: deque[tuple[Item, bytes, object]] = deque()
+    window_bytes = 0
+
+    def emit(outcome: FileOutcome) -> None:
+        if group is not None:
+            group.hold(outcome)
+            return
+        report.outcomes.append(outcome)
+        if on_progress:
+            on_progress(outcome)
 
     def finish(item: Item, data: bytes, built: object) -> None:
         nonlocal pending_chars
+        if isinstance(built, FileOutcome):  # read ahead and found skipped or duplicate
+            emit(built)
+            return
         if pool is not None:
             built = pool.result(built, item, data)
         cut: tuple[TermPositions, TermPositions] | None = None
@@ -365,45 +403,107 @@ def import_items(
         if seen is not None:
             outcome = seen.check(archive, item, built)
         else:
-            assert archive is not None
+            assert archive is not None and group is not None
+            group.open()
             outcome = _commit(archive, item, data, built, pending)
             if outcome.status == IMPORTED:
                 assert isinstance(built, Document)
                 pending_chars += len(built.text)
                 if cut is not None and segments is not None:
                     segments[built.id] = Segments(built.title, built.text, *cut)
-        report.outcomes.append(outcome)
-        if on_progress:
-            on_progress(outcome)
+        emit(outcome)
         if len(pending) >= batch or pending_chars >= BATCH_CHARS:
+            if group is not None:
+                group.commit()
             on_committed(pending[:])
             pending.clear()
             pending_chars = 0
+        elif group is not None and group.is_due():
+            group.commit()
 
     try:
         for item in items:
             early = _read(archive, item, max_bytes, seen)
             if isinstance(early, FileOutcome):
-                while window:  # keep reports in input order
-                    finish(*window.popleft())
-                report.outcomes.append(early)
-                if on_progress:
-                    on_progress(early)
+                if window:  # reported in input order, after the items ahead of it
+                    window.append((item, b"", early))
+                else:
+                    emit(early)
                 continue
             if pool is None:
                 finish(item, early, _build_safely(item, early))
                 continue
             window.append((item, early, pool.submit(item, early)))
-            while len(window) > 4 * workers:
+            window_bytes += len(early)
+            while len(window) > WINDOW_ITEMS * workers or window_bytes > WINDOW_BYTES:
+                window_bytes -= len(window[0][1])
                 finish(*window.popleft())
         while window:
             finish(*window.popleft())
+        if group is not None:
+            group.commit()
     finally:
+        if group is not None:
+            group.rollback()  # only what an error cut short; committed groups stay
         if pool is not None:
             pool.shutdown()
     if pending:
         on_committed(pending)
     return report
+
+
+class _Group:
+    """The documents an import commits together (:meth:`Archive.begin_group`): up to
+    :data:`GROUP_DOCS` of them or :data:`GROUP_SECONDS` of work, whichever comes first. The
+    outcomes of a group's items are held until it commits, so that what is reported as
+    imported (the progress bar, the report file) is always in the archive; a run cut short
+    loses only its open group, which the next run imports again."""
+
+    def __init__(
+        self, archive: Archive, report: ImportReport, on_progress: ProgressCallback | None
+    ) -> None:
+        self.archive = archive
+        self.report = report
+        self.on_progress = on_progress
+        self.held: list[FileOutcome] = []
+        self.started: float | None = None  # when the open group began
+        self.added = 0
+
+    def open(self) -> None:
+        if self.started is None:
+            self.archive.begin_group()
+            self.started = time.monotonic()
+            self.added = 0
+        self.added += 1
+
+    def hold(self, outcome: FileOutcome) -> None:
+        self.held.append(outcome)
+        if self.started is None:
+            self._flush()
+
+    def is_due(self) -> bool:
+        return self.started is not None and (
+            self.added >= GROUP_DOCS or time.monotonic() - self.started >= GROUP_SECONDS
+        )
+
+    def commit(self) -> None:
+        if self.started is not None:
+            self.archive.commit_group()
+            self.started = None
+        self._flush()
+
+    def rollback(self) -> None:
+        if self.started is not None:
+            self.archive.rollback_group()
+            self.started = None
+        self.held.clear()
+
+    def _flush(self) -> None:
+        for outcome in self.held:
+            self.report.outcomes.append(outcome)
+            if self.on_progress:
+                self.on_progress(outcome)
+        self.held.clear()
 
 
 def _read(
@@ -516,8 +616,29 @@ def _exit_with_parent(importer: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+@dataclass
+class _Chunk:
+    """Items sent to a worker as one task (see :class:`_Pool`)."""
+
+    items: list[tuple[Item, bytes]] = field(default_factory=list)
+    size: int = 0
+    future: Future | None = None  # None until sent
+
+
+def _build_chunk(
+    chunk: list[tuple[Item, bytes]], segment: bool, originals: str
+) -> list[Document | str | tuple[Document, TermPositions, TermPositions]]:
+    """:func:`_build_safely` for each item of a chunk (in a worker)."""
+    return [_build_safely(item, data, segment, originals) for item, data in chunk]
+
+
 class _Pool:
     """Worker processes for :func:`build_item`; a crashed worker fails only its own item.
+
+    Items go to the workers in chunks (up to :data:`CHUNK_ITEMS` items or
+    :data:`CHUNK_BYTES` bytes): one message each way per chunk instead of per item, which
+    for small documents costs the workers and the importer more than building them. A chunk
+    is sent when full, or as soon as the importer asks for the result of an item in it.
 
     Workers come from a fork server, not from forking the importer: a forked worker would
     inherit the importer's open files, among them the flock on ``write.lock``, and if the
@@ -530,6 +651,7 @@ class _Pool:
         # Also segment built documents, and store their originals (see _build_safely).
         self.extra = (segment, originals)
         self._executor = self._new()
+        self._open = _Chunk()
 
     def _new(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
@@ -541,26 +663,39 @@ class _Pool:
             initargs=(os.getpid(),),
         )
 
-    def submit(self, item: Item, data: bytes) -> Future:
+    def submit(self, item: Item, data: bytes) -> tuple[_Chunk, int]:
+        """Queue ``item``; the returned ticket is passed to :meth:`result`."""
+        chunk = self._open
+        chunk.items.append((item, data))
+        chunk.size += len(data)
+        ticket = (chunk, len(chunk.items) - 1)
+        if len(chunk.items) >= CHUNK_ITEMS or chunk.size >= CHUNK_BYTES:
+            self._send()
+        return ticket
+
+    def _send(self) -> None:
+        chunk, self._open = self._open, _Chunk()
         try:
-            return self._executor.submit(_build_safely, item, data, *self.extra)
+            chunk.future = self._executor.submit(_build_chunk, chunk.items, *self.extra)
         except BrokenProcessPool:
             self._restart()
-            return self._executor.submit(_build_safely, item, data, *self.extra)
+            chunk.future = self._executor.submit(_build_chunk, chunk.items, *self.extra)
 
     def result(
-        self, future: object, item: Item, data: bytes
+        self, ticket: object, item: Item, data: bytes
     ) -> Document | str | tuple[Document, TermPositions, TermPositions]:
-        assert isinstance(future, Future)
+        chunk, index = ticket  # type: ignore[misc]
+        if chunk.future is None:
+            self._send()
         try:
-            return future.result()
+            return chunk.future.result()[index]
         except BrokenProcessPool:
             # A worker died (crash in a native library, or killed): retry this item alone in
             # a fresh pool; if it kills that one too, it is the culprit.
             self._restart()
-            retry = self._executor.submit(_build_safely, item, data, *self.extra)
+            retry = self._executor.submit(_build_chunk, [(item, data)], *self.extra)
             try:
-                return retry.result()
+                return retry.result()[0]
             except BrokenProcessPool:
                 self._restart()
                 return "the extractor crashed on this file"
