@@ -35,6 +35,7 @@ from archive.validity import (
     today,
 )
 from archive.vocab import VALIDITY, canonical_validity
+from indexer.engines.background import BackgroundWriter
 from indexer.engines.base import Engine, Filters, IndexDoc
 from indexer.highlight import snippet, title_spans
 from indexer.linking import Linker, relink_all, title_key, title_keys
@@ -52,6 +53,7 @@ from indexer.pipeline import (
     ProgressCallback,
     Segments,
     import_items,
+    is_full_batch,
     iter_files,
 )
 from indexer.query import parse
@@ -383,15 +385,25 @@ class Gongkai:
 
             linker = Linker(self.archive)
             segments: dict[str, Segments] = {}  # cut by the import workers, by id
+            writer: BackgroundWriter | None = None
 
             def to_index(docs: list[Document]) -> None:
+                nonlocal writer
                 ids = [d.id for d in docs]
                 try:
                     ids += sorted(linker.link(docs).affected - set(ids))
                 except Exception:  # linking must never lose an import; relink later
                     log.exception("linking failed for %d documents", len(docs))
                 fresh = self.archive.get_many(ids)  # revisions bumped by linking
-                self.engine.add(self.index_docs(fresh.values(), segments))
+                entries = self.index_docs(fresh.values(), segments)
+                if writer is None and is_full_batch(docs):
+                    # A large import: index in a child process from now on, so that
+                    # writing the index overlaps committing the next batch.
+                    writer = BackgroundWriter(self.data_dir, self.engine_name)
+                if writer is not None:
+                    writer.add(entries)
+                else:
+                    self.engine.add(entries)
 
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
             seen: dict[str, tuple[Path | None, bool]] = {}
@@ -403,15 +415,22 @@ class Gongkai:
                         seen[item.label] = (path, bool(item.meta and "kind" in item.meta))
                     yield item
 
-            report = import_items(
-                self.archive,
-                tracked(items),
-                on_committed=to_index,
-                on_progress=on_progress,
-                workers=workers,
-                segments=segments,
-                **kwargs,
-            )
+            try:
+                report = import_items(
+                    self.archive,
+                    tracked(items),
+                    on_committed=to_index,
+                    on_progress=on_progress,
+                    workers=workers,
+                    segments=segments,
+                    **kwargs,
+                )
+            finally:
+                if writer is not None:
+                    complete = writer.close()
+                    self.engine.refresh()
+                    if not complete:  # index from the archive what the writer did not
+                        self.sync_index()
             self._link_attachments(report, seen)
             return report
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -41,6 +42,10 @@ PROXIMITY_BOOST = 2.0
 MAX_PHRASE_VARIANTS = 16  # combinations of word alternatives tried for one phrase
 MAX_FACET_VALUES = 10_000  # distinct values reported per facet
 WRITER_HEAP = 128_000_000
+#: One indexing thread: the writer is fed by Python (token objects) slower than one thread
+#: indexes, and on a small machine more threads only compete with the import for the CPU.
+WRITER_THREADS = 1
+WRITER_WAIT = 30.0  # seconds to wait for another process's writer to finish
 SCHEMA_VERSION = "1"
 
 Q = tantivy.Query
@@ -276,7 +281,7 @@ class TantivyEngine:
 
         Merges are waited for, so that no other process finds the index locked afterwards.
         """
-        writer = self._ix.writer(heap_size=WRITER_HEAP)
+        writer = self._writer()
         try:
             work(writer)
         except BaseException:
@@ -286,6 +291,18 @@ class TantivyEngine:
         writer.commit()
         writer.wait_merging_threads()
         self._ix.reload()
+
+    def _writer(self) -> tantivy.IndexWriter:
+        """The index writer, waiting up to :data:`WRITER_WAIT` seconds for its lock: the
+        writer of an import that was just killed may take a moment to notice and exit."""
+        deadline = time.monotonic() + WRITER_WAIT
+        while True:
+            try:
+                return self._ix.writer(heap_size=WRITER_HEAP, num_threads=WRITER_THREADS)
+            except ValueError as exc:
+                if "LockBusy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
 
     def add(self, docs: Iterable[IndexDoc]) -> int:
         count = 0
@@ -385,6 +402,10 @@ class TantivyEngine:
                 values[str(key)] = int(bucket["doc_count"])
             counts[name] = values
         return counts
+
+    def refresh(self) -> None:
+        if self._opened is not None:
+            self._ix.reload()
 
     def close(self) -> None:
         # The writer is released after every write; nothing else holds a lock.

@@ -27,6 +27,7 @@ from indexer.query import Match, ParsedQuery, Word, doc_number_terms
 TITLE_BOOST = 3.0
 EXACT_BOOST = 50.0
 PROXIMITY_BOOST = 2.0
+WRITER_WAIT = 30.0  # seconds to wait for another process's writer (a killed import's) to finish
 
 
 class GongkaiTokenizer(Tokenizer):
@@ -176,7 +177,7 @@ class WhooshEngine:
 
     def add(self, docs: Iterable[IndexDoc]) -> int:
         count = 0
-        writer = self._ix.writer(limitmb=256)
+        writer = self._ix.writer(limitmb=256, timeout=WRITER_WAIT)
         try:
             for doc in docs:
                 writer.update_document(**_fields(doc))
@@ -191,7 +192,7 @@ class WhooshEngine:
         ids = list(ids)
         if not ids:
             return 0
-        writer = self._ix.writer()
+        writer = self._ix.writer(timeout=WRITER_WAIT)
         for doc_id in ids:
             writer.delete_by_term("id", doc_id)
         writer.commit()
@@ -297,6 +298,10 @@ class WhooshEngine:
                     str(k): int(v) for k, v in groups.items() if k not in _NO_VALUE
                 }
         return EngineResult(total=len(results), hits=hits, facets=facet_counts)
+
+    def refresh(self) -> None:
+        # Nothing to do: every search checks that its searcher is up to date.
+        pass
 
     def close(self) -> None:
         if self._searcher is not None:
