@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -18,12 +19,14 @@ class OriginalStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._root = str(self.root)
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, data: bytes, *, durable: bool = True) -> str:
-        """Store ``data`` (if not already there) and return its sha256.
+    def put(self, data: bytes, *, durable: bool = True, sha256: str = "") -> str:
+        """Store ``data`` (if not already there) and return its sha256 (``sha256``, when the
+        caller has just computed it from these bytes).
 
         Written to a temporary file in the same directory, then renamed into place, so no
         reader ever sees a partial original under its final name. With ``durable`` the file is
@@ -32,20 +35,22 @@ class OriginalStore:
         flush instead of one per file). A file found in place with the wrong size (an
         unflushed write cut short by a crash) is written again.
         """
-        digest = sha256_of(data)
-        target = self.path(digest)
+        digest = sha256 or sha256_of(data)
+        # Plain strings rather than Path objects: this runs for every imported file.
+        folder = os.path.join(self._root, digest[:2], digest[2:4])
+        target = os.path.join(folder, digest)
         try:
-            if target.stat().st_size == len(data):
+            if os.stat(target).st_size == len(data):
                 return digest
         except FileNotFoundError:
             pass
         # The temporary name is this writer's own (process and thread), so no other writer
         # of the same bytes can touch it; a leftover from a crash is simply overwritten.
-        tmp = target.parent / f".tmp-{digest}-{os.getpid()}-{threading.get_ident()}"
+        tmp = os.path.join(folder, f".tmp-{digest}-{os.getpid()}-{threading.get_ident()}")
         try:
             fd = os.open(tmp, _FLAGS, 0o600)
         except FileNotFoundError:  # the first original in this folder
-            target.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             fd = os.open(tmp, _FLAGS, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -55,7 +60,8 @@ class OriginalStore:
                     os.fsync(handle.fileno())
             os.replace(tmp, target)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
         return digest
 

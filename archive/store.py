@@ -98,7 +98,9 @@ class Archive:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add(self, doc: Document, original: bytes, *, actor: str = "import") -> AddOutcome:
+    def add(
+        self, doc: Document, original: bytes, *, actor: str = "import", sha256: str = ""
+    ) -> AddOutcome:
         """Store a new document and its original file, whole or not at all.
 
         The same bytes imported again are a duplicate: nothing changes and the existing id is
@@ -106,13 +108,13 @@ class Archive:
         indexer's normalizer). The original is written first (atomically, by content
         address); the row and its history entry are committed in one transaction.
         """
-        digest = sha256_of(original)
+        digest = sha256 or sha256_of(original)  # given by a caller that just computed it
         existing = self.conn.execute(
             "SELECT id FROM documents WHERE sha256 = ?", (digest,)
         ).fetchone()
         if existing:
             return AddOutcome("duplicate", existing["id"], existing["id"])
-        self.originals.put(original, durable=not self._group)
+        self.originals.put(original, durable=not self._group, sha256=digest)
         doc.sha256 = digest
         doc.size = len(original)
         doc.created_at = doc.updated_at = now()

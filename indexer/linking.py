@@ -18,8 +18,9 @@ before it arrived: linking runs in both directions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from archive import Archive, Document
 from archive.relations import (
@@ -40,6 +41,9 @@ from archive.relations import (
 from archive.vocab import INTERPRETATION, NOTICE, REQUEST_ANSWER
 from indexer.header import parse_date
 from indexer.normalize import DocNumberMention, doc_number_suffix, find_doc_numbers, fold
+
+if TYPE_CHECKING:
+    from indexer.pipeline import Prepared
 
 ACTOR = "linker"
 
@@ -337,9 +341,14 @@ class Linker:
                 found = [d for d in dated if self._info[d].date == latest]
         return found, False
 
-    def link(self, docs: Iterable[Document]) -> LinkReport:
+    def link(
+        self, docs: Iterable[Document], prepared: Mapping[str, Prepared] | None = None
+    ) -> LinkReport:
         """Find the references of ``docs``, keep them, and resolve them and every earlier
-        reference that names one of ``docs``. Existing relations are never changed."""
+        reference that names one of ``docs``. Existing relations are never changed.
+
+        References an import worker already found (``prepared``, by id) are taken from there
+        when they were found in the document's present title and text."""
         docs = list(docs)
         report = LinkReport()
         with self.relations.transaction():
@@ -347,7 +356,11 @@ class Linker:
                 self._remember(doc, self._own_effective(doc))
             refs: list[Reference] = []
             for doc in docs:
-                found = find_references(doc)
+                done = prepared.get(doc.id) if prepared is not None else None
+                if done is not None and done.fits(doc.title, doc.text):
+                    found = [replace(r, src=doc.id) for r in done.references]
+                else:
+                    found = find_references(doc)
                 self.relations.replace_refs(doc.id, found)
                 refs.extend(found)
             keys = {k for d in docs for k in self._info[d.id].keys}

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from archive import Archive, Document, DuplicateIdError
 from archive.originals import OriginalStore, sha256_of
+from archive.relations import Reference
 from archive.vocab import NOTICE, OTHER, UNKNOWN, canonical_kind, canonical_validity
 from indexer.analysis import TermPositions
 from indexer.attachments import named_as_attachment
@@ -202,6 +203,7 @@ class Item:
     meta: dict[str, object] | None = None
     skip: str = ""
     skip_status: str = SKIPPED
+    sha256: str = ""  # of the bytes read, once read
 
 
 def build_item(item: Item, data: bytes) -> Document:
@@ -220,37 +222,49 @@ def build_item(item: Item, data: bytes) -> Document:
 
 
 @dataclass(frozen=True)
-class Segments:
-    """A committed document's title and body as a worker segmented them, for the index
-    (:class:`~indexer.engines.base.IndexDoc` ``title_terms``/``body_terms``). ``title`` and
-    ``body`` are the texts they were cut from: use them only for a document still holding
+class Prepared:
+    """What an import worker did for a built document besides building it, so that the one
+    process that commits need not: its title and body segmented for the index
+    (:class:`~indexer.engines.base.IndexDoc` ``title_terms``/``body_terms``) and the
+    references its text makes, for linking (:func:`indexer.linking.find_references`, made
+    before the document had its id: ``src`` is set when they are used). ``title`` and
+    ``body`` are the texts all this came from: use it only for a document still holding
     exactly these. Transient: never stored."""
 
     title: str
     body: str
     title_terms: TermPositions
     body_terms: TermPositions
+    references: tuple[Reference, ...]
 
     def fits(self, title: str, body: str) -> bool:
         return title == self.title and body == self.body
 
 
 def _build_safely(
-    item: Item, data: bytes, segment: bool = False, originals: str = ""
-) -> Document | str | tuple[Document, TermPositions, TermPositions]:
+    item: Item, data: bytes, prepare: bool = False, originals: str = ""
+) -> Document | str | tuple[Document, Prepared]:
     """:func:`build_item`, with any failure turned into its reason (picklable either way).
 
-    With ``segment``, a built document comes with its title and body segmented for the index
-    (packed :class:`~indexer.analysis.TermPositions`): done here, in a worker process, it
-    takes the hot loop of indexing off the single process that writes the index. With
-    ``originals`` (the archive's store of original files), a document that was built has its
-    original written there too (see :func:`_store_original`)."""
+    With ``prepare``, a built document comes with its :class:`Prepared` work (segmentation
+    is the hot loop of indexing; done here, in a worker process, it is off the processes
+    that commit and write the index). With ``originals`` (the archive's store of original
+    files), a document that was built has its original written there too (see
+    :func:`_store_original`)."""
     try:
         doc = build_item(item, data)
         if originals:
             _store_original(originals, data)
-        if segment:
-            return doc, TermPositions.of(doc.title), TermPositions.of(doc.text)
+        if prepare:
+            from indexer.linking import find_references
+
+            return doc, Prepared(
+                doc.title,
+                doc.text,
+                TermPositions.of(doc.title),
+                TermPositions.of(doc.text),
+                tuple(find_references(doc)),
+            )
         return doc
     except ExtractionError as exc:
         return str(exc)
@@ -350,7 +364,7 @@ def import_items(
     batch: int | None = None,
     workers: int = 1,
     dry_run: bool = False,
-    segments: dict[str, Segments] | None = None,
+    prepared: dict[str, Prepared] | None = None,
 ) -> ImportReport:
     """Import ``items`` in order with one writer (this process).
 
@@ -364,9 +378,9 @@ def import_items(
     duplicates within the run are found by content hash (and clashing ids by id). Outcomes say
     what a real run would do; a would-be import has no id.
 
-    With ``segments`` (a dict) and workers, the workers also segment each document for the
-    index, and each committed document's :class:`Segments` is put in ``segments`` under its
-    id before ``on_committed`` sees it; the caller takes them from there.
+    With ``prepared`` (a dict) and workers, the workers also prepare each document for the
+    index and linking, and each committed document's :class:`Prepared` is put in
+    ``prepared`` under its id before ``on_committed`` sees it; the caller takes it from there.
     """
     if archive is None and not dry_run:
         raise ValueError("an archive is needed unless dry_run")
@@ -376,9 +390,9 @@ def import_items(
     group = _Group(archive, report, on_progress) if archive is not None and not dry_run else None
     pending: list[Document] = []
     pending_chars = 0
-    segment = segments is not None and not dry_run and workers > 1
+    prepare = prepared is not None and not dry_run and workers > 1
     store = str(archive.originals.root) if archive is not None and not dry_run else ""
-    pool = _Pool(workers, segment=segment, originals=store) if workers > 1 else None
+    pool = _Pool(workers, prepare=prepare, originals=store) if workers > 1 else None
     window: deque[tuple[Item, bytes, object]] = deque()
     window_bytes = 0
 
@@ -397,9 +411,9 @@ def import_items(
             return
         if pool is not None:
             built = pool.result(built, item, data)
-        cut: tuple[TermPositions, TermPositions] | None = None
+        done: Prepared | None = None
         if isinstance(built, tuple):
-            built, cut = built[0], (built[1], built[2])
+            built, done = built
         if seen is not None:
             outcome = seen.check(archive, item, built)
         else:
@@ -409,8 +423,8 @@ def import_items(
             if outcome.status == IMPORTED:
                 assert isinstance(built, Document)
                 pending_chars += len(built.text)
-                if cut is not None and segments is not None:
-                    segments[built.id] = Segments(built.title, built.text, *cut)
+                if done is not None and prepared is not None:
+                    prepared[built.id] = done
         emit(outcome)
         if len(pending) >= batch or pending_chars >= BATCH_CHARS:
             if group is not None:
@@ -522,7 +536,7 @@ def _read(
         return FileOutcome(label, FAILED, reason="permission denied")
     except OSError as exc:
         return FileOutcome(label, FAILED, reason=f"cannot read: {exc.strerror or exc}")
-    digest = sha256_of(data)
+    digest = item.sha256 = sha256_of(data)
     existing = archive.has_sha256(digest) if archive is not None else None
     if existing:  # skip extraction for known bytes
         return FileOutcome(label, DUPLICATE, existing, reason=f"same bytes as {existing}")
@@ -583,7 +597,7 @@ def _commit(
     if not isinstance(built, Document):
         return FileOutcome(label, FAILED, reason=str(built))
     try:
-        result = archive.add(built, data)
+        result = archive.add(built, data, sha256=item.sha256)
     except DuplicateIdError as exc:
         return FileOutcome(label, FAILED, reason=str(exc))
     if result.status == DUPLICATE:
@@ -626,10 +640,10 @@ class _Chunk:
 
 
 def _build_chunk(
-    chunk: list[tuple[Item, bytes]], segment: bool, originals: str
-) -> list[Document | str | tuple[Document, TermPositions, TermPositions]]:
+    chunk: list[tuple[Item, bytes]], prepare: bool, originals: str
+) -> list[Document | str | tuple[Document, Prepared]]:
     """:func:`_build_safely` for each item of a chunk (in a worker)."""
-    return [_build_safely(item, data, segment, originals) for item, data in chunk]
+    return [_build_safely(item, data, prepare, originals) for item, data in chunk]
 
 
 class _Pool:
@@ -646,16 +660,16 @@ class _Pool:
     on their own once the importer is gone.
     """
 
-    def __init__(self, workers: int, *, segment: bool = False, originals: str = "") -> None:
+    def __init__(self, workers: int, *, prepare: bool = False, originals: str = "") -> None:
         self.workers = workers
-        # Also segment built documents, and store their originals (see _build_safely).
-        self.extra = (segment, originals)
+        # Also prepare built documents, and store their originals (see _build_safely).
+        self.extra = (prepare, originals)
         self._executor = self._new()
         self._open = _Chunk()
 
     def _new(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["indexer.pipeline", "indexer.extract"])
+        context.set_forkserver_preload(["indexer.pipeline", "indexer.extract", "indexer.linking"])
         return ProcessPoolExecutor(
             self.workers,
             mp_context=context,
@@ -683,7 +697,7 @@ class _Pool:
 
     def result(
         self, ticket: object, item: Item, data: bytes
-    ) -> Document | str | tuple[Document, TermPositions, TermPositions]:
+    ) -> Document | str | tuple[Document, Prepared]:
         chunk, index = ticket  # type: ignore[misc]
         if chunk.future is None:
             self._send()

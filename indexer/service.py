@@ -50,8 +50,8 @@ from indexer.pipeline import (
     SKIPPED,
     ImportReport,
     Item,
+    Prepared,
     ProgressCallback,
-    Segments,
     import_items,
     is_full_batch,
     iter_files,
@@ -191,12 +191,12 @@ class SearchResult:
 
 
 def index_doc(
-    doc: Document, validity: str | None = None, segments: Segments | None = None
+    doc: Document, validity: str | None = None, prepared: Prepared | None = None
 ) -> IndexDoc:
     """What the index holds for an archived document; ``validity`` is its derived status
-    today (see :meth:`Gongkai.index_docs`), else the published one. ``segments`` (from an
-    import worker) are handed on when they were cut from this title and text."""
-    cut = segments if segments is not None and segments.fits(doc.title, doc.text) else None
+    today (see :meth:`Gongkai.index_docs`), else the published one. The segments an import
+    worker ``prepared`` are handed on when they were cut from this title and text."""
+    cut = prepared if prepared is not None and prepared.fits(doc.title, doc.text) else None
     return IndexDoc(
         id=doc.id,
         rev=doc.rev,
@@ -331,9 +331,12 @@ class Gongkai:
         *,
         on_progress: ProgressCallback | None = None,
         max_bytes: int | None = None,
+        workers: int = 1,
     ) -> ImportReport:
         """Import files and folders (see :func:`indexer.pipeline.iter_files`)."""
-        return self.import_files(iter_files(paths), on_progress=on_progress, max_bytes=max_bytes)
+        return self.import_files(
+            iter_files(paths), on_progress=on_progress, max_bytes=max_bytes, workers=workers
+        )
 
     def import_files(
         self,
@@ -384,18 +387,18 @@ class Gongkai:
             self.sync_index()  # finish what an interrupted run left unindexed
 
             linker = Linker(self.archive)
-            segments: dict[str, Segments] = {}  # cut by the import workers, by id
+            prepared: dict[str, Prepared] = {}  # by the import workers, by id
             writer: BackgroundWriter | None = None
 
             def to_index(docs: list[Document]) -> None:
                 nonlocal writer
                 ids = [d.id for d in docs]
                 try:
-                    ids += sorted(linker.link(docs).affected - set(ids))
+                    ids += sorted(linker.link(docs, prepared).affected - set(ids))
                 except Exception:  # linking must never lose an import; relink later
                     log.exception("linking failed for %d documents", len(docs))
                 fresh = self.archive.get_many(ids)  # revisions bumped by linking
-                entries = self.index_docs(fresh.values(), segments)
+                entries = self.index_docs(fresh.values(), prepared)
                 if writer is None and is_full_batch(docs):
                     # A large import: index in a child process from now on, so that
                     # writing the index overlaps committing the next batch.
@@ -422,7 +425,7 @@ class Gongkai:
                     on_committed=to_index,
                     on_progress=on_progress,
                     workers=workers,
-                    segments=segments,
+                    prepared=prepared,
                     **kwargs,
                 )
             finally:
@@ -496,14 +499,14 @@ class Gongkai:
             return count
 
     def index_docs(
-        self, docs: Iterable[Document], segments: dict[str, Segments] | None = None
+        self, docs: Iterable[Document], prepared: dict[str, Prepared] | None = None
     ) -> list[IndexDoc]:
-        """Index entries for ``docs``, each with its derived validity today; the segments
-        of ``docs`` are taken out of ``segments`` (see :func:`index_doc`)."""
+        """Index entries for ``docs``, each with its derived validity today; what the import
+        workers prepared for ``docs`` is taken out of ``prepared`` (see :func:`index_doc`)."""
         docs = list(docs)
         derived = statuses(self.archive, docs)
-        cut = segments if segments is not None else {}
-        return [index_doc(d, derived[d.id].validity, cut.pop(d.id, None)) for d in docs]
+        done = prepared if prepared is not None else {}
+        return [index_doc(d, derived[d.id].validity, done.pop(d.id, None)) for d in docs]
 
     def _touch_due(self) -> None:
         """Bump documents whose derived validity changed with the calendar since the index

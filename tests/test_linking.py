@@ -11,6 +11,7 @@ from validity_docs import import_docs, write_doc
 
 from archive import Document
 from archive.relations import Relations
+from indexer import linking
 from indexer.linking import find_references, title_keys
 from indexer.service import Gongkai
 
@@ -266,3 +267,53 @@ def test_examples_relations_are_found_by_the_linker(tmp_path: Path) -> None:
         "jiaoyu-2016-04-offcampus-training-standard.txt",
     ) not in found
     assert all(src != dst for src, dst in found)
+
+
+def _relation_table(data: Path) -> list[tuple[str, ...]]:
+    """Every relation and kept reference of a data directory, by source file, not by id."""
+    with Gongkai(data, readonly=True) as gk:
+        conn = gk.archive.conn
+        name = {
+            r["id"]: r["source_name"] for r in conn.execute("SELECT id, source_name FROM documents")
+        }
+        relations = [
+            (name[r["src"]], name[r["dst"]], r["type"], r["effective"], r["state"], r["evidence"])
+            for r in conn.execute("SELECT * FROM relations")
+        ]
+        refs = [
+            (
+                name[r["src"]],
+                r["type"],
+                r["title_key"],
+                r["number_suffix"],
+                r["effective"],
+                r["evidence"],
+            )
+            for r in conn.execute("SELECT * FROM refs")
+        ]
+    return sorted(relations) + sorted(refs)
+
+
+def test_references_found_by_import_workers_link_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers, each document's references are found in the worker that built it; the
+    relations and kept references are exactly those of a serial import."""
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    with Gongkai(serial) as gk:
+        assert not gk.import_paths([EXAMPLES]).failed
+    found_here: list[str] = []
+    real = linking.find_references
+
+    def counting(doc: Document) -> list:
+        found_here.append(doc.id)
+        return real(doc)
+
+    monkeypatch.setattr(linking, "find_references", counting)
+    with Gongkai(parallel) as gk:
+        report = gk.import_paths([EXAMPLES], workers=2)
+        assert not report.failed and report.counts()["imported"] > 20
+    assert not found_here  # none was searched for references in the importing process
+    table = _relation_table(parallel)
+    assert any(row[2] == "interprets" for row in table)
+    assert table == _relation_table(serial)
