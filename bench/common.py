@@ -13,6 +13,7 @@ import random
 import re
 import resource
 import statistics
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -253,6 +254,66 @@ def latency_summary(latencies_ms: list[float], hits: list[int]) -> dict[str, flo
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TreeMonitor:
+    """Samples this process and all its descendants (import workers, the background index
+    writer, fork servers) from ``/proc`` every ``interval`` seconds, in a thread: the peak of
+    their summed resident memory, and the CPU time each used (last seen, summed). Linux only;
+    elsewhere the figures stay 0. Use as a context manager."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self.interval = interval
+        self.peak_rss_mb = 0.0
+        self._cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    @property
+    def cpu_seconds(self) -> float:
+        return round(sum(self._cpu.values()), 2)
+
+    def __enter__(self) -> TreeMonitor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def _sample(self) -> None:
+        stats: dict[int, list[str]] = {}
+        for entry in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = entry.read_text()
+            except OSError:
+                continue
+            # the command name (field 2) may hold spaces; the fields after it are numbers
+            fields = text[text.rfind(")") + 2 :].split()
+            stats[int(entry.parent.name)] = fields
+        tree = {os.getpid()}
+        grew = True
+        while grew:
+            grew = False
+            for pid, fields in stats.items():
+                if pid not in tree and int(fields[1]) in tree:
+                    tree.add(pid)
+                    grew = True
+        rss = 0
+        for pid in tree:
+            fields = stats.get(pid)
+            if fields is None:
+                continue
+            rss += int(fields[21]) * self._page  # field 24: rss (pages)
+            self._cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick  # utime+stime
+        self.peak_rss_mb = max(self.peak_rss_mb, round(rss / 1e6, 1))
 
 
 def cpu_seconds() -> float:
