@@ -11,16 +11,12 @@ to the engine in batches; if the process dies before a batch reaches the index, 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import re
 import sqlite3
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,6 +29,7 @@ from indexer.attachments import named_as_attachment
 from indexer.extract import Extracted, ExtractionError, extract, supported_suffixes
 from indexer.header import first_title, infer_kind, parse_date, parse_header, strip_chrome
 from indexer.normalize import normalize_doc_number, normalize_index_number
+from indexer.workers import CHUNK_ITEMS, WorkerPool
 
 #: Committed documents reach the index in batches of this much text (or ``batch`` documents):
 #: each batch is one Whoosh commit, and few large commits cost far less than many small ones
@@ -42,12 +39,12 @@ BATCH_DOCS = 500
 #: Documents are committed to the archive in groups of at most this many, or this much time.
 GROUP_DOCS = 200
 GROUP_SECONDS = 1.0
-#: Items go to import workers in chunks of at most this many items or bytes; at most
-#: WINDOW_ITEMS items (WINDOW_BYTES bytes) are read ahead of the one being committed.
-CHUNK_ITEMS = 16
-CHUNK_BYTES = 1_000_000
+#: With workers, at most WINDOW_ITEMS items a worker (WINDOW_BYTES bytes in all) are read
+#: ahead of the one being committed.
 WINDOW_ITEMS = 4 * CHUNK_ITEMS
 WINDOW_BYTES = 64_000_000
+#: What a worker imports before its first item (by the fork server, once).
+_PRELOAD = ["indexer.pipeline", "indexer.extract", "indexer.linking"]
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 
 IMPORTED, DUPLICATE, FAILED, SKIPPED = "imported", "duplicate", "failed", "skipped"
@@ -392,7 +389,9 @@ def import_items(
     pending_chars = 0
     prepare = prepared is not None and not dry_run and workers > 1
     store = str(archive.originals.root) if archive is not None and not dry_run else ""
-    pool = _Pool(workers, prepare=prepare, originals=store) if workers > 1 else None
+    pool = (
+        WorkerPool(workers, _build_chunk, prepare, store, preload=_PRELOAD) if workers > 1 else None
+    )
     window: deque[tuple[Item, bytes, object]] = deque()
     window_bytes = 0
 
@@ -410,7 +409,7 @@ def import_items(
             emit(built)
             return
         if pool is not None:
-            built = pool.result(built, item, data)
+            built = pool.result(built)  # type: ignore[arg-type]
         done: Prepared | None = None
         if isinstance(built, tuple):
             built, done = built
@@ -606,117 +605,9 @@ def _commit(
     return FileOutcome(label, IMPORTED, result.id, built.title)
 
 
-def _exit_with_parent(importer: int) -> None:
-    """In a worker: end this process when the importer that started it is gone (kill -9).
-
-    The worker's own parent is the fork server, which exits when the importer does; the
-    importer is also checked directly."""
-    server = os.getppid()
-
-    def alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-    def watch() -> None:
-        while os.getppid() == server and alive(importer):
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-@dataclass
-class _Chunk:
-    """Items sent to a worker as one task (see :class:`_Pool`)."""
-
-    items: list[tuple[Item, bytes]] = field(default_factory=list)
-    size: int = 0
-    future: Future | None = None  # None until sent
-
-
 def _build_chunk(
     chunk: list[tuple[Item, bytes]], prepare: bool, originals: str
 ) -> list[Document | str | tuple[Document, Prepared]]:
-    """:func:`_build_safely` for each item of a chunk (in a worker)."""
+    """:func:`_build_safely` for each item of a chunk (in a worker, see
+    :mod:`indexer.workers`)."""
     return [_build_safely(item, data, prepare, originals) for item, data in chunk]
-
-
-class _Pool:
-    """Worker processes for :func:`build_item`; a crashed worker fails only its own item.
-
-    Items go to the workers in chunks (up to :data:`CHUNK_ITEMS` items or
-    :data:`CHUNK_BYTES` bytes): one message each way per chunk instead of per item, which
-    for small documents costs the workers and the importer more than building them. A chunk
-    is sent when full, or as soon as the importer asks for the result of an item in it.
-
-    Workers come from a fork server, not from forking the importer: a forked worker would
-    inherit the importer's open files, among them the flock on ``write.lock``, and if the
-    importer were killed the orphans would keep the data directory locked. Workers also exit
-    on their own once the importer is gone.
-    """
-
-    def __init__(self, workers: int, *, prepare: bool = False, originals: str = "") -> None:
-        self.workers = workers
-        # Also prepare built documents, and store their originals (see _build_safely).
-        self.extra = (prepare, originals)
-        self._executor = self._new()
-        self._open = _Chunk()
-
-    def _new(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["indexer.pipeline", "indexer.extract", "indexer.linking"])
-        return ProcessPoolExecutor(
-            self.workers,
-            mp_context=context,
-            initializer=_exit_with_parent,
-            initargs=(os.getpid(),),
-        )
-
-    def submit(self, item: Item, data: bytes) -> tuple[_Chunk, int]:
-        """Queue ``item``; the returned ticket is passed to :meth:`result`."""
-        chunk = self._open
-        chunk.items.append((item, data))
-        chunk.size += len(data)
-        ticket = (chunk, len(chunk.items) - 1)
-        if len(chunk.items) >= CHUNK_ITEMS or chunk.size >= CHUNK_BYTES:
-            self._send()
-        return ticket
-
-    def _send(self) -> None:
-        chunk, self._open = self._open, _Chunk()
-        try:
-            chunk.future = self._executor.submit(_build_chunk, chunk.items, *self.extra)
-        except BrokenProcessPool:
-            self._restart()
-            chunk.future = self._executor.submit(_build_chunk, chunk.items, *self.extra)
-
-    def result(
-        self, ticket: object, item: Item, data: bytes
-    ) -> Document | str | tuple[Document, Prepared]:
-        chunk, index = ticket  # type: ignore[misc]
-        if chunk.future is None:
-            self._send()
-        try:
-            return chunk.future.result()[index]
-        except BrokenProcessPool:
-            # A worker died (crash in a native library, or killed): retry this item alone in
-            # a fresh pool; if it kills that one too, it is the culprit.
-            self._restart()
-            retry = self._executor.submit(_build_chunk, [(item, data)], *self.extra)
-            try:
-                return retry.result()[0]
-            except BrokenProcessPool:
-                self._restart()
-                return "the extractor crashed on this file"
-
-    def _restart(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._executor = self._new()
-
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
