@@ -105,3 +105,45 @@ def test_kill_9_then_rerun_completes(tmp_path: Path, workers: str) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     report = json.loads(check.stdout)
     assert report["ok"] and report["documents"] == report["indexed"] == FILES
+
+
+def test_kill_9_while_the_background_writer_indexes(tmp_path: Path) -> None:
+    """Killed after its first full batch went to the background index writer: the writer ends
+    with the importer, and the same command again completes with archive and index agreeing."""
+    src, data = tmp_path / "src", tmp_path / "data"
+    src.mkdir()
+    files = 1300  # more than two batches of 500
+    for i in range(files):
+        body = f"第一条 各单位应当做好第{i}号河道巡查工作。\n第二条 本通知自印发之日起施行。"
+        head = f"名  称: 关于做好河道巡查工作的通知（第{i}号）\n文  号: 巡查发〔2023〕{i + 1}号\n"
+        (src / f"r{i:04d}.txt").write_text(f"{head}\n{body}\n", encoding="utf-8")
+    command = ["import", "-q", "--workers", "2", "--json", str(src)]
+    proc = subprocess.Popen(
+        [*CLI, "--data", str(data), *command],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while archived(data) <= 700:
+        assert proc.poll() is None, "the import ended before it could be killed"
+        assert time.monotonic() < deadline, "the import made no progress"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    killed_at = archived(data)
+    assert killed_at < files, killed_at
+    try:
+        result = run(data, *command)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["imported"] + summary["duplicate"] == files
+    assert summary["duplicate"] >= killed_at
+    check = run(data, "verify", "--json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    report = json.loads(check.stdout)
+    assert report["ok"] and report["documents"] == report["indexed"] == files
