@@ -266,6 +266,7 @@ class TreeMonitor:
         self.interval = interval
         self.peak_rss_mb = 0.0
         self._cpu: dict[int, float] = {}
+        self._base: dict[int, float] = {}  # CPU already used when the monitor started
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -273,9 +274,13 @@ class TreeMonitor:
 
     @property
     def cpu_seconds(self) -> float:
-        return round(sum(self._cpu.values()), 2)
+        """CPU time used since the monitor started, by this process and its descendants."""
+        used = sum(cpu - self._base.get(pid, 0.0) for pid, cpu in self._cpu.items())
+        return round(used, 2)
 
     def __enter__(self) -> TreeMonitor:
+        self._sample()
+        self._base = dict(self._cpu)
         self._thread.start()
         return self
 
