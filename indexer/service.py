@@ -429,11 +429,11 @@ class Gongkai:
                     **kwargs,
                 )
             finally:
-                if writer is not None:
-                    complete = writer.close()
-                    self.engine.refresh()
-                    if not complete:  # index from the archive what the writer did not
-                        self.sync_index()
+                # Cut short (an error, Ctrl-C), the next run indexes what is missing.
+                complete = writer.close() if writer is not None else True
+                self.engine.refresh()
+            if not complete:  # index from the archive what the writer did not
+                self.sync_index()
             self._link_attachments(report, seen)
             return report
 

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 import time
@@ -190,6 +191,7 @@ def _serve(
     One thread reads tasks and one writes results, so this process never blocks the
     importer's writes and its own building never waits for the importer to read."""
     _exit_with_parent(importer)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the importer stops its workers itself
     # Hand the interpreter lock to the pipe threads soon after their reads and writes, so
     # that building (which holds it) does not hold up the importer.
     sys.setswitchinterval(0.0005)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import signal
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -101,6 +102,9 @@ def _serve(conn: Connection, data_dir: str, engine_name: str) -> None:
     """In the child: add each batch received, answer ("ok", count) or ("error", reason)."""
     from indexer.service import open_engine
 
+    # Ctrl-C in a terminal reaches the whole process group: the importer stops and closes
+    # this pipe, and this process ends after the batch in hand, not in the middle of it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine = open_engine(Path(data_dir), engine_name)
     try:
         while True:
