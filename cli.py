@@ -26,6 +26,7 @@ from indexer.query import QuerySyntaxError
 ENGINE_NAMES = ("whoosh", "tantivy")  # indexer.service.ENGINES, without importing the engines
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_VALID, EXIT_NOT_FOUND, EXIT_BUSY, EXIT_ERROR = range(7)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class CliError(click.ClickException):
@@ -69,6 +70,11 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            fail(
+                "interrupted; what was committed is kept (an import resumes when run again)",
+                EXIT_INTERRUPTED,
+            )
         except QuerySyntaxError as exc:
             fail(f"bad query: {exc}", EXIT_USAGE)
         except BusyError as exc:

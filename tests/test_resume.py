@@ -147,3 +147,56 @@ def test_kill_9_while_the_background_writer_indexes(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     report = json.loads(check.stdout)
     assert report["ok"] and report["documents"] == report["indexed"] == files
+
+
+def test_ctrl_c_stops_the_import_at_once_and_it_resumes(tmp_path: Path) -> None:
+    """SIGINT to the whole process group (Ctrl-C in a terminal): the import ends within
+    seconds with exit code 130 and one line on stderr, leaves no process behind, and the same
+    command again completes it."""
+    src, data = tmp_path / "src", tmp_path / "data"
+    make_corpus(src)
+    command = ["import", "-q", "--workers", "2", "--json", str(src)]
+    proc = subprocess.Popen(
+        [*CLI, "--data", str(data), *command],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # a background job of a non-interactive shell starts with SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while archived(data) <= 20:
+        assert proc.poll() is None, "the import ended before it could be interrupted"
+        assert time.monotonic() < deadline, "the import made no progress"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+        gone = time.monotonic() + 5  # workers, fork server and index writer end too
+        while not _group_gone(proc.pid):
+            assert time.monotonic() < gone, "processes of the import outlived it"
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "gongkai: error: interrupted; what was committed is kept (an import resumes when run again)"
+    ]
+    kept = archived(data)
+    assert 20 < kept < FILES
+    result = run(data, *command)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["duplicate"] == kept
+    check = run(data, "verify", "--json")
+    assert check.returncode == 0 and json.loads(check.stdout)["ok"], check.stdout
+
+
+def _group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
