@@ -54,11 +54,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app.views import check, document, feed, search, staff
 
     filters.register(app)
-    auth.register(app)
     for module in (search, document, check, feed, staff):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
+    auth.register(app)  # after the blueprints: it wraps the login view to throttle it
     from search_app import errors
 
     errors.register(app)

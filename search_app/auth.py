@@ -1,8 +1,11 @@
-"""Staff accounts, sessions and CSRF protection.
+"""Staff accounts, sessions, CSRF protection and login throttling.
 
 Accounts live in the archive's ``users`` table (created by ``gongkai user add``) with werkzeug
 password hashes. A signed-in session holds the account name. Every form carries a per-session
 CSRF token, and every state-changing (POST) request outside the JSON API must send it back.
+Failed sign-ins are limited per client address and per account name (Flask-Limiter, counted
+in the server process's memory): past the limit the login form answers 429 until the window
+has passed, so passwords cannot be guessed at speed.
 """
 
 from __future__ import annotations
@@ -28,12 +31,17 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from markupsafe import Markup
 from werkzeug.security import check_password_hash, generate_password_hash
 
 bp = Blueprint("auth", __name__)
 
 MIN_PASSWORD = 8
+#: Failed sign-ins allowed per window (Flask-Limiter notation); app config keys override.
+LOGIN_FAILURES_PER_ADDRESS = "10 per 5 minutes"
+LOGIN_FAILURES_PER_ACCOUNT = "5 per 5 minutes"
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
@@ -132,6 +140,27 @@ def register(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"csrf_field": csrf_field, "current_user": g.get("user")}
+
+    # One limiter per app (its counts live with it); only failed attempts count.
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+        headers_enabled=True,  # Retry-After on 429
+    )
+    failures = {"methods": ["POST"], "deduct_when": _failed}
+    per_address = app.config.get("LOGIN_FAILURES_PER_ADDRESS", LOGIN_FAILURES_PER_ADDRESS)
+    per_account = app.config.get("LOGIN_FAILURES_PER_ACCOUNT", LOGIN_FAILURES_PER_ACCOUNT)
+    view = limiter.limit(per_account, key_func=_account_key, **failures)(login)
+    app.view_functions["auth.login"] = limiter.limit(per_address, **failures)(view)
+
+
+def _failed(response: Any) -> bool:
+    return response.status_code == 401
+
+
+def _account_key() -> str:
+    return "account:" + request.form.get("name", "").strip().lower()
 
 
 def _safe_next(target: str | None) -> str:

@@ -14,6 +14,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    429: "too_many_requests",
     500: "internal_error",
     501: "not_implemented",
     503: "busy",
@@ -25,6 +26,7 @@ TITLES = {
     404: "未找到",
     405: "不支持的请求方法",
     413: "文件太大",
+    429: "尝试次数过多",
     500: "服务器内部错误",
     501: "暂不支持",
     503: "系统繁忙",
@@ -47,6 +49,8 @@ def register(app: Flask) -> None:
         message = exc.description or TITLES.get(status, "")
         if status == 401:
             message = "该操作需要登录工作人员账号。"
+        elif status == 429 and request.endpoint == "auth.login":
+            message = "登录失败次数过多，请稍后再试。"
         if wants_json():
             return json_error(status, message)
         return (

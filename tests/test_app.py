@@ -389,6 +389,27 @@ def test_login_and_logout(client: FlaskClient) -> None:
     assert client.get("/staff/").status_code == 302  # back to the login page
 
 
+def test_failed_logins_are_throttled_per_account(site: tuple[Path, dict[str, str]]) -> None:
+    client = create_app({"DATA_DIR": site[0], "TESTING": True, "SECRET_KEY": "x"}).test_client()
+    for _ in range(3):  # successful sign-ins never count
+        assert login(client).status_code == 302
+    for _ in range(5):
+        assert login(client, password="guess guess").status_code == 401
+    refused = login(client)  # even the right password, until the window has passed
+    assert refused.status_code == 429
+    assert "登录失败次数过多" in text(refused) and int(refused.headers["Retry-After"]) > 0
+    assert login(client, "bob", "whatever1").status_code == 401  # another account: still asked
+
+
+def test_failed_logins_are_throttled_per_address(site: tuple[Path, dict[str, str]]) -> None:
+    client = create_app({"DATA_DIR": site[0], "TESTING": True, "SECRET_KEY": "y"}).test_client()
+    for n in range(10):  # ten names, so the per-account limit is never reached
+        assert login(client, f"user{n}", "guess guess").status_code == 401
+    assert login(client).status_code == 429
+    other = create_app({"DATA_DIR": site[0], "TESTING": True, "SECRET_KEY": "y"})
+    assert login(other.test_client()).status_code == 302  # counts belong to one server
+
+
 def test_login_without_csrf_token_is_refused(client: FlaskClient) -> None:
     response = client.post("/login", data={"name": "alice", "password": PASSWORD})
     assert response.status_code == 400 and "CSRF" in text(response)
