@@ -609,6 +609,15 @@ def test_staff_link_records_the_account(fresh: tuple[Flask, Path, dict[str, str]
         "/staff/link", data={"csrf_token": token, "src": src, "type": "likes", "dst": dst}
     )
     assert bad.status_code == 400
+    form = text(client.get("/staff/"))
+    assert 'value="attachment"' in form  # every relation type is offered, 附件 included
+    attached = client.post(
+        "/staff/link", data={"csrf_token": token, "src": dst, "type": "attachment", "dst": src}
+    )
+    assert attached.status_code == 302
+    with Gongkai(data, readonly=True) as gk:
+        cluster = gk.cluster(gk.archive.get(src))
+        assert dst in [d.id for d in cluster.attachments]
 
 
 # -- JSON API -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from archive.relations import TYPE_LABELS
 from archive.vocab import VALIDITY
 from indexer.pipeline import iter_files
 from indexer.service import BusyError
@@ -23,14 +24,8 @@ from search_app.auth import login_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-RELATION_TYPES = {
-    "repeals": "废止",
-    "amends": "修改",
-    "supersedes": "替代（新版本）",
-    "interprets": "解读",
-    "answers": "答复",
-    "cites": "引用",
-}
+#: The relation types staff can record, as they read in Chinese (every type, 附件 included).
+RELATION_TYPES = TYPE_LABELS
 
 
 @bp.route("/")
