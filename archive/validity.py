@@ -387,8 +387,13 @@ def ids_with_validity(
     archive: Archive, as_of: str | None = None, values: Iterable[str] = IN_FORCE
 ) -> frozenset[str]:
     """Ids of every document whose validity on ``as_of`` is one of ``values``."""
-    wanted = set(values)
-    found: set[str] = set()
+    groups = validity_groups(archive, as_of)
+    return frozenset().union(*(groups.get(v, frozenset()) for v in set(values)))
+
+
+def validity_groups(archive: Archive, as_of: str | None = None) -> dict[str, frozenset[str]]:
+    """Every document's id under its validity on ``as_of`` (default today)."""
+    found: dict[str, set[str]] = {}
     last = ""
     cols = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
     while True:
@@ -399,10 +404,9 @@ def ids_with_validity(
             break
         docs = [Document.from_row({**dict(r), "text": ""}) for r in rows]
         for doc_id, status in statuses(archive, docs, as_of).items():
-            if status.validity in wanted:
-                found.add(doc_id)
+            found.setdefault(status.validity, set()).add(doc_id)
         last = rows[-1]["id"]
-    return frozenset(found)
+    return {validity: frozenset(ids) for validity, ids in found.items()}
 
 
 #: The parts of a cluster that a search hit names (see ``Gongkai.cluster_brief``): each is the

@@ -29,10 +29,10 @@ from archive.validity import (
     Status,
     cluster_briefs,
     cluster_of,
-    ids_with_validity,
     status_of,
     statuses,
     today,
+    validity_groups,
 )
 from archive.vocab import VALIDITY, canonical_validity
 from indexer.engines.background import BackgroundWriter
@@ -56,7 +56,7 @@ from indexer.pipeline import (
     is_full_batch,
     iter_files,
 )
-from indexer.query import parse
+from indexer.query import ParsedQuery, parse
 
 log = logging.getLogger("gongkai")
 
@@ -280,9 +280,8 @@ class Gongkai:
             (self.data_dir / CONFIG_NAME).write_text(json.dumps(config), encoding="utf-8")
         self.engine_name = str(config.get("engine", "whoosh"))
         self._engine: Engine | None = None
-        self._validity_cache: dict[
-            tuple[str, tuple[str, ...]], tuple[tuple[int, int], frozenset[str]]
-        ] = {}
+        # as_of → (archive version, validity → ids): see _validity_groups
+        self._validity_cache: dict[str, tuple[tuple[int, int], dict[str, frozenset[str]]]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -561,13 +560,15 @@ class Gongkai:
         """
         parsed = parse(query)
         if as_of and filters is not None and filters.validity:
-            on_date = self._ids_with_validity(as_of, tuple(sorted(filters.validity)))
+            on_date = self._ids_with_validity(as_of, filters.validity)
             if filters.ids is not None:
                 on_date = on_date & filters.ids
             filters = replace(filters, validity=[], ids=on_date)
         result = self.engine.search(
             parsed, filters=filters, sort=sort, limit=limit, offset=offset, facets=facets
         )
+        if facets and as_of and as_of != today():
+            result.facets["validity"] = self._validity_facet(parsed, filters, as_of)
         docs = self.archive.get_many([h.id for h in result.hits])
         # Everything the hits need from the archive, for all of them at once.
         derived = statuses(self.archive, docs.values(), as_of)
@@ -601,21 +602,39 @@ class Gongkai:
             )
         return SearchResult(result.total, hits, result.facets)
 
-    def _ids_with_validity(self, as_of: str, values: tuple[str, ...]) -> frozenset[str]:
-        """:func:`ids_with_validity`, remembered until the archive changes (any connection's
+    def _validity_groups(self, as_of: str) -> dict[str, frozenset[str]]:
+        """:func:`validity_groups`, remembered until the archive changes (any connection's
         commit changes ``PRAGMA data_version``; this connection's, ``total_changes``)."""
         version = (
             self.archive.conn.execute("PRAGMA data_version").fetchone()[0],
             self.archive.conn.total_changes,
         )
-        key = (as_of, values)
-        cached = self._validity_cache.get(key)
+        cached = self._validity_cache.get(as_of)
         if cached is None or cached[0] != version:
-            if len(self._validity_cache) > 16:
+            if len(self._validity_cache) > 8:
                 self._validity_cache.clear()
-            cached = (version, ids_with_validity(self.archive, as_of, values))
-            self._validity_cache[key] = cached
+            cached = (version, validity_groups(self.archive, as_of))
+            self._validity_cache[as_of] = cached
         return cached[1]
+
+    def _ids_with_validity(self, as_of: str, values: Iterable[str]) -> frozenset[str]:
+        groups = self._validity_groups(as_of)
+        return frozenset().union(*(groups.get(v, frozenset()) for v in set(values)))
+
+    def _validity_facet(
+        self, parsed: ParsedQuery, filters: Filters | None, as_of: str
+    ) -> dict[str, int]:
+        """The validity facet with each document counted under its status on ``as_of``: one
+        count per status among the documents the query and filters match."""
+        counts: dict[str, int] = {}
+        for validity, ids in self._validity_groups(as_of).items():
+            base = filters or Filters()
+            wanted = ids if base.ids is None else ids & base.ids
+            if wanted:
+                total = self.engine.search(parsed, filters=replace(base, ids=wanted), limit=1).total
+                if total:
+                    counts[validity] = total
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         """Validity of ``doc`` on ``as_of`` (default today), with the reason."""

@@ -7,6 +7,7 @@ dates, so the tests do not depend on today (future dates are in 2099)."""
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -342,6 +343,25 @@ def test_index_holds_derived_validity_and_search_as_of(repeal_2020) -> None:
     assert a in [h.id for h in on_eve.hits]
     assert next(h for h in on_eve.hits if h.id == a).validity == "有效"
     assert a not in [h.id for h in on_day.hits]
+
+
+def test_validity_facet_counts_statuses_on_the_date_asked(repeal_2020) -> None:
+    data, ids = repeal_2020
+    with Gongkai(data, readonly=True) as gk:
+        now = gk.search("停车场", facets=True, limit=50)
+        eve = gk.search("停车场", facets=True, as_of="2020-06-30", limit=50)
+        valid_on_eve = gk.search(
+            "停车场", filters=Filters(validity=["有效"]), facets=True, as_of="2020-06-30"
+        )
+    assert now.total == eve.total == len(eve.hits)
+    # each facet counts the hits by their status on the date asked (each hit carries it)
+    assert now.facets["validity"] == dict(Counter(h.validity for h in now.hits))
+    assert eve.facets["validity"] == dict(Counter(h.validity for h in eve.hits))
+    assert now.facets["validity"].get("已废止") == 1  # a.txt, repealed on 2020-07-01
+    assert "已废止" not in eve.facets["validity"]  # the day before, it was in force
+    a_on_eve = next(h for h in eve.hits if h.id == ids["a.txt"])
+    assert a_on_eve.validity == "有效"
+    assert valid_on_eve.facets["validity"] == {"有效": valid_on_eve.total}
 
 
 def test_relation_change_reindexes_the_target(repeal_2020) -> None:
