@@ -469,13 +469,19 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     default=None,
     help="Convert to this engine: build its index, then switch the data directory to it.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Segmenting processes (default: number of cores); the index is written by one more.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @handles_errors
-def reindex(ctx: click.Context, engine: str | None, as_json: bool) -> None:
+def reindex(ctx: click.Context, engine: str | None, workers: int | None, as_json: bool) -> None:
     """Rebuild the search index from the archive."""
     with open_data(ctx) as gk:
-        count = gk.reindex(engine=engine)
+        count = gk.reindex(engine=engine, workers=workers or os.cpu_count() or 1)
         name = gk.engine_name
     if as_json:
         emit_json({"indexed": count, **({"engine": name} if engine else {})})

@@ -611,3 +611,11 @@ def _build_chunk(
     """:func:`_build_safely` for each item of a chunk (in a worker, see
     :mod:`indexer.workers`)."""
     return [_build_safely(item, data, prepare, originals) for item, data in chunk]
+
+
+def segment_chunk(
+    chunk: list[tuple[tuple[str, str], bytes]],
+) -> list[tuple[TermPositions, TermPositions]]:
+    """In a worker (see :mod:`indexer.workers`): each (title, text) segmented for the index,
+    as a rebuild of the index from the archive needs it."""
+    return [(TermPositions.of(title), TermPositions.of(text)) for (title, text), _ in chunk]

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ from archive.validity import (
     validity_groups,
 )
 from archive.vocab import VALIDITY, canonical_validity
+from indexer.analysis import TermPositions
 from indexer.engines.background import BackgroundWriter
 from indexer.engines.base import Engine, Filters, IndexDoc
 from indexer.highlight import snippet, title_spans
@@ -46,8 +48,10 @@ from indexer.normalize import (
     normalize_index_number,
 )
 from indexer.pipeline import (
+    BATCH_DOCS,
     FAILED,
     SKIPPED,
+    WINDOW_ITEMS,
     ImportReport,
     Item,
     Prepared,
@@ -55,8 +59,10 @@ from indexer.pipeline import (
     import_items,
     is_full_batch,
     iter_files,
+    segment_chunk,
 )
 from indexer.query import ParsedQuery, parse
+from indexer.workers import WorkerPool
 
 log = logging.getLogger("gongkai")
 
@@ -212,6 +218,17 @@ def index_doc(
         title_terms=cut.title_terms if cut else None,
         body_terms=cut.body_terms if cut else None,
     )
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def read_config(data_dir: Path) -> dict[str, object]:
@@ -470,24 +487,25 @@ class Gongkai:
             self.engine.add(self.index_docs(docs.values()))
         return {"indexed": len(stale), "removed": len(extra)}
 
-    def reindex(self, engine: str | None = None) -> int:
+    def reindex(self, engine: str | None = None, *, workers: int = 1) -> int:
         """Rebuild the index from the archive. With another ``engine``, convert: build that
         engine's index first, then switch the configuration to it (the old index is left on
-        disk, unused, until removed by hand)."""
+        disk, unused, until removed by hand). With ``workers`` > 1, documents are segmented
+        in that many processes and the index is written by one more (see
+        :meth:`_rebuild_in_parallel`)."""
         with self.write_lock():
             target = self.engine
+            name = self.engine_name
             if engine is not None and engine != self.engine_name:
                 target = open_engine(self.data_dir, engine)  # ValueError if unknown
+                name = engine
             target.clear()
-            batch: list[Document] = []
-            count = 0
-            for doc in self.archive.iter_documents():
-                batch.append(doc)
-                if len(batch) >= 500:
+            if workers > 1:
+                count = self._rebuild_in_parallel(target, name, workers)
+            else:
+                count = 0
+                for batch in _batches(self.archive.iter_documents(), BATCH_DOCS):
                     count += target.add(self.index_docs(batch))
-                    batch = []
-            if batch:
-                count += target.add(self.index_docs(batch))
             if target is not self._engine:
                 write_config(self.data_dir, {**read_config(self.data_dir), "engine": engine})
                 if self._engine is not None:
@@ -496,6 +514,53 @@ class Gongkai:
             if not self.readonly:
                 Relations(self.archive).set_meta("validity_indexed_on", today())
             return count
+
+    def _rebuild_in_parallel(self, target: Engine, name: str, workers: int) -> int:
+        """Fill the empty index ``target`` (engine ``name``) from the archive: ``workers``
+        processes segment titles and bodies (:func:`indexer.pipeline.segment_chunk`), this
+        process adds statuses, and a :class:`BackgroundWriter` writes the index. If that
+        writer fails, what it did not write is added here."""
+        pool = WorkerPool(workers, segment_chunk, preload=["indexer.pipeline"])
+        writer = BackgroundWriter(self.data_dir, name)
+        window: deque[tuple[Document, object]] = deque()
+        batch: list[tuple[Document, tuple[TermPositions, TermPositions]]] = []
+
+        def flush() -> None:
+            entries = self.index_docs(doc for doc, _ in batch)
+            writer.add(
+                [
+                    replace(entry, title_terms=cut[0], body_terms=cut[1])
+                    for entry, (_, cut) in zip(entries, batch, strict=True)
+                ]
+            )
+            batch.clear()
+
+        def finish() -> None:
+            doc, ticket = window.popleft()
+            batch.append((doc, pool.result(ticket)))  # type: ignore[arg-type]
+            if len(batch) >= BATCH_DOCS:
+                flush()
+
+        try:
+            for doc in self.archive.iter_documents():
+                window.append((doc, pool.submit((doc.title, doc.text), b"")))
+                if len(window) > WINDOW_ITEMS * workers:
+                    finish()
+            while window:
+                finish()
+            if batch:
+                flush()
+        finally:
+            pool.shutdown()
+            complete = writer.close()
+            target.refresh()
+        if not complete:
+            indexed = target.revisions()
+            missing = [i for i in self.archive.revisions() if i not in indexed]
+            for start in range(0, len(missing), BATCH_DOCS):
+                docs = self.archive.get_many(missing[start : start + BATCH_DOCS])
+                target.add(self.index_docs(docs.values()))
+        return len(target.revisions())
 
     def index_docs(
         self, docs: Iterable[Document], prepared: dict[str, Prepared] | None = None

@@ -100,10 +100,11 @@ def test_add_is_all_or_nothing_on_duplicate_bytes(tmp_path) -> None:
         assert archive.get(first.id).title == "甲"
 
 
-def test_reindex_rebuilds_a_deleted_index(fresh_corpus: Corpus) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # in this process; segmented in 2 + writer
+def test_reindex_rebuilds_a_deleted_index(fresh_corpus: Corpus, workers: str) -> None:
     data = fresh_corpus.data
     shutil.rmtree(data / "index")
-    result = run_cli(data, "reindex", "--json")
+    result = run_cli(data, "reindex", "--json", "--workers", workers)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {"indexed": len(fresh_corpus.ids)}
     found = run_cli(data, "search", "--json", "湿地保护")

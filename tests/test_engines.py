@@ -500,6 +500,19 @@ def test_init_records_the_engine_and_refuses_to_switch_a_full_directory(tmp_path
     assert run_cli(data, "init", "--engine", "solr").exit_code == 2
 
 
+@pytest.mark.parametrize("name", ENGINES)
+def test_parallel_reindex_builds_the_same_index(corpora: dict[str, Corpus], name: str) -> None:
+    """A rebuild with workers (segmenting processes and a background writer) answers every
+    query exactly as the import's index did."""
+    corpus = corpora[name]
+    queries = ["湿地保护", '"开展候鸟迁徙观测"', "政务公开", "国办发〔2017〕1号", "title:通知"]
+    before = [search_sources(corpus, q) for q in queries]
+    with Gongkai(corpus.data) as gk:
+        assert gk.reindex(workers=2) == len(corpus.ids)
+        assert gk.verify()["ok"]
+    assert [search_sources(corpus, q) for q in queries] == before
+
+
 def test_reindex_converts_between_engines(fresh_corpus: Corpus) -> None:
     data = fresh_corpus.data
     assert read_config(data)["engine"] == "whoosh"
