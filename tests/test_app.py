@@ -434,6 +434,7 @@ WRITE_ROUTES = {
     "staff.upload": ("/staff/import", {"files": None}),
     "staff.set_status": ("/staff/status", {"doc_id": "ID", "validity": "已废止"}),
     "staff.link": ("/staff/link", {"src": "ID", "type": "cites", "dst": "ID"}),
+    "staff.unlink": ("/staff/unlink", {"src": "ID", "type": "cites", "dst": "ID", "note": "x"}),
     "staff.decide": ("/staff/proposals/1/confirm", {}),
 }
 
@@ -618,6 +619,45 @@ def test_staff_link_records_the_account(fresh: tuple[Flask, Path, dict[str, str]
     with Gongkai(data, readonly=True) as gk:
         cluster = gk.cluster(gk.archive.get(src))
         assert dst in [d.id for d in cluster.attachments]
+
+
+def test_staff_unlinks_and_withdraws_a_status_from_the_document_page(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    app, data, ids = fresh
+    client = app.test_client()
+    login(client)
+    src, dst = ids["yuanlin-dafu.txt"], ids["jiaotong-2022-3.txt"]
+    page = text(client.get(f"/doc/{src}"))
+    assert 'id="unlink-form"' in page and 'value="attachment"' in page
+    assert "撤销工作人员记录" in page
+    token = csrf(client, f"/doc/{src}")
+    form = {"csrf_token": token, "src": src, "type": "repeals", "dst": dst}
+    assert client.post("/staff/link", data=form).status_code == 302
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.status(gk.archive.get(dst)).validity == "已废止"
+    missing = client.post("/staff/unlink", data={**form, "type": "cites", "note": "无"})
+    assert missing.status_code == 404
+    done = client.post("/staff/unlink", data={**form, "note": "文号引用错误"})
+    assert done.status_code == 302
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.status(gk.archive.get(dst)).validity == "有效"
+        trail = gk.history(dst)
+    rejected = [e for e in trail if e["detail"].get("change") == "rejected"]
+    assert rejected and rejected[-1]["actor"] == "alice"
+    assert rejected[-1]["detail"]["why"] == "文号引用错误"
+
+    with Gongkai(data, readonly=True) as gk:
+        published = gk.status(gk.archive.get(src)).validity  # its header names none: 未知
+    status = {"csrf_token": token, "doc_id": src, "validity": "失效", "note": "到期"}
+    assert client.post("/staff/status", data=status).status_code == 302
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.status(gk.archive.get(src)).validity == "失效"
+    withdrawn = client.post("/staff/status", data={**status, "validity": ""})
+    assert withdrawn.status_code == 302
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.status(gk.archive.get(src)).validity == published  # derived again
+    assert "已撤销" in text(client.get(f"/doc/{src}"))
 
 
 # -- JSON API -----------------------------------------------------------------------------

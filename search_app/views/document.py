@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
+from archive.relations import TYPE_LABELS
 from archive.vocab import VALIDITY
 from indexer.normalize import normalize_doc_number
 from search_app import get_gk
@@ -71,12 +72,8 @@ def show(doc_id: str) -> Any:
         sections=cluster_sections(cluster, doc.id),
         as_of_given=bool(request.args.get("as_of")),
         VALIDITY=VALIDITY,
-        staff_actions=_staff_actions(gk),
+        RELATION_TYPES=TYPE_LABELS,
     )
-
-
-def _staff_actions(gk: Any) -> dict[str, bool]:
-    return {"status": hasattr(gk, "set_status"), "link": hasattr(gk, "link")}
 
 
 @bp.route("/doc/<doc_id>/original")

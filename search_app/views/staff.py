@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from archive.relations import TYPE_LABELS
+from archive.relations import TYPE_LABELS, Relations
 from archive.vocab import VALIDITY
 from indexer.pipeline import iter_files
 from indexer.service import BusyError
@@ -140,9 +140,9 @@ def _apply(change: Callable[[], object]) -> Any:
 @login_required
 def set_status() -> Any:
     doc_id = request.form.get("doc_id", "").strip()
-    validity = request.form.get("validity", "")
-    if validity not in VALIDITY:
-        abort(400, description=f"有效性只能是 {'、'.join(VALIDITY)}")
+    validity = request.form.get("validity", "")  # "" withdraws earlier staff records
+    if validity and validity not in VALIDITY:
+        abort(400, description=f"有效性只能是 {'、'.join(VALIDITY)}，或留空以撤销工作人员记录")
     with writable_gk() as gk:
         if gk.archive.get(doc_id) is None:
             abort(404, description=f"没有编号为 {doc_id} 的文件。")
@@ -158,7 +158,10 @@ def set_status() -> Any:
         )
         if refused is not None:
             return refused
-    flash(f"已将 {doc_id} 的有效性改为 {validity}。")
+    if validity:
+        flash(f"已将 {doc_id} 的有效性改为 {validity}。")
+    else:
+        flash(f"已撤销 {doc_id} 的工作人员有效性记录，按原文与关联推定。")
     return _back(doc_id)
 
 
@@ -187,6 +190,29 @@ def link() -> Any:
         if refused is not None:
             return refused
     flash(f"已关联：{src} {RELATION_TYPES[rel]} {dst}。")
+    return _back(src)
+
+
+@bp.route("/unlink", methods=["POST"])
+@login_required
+def unlink() -> Any:
+    """Reject a relation (it is kept, with its history, as rejected): ``gongkai unlink``."""
+    src = request.form.get("src", "").strip()
+    dst = request.form.get("dst", "").strip()
+    rel = request.form.get("type", "")
+    if rel not in RELATION_TYPES:
+        abort(400, description=f"关系类型只能是 {', '.join(RELATION_TYPES)}")
+    with writable_gk() as gk:
+        if Relations(gk.archive).find(src, rel, dst) is None:
+            abort(404, description=f"没有这条关联：{src} {RELATION_TYPES[rel]} {dst}。")
+        refused = _apply(
+            lambda: gk.unlink(
+                src, rel, dst, note=request.form.get("note", "").strip(), actor=g.user
+            )
+        )
+        if refused is not None:
+            return refused
+    flash(f"已撤销关联：{src} {RELATION_TYPES[rel]} {dst}。")
     return _back(src)
 
 
