@@ -387,7 +387,11 @@ def ids_with_validity(
     archive: Archive, as_of: str | None = None, values: Iterable[str] = IN_FORCE
 ) -> frozenset[str]:
     """Ids of every document whose validity on ``as_of`` is one of ``values``."""
-    groups = validity_groups(archive, as_of)
+    return ids_in(validity_groups(archive, as_of), values)
+
+
+def ids_in(groups: Mapping[str, frozenset[str]], values: Iterable[str]) -> frozenset[str]:
+    """The ids of :func:`validity_groups` under any of ``values``."""
     return frozenset().union(*(groups.get(v, frozenset()) for v in set(values)))
 
 

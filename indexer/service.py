@@ -30,6 +30,7 @@ from archive.validity import (
     Status,
     cluster_briefs,
     cluster_of,
+    ids_in,
     status_of,
     statuses,
     today,
@@ -476,15 +477,19 @@ class Gongkai:
     def sync_index(self) -> dict[str, int]:
         """Bring the index in line with the archive: add missing or stale, drop extra."""
         self._touch_due()
+        return self._sync(self.engine)
+
+    def _sync(self, target: Engine) -> dict[str, int]:
+        """Bring the index ``target`` in line with the archive (see :meth:`sync_index`)."""
         archived = self.archive.revisions()
-        indexed = self.engine.revisions()
+        indexed = target.revisions()
         stale = [i for i, rev in archived.items() if indexed.get(i) != rev]
         extra = [i for i in indexed if i not in archived]
         if extra:
-            self.engine.delete(extra)
+            target.delete(extra)
         for start in range(0, len(stale), 200):
             docs = self.archive.get_many(stale[start : start + 200])
-            self.engine.add(self.index_docs(docs.values()))
+            target.add(self.index_docs(docs.values()))
         return {"indexed": len(stale), "removed": len(extra)}
 
     def reindex(self, engine: str | None = None, *, workers: int = 1) -> int:
@@ -555,11 +560,7 @@ class Gongkai:
             complete = writer.close()
             target.refresh()
         if not complete:
-            indexed = target.revisions()
-            missing = [i for i in self.archive.revisions() if i not in indexed]
-            for start in range(0, len(missing), BATCH_DOCS):
-                docs = self.archive.get_many(missing[start : start + BATCH_DOCS])
-                target.add(self.index_docs(docs.values()))
+            self._sync(target)
         return len(target.revisions())
 
     def index_docs(
@@ -683,8 +684,7 @@ class Gongkai:
         return cached[1]
 
     def _ids_with_validity(self, as_of: str, values: Iterable[str]) -> frozenset[str]:
-        groups = self._validity_groups(as_of)
-        return frozenset().union(*(groups.get(v, frozenset()) for v in set(values)))
+        return ids_in(self._validity_groups(as_of), values)
 
     def _validity_facet(
         self, parsed: ParsedQuery, filters: Filters | None, as_of: str
@@ -692,8 +692,8 @@ class Gongkai:
         """The validity facet with each document counted under its status on ``as_of``: one
         count per status among the documents the query and filters match."""
         counts: dict[str, int] = {}
+        base = filters or Filters()
         for validity, ids in self._validity_groups(as_of).items():
-            base = filters or Filters()
             wanted = ids if base.ids is None else ids & base.ids
             if wanted:
                 total = self.engine.search(parsed, filters=replace(base, ids=wanted), limit=1).total
