@@ -165,14 +165,18 @@ def set_status() -> Any:
     return _back(doc_id)
 
 
-@bp.route("/link", methods=["POST"])
-@login_required
-def link() -> Any:
-    src = request.form.get("src", "").strip()
-    dst = request.form.get("dst", "").strip()
+def _relation_form() -> tuple[str, str, str]:
+    """(src, type, dst) of a link or unlink form; 400 for an unknown type."""
     rel = request.form.get("type", "")
     if rel not in RELATION_TYPES:
         abort(400, description=f"关系类型只能是 {', '.join(RELATION_TYPES)}")
+    return request.form.get("src", "").strip(), rel, request.form.get("dst", "").strip()
+
+
+@bp.route("/link", methods=["POST"])
+@login_required
+def link() -> Any:
+    src, rel, dst = _relation_form()
     with writable_gk() as gk:
         for doc_id in (src, dst):
             if gk.archive.get(doc_id) is None:
@@ -197,11 +201,7 @@ def link() -> Any:
 @login_required
 def unlink() -> Any:
     """Reject a relation (it is kept, with its history, as rejected): ``gongkai unlink``."""
-    src = request.form.get("src", "").strip()
-    dst = request.form.get("dst", "").strip()
-    rel = request.form.get("type", "")
-    if rel not in RELATION_TYPES:
-        abort(400, description=f"关系类型只能是 {', '.join(RELATION_TYPES)}")
+    src, rel, dst = _relation_form()
     with writable_gk() as gk:
         if Relations(gk.archive).find(src, rel, dst) is None:
             abort(404, description=f"没有这条关联：{src} {RELATION_TYPES[rel]} {dst}。")
