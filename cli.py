@@ -44,6 +44,11 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     raise CliError(message, code)
 
 
+def _worker_count(asked: int | None) -> int:
+    """``--workers`` as given, else the number of cores."""
+    return asked or os.cpu_count() or 1
+
+
 def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -165,7 +170,7 @@ def import_command(
 
     if bool(paths) == bool(manifest):
         fail("give files or folders to import, or --manifest FILE (not both)", EXIT_USAGE)
-    workers = workers or os.cpu_count() or 1
+    workers = _worker_count(workers)
     if manifest:
         try:
             manifest_format(manifest)
@@ -481,7 +486,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 def reindex(ctx: click.Context, engine: str | None, workers: int | None, as_json: bool) -> None:
     """Rebuild the search index from the archive."""
     with open_data(ctx) as gk:
-        count = gk.reindex(engine=engine, workers=workers or os.cpu_count() or 1)
+        count = gk.reindex(engine=engine, workers=_worker_count(workers))
         name = gk.engine_name
     if as_json:
         emit_json({"indexed": count, **({"engine": name} if engine else {})})
