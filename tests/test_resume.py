@@ -59,23 +59,42 @@ def run(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedPro
     )
 
 
+def start_import(data: Path, command: list[str], **popen: object) -> subprocess.Popen:
+    """``gongkai import`` in a session of its own (its workers share its process group)."""
+    options: dict[str, object] = {
+        "cwd": ROOT,
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "start_new_session": True,
+    }
+    return subprocess.Popen([*CLI, "--data", str(data), *command], **{**options, **popen})
+
+
+def wait_until_archived(
+    proc: subprocess.Popen, data: Path, more_than: int, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while archived(data) <= more_than:
+        assert proc.poll() is None, "the import ended before it could be stopped"
+        assert time.monotonic() < deadline, "the import made no progress"
+        time.sleep(0.02)
+
+
+def assert_verified(data: Path, documents: int) -> None:
+    """`gongkai verify`: archive and index agree, and hold ``documents``."""
+    check = run(data, "verify", "--json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    report = json.loads(check.stdout)
+    assert report["ok"] and report["documents"] == report["indexed"] == documents
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_kill_9_then_rerun_completes(tmp_path: Path, workers: str) -> None:
     src, data = tmp_path / "src", tmp_path / "data"
     make_corpus(src)
     command = ["import", "-q", "--workers", workers, "--json", str(src)]
-    proc = subprocess.Popen(
-        [*CLI, "--data", str(data), *command],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its worker processes share its process group
-    )
-    deadline = time.monotonic() + 60
-    while archived(data) <= 20:
-        assert proc.poll() is None, "the import ended before it could be killed"
-        assert time.monotonic() < deadline, "the import made no progress"
-        time.sleep(0.05)
+    proc = start_import(data, command)
+    wait_until_archived(proc, data, 20)
     os.kill(proc.pid, signal.SIGKILL)  # the importer only: orphaned workers must not block
     proc.wait(timeout=10)
     killed_at = archived(data)
@@ -100,11 +119,7 @@ def test_kill_9_then_rerun_completes(tmp_path: Path, workers: str) -> None:
         ).fetchone()[0]
         empty = conn.execute("SELECT COUNT(*) FROM documents WHERE text = ''").fetchone()[0]
     assert dupes == 0 and empty == 0
-
-    check = run(data, "verify", "--json")
-    assert check.returncode == 0, check.stdout + check.stderr
-    report = json.loads(check.stdout)
-    assert report["ok"] and report["documents"] == report["indexed"] == FILES
+    assert_verified(data, FILES)
 
 
 def test_kill_9_while_the_background_writer_indexes(tmp_path: Path) -> None:
@@ -118,18 +133,8 @@ def test_kill_9_while_the_background_writer_indexes(tmp_path: Path) -> None:
         head = f"名  称: 关于做好河道巡查工作的通知（第{i}号）\n文  号: 巡查发〔2023〕{i + 1}号\n"
         (src / f"r{i:04d}.txt").write_text(f"{head}\n{body}\n", encoding="utf-8")
     command = ["import", "-q", "--workers", "2", "--json", str(src)]
-    proc = subprocess.Popen(
-        [*CLI, "--data", str(data), *command],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while archived(data) <= 700:
-        assert proc.poll() is None, "the import ended before it could be killed"
-        assert time.monotonic() < deadline, "the import made no progress"
-        time.sleep(0.02)
+    proc = start_import(data, command)
+    wait_until_archived(proc, data, 700, timeout=120)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     killed_at = archived(data)
@@ -143,10 +148,7 @@ def test_kill_9_while_the_background_writer_indexes(tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert summary["imported"] + summary["duplicate"] == files
     assert summary["duplicate"] >= killed_at
-    check = run(data, "verify", "--json")
-    assert check.returncode == 0, check.stdout + check.stderr
-    report = json.loads(check.stdout)
-    assert report["ok"] and report["documents"] == report["indexed"] == files
+    assert_verified(data, files)
 
 
 def test_ctrl_c_stops_the_import_at_once_and_it_resumes(tmp_path: Path) -> None:
@@ -156,21 +158,15 @@ def test_ctrl_c_stops_the_import_at_once_and_it_resumes(tmp_path: Path) -> None:
     src, data = tmp_path / "src", tmp_path / "data"
     make_corpus(src)
     command = ["import", "-q", "--workers", "2", "--json", str(src)]
-    proc = subprocess.Popen(
-        [*CLI, "--data", str(data), *command],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+    proc = start_import(
+        data,
+        command,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,
         # a background job of a non-interactive shell starts with SIGINT ignored
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.monotonic() + 60
-    while archived(data) <= 20:
-        assert proc.poll() is None, "the import ended before it could be interrupted"
-        assert time.monotonic() < deadline, "the import made no progress"
-        time.sleep(0.05)
+    wait_until_archived(proc, data, 20)
     os.killpg(proc.pid, signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=20)
@@ -190,8 +186,7 @@ def test_ctrl_c_stops_the_import_at_once_and_it_resumes(tmp_path: Path) -> None:
     result = run(data, *command)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["duplicate"] == kept
-    check = run(data, "verify", "--json")
-    assert check.returncode == 0 and json.loads(check.stdout)["ok"], check.stdout
+    assert_verified(data, FILES)
 
 
 def _group_gone(pgid: int) -> bool:
