@@ -18,15 +18,22 @@ from typing import Any, NoReturn
 
 import click
 
+from archive.errors import (
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FOUND,
+    EXIT_NOT_VALID,
+    EXIT_USAGE,
+    GongkaiError,
+    NotFoundError,
+)
 from archive.relations import RELATION_TYPES
 from archive.vocab import KIND_LABELS, KINDS, VALIDITY
 from indexer.engines.base import SORTS, Filters
 from indexer.query import QuerySyntaxError
 
 ENGINE_NAMES = ("whoosh", "tantivy")  # indexer.service.ENGINES, without importing the engines
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_VALID, EXIT_NOT_FOUND, EXIT_BUSY, EXIT_ERROR = range(7)
-EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class CliError(click.ClickException):
@@ -54,7 +61,7 @@ def emit_json(data: object) -> None:
 
 
 def open_data(ctx: click.Context, *, readonly: bool = False):
-    from indexer.service import Gongkai, NotFoundError
+    from indexer.service import Gongkai
 
     data_dir = ctx.obj["data"]
     try:
@@ -68,9 +75,6 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from archive.relations import RelationError
-        from indexer.service import BusyError, NotFoundError
-
         try:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -82,12 +86,8 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             )
         except QuerySyntaxError as exc:
             fail(f"bad query: {exc}", EXIT_USAGE)
-        except BusyError as exc:
-            fail(str(exc), EXIT_BUSY)
-        except NotFoundError as exc:
-            fail(str(exc).strip("'\""), EXIT_NOT_FOUND)
-        except RelationError as exc:
-            fail(str(exc), EXIT_USAGE)
+        except GongkaiError as exc:
+            fail(str(exc), exc.exit_code)
         except Exception as exc:
             if os.environ.get("GONGKAI_DEBUG"):
                 raise
@@ -535,7 +535,6 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """
     from waitress import serve as waitress_serve
 
-    from indexer.service import NotFoundError
     from search_app import create_app
 
     try:

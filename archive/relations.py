@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+from archive.errors import InvalidInput
 from archive.store import Archive, now
 from archive.vocab import AMENDED, REPEALED
 
@@ -51,7 +52,7 @@ PROPOSED, CONFIRMED, REJECTED = "proposed", "confirmed", "rejected"
 STATES = (PROPOSED, CONFIRMED, REJECTED)
 
 
-class RelationError(ValueError):
+class RelationError(InvalidInput):
     """A relation that cannot be made (unknown type, a document related to itself …)."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from archive import schema
 from archive.document import Document
+from archive.errors import ConflictError
 from archive.originals import OriginalStore, sha256_of
 
 _COLUMNS = [
@@ -292,5 +293,5 @@ class Archive:
         }
 
 
-class DuplicateIdError(ValueError):
+class DuplicateIdError(ConflictError):
     """A manifest gave an id that another document already has."""

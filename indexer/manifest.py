@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from archive import Document
+from archive.errors import InvalidInput
 from archive.vocab import canonical_kind, canonical_validity
 from indexer.extract import Extracted, ExtractionError
 from indexer.header import infer_kind, parse_date
@@ -36,7 +37,7 @@ FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
 SNIFF_BYTES = 1 << 20
 
 
-class ManifestError(ValueError):
+class ManifestError(InvalidInput):
     """The manifest as a whole cannot be read (unknown format, encoding, no header row)."""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from archive.errors import InvalidInput
 from indexer import analysis
 from indexer.normalize import (
     doc_number_suffix,
@@ -26,7 +27,7 @@ _QUOTES = {'"': '"', "＂": "＂", "“": "”", "「": "」", "”": "”"}
 _FIELD_PREFIXES = {"title": "title", "标题": "title", "body": "body", "正文": "body"}
 
 
-class QuerySyntaxError(ValueError):
+class QuerySyntaxError(InvalidInput):
     """The query cannot be read; the message says where and why, in plain words."""
 
 

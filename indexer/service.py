@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archive import Archive, Document
+from archive.errors import BusyError, ConflictError, NotFoundError
 from archive.relations import CONFIRMED, PROPOSED, REJECTED, Relation, Relations
 from archive.validity import (
     Cluster,
@@ -71,15 +72,7 @@ ENGINES = ("whoosh", "tantivy")
 CONFIG_NAME = "gongkai.json"
 
 
-class BusyError(RuntimeError):
-    """Another process is writing to this data directory."""
-
-
-class NotFoundError(LookupError):
-    pass
-
-
-class EngineChangeError(ValueError):
+class EngineChangeError(ConflictError):
     """The engine of a data directory that holds documents changes only by a reindex."""
 
 

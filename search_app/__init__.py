@@ -68,7 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _prepare_data_dir(data_dir: Path) -> None:
     """Apply pending migrations (the users table) once, with a short-lived writable open."""
     if not (data_dir / Archive.DB_NAME).exists():
-        from indexer.service import NotFoundError
+        from archive.errors import NotFoundError
 
         raise NotFoundError(f"no Gongkai archive in {data_dir} (run `gongkai import` first)")
     with contextlib.suppress(OSError, sqlite3.OperationalError):  # read-only medium: serve it

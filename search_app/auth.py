@@ -36,6 +36,8 @@ from flask_limiter.util import get_remote_address
 from markupsafe import Markup
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from archive.errors import InvalidInput
+
 bp = Blueprint("auth", __name__)
 
 MIN_PASSWORD = 8
@@ -45,7 +47,7 @@ LOGIN_FAILURES_PER_ACCOUNT = "5 per 5 minutes"
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
-class UserError(ValueError):
+class UserError(InvalidInput):
     """A bad account name or password, or an account that already exists."""
 
 

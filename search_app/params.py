@@ -14,6 +14,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from archive.errors import InvalidInput
 from archive.vocab import IN_FORCE, KINDS, VALIDITY
 from indexer.engines.base import SORTS, Filters
 
@@ -22,7 +23,7 @@ _CHUNK = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|\S+')
 _TRUE = {"1", "true", "yes", "on"}
 
 
-class ParamError(ValueError):
+class ParamError(InvalidInput):
     """A request parameter that cannot be used; the message names it."""
 
     def __init__(self, name: str, message: str) -> None:

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.errors import InvalidInput
+
 MAX_TEXT_CHARS = 5_000_000  # extracted text longer than this is refused (zip-bomb-like input)
 
 
-class ExtractionError(ValueError):
+class ExtractionError(InvalidInput):
     """The file cannot be read as a document; the message says why."""
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from archive.errors import BusyError
 from archive.relations import TYPE_LABELS, Relations
 from archive.vocab import VALIDITY
 from indexer.pipeline import iter_files
-from indexer.service import BusyError
 from search_app import get_gk, writable_gk
 from search_app.auth import login_required
 

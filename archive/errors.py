@@ -1,0 +1,72 @@
+"""One exception hierarchy for the whole product, with the exit code and HTTP status of each.
+
+Every error the library raises on purpose is a :class:`GongkaiError`. The CLI turns one into a
+line on stderr and ``exit_code``; the web app into a page or ``{"error": …}`` with
+``http_status``. Anything else is a bug: exit 6 / HTTP 500, with nothing of its text shown.
+
+It lives in ``archive/`` because that is the lowest layer: the archive, the indexer, the web
+app and the CLI all raise these, and nothing here imports anything of theirs.
+
+Exit codes (documented in the README and in ``gongkai --help``)::
+
+    0 success
+    1 some items failed (import) or a check found problems (verify)
+    2 usage error, bad input or an unreadable query
+    3 a checked document is not valid
+    4 not found
+    5 data directory busy (another writer)
+    6 any other error
+    130 interrupted (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NOT_VALID = 3
+EXIT_NOT_FOUND = 4
+EXIT_BUSY = 5
+EXIT_ERROR = 6
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
+
+class GongkaiError(Exception):
+    """Base of every error Gongkai raises on purpose; its message is safe to show."""
+
+    exit_code = EXIT_ERROR
+    http_status = 500
+
+
+class InvalidInput(GongkaiError, ValueError):
+    """Bad input from a person: an option, a field, a query, a manifest row (exit 2, 400).
+
+    Also a :class:`ValueError`, so that code which validates with ``except ValueError`` keeps
+    working."""
+
+    exit_code = EXIT_USAGE
+    http_status = 400
+
+
+class NotFoundError(GongkaiError, LookupError):
+    """The document, relation, account or data directory asked for does not exist (4, 404)."""
+
+    exit_code = EXIT_NOT_FOUND
+    http_status = 404
+
+    def __str__(self) -> str:  # LookupError would quote a lone argument like KeyError does
+        return str(self.args[0]) if self.args else ""
+
+
+class BusyError(GongkaiError, RuntimeError):
+    """Another process is writing to this data directory (exit 5, HTTP 503)."""
+
+    exit_code = EXIT_BUSY
+    http_status = 503
+
+
+class ConflictError(InvalidInput):
+    """The change contradicts what is stored (a duplicate id, an engine change that needs a
+    reindex); exit 2, HTTP 409."""
+
+    http_status = 409
