@@ -391,10 +391,12 @@ def search(
 
 def _marked(text: str, spans: list[list[int]], bold: bool) -> str:
     """The snippet with its matches in bold red on a terminal, in [brackets] otherwise."""
-    from indexer.highlight import Snippet
+    from indexer.highlight import pieces
 
     before, after = click.style("\0", fg="red", bold=True).split("\0") if bold else ("[", "]")
-    return Snippet(text, tuple((s, e) for s, e in spans)).marked(before, after)
+    return "".join(
+        f"{before}{piece}{after}" if hit else piece for piece, hit in pieces(text, spans)
+    )
 
 
 # -- show / stats / reindex / verify ------------------------------------------------------

@@ -7,6 +7,7 @@ and can be rebuilt from it; it never reads the index.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -260,6 +261,27 @@ class Archive:
     def has_sha256(self, digest: str) -> str | None:
         row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (digest,)).fetchone()
         return row["id"] if row else None
+
+    def digests(self) -> dict[str, str]:
+        """Every document's id and the sha256 of its original."""
+        return {r[0]: r[1] for r in self.conn.execute("SELECT id, sha256 FROM documents")}
+
+    def titles_containing(self, fragment: str, *, limit: int = 500) -> list[tuple[str, str]]:
+        """(id, title) of up to ``limit`` documents whose title contains ``fragment``."""
+        pattern = re.sub(r"([%_\\])", r"\\\1", fragment)
+        rows = self.conn.execute(
+            "SELECT id, title FROM documents WHERE title LIKE ? ESCAPE '\\' LIMIT ?",
+            (f"%{pattern}%", limit),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the archive does: any connection's commit changes SQLite's
+        ``data_version``; this connection's own writes, ``total_changes``."""
+        return (
+            self.conn.execute("PRAGMA data_version").fetchone()[0],
+            self.conn.total_changes,
+        )
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

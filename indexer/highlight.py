@@ -2,16 +2,16 @@
 
 The text is segmented with the index analyzer, so a highlight covers exactly the words (or
 word sequences, for phrases) that matched, never half a word, and never a single digit of a
-longer number. HTML is escaped here; ``<mark>`` is the only markup a snippet carries.
+longer number. The result is data (text and spans); the web app escapes it and marks
+matches with ``<mark>``, the only markup a snippet carries (``search_app.filters``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-
-from markupsafe import Markup, escape
 
 from indexer import analysis
 from indexer.normalize import fold
@@ -27,23 +27,24 @@ class Snippet:
     text: str
     spans: tuple[tuple[int, int], ...]  # offsets into ``text``
 
-    def html(self) -> Markup:
-        out, last = [], 0
-        for start, end in self.spans:
-            out.append(escape(self.text[last:start]))
-            out.append(Markup("<mark>") + escape(self.text[start:end]) + Markup("</mark>"))
-            last = end
-        out.append(escape(self.text[last:]))
-        return Markup("").join(out)
+    def pieces(self) -> list[tuple[str, bool]]:
+        """See :func:`pieces`."""
+        return pieces(self.text, self.spans)
 
-    def marked(self, before: str = "[", after: str = "]") -> str:
-        """Plain text with the matches set off, for terminals."""
-        out, last = [], 0
-        for start, end in self.spans:
-            out += [self.text[last:start], before, self.text[start:end], after]
-            last = end
-        out.append(self.text[last:])
-        return "".join(out)
+
+def pieces(text: str, spans: Iterable[Sequence[int]]) -> list[tuple[str, bool]]:
+    """``text`` cut at the highlight ``spans``: (piece, whether it matched), in order, so that
+    the web app (``<mark>``, escaped) and the CLI (brackets, bold) each render it their way."""
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for start, end in spans:
+        if start > last:
+            out.append((text[last:start], False))
+        out.append((text[start:end], True))
+        last = end
+    if last < len(text):
+        out.append((text[last:], False))
+    return out
 
 
 def _regions(text: str, matches: list[Match]) -> list[tuple[int, int]]:

@@ -9,6 +9,7 @@ from flask import Flask, request
 from markupsafe import Markup, escape
 
 from archive.vocab import KIND_LABELS
+from indexer.highlight import pieces
 
 VALIDITY_CLASS = {
     "有效": "valid",
@@ -81,14 +82,22 @@ def url_with(endpoint_path: str | None = None, drop: tuple[str, ...] = (), **cha
     return base + ("?" + urlencode(items) if items else "")
 
 
+def marked(text: str, spans: Any) -> Markup:
+    """``text`` escaped, with each highlight span in ``<mark>`` (the only markup added)."""
+    return Markup("").join(
+        Markup("<mark>") + escape(piece) + Markup("</mark>") if hit else escape(piece)
+        for piece, hit in pieces(text, spans or ())
+    )
+
+
 def hit_title(hit: Any) -> Markup:
-    """The hit's title with <mark> highlights; ``title_html`` is escaped by the highlighter."""
-    return Markup(hit.title_html) if hit.title_html else escape(hit.title)
+    """The hit's title with <mark> highlights."""
+    return marked(hit.title, hit.title_highlights)
 
 
 def hit_snippet(hit: Any) -> Markup:
-    """The snippet with <mark> highlights; ``snippet_html`` is escaped by the highlighter."""
-    return Markup(hit.snippet_html) if hit.snippet_html else escape(hit.snippet)
+    """The snippet with <mark> highlights."""
+    return marked(hit.snippet, hit.highlights)
 
 
 def register(app: Flask) -> None:

@@ -1,0 +1,45 @@
+"""The engines Gongkai can search with, by name, and the one factory that opens them.
+
+Only this module knows which classes implement :class:`~indexer.engines.base.Engine`; the
+data directory's configuration, the CLI's ``--engine`` choices, the background index writer and
+``reindex --engine`` all ask here. Engine modules are imported only when one is opened, so that
+naming or listing engines costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from indexer.engines.base import Engine
+
+#: Engine names, in the order the CLI lists them; the first is the default.
+ENGINES = ("whoosh", "tantivy")
+DEFAULT_ENGINE = ENGINES[0]
+
+
+def check_engine(name: str) -> str:
+    """``name`` if it is a known engine; :class:`InvalidInput` naming the known ones if not."""
+    if name not in ENGINES:
+        raise InvalidInput(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
+    return name
+
+
+def index_path(data_dir: Path, name: str) -> Path:
+    """Where engine ``name`` keeps the index of ``data_dir``."""
+    return Path(data_dir) / "index" / check_engine(name)
+
+
+def open_engine(data_dir: Path, name: str) -> Engine:
+    """Open (creating if needed) the index of engine ``name`` in ``data_dir``."""
+    path = index_path(data_dir, name)
+    if name == "whoosh":
+        from indexer.engines.whoosh import WhooshEngine
+
+        return WhooshEngine(path)
+    from indexer.engines.tantivy import TantivyEngine
+
+    return TantivyEngine(path)

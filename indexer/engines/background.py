@@ -100,7 +100,7 @@ class BackgroundWriter:
 
 def _serve(conn: Connection, data_dir: str, engine_name: str) -> None:
     """In the child: add each batch received, answer ("ok", count) or ("error", reason)."""
-    from indexer.service import open_engine
+    from indexer.engines import open_engine
 
     # Ctrl-C in a terminal reaches the whole process group: the importer stops and closes
     # this pipe, and this process ends after the batch in hand, not in the middle of it.

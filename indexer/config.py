@@ -1,0 +1,76 @@
+"""A data directory's configuration (``gongkai.json``) and its creation.
+
+Layout of a data directory::
+
+    gongkai.json         configuration (engine)
+    archive.sqlite3      the archive (source of truth)
+    originals/           original files by sha256
+    index/<engine>/      the search index (derived; rebuildable)
+    write.lock           held by whoever writes (import, reindex, status changes)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from archive import Archive
+from archive.errors import ConflictError
+from indexer.engines import DEFAULT_ENGINE, check_engine
+
+CONFIG_NAME = "gongkai.json"
+
+
+class EngineChangeError(ConflictError):
+    """The engine of a data directory that holds documents changes only by a reindex."""
+
+
+def read_config(data_dir: Path) -> dict[str, object]:
+    """The configuration of ``data_dir``; the defaults when it has none yet."""
+    path = Path(data_dir) / CONFIG_NAME
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    return {"engine": DEFAULT_ENGINE}
+
+
+def engine_name(config: dict[str, object]) -> str:
+    return str(config.get("engine", DEFAULT_ENGINE))
+
+
+def write_config(data_dir: Path, config: dict[str, object]) -> None:
+    """Replace the data directory's configuration atomically."""
+    tmp = Path(data_dir) / (CONFIG_NAME + ".tmp")
+    tmp.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, Path(data_dir) / CONFIG_NAME)
+
+
+def ensure_config(data_dir: Path) -> dict[str, object]:
+    """The configuration of ``data_dir``, written with the defaults if it has none."""
+    config = read_config(data_dir)
+    if not (Path(data_dir) / CONFIG_NAME).exists():
+        (Path(data_dir) / CONFIG_NAME).write_text(json.dumps(config), encoding="utf-8")
+    return config
+
+
+def init_data_dir(data_dir: Path | str, engine: str = DEFAULT_ENGINE) -> dict[str, object]:
+    """Create (or confirm) a data directory using ``engine``; returns its configuration.
+
+    A directory whose archive already holds documents keeps its engine: converting is
+    ``Gongkai.reindex(engine=...)``, which builds the new index before switching.
+    """
+    check_engine(engine)
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = read_config(data_dir)
+    if engine_name(config) != engine and (data_dir / Archive.DB_NAME).exists():
+        with Archive.open(data_dir, readonly=True) as archive:
+            documents = archive.count()
+        if documents:
+            raise EngineChangeError(
+                f"{data_dir} holds {documents} documents indexed with {config.get('engine')}; "
+                f"convert it with `gongkai reindex --engine {engine}`"
+            )
+    config = {**config, "engine": engine}
+    write_config(data_dir, config)
+    return config

@@ -1,0 +1,186 @@
+"""Staff curation: status records, manual relations, proposals, history, relinking.
+
+Each change runs under the data directory's write lock, records in the archive's history what
+it did to the validity of the documents involved (before and after), and re-indexes them, so
+that search, badges and ``check`` answer the new status at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from archive import Archive, Document
+from archive.errors import InvalidInput, NotFoundError
+from archive.relations import CONFIRMED, PROPOSED, REJECTED, Relation, Relations
+from archive.validity import Status
+from archive.vocab import VALIDITY, canonical_validity
+from indexer.linking import relink_all
+from indexer.validity_view import ValidityView
+
+Lock = Callable[[], AbstractContextManager[None]]
+Sync = Callable[[], object]
+
+
+def brief_status(status: Status) -> dict[str, object]:
+    """What the history records of a status, before and after a change."""
+    return {
+        "validity": status.validity,
+        "since": status.since,
+        "by": status.by,
+        "current_version": status.current_version,
+        "source": status.source,
+    }
+
+
+class Curator:
+    """Staff changes to one archive. ``lock`` takes the write lock; ``sync`` re-indexes."""
+
+    def __init__(self, archive: Archive, validity: ValidityView, lock: Lock, sync: Sync) -> None:
+        self.archive = archive
+        self.validity = validity
+        self._lock = lock
+        self._sync = sync
+
+    def get(self, doc_id: str) -> Document:
+        doc = self.archive.get(doc_id)
+        if doc is None:
+            raise NotFoundError(f"no document with id {doc_id}")
+        return doc
+
+    # -- status records ----------------------------------------------------------------------
+
+    def set_status(
+        self,
+        doc_id: str,
+        validity: str,
+        *,
+        date: str = "",
+        by: str = "",
+        note: str = "",
+        actor: str = "staff",
+    ) -> Status:
+        """Record a staff status for ``doc_id`` (``validity == ""`` withdraws earlier staff
+        records); history keeps the status before and after. Returns the status today."""
+        if validity and canonical_validity(validity) is None:
+            raise InvalidInput(f"unknown validity {validity!r} (known: {', '.join(VALIDITY)})")
+        validity = canonical_validity(validity) or "" if validity else ""
+        with self._lock():
+            doc = self.get(doc_id)
+            before = self.validity.status(doc)
+            relations = Relations(self.archive)
+            with relations.transaction():
+                relations.record_status(
+                    doc.id,
+                    validity,
+                    effective=date,
+                    by_doc=by,
+                    note=note,
+                    actor=actor,
+                    before=brief_status(before),
+                )
+                relations.touch([doc.id])
+            after = self.validity.status(self.get(doc.id))
+            self._log_validity(relations, doc.id, before, after, actor)
+            self._sync()
+            return after
+
+    # -- relations ---------------------------------------------------------------------------
+
+    def link(
+        self,
+        src: str,
+        rel_type: str,
+        dst: str,
+        *,
+        date: str = "",
+        note: str = "",
+        actor: str = "staff",
+    ) -> Relation:
+        """Make (or re-confirm) a manual relation ``src rel_type dst``."""
+        with self._lock():
+            return self._change(
+                [dst, src],
+                actor,
+                lambda rels: rels.add(
+                    src, rel_type, dst, effective=date, note=note, actor=actor, state=CONFIRMED
+                )[0],
+            )
+
+    def unlink(
+        self, src: str, rel_type: str, dst: str, *, note: str = "", actor: str = "staff"
+    ) -> Relation:
+        """Reject the relation ``src rel_type dst`` (kept, with its history)."""
+        with self._lock():
+            rel = Relations(self.archive).find(src, rel_type, dst)
+            if rel is None:
+                raise NotFoundError(f"no relation {src} {rel_type} {dst}")
+            return self._set_state(rel, REJECTED, note=note, actor=actor)
+
+    def set_relation_state(
+        self, rel_id: int, state: str, *, note: str = "", actor: str = "staff"
+    ) -> Relation:
+        """Confirm, reject or re-propose a relation by id (``gongkai proposals``)."""
+        with self._lock():
+            rel = Relations(self.archive).get(rel_id)
+            if rel is None:
+                raise NotFoundError(f"no relation {rel_id}")
+            return self._set_state(rel, state, note=note, actor=actor)
+
+    def _set_state(self, rel: Relation, state: str, *, note: str, actor: str) -> Relation:
+        return self._change(
+            [rel.dst, rel.src],
+            actor,
+            lambda rels: rels.set_state(rel.id, state, actor=actor, note=note),
+        )
+
+    def _change(
+        self, ids: list[str], actor: str, change: Callable[[Relations], Relation]
+    ) -> Relation:
+        """Apply a relation change, log what it did to the validity of ``ids``, re-index."""
+        relations = Relations(self.archive)
+        docs = [self.get(i) for i in ids]
+        before = {d.id: self.validity.status(d) for d in docs}
+        with relations.transaction():
+            rel = change(relations)
+            relations.touch(before)
+        for doc_id, old in before.items():
+            self._log_validity(
+                relations, doc_id, old, self.validity.status(self.get(doc_id)), actor
+            )
+        self._sync()
+        return rel
+
+    def _log_validity(
+        self, relations: Relations, doc_id: str, before: Status, after: Status, actor: str
+    ) -> None:
+        old, new = brief_status(before), brief_status(after)
+        if old != new:
+            relations.log_validity(doc_id, actor, old, new)
+
+    def relink(self) -> dict[str, int]:
+        """Run the linker over the whole archive (keeps existing relations and decisions)."""
+        with self._lock():
+            report = relink_all(self.archive)
+            self._sync()
+            return {
+                "added": len(report.added),
+                "confirmed": report.confirmed,
+                "proposed": report.proposed,
+                "affected": len(report.affected),
+            }
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def relations(self, doc_id: str) -> list[Relation]:
+        """Every relation from or to ``doc_id``, in any state."""
+        self.get(doc_id)
+        return Relations(self.archive).of(doc_id)
+
+    def proposals(self) -> list[Relation]:
+        """Automatic relations waiting for staff."""
+        return Relations(self.archive).with_state(PROPOSED)
+
+    def history(self, doc_id: str) -> list[dict[str, object]]:
+        """The append-only history of ``doc_id``: import, relations, status records."""
+        self.get(doc_id)
+        return self.archive.history(doc_id)

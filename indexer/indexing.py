@@ -1,0 +1,237 @@
+"""Keeping the index in line with the archive: entries, sync, rebuild, verify.
+
+The archive is the truth and the index is derived from it: every entry is built here from an
+archived :class:`~archive.Document` and its status today (:func:`archive.validity.statuses`),
+and each entry carries the document's revision, so that comparing the two by revision
+(:meth:`Indexer.sync`, :meth:`Indexer.verify`) finds what is missing, stale or extra. The
+callers hold the write lock when they change anything (see :class:`indexer.service.Gongkai`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive import Archive, Document
+from archive.relations import Relations
+from archive.validity import statuses, today
+from indexer.config import read_config, write_config
+from indexer.engines import open_engine
+from indexer.engines.base import Engine, IndexDoc
+from indexer.pipeline import BATCH_DOCS, WINDOW_ITEMS, Prepared
+from indexer.validity_view import VALIDITY_INDEXED_ON
+
+if TYPE_CHECKING:
+    from indexer.analysis import TermPositions
+
+
+def index_doc(
+    doc: Document, validity: str | None = None, prepared: Prepared | None = None
+) -> IndexDoc:
+    """What the index holds for an archived document; ``validity`` is its derived status
+    today (see :meth:`Indexer.entries`), else the published one. The segments an import
+    worker ``prepared`` are handed on when they were cut from this title and text."""
+    cut = prepared if prepared is not None and prepared.fits(doc.title, doc.text) else None
+    return IndexDoc(
+        id=doc.id,
+        rev=doc.rev,
+        title=doc.title,
+        body=doc.text,
+        doc_number=doc.doc_number_norm,
+        index_number=doc.index_number_norm,
+        agency=doc.agency,
+        categories=doc.categories,
+        kind=doc.kind,
+        validity=validity or doc.validity,
+        date_issued=doc.date_issued,
+        title_terms=cut.title_terms if cut else None,
+        body_terms=cut.body_terms if cut else None,
+    )
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    batch: list[Document] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Indexer:
+    """The index of one data directory and the operations that keep it equal to the archive.
+
+    The engine is opened on first use, so that commands which never search (``show``,
+    ``check``) never load an engine."""
+
+    def __init__(self, archive: Archive, data_dir: Path, engine_name: str, *, readonly: bool):
+        self.archive = archive
+        self.data_dir = Path(data_dir)
+        self.engine_name = engine_name
+        self.readonly = readonly
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(self.data_dir, self.engine_name)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    # -- entries -----------------------------------------------------------------------------
+
+    def entries(
+        self, docs: Iterable[Document], prepared: dict[str, Prepared] | None = None
+    ) -> list[IndexDoc]:
+        """Index entries for ``docs``, each with its derived validity today; what the import
+        workers prepared for ``docs`` is taken out of ``prepared`` (see :func:`index_doc`)."""
+        docs = list(docs)
+        derived = statuses(self.archive, docs)
+        done = prepared if prepared is not None else {}
+        return [index_doc(d, derived[d.id].validity, done.pop(d.id, None)) for d in docs]
+
+    # -- sync --------------------------------------------------------------------------------
+
+    def sync(self) -> dict[str, int]:
+        """Bring the index in line with the archive: add missing or stale, drop extra."""
+        self.touch_due()
+        return self.sync_to(self.engine)
+
+    def sync_to(self, target: Engine) -> dict[str, int]:
+        """Bring the index ``target`` in line with the archive (see :meth:`sync`)."""
+        archived = self.archive.revisions()
+        indexed = target.revisions()
+        stale = [i for i, rev in archived.items() if indexed.get(i) != rev]
+        extra = [i for i in indexed if i not in archived]
+        if extra:
+            target.delete(extra)
+        for start in range(0, len(stale), 200):
+            docs = self.archive.get_many(stale[start : start + 200])
+            target.add(self.entries(docs.values()))
+        return {"indexed": len(stale), "removed": len(extra)}
+
+    def indexed_on(self) -> str:
+        """The day the index's copy of each document's status today was last brought up to
+        date ("" before the first sync)."""
+        return Relations(self.archive).meta(VALIDITY_INDEXED_ON)
+
+    def touch_due(self) -> None:
+        """Bump documents whose derived validity changed with the calendar since the index
+        last looked (a repeal taking effect, a 施行日期 reached), so that sync re-indexes them."""
+        if self.readonly:
+            return
+        relations = Relations(self.archive)
+        last, now = relations.meta(VALIDITY_INDEXED_ON), today()
+        if last == now:
+            return
+        if last:
+            relations.touch(relations.due_between(last, now))
+        relations.set_meta(VALIDITY_INDEXED_ON, now)
+
+    # -- rebuild -----------------------------------------------------------------------------
+
+    def reindex(self, engine: str | None = None, *, workers: int = 1) -> int:
+        """Rebuild the index from the archive. With another ``engine``, convert: build that
+        engine's index first, then switch the configuration to it (the old index is left on
+        disk, unused, until removed by hand). With ``workers`` > 1, documents are segmented
+        in that many processes and the index is written by one more (see
+        :meth:`_rebuild_in_parallel`). The caller holds the write lock."""
+        target = self.engine
+        name = self.engine_name
+        if engine is not None and engine != self.engine_name:
+            target = open_engine(self.data_dir, engine)  # InvalidInput if unknown
+            name = engine
+        target.clear()
+        if workers > 1:
+            count = self._rebuild_in_parallel(target, name, workers)
+        else:
+            count = 0
+            for batch in _batches(self.archive.iter_documents(), BATCH_DOCS):
+                count += target.add(self.entries(batch))
+        if target is not self._engine:
+            write_config(self.data_dir, {**read_config(self.data_dir), "engine": engine})
+            if self._engine is not None:
+                self._engine.close()
+            self._engine, self.engine_name = target, str(engine)
+        if not self.readonly:
+            Relations(self.archive).set_meta(VALIDITY_INDEXED_ON, today())
+        return count
+
+    def _rebuild_in_parallel(self, target: Engine, name: str, workers: int) -> int:
+        """Fill the empty index ``target`` (engine ``name``) from the archive: ``workers``
+        processes segment titles and bodies (:func:`indexer.pipeline.segment_chunk`), this
+        process adds statuses, and a :class:`BackgroundWriter` writes the index. If that
+        writer fails, what it did not write is added here."""
+        from indexer.engines.background import BackgroundWriter
+        from indexer.pipeline import segment_chunk
+        from indexer.workers import WorkerPool
+
+        pool = WorkerPool(workers, segment_chunk, preload=["indexer.pipeline"])
+        writer = BackgroundWriter(self.data_dir, name)
+        window: deque[tuple[Document, object]] = deque()
+        batch: list[tuple[Document, tuple[TermPositions, TermPositions]]] = []
+
+        def flush() -> None:
+            entries = self.entries(doc for doc, _ in batch)
+            writer.add(
+                [
+                    replace(entry, title_terms=cut[0], body_terms=cut[1])
+                    for entry, (_, cut) in zip(entries, batch, strict=True)
+                ]
+            )
+            batch.clear()
+
+        def finish() -> None:
+            doc, ticket = window.popleft()
+            batch.append((doc, pool.result(ticket)))  # type: ignore[arg-type]
+            if len(batch) >= BATCH_DOCS:
+                flush()
+
+        try:
+            for doc in self.archive.iter_documents():
+                window.append((doc, pool.submit((doc.title, doc.text), b"")))
+                if len(window) > WINDOW_ITEMS * workers:
+                    finish()
+            while window:
+                finish()
+            if batch:
+                flush()
+        finally:
+            pool.shutdown()
+            complete = writer.close()
+            target.refresh()
+        if not complete:
+            self.sync_to(target)
+        return len(target.revisions())
+
+    # -- verify ------------------------------------------------------------------------------
+
+    def verify(self) -> dict[str, object]:
+        """Compare archive and index (and the original files); nothing is changed."""
+        archived = self.archive.revisions()
+        indexed = self.engine.revisions()
+        missing = sorted(i for i in archived if i not in indexed)
+        stale = sorted(i for i, rev in archived.items() if i in indexed and indexed[i] != rev)
+        extra = sorted(i for i in indexed if i not in archived)
+        digests = self.archive.digests()
+        lost = sorted(
+            i for i, digest in digests.items() if not self.archive.originals.exists(digest)
+        )
+        return {
+            "ok": not (missing or stale or extra or lost),
+            "documents": len(archived),
+            "indexed": len(indexed),
+            "missing_from_index": missing,
+            "stale_in_index": stale,
+            "extra_in_index": extra,
+            "missing_originals": lost,
+        }

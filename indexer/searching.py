@@ -1,0 +1,135 @@
+"""Search: the engine finds ids and scores; the archive gives every hit its title, snippet,
+highlights, status and cluster. The result is data — the web app and the CLI render it
+(``search_app.filters`` marks highlights in HTML, the CLI in brackets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archive import Archive
+from archive.validity import Status, cluster_briefs
+from indexer.engines.base import Engine, Filters
+from indexer.highlight import snippet, title_spans
+from indexer.query import parse
+from indexer.validity_view import ValidityView
+
+Spans = list[list[int]]
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    doc_number: str
+    index_number: str
+    agency: str
+    date_issued: str
+    validity: str
+    kind: str
+    source: str
+    score: float
+    snippet: str
+    highlights: Spans = field(default_factory=list)  # [start, end) offsets into ``snippet``
+    title_highlights: Spans = field(default_factory=list)  # …into ``title``
+    status: Status | None = None  # validity on the search's date, with since/by/note
+    cluster: dict[str, object] = field(default_factory=dict)  # see with_version
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "doc_number": self.doc_number,
+            "index_number": self.index_number,
+            "agency": self.agency,
+            "date_issued": self.date_issued,
+            "validity": self.validity,
+            "kind": self.kind,
+            "source": self.source,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "highlights": self.highlights,
+            "status": self.status.to_dict() if self.status is not None else None,
+            "cluster": self.cluster,
+        }
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"total": self.total, "hits": [h.to_dict() for h in self.hits]}
+        if self.facets:
+            data["facets"] = self.facets
+        return data
+
+
+def with_version(brief: dict[str, list[str]], status: Status) -> dict[str, object]:
+    """A hit's cluster brief: the ids of :func:`archive.validity.cluster_briefs`, and the
+    current version when the document has been superseded."""
+    cluster: dict[str, object] = dict(brief)
+    if status.current_version:
+        cluster["current_version"] = status.current_version
+    return cluster
+
+
+def search(
+    archive: Archive,
+    engine: Engine,
+    validity: ValidityView,
+    query: str,
+    *,
+    filters: Filters | None = None,
+    sort: str = "relevance",
+    limit: int = 10,
+    offset: int = 0,
+    facets: bool = False,
+    as_of: str | None = None,
+) -> SearchResult:
+    """Search, then take titles and snippets from the archive. Raises QuerySyntaxError.
+
+    Validity filters and the validity facet are judged on ``as_of`` (default today) by
+    :class:`~indexer.validity_view.ValidityView`, and every hit carries its status on that
+    date."""
+    parsed = parse(query)
+    engine_filters = validity.engine_filters(filters, as_of)
+    result = engine.search(
+        parsed, filters=engine_filters, sort=sort, limit=limit, offset=offset, facets=facets
+    )
+    if facets and "validity" in result.facets:
+        result.facets["validity"] = validity.facet(
+            engine, parsed, engine_filters, as_of, result.facets["validity"]
+        )
+    docs = archive.get_many([h.id for h in result.hits])
+    # Everything the hits need from the archive, for all of them at once.
+    derived = validity.statuses(docs.values(), as_of)
+    briefs = cluster_briefs(archive, docs)
+    hits = []
+    for engine_hit in result.hits:
+        doc = docs.get(engine_hit.id)
+        if doc is None:  # index ahead of archive: never show what the archive lacks
+            continue
+        snip = snippet(doc.text, parsed)
+        status = derived[doc.id]
+        hits.append(
+            Hit(
+                id=doc.id,
+                title=doc.title,
+                doc_number=doc.doc_number,
+                index_number=doc.index_number,
+                agency=doc.agency,
+                date_issued=doc.date_issued,
+                validity=status.validity,
+                kind=doc.kind,
+                source=doc.source_name,
+                score=engine_hit.score,
+                snippet=snip.text,
+                highlights=[[s, e] for s, e in snip.spans],
+                title_highlights=[[s, e] for s, e in title_spans(doc.title, parsed).spans],
+                status=status,
+                cluster=with_version(briefs[doc.id], status),
+            )
+        )
+    return SearchResult(result.total, hits, result.facets)
