@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import import_corpus, search_json
 
 from indexer.service import Gongkai
 from search_app import create_app
 from search_app.auth import add_user
-from tests.conftest import import_corpus, search_json
 
 WEB = Path(__file__).parent / "fixtures" / "web"
 PASSWORD = "correct horse 1"

@@ -10,14 +10,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers import cjk_pdf, run_cli
 
 from archive import schema
 from archive.relations import ATTACHMENT, Relations
 from indexer.attachments import folder_parent, listed_attachments, name_key, parent_stems
 from indexer.service import Gongkai
 from search_app import create_app
-from tests.conftest import run_cli
-from tests.test_extract import make_pdf
 
 TREES = "关于开展春季植树活动的通知"
 BUS = "关于调整城区公交线路的通知"
@@ -93,7 +92,7 @@ def write_tree(root: Path) -> dict[str, Path]:
     ):
         files[key].write_text(text, encoding="utf-8")
     files["map"].write_bytes(
-        make_pdf(["线路调整示意", "三路：火车站—城北—林场。", "五路：城南—县医院。"])
+        cjk_pdf(["线路调整示意", "三路：火车站—城北—林场。", "五路：城南—县医院。"])
     )
     return files
 

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-from validity_docs import import_docs, write_doc
+from helpers import import_docs, run_cli, write_doc
 
 
 @pytest.fixture

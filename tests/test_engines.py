@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, Corpus, import_corpus, run_cli
+from helpers import CORPUS, Corpus, import_docs, run_cli
 
 from archive import Archive, Document
 from indexer import analysis
@@ -32,7 +32,7 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Corpus]:
     for name in ENGINES:
         data = tmp_path_factory.mktemp(f"corpus-{name}")
         init_data_dir(data, name)
-        found[name] = Corpus(data, import_corpus(data))
+        found[name] = Corpus(data, import_docs(data, CORPUS))
     return found
 
 
@@ -362,7 +362,7 @@ def test_parallel_import_segments_in_the_workers(
 
     serial = tmp_path / "serial"
     init_data_dir(serial, name)
-    serial_corpus = Corpus(serial, import_corpus(serial))
+    serial_corpus = Corpus(serial, import_docs(serial, CORPUS))
     monkeypatch.setattr(analysis, "term_positions", counting)
     data = tmp_path / "parallel"
     init_data_dir(data, name)

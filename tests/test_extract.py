@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from helpers import cjk_pdf, run_cli
 
 from indexer.extract import ExtractionError, extract
 from indexer.pipeline import build_document
@@ -109,32 +108,13 @@ def test_html_header_table_and_main_text(charset: str) -> None:
         assert chrome not in doc.text, chrome
 
 
-def make_pdf(lines: list[str]) -> bytes:
-    """A real PDF with the CID font STSong-Light (no embedded font file)."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, pagesize=A4)
-    page.setFont("STSong-Light", 12)
-    y = 800
-    for line in lines:
-        page.drawString(50, y, line)
-        y -= 20
-    page.save()
-    return buffer.getvalue()
-
-
 def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
 def test_pdf_text_extracts_character_for_character() -> None:
     lines = HEADER_TEXT.splitlines()
-    data = make_pdf(lines)
+    data = cjk_pdf(lines)
     extracted = extract(Path("notice.pdf"), data)
     assert squeeze(extracted.text) == squeeze(HEADER_TEXT)
     check_header_document(Path("notice.pdf"), data)
@@ -155,10 +135,10 @@ def write_mixed_folder(folder: Path) -> tuple[list[str], dict[str, bytes]]:
         "a-utf8.txt": HEADER_TEXT.encode("utf-8"),
         "b-gbk.txt": HEADER_TEXT.replace("古树名木", "城市绿道").encode("gbk"),
         "c-page.html": HTML.format(charset="gbk").replace("古树", "名泉").encode("gbk"),
-        "d-scan.pdf": make_pdf(["名称：关于开展湿地巡护的通知", "", "请各单位开展湿地巡护。"]),
+        "d-scan.pdf": cjk_pdf(["名称：关于开展湿地巡护的通知", "", "请各单位开展湿地巡护。"]),
     }
     rng = random.Random(7)
-    whole_pdf = make_pdf(["名称：被截断的文件", "正文。"])
+    whole_pdf = cjk_pdf(["名称：被截断的文件", "正文。"])
     bad = {
         "truncated.pdf": whole_pdf[: len(whole_pdf) // 3],
         "random.pdf": bytes(rng.randrange(256) for _ in range(3000)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Corpus
+from helpers import Corpus
 
 from indexer.analysis import tokenize
 from indexer.highlight import snippet, title_spans

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Corpus, run_cli, search_json
+from helpers import Corpus, run_cli, search_json
 
 from indexer.normalize import (
     doc_number_suffix,
