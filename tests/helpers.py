@@ -223,6 +223,14 @@ def html(page: TestResponse | str) -> LexborHTMLParser:
     return LexborHTMLParser(text)
 
 
+def visible(page: TestResponse | str) -> str:
+    """The text a page shows: markup gone, entities decoded, ``<mark>`` no longer splitting
+    words. For plain-text checks of what a reader sees."""
+    body = html(page).body
+    assert body is not None
+    return body.text(deep=True)
+
+
 def one(tree: LexborHTMLParser | LexborNode, css: str) -> LexborNode:
     """The single element matching ``css``; fails the test if there is none or several."""
     found = tree.css(css)
