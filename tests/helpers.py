@@ -18,8 +18,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -128,6 +130,31 @@ def write_doc(folder: Path, name: str, **header: str) -> Path:
     return path
 
 
+def numbered_notice(i: int, topics: Sequence[str], *, series: str, clauses: int) -> str:
+    """Notice number ``i`` of a generated series: its topic taken in turn from ``topics``, its
+    文号 ``{series}{i + 1}号``, ``clauses`` lines of body (more lines, slower imports); every
+    title has 管理 and every clause 落实情况, for searches that must find them all."""
+    topic = topics[i % len(topics)]
+    body = "\n".join(
+        f"第{n}条 各单位应当于第{n}周前报送{topic}第{i}批次的落实情况，逾期未报的予以通报。"
+        for n in range(1, clauses + 1)
+    )
+    title = f"关于加强{topic}管理的通知（第{i}号）"
+    return header_text(
+        title=title, number=f"{series}{i + 1}号", validity="有效", agency="", body=body
+    )
+
+
+def write_notices(
+    folder: Path, count: int, topics: Sequence[str], *, series: str, clauses: int
+) -> None:
+    """:func:`numbered_notice` 0 … ``count - 1`` as ``folder/n0000.txt`` and on."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        text = numbered_notice(i, topics, series=series, clauses=clauses)
+        (folder / f"n{i:04d}.txt").write_text(text, encoding="utf-8")
+
+
 def cjk_pdf(lines: list[str], *, pages: int = 1) -> bytes:
     """A born-digital PDF in the STSong-Light CID font (not embedded), as reportlab writes it."""
     from reportlab.lib.pagesizes import A4
@@ -157,7 +184,7 @@ def run_cli(data: Path, *args: str) -> Result:
     return CliRunner().invoke(main, ["--data", str(data), *args], catch_exceptions=False)
 
 
-def cli_json(data: Path, *args: str, exit_code: int = 0) -> object:
+def cli_json(data: Path, *args: str, exit_code: int = 0) -> Any:
     """The parsed stdout of ``gongkai <args>`` (give ``--json`` or ``--nl`` yourself); fails
     the test unless the command exits with ``exit_code``."""
     result = run_cli(data, *args)

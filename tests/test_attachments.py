@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import cjk_pdf, html, run_cli, texts
+from helpers import cjk_pdf, cli_json, html, run_cli, texts
 
 from archive import schema
 from archive.relations import ATTACHMENT, Relations
@@ -149,7 +149,7 @@ def test_import_links_attachments(tmp_path: Path) -> None:
         hits = gk.search("线路调整示意", filters=Filters(kind=["other"])).hits
         assert ids["map"] in [h.id for h in hits]
 
-    shown = json.loads(run_cli(data, "show", ids["trees"], "--json", "--no-text").stdout)
+    shown = cli_json(data, "show", ids["trees"], "--json", "--no-text")
     assert [d["id"] for d in shown["cluster"]["attachments"]] == [
         ids["one"],
         ids["own"],
@@ -166,7 +166,7 @@ def test_import_links_attachments(tmp_path: Path) -> None:
     assert texts(attachment, '[data-section="attachment_of"] li a') == [TREES]
 
     # importing the same folder again changes nothing
-    again = json.loads(run_cli(data, "import", "-q", "--json", str(tmp_path / "in")).stdout)
+    again = cli_json(data, "import", "-q", "--json", str(tmp_path / "in"))
     assert again["attachments"] == 0 and again["duplicate"] == len(files)
 
 

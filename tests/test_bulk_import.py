@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import archived_ids, header_text
+from helpers import archived_ids, numbered_notice
 
 from archive.originals import OriginalStore, sha256_of
 from indexer import pipeline
@@ -22,17 +22,7 @@ TOPICS = ["河道保洁", "燃气安全", "学生资助", "电梯检验", "古�
 
 
 def notice(i: int) -> bytes:
-    topic = TOPICS[i % len(TOPICS)]
-    body = "\n".join(
-        f"第{n}条 各街道应当于第{n}周前报送{topic}第{i}批次的落实情况。" for n in range(1, 12)
-    )
-    return header_text(
-        title=f"关于做好{topic}工作的通知（第{i}号）",
-        number=f"批量发〔2022〕{i + 1}号",
-        validity="有效",
-        agency="",
-        body=body,
-    ).encode()
+    return numbered_notice(i, TOPICS, series="批量发〔2022〕", clauses=11).encode()
 
 
 def items(count: int, start: int = 0) -> Iterator[Item]:

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import CORPUS, Corpus, run_cli, run_installed, search_json
+from helpers import CORPUS, Corpus, cli_json, run_cli, run_installed, search_json
 
 from archive import Archive
 
@@ -88,9 +88,8 @@ def test_show_by_id_json_and_text(corpus: Corpus) -> None:
     ],
 )
 def test_show_by_index_number_doc_number_or_title(corpus: Corpus, ref: str, source: str) -> None:
-    result = run_cli(corpus.data, "show", "--json", "--no-text", ref)
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["id"] == corpus.ids[source]
+    shown = cli_json(corpus.data, "show", "--json", "--no-text", ref)
+    assert isinstance(shown, dict) and shown["id"] == corpus.ids[source]
 
 
 def test_show_same_title_lists_both(corpus: Corpus) -> None:

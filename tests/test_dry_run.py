@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import archived_ids, run_cli
+from helpers import archived_ids, cli_json, run_cli
 
 NOTICE = """名  称: 关于做好{topic}工作的通知
 文  号: 试运行发〔2023〕{n}号
@@ -75,7 +75,7 @@ def test_dry_run_leaves_existing_data_dir_unchanged(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = run_cli(data, "import", "-q", "--json", str(files["冬季供暖"]))
     assert first.exit_code == 0, first.output
-    existing_id = json.loads(run_cli(data, "search", "冬季供暖", "--json").stdout)["hits"][0]["id"]
+    existing_id = cli_json(data, "search", "冬季供暖", "--json")["hits"][0]["id"]
     before, count = snapshot(data), len(archived_ids(data, immutable=True))
     assert count == 1
 
@@ -139,8 +139,8 @@ def test_dry_run_manifest(tmp_path: Path) -> None:
     real = run_cli(data, "import", "-q", "--json", "--manifest", str(manifest))
     assert json.loads(real.stdout)["imported"] == 2
     before = snapshot(data)
-    again = json.loads(
-        run_cli(data, "import", "--dry-run", "--json", "-q", "--manifest", str(manifest)).stdout
+    again = cli_json(
+        data, "import", "--dry-run", "--json", "-q", "--manifest", str(manifest), exit_code=1
     )
     assert (again["imported"], again["duplicate"], again["failed"]) == (0, 2, 3)
     assert snapshot(data) == before

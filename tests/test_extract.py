@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import cjk_pdf, run_cli
 
+from archive import Document
 from indexer.extract import ExtractionError, extract
 from indexer.pipeline import build_document
 from indexer.service import Gongkai
@@ -25,7 +26,8 @@ HEADER_TEXT = """名称：青川市关于加强古树名木保护的通知
 """
 
 
-def check_header_document(path: Path, data: bytes) -> None:
+def check_header_document(path: Path, data: bytes) -> Document:
+    """The notice of HEADER_TEXT (or HTML) read from ``data``, its header checked field by field."""
     doc = build_document(path, data)
     assert doc.title == "青川市关于加强古树名木保护的通知"
     assert doc.doc_number_norm == "青政办发〔2020〕5号"
@@ -34,6 +36,7 @@ def check_header_document(path: Path, data: bytes) -> None:
     assert doc.validity == "有效"
     assert "第1条规定应当登记建档" in doc.text
     assert "名称" not in doc.text
+    return doc
 
 
 @pytest.mark.parametrize(
@@ -95,14 +98,8 @@ HTML = """<!DOCTYPE html>
 @pytest.mark.parametrize("charset", ["utf-8", "gbk"])
 def test_html_header_table_and_main_text(charset: str) -> None:
     data = HTML.format(charset=charset).encode(charset)
-    doc = build_document(Path("page.html"), data)
-    assert doc.title == "青川市关于加强古树名木保护的通知"
+    doc = check_header_document(Path("page.html"), data)
     assert doc.index_number == "QC-ZFB-2020-0005"
-    assert doc.agency == "青川市人民政府办公室"
-    assert doc.doc_number_norm == "青政办发〔2020〕5号"
-    assert doc.date_issued == "2020-06-01"
-    assert doc.validity == "有效"
-    assert "第1条规定应当登记建档" in doc.text
     assert "依法予以处理" in doc.text
     for chrome in ("首页", "政策文件", "互动交流", "分享到", "版权所有", "网站标识码", "var menu"):
         assert chrome not in doc.text, chrome

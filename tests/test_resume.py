@@ -13,30 +13,15 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import CLI_MODULE, ROOT, archived_ids, run_process, write_doc
+from helpers import CLI_MODULE, ROOT, archived_ids, run_process, write_doc, write_notices
 
 FILES = 300
 
 
 def make_corpus(folder: Path) -> None:
     """Notices long enough that importing 300 takes a few seconds."""
-    folder.mkdir()
     topics = ["农田水利", "城乡医保", "校舍安全", "森林防火", "道路养护", "食品抽检"]
-    for i in range(FILES):
-        topic = topics[i % len(topics)]
-        body = "\n".join(
-            f"第{n}条 各单位应当做好{topic}工作第{i}号事项的第{n}项安排，按期报送进展情况。"
-            for n in range(1, 60)
-        )
-        write_doc(
-            folder,
-            f"n{i:04d}.txt",
-            title=f"关于做好{topic}工作的通知（第{i}号）",
-            number=f"测试发〔2020〕{i + 1}号",
-            validity="有效",
-            agency="",
-            body=body,
-        )
+    write_notices(folder, FILES, topics, series="测试发〔2020〕", clauses=59)
 
 
 def start_import(data: Path, command: list[str], **popen: object) -> subprocess.Popen:

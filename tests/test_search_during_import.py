@@ -9,33 +9,15 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers import CLI_MODULE, ROOT, run_process, write_doc
+from helpers import CLI_MODULE, ROOT, run_process, write_notices
 
 FILES = 800  # two index batches of 500, so searches also meet an index commit mid-import
 TOPICS = ["秸秆禁烧", "河道保洁", "燃气安全", "冬春农田水利", "学生资助", "电梯检验", "古树保护"]
 
 
-def make_notices(folder: Path) -> None:
-    folder.mkdir()
-    for i in range(FILES):
-        topic = TOPICS[i % len(TOPICS)]
-        body = "\n".join(
-            f"{n}. 请各乡镇于第{n}周前报送{topic}第{i}批次的落实情况，逾期未报的予以通报。"
-            for n in range(1, 30)
-        )
-        write_doc(
-            folder,
-            f"d{i:04d}.txt",
-            title=f"关于加强{topic}管理的通知（{i}）",
-            number=f"并行发〔2021〕{i + 1}号",
-            agency="",
-            body=body,
-        )
-
-
 def test_search_while_importing(tmp_path: Path) -> None:
     src, data = tmp_path / "src", tmp_path / "data"
-    make_notices(src)
+    write_notices(src, FILES, TOPICS, series="并行发〔2021〕", clauses=29)
     seed = tmp_path / "seed.txt"
     seed.write_text("名  称: 关于加强种子管理的通知\n\n请做好种子管理。\n", encoding="utf-8")
     assert run_process(data, "import", "-q", str(seed)).returncode == 0
