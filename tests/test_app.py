@@ -1,5 +1,6 @@
 """The web site through Flask's test client, against a real data directory (real SQLite and
-Whoosh index) holding the web fixture corpus (tests/fixtures/web, our own fictional texts)."""
+Whoosh index) holding the web fixture corpus (tests/fixtures/web, our own fictional texts).
+Pages are parsed (selectolax) and checked by element, attribute and text, never by regex."""
 
 from __future__ import annotations
 
@@ -13,19 +14,33 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import (
+    PASSWORD,
+    WEB,
+    attrs,
+    csrf_token,
+    history_rows,
+    html,
+    import_docs,
+    login,
+    one,
+    search_json,
+    texts,
+    visible,
+)
+from selectolax.lexbor import LexborHTMLParser
+from werkzeug.test import TestResponse
 
 from indexer.service import Gongkai
 from search_app import create_app
 from search_app.auth import add_user
-from tests.conftest import import_corpus, search_json
 
-WEB = Path(__file__).parent / "fixtures" / "web"
-PASSWORD = "correct horse 1"
 ATOM = "{http://www.w3.org/2005/Atom}"
+HOSTILE_TITLE = '关于<script>alert("gk")</script>网页转义测试的通知'
 
 
 def make_data(path: Path) -> dict[str, str]:
-    ids = import_corpus(path, WEB)
+    ids = import_docs(path, WEB)
     with Gongkai(path) as gk:
         add_user(gk.archive.conn, "alice", PASSWORD)
     return ids
@@ -61,37 +76,40 @@ def fresh(tmp_path: Path) -> tuple[Flask, Path, dict[str, str]]:
     return create_app({"DATA_DIR": data, "TESTING": True, "SECRET_KEY": "t2"}), data, ids
 
 
-def csrf(client: FlaskClient, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, f"no CSRF field on {path}"
-    return match.group(1)
+def signed_in(app: Flask) -> tuple[FlaskClient, str]:
+    """A client signed in as alice, and the CSRF token of the staff page."""
+    client = app.test_client()
+    assert login(client).status_code == 302
+    return client, csrf_token(client.get("/staff/"))
 
 
-def login(client: FlaskClient, name: str = "alice", password: str = PASSWORD):
-    token = csrf(client)
-    return client.post(
-        "/login", data={"name": name, "password": password, "csrf_token": token, "next": ""}
-    )
+def page(client: FlaskClient, url: str) -> LexborHTMLParser:
+    """GET ``url`` (which must answer 200) and parse it."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return html(response)
 
 
-def history(data: Path) -> list[tuple]:
-    with Gongkai(data, readonly=True) as gk:
-        return [tuple(r) for r in gk.archive.conn.execute("SELECT * FROM history")]
+def hit_titles(results: TestResponse | LexborHTMLParser) -> list[str]:
+    """Titles of the hits on a results page, highlight marks and all."""
+    tree = results if isinstance(results, LexborHTMLParser) else html(results)
+    return texts(tree, "li.hit .hit-title a")
 
 
-def text(response) -> str:
-    return response.get_data(as_text=True)
+def total(tree: LexborHTMLParser) -> int:
+    """The result count a results page states (共 N 条结果)."""
+    return int(one(tree, ".result-bar .total strong").text())
 
 
-def hit_titles(response) -> list[str]:
-    """Titles of the hits on a results page, without highlight marks."""
-    return re.findall(r'class="hit-title"><a href="/doc/\w+">([^<]+)</a>', plain(response))
-
-
-def plain(response) -> str:
-    """The page without highlight marks, to look for whole titles."""
-    return re.sub(r"</?mark>", "", text(response))
+def facet(tree: LexborHTMLParser, name: str) -> dict[str, tuple[str, int]]:
+    """A facet of a results page: value label → (link, count)."""
+    section = one(tree, f'section.facet[data-facet="{name}"]')
+    values = {}
+    for item in section.css("li"):
+        link = one(item, "a")
+        label = link.text().replace("✔", "").strip()
+        values[label] = (link.attributes["href"] or "", int(one(item, ".count").text()))
+    return values
 
 
 # -- app factory --------------------------------------------------------------------------
@@ -108,80 +126,67 @@ def test_create_app_needs_a_data_dir(tmp_path: Path) -> None:
 
 
 def test_home_lists_newest_documents(client: FlaskClient) -> None:
-    page = text(client.get("/"))
-    assert "最新发布" in page
+    tree = page(client, "/")
+    assert "最新发布" in texts(tree, "h2")
+    titles = hit_titles(tree)
     # the newest fixture (2023-04-03) comes before an older one (2016-01-12)
-    assert page.index("网页转义测试") < page.index("城市公园管理暂行办法")
+    assert titles.index(HOSTILE_TITLE) < titles.index("青川市城市公园管理暂行办法")
 
 
 def test_results_show_title_number_agency_date_badge_and_marked_snippet(
     client: FlaskClient,
 ) -> None:
-    response = client.get("/search?q=公园开放时间")
-    assert response.status_code == 200
-    page = plain(response)
-    assert "青川市城市公园管理办法" in page
-    assert "青园发〔2020〕5号" in page
-    assert "青川市园林局" in page
-    assert "2020-03-10" in page
-    assert 'class="badge badge-valid"' in page
-    marked = text(response)
-    snippets = re.findall(r'<p class="snippet">(.*?)</p>', marked, re.S)
-    assert snippets and all("<mark>" in s for s in snippets)
-    assert "<mark>公园</mark>" in marked or "<mark>开放时间</mark>" in marked
+    tree = page(client, "/search?q=公园开放时间")
+    [hit] = [
+        h for h in tree.css("li.hit") if texts(h, ".hit-title a") == ["青川市城市公园管理办法"]
+    ]
+    assert texts(hit, ".hit-meta .wenhao") == ["青园发〔2020〕5号"]
+    assert "青川市园林局" in texts(hit, ".hit-meta span")
+    assert attrs(hit, ".hit-meta time", "datetime") == ["2020-03-10"]
+    assert texts(hit, ".hit-title .badge.badge-valid") == ["有效"]
+    snippets = tree.css("p.snippet")
+    assert snippets and all(s.css("mark") for s in snippets)
+    assert {"公园", "开放时间"} & set(texts(tree, "mark"))
 
 
 def test_hostile_text_is_escaped_in_results_and_document(
     client: FlaskClient, ids: dict[str, str]
 ) -> None:
-    page = text(client.get("/search?q=网页转义"))
-    assert "网页转义" in page
-    assert "<script>alert" not in page
-    assert "<img src=x" not in page
-    assert "&lt;script&gt;alert(" in page
-    # the only markup inside titles/snippets is <mark>
-    for block in re.findall(r'<p class="snippet">(.*?)</p>', page, re.S):
-        assert set(re.findall(r"</?([a-z]+)", block)) <= {"mark"}
-    doc_page = text(client.get(f"/doc/{ids['hostile.txt']}"))
-    assert "<script>alert" not in doc_page and "<img src=x" not in doc_page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in doc_page
-    assert "&#34;引号&#34; &amp; 符号" in doc_page
-
-
-def facet_links(page: str, name: str) -> dict[str, str]:
-    section = re.search(rf'data-facet="{name}">(.*?)</section>', page, re.S)
-    assert section, f"no {name} facet"
-    links = re.findall(
-        r'href="([^"]+)"[^>]*>\s*(?:✔ )?([^<]+?)</a>\s*<span class="count">(\d+)', section.group(1)
-    )
-    return {label.strip(): href.replace("&amp;", "&") for href, label, _ in links}
+    tree = page(client, "/search?q=网页转义")
+    assert hit_titles(tree) == [HOSTILE_TITLE]  # the markup is shown as text
+    assert not [s for s in texts(tree, "script") if "alert" in s]
+    assert not tree.css("img")
+    # the only markup inside titles and snippets is <mark>
+    for block in tree.css("li.hit .hit-title a, p.snippet"):
+        assert {n.tag for n in block.traverse()} - {block.tag} <= {"mark"}
+    doc = page(client, f"/doc/{ids['hostile.txt']}")
+    assert not [s for s in texts(doc, "script") if "alert" in s]
+    assert not doc.css("img")
+    body = one(doc, ".doc-text").text()
+    assert "<img src=x onerror=alert(1)>" in body
+    assert '<script>alert("body")</script>' in body
+    assert '"引号" & 符号' in body
+    assert one(doc, "h1.doc-title").text() == HOSTILE_TITLE
 
 
 def test_facets_have_counts_and_combine(client: FlaskClient) -> None:
-    page = text(client.get("/search?q=公共自行车 OR 公园"))
-    for name in ("agency", "category", "year", "validity", "kind"):
-        assert f'data-facet="{name}"' in page
-    counts = dict(
-        re.findall(
-            r">\s*([^<>]+?)</a>\s*<span class=\"count\">(\d+)</span>",
-            re.search(r'data-facet="agency">(.*?)</section>', page, re.S).group(1),
-        )
-    )
-    assert counts["青川市交通运输局"] == "2"
-    link = facet_links(page, "agency")["青川市交通运输局"]
-    narrowed = text(client.get(link))
-    assert "共 <strong>2</strong> 条结果" in narrowed
-    valid_link = facet_links(narrowed, "validity")["有效"]
+    tree = page(client, "/search?q=公共自行车 OR 公园")
+    named = attrs(tree, "section.facet", "data-facet")
+    assert set(named) == {"agency", "category", "year", "validity", "kind"}
+    link, count = facet(tree, "agency")["青川市交通运输局"]
+    assert count == 2
+    narrowed = page(client, link)
+    assert total(narrowed) == 2
+    valid_link, _ = facet(narrowed, "validity")["有效"]
     assert "agency=" in valid_link and "validity=" in valid_link  # facets combine
-    both = client.get(valid_link)
-    assert "共 <strong>1</strong> 条结果" in text(both)
+    both = page(client, valid_link)
+    assert total(both) == 1
     assert hit_titles(both) == ["青川市公共自行车停放管理办法"]
 
 
 def test_sort_newest_and_oldest(client: FlaskClient) -> None:
     def dates(sort: str) -> list[str]:
-        page = text(client.get(f"/search?q=公园&sort={sort}"))
-        return re.findall(r'<time datetime="([\d-]+)"', page)
+        return attrs(page(client, f"/search?q=公园&sort={sort}"), "li.hit time", "datetime")
 
     newest, oldest = dates("newest"), dates("oldest")
     assert len(newest) >= 3
@@ -192,61 +197,62 @@ def test_sort_newest_and_oldest(client: FlaskClient) -> None:
 def test_pagination(site: tuple[Path, dict[str, str]]) -> None:
     app = create_app({"DATA_DIR": site[0], "TESTING": True, "SECRET_KEY": "x", "PAGE_SIZE": 2})
     client = app.test_client()
-    first = text(client.get("/search?sort=newest"))
-    second = text(client.get("/search?sort=newest&page=2"))
-    titles = lambda page: re.findall(r'class="hit-title"><a href="/doc/(\w+)"', page)  # noqa: E731
-    assert len(titles(first)) == 2 and len(titles(second)) == 2
-    assert not set(titles(first)) & set(titles(second))
-    assert 'rel="next"' in first and 'rel="prev"' in second
+    first = page(client, "/search?sort=newest")
+    second = page(client, "/search?sort=newest&page=2")
+    links = [attrs(p, "li.hit .hit-title a", "href") for p in (first, second)]
+    assert len(links[0]) == 2 and len(links[1]) == 2
+    assert all(re.fullmatch(r"/doc/\w+", link) for link in links[0] + links[1])
+    assert not set(links[0]) & set(links[1])
+    assert first.css('.pager a[rel="next"]') and second.css('.pager a[rel="prev"]')
     assert client.get("/search?page=0").status_code == 400
 
 
 def test_valid_only_switch(client: FlaskClient) -> None:
     everything = hit_titles(client.get("/search?q=公共自行车"))
     assert "青川市公共自行车停放管理规定" in everything  # 失效
-    valid = client.get("/search?q=公共自行车&valid_only=1")
+    valid = page(client, "/search?q=公共自行车&valid_only=1")
     assert hit_titles(valid) == ["青川市公共自行车停放管理办法"]
-    assert "✔ 只看现行有效" in text(valid)
+    assert one(valid, ".switch a.toggle.on").text().strip() == "✔ 只看现行有效"
 
 
 def test_advanced_form_title_only_phrase_wenhao_dates_agency(client: FlaskClient) -> None:
     # 盲道 is in bodies only: title-only finds nothing, full text finds both
-    assert "共 <strong>0</strong> 条结果" in text(client.get("/search?q=盲道&title_only=1"))
-    assert "共 <strong>2</strong> 条结果" in text(client.get("/search?q=盲道"))
-    phrase = text(client.get("/search?phrase=消防通道"))
-    assert "共 <strong>1</strong> 条结果" in phrase
-    wenhao = plain(client.get("/search?wenhao=青交规(2018)9号"))
+    assert total(page(client, "/search?q=盲道&title_only=1")) == 0
+    assert total(page(client, "/search?q=盲道")) == 2
+    assert total(page(client, "/search?phrase=消防通道")) == 1
+    wenhao = hit_titles(client.get("/search?wenhao=青交规(2018)9号"))
     assert "青川市公共自行车停放管理规定" in wenhao
-    dated = text(client.get("/search?q=公园&from=2020-01-01&to=2020-12-31"))
-    assert "2020-03-10" in dated and "2016-01-12" not in dated and "2021-07-01" not in dated
-    agency = text(client.get("/search?agency=青川市信息中心"))
-    assert "共 <strong>1</strong> 条结果" in agency
+    dated = attrs(page(client, "/search?q=公园&from=2020-01-01&to=2020-12-31"), "time", "datetime")
+    assert "2020-03-10" in dated and all(d.startswith("2020-") for d in dated)
+    assert total(page(client, "/search?agency=青川市信息中心")) == 1
 
 
 def test_empty_results_suggest_dropping_a_filter_and_checking_the_number(
     client: FlaskClient,
 ) -> None:
-    page = text(client.get("/search?q=盲道&agency=青川市园林局"))
-    assert "没有找到" in page
-    assert "去掉条件“青川市园林局”" in page
-    page = text(client.get("/search?wenhao=青园发(2099)5号"))
-    assert "检查文号写法" in page and "青园发〔2099〕5号" in page
+    tree = page(client, "/search?q=盲道&agency=青川市园林局")
+    assert "没有找到" in one(tree, ".empty").text()
+    assert "去掉条件“青川市园林局”" in texts(tree, ".empty li a")
+    tree = page(client, "/search?wenhao=青园发(2099)5号")
+    assert "检查文号写法" in one(tree, ".empty").text()
+    assert texts(tree, ".empty code") == ["青园发〔2099〕5号"]
 
 
 def test_bad_query_shows_the_error(client: FlaskClient) -> None:
     response = client.get('/search?q="公园')
     assert response.status_code == 400
-    assert "引号不配对" in text(response)
+    assert "引号不配对" in one(html(response), "p.error").text()
     response = client.get("/search?q=公园&year=20x0")
-    assert response.status_code == 400 and "year" in text(response)
+    assert response.status_code == 400 and "year" in one(html(response), "p.error").text()
 
 
 # -- documents ----------------------------------------------------------------------------
 
 
 def test_document_page_metadata_as_published(client: FlaskClient, ids: dict[str, str]) -> None:
-    page = text(client.get(f"/doc/{ids['yuanlin-2020-5.txt']}"))
-    for label in (
+    tree = page(client, f"/doc/{ids['yuanlin-2020-5.txt']}")
+    labels = texts(tree, ".meta-table th")
+    assert labels == [
         "名称",
         "索引号",
         "发布机构",
@@ -255,25 +261,25 @@ def test_document_page_metadata_as_published(client: FlaskClient, ids: dict[str,
         "成文日期",
         "发文日期",
         "有效性",
-    ):
-        assert f"<th>{label}</th>" in page
+    ]
+    values = texts(tree, ".meta-table td")
     for value in ("QC-YLJ-2020-0005", "青园发〔2020〕5号", "城乡建设", "2020-03-02", "2020-03-10"):
-        assert value in page
-    assert 'id="status-banner"' not in page
-    assert page.count("<p>第") == 4  # paragraphs kept
+        assert value in values
+    assert not tree.css("#status-banner")
+    paragraphs = texts(tree, ".doc-text p")
+    assert len([p for p in paragraphs if p.startswith("第")]) == 4  # paragraphs kept
 
 
 def test_repealed_and_expired_documents_carry_a_banner(
     client: FlaskClient, ids: dict[str, str]
 ) -> None:
-    page = text(client.get(f"/doc/{ids['yuanlin-2016-2.txt']}"))
-    banner = re.search(r'id="status-banner">(.*?)</div>', page, re.S)
-    assert banner and "本文件已废止" in banner.group(1)
+    banner = one(page(client, f"/doc/{ids['yuanlin-2016-2.txt']}"), "#status-banner")
+    assert "本文件已废止" in banner.text()
     # the repeal clause of the 2020 measures names the 2016 文号: linked, with its date
-    assert "2020-03-10" in banner.group(1)
-    assert f'href="/doc/{ids["yuanlin-2020-5.txt"]}"' in banner.group(1)
-    page = text(client.get(f"/doc/{ids['jiaotong-2018-9.txt']}"))
-    assert "本文件已失效" in page
+    assert "2020-03-10" in banner.text()
+    assert f"/doc/{ids['yuanlin-2020-5.txt']}" in attrs(banner, "a", "href")
+    banner = one(page(client, f"/doc/{ids['jiaotong-2018-9.txt']}"), "#status-banner")
+    assert "本文件已失效" in banner.text()
 
 
 def test_document_not_found_and_bad_date(client: FlaskClient, ids: dict[str, str]) -> None:
@@ -302,13 +308,13 @@ def test_permanent_url_by_doc_number_any_bracket_style(
 def test_cluster_links_interpretation_when_available(
     client: FlaskClient, ids: dict[str, str]
 ) -> None:
-    page = text(client.get(f"/doc/{ids['yuanlin-2020-5.txt']}"))
+    tree = page(client, f"/doc/{ids['yuanlin-2020-5.txt']}")
     with Gongkai(client.application.config["DATA_DIR"], readonly=True) as gk:
         cluster = gk.cluster(gk.archive.get(ids["yuanlin-2020-5.txt"]))
     if not cluster.interpretations:
         pytest.skip("cluster linking (issue 3) does not link interpretations yet")
-    assert 'data-section="interpretations"' in page
-    assert f"/doc/{ids['yuanlin-jiedu.txt']}" in page
+    section = one(tree, '[data-section="interpretations"]')
+    assert f"/doc/{ids['yuanlin-jiedu.txt']}" in attrs(section, "a", "href")
 
 
 # -- check --------------------------------------------------------------------------------
@@ -316,20 +322,20 @@ def test_cluster_links_interpretation_when_available(
 
 def test_check_page_get_and_post(client: FlaskClient, ids: dict[str, str]) -> None:
     refs = "青园发(2016)2号\n青川市城市公园管理办法\n青园发〔2099〕9号\n"
-    page = text(client.get("/check", query_string={"refs": refs}))
-    table = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
-    rows = re.findall(r"<tr.*?</tr>", table, re.S)
+    response = client.get("/check", query_string={"refs": refs})
+    rows = [r.text() for r in html(response).css(".check-table tbody tr")]
     assert len(rows) == 3
     assert "已废止" in rows[0] and "有效" in rows[1] and "未找到" in rows[2]
-    token = csrf(client, "/check")
+    token = csrf_token(client.get("/check"))
     posted = client.post("/check", data={"refs": refs, "csrf_token": token, "format": "html"})
-    assert posted.status_code == 200 and "核查结果" in text(posted)
+    assert posted.status_code == 200
+    assert one(html(posted), ".check-results h2").text().startswith("核查结果")
     # without the token the form is refused
     assert client.post("/check", data={"refs": refs}).status_code == 400
 
 
 def test_check_csv_download(client: FlaskClient) -> None:
-    token = csrf(client, "/check")
+    token = csrf_token(client.get("/check"))
     response = client.post(
         "/check",
         data={
@@ -350,7 +356,7 @@ def test_check_csv_download(client: FlaskClient) -> None:
 
 def test_check_bad_date(client: FlaskClient) -> None:
     response = client.get("/check", query_string={"refs": "x", "as_of": "2024-13-01"})
-    assert response.status_code == 400 and "YYYY-MM-DD" in text(response)
+    assert response.status_code == 400 and "YYYY-MM-DD" in one(html(response), "p.error").text()
 
 
 # -- feed ---------------------------------------------------------------------------------
@@ -383,8 +389,9 @@ def test_login_and_logout(client: FlaskClient) -> None:
     assert login(client, password="wrong password").status_code == 401
     response = login(client)
     assert response.status_code == 302
-    assert "退出（alice）" in text(client.get("/staff/", follow_redirects=True))
-    token = csrf(client, "/")
+    staff = html(client.get("/staff/", follow_redirects=True))
+    assert "退出（alice）" in texts(staff, ".nav button")
+    token = csrf_token(client.get("/"))
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/staff/").status_code == 302  # back to the login page
 
@@ -397,7 +404,7 @@ def test_failed_logins_are_throttled_per_account(site: tuple[Path, dict[str, str
         assert login(client, password="guess guess").status_code == 401
     refused = login(client)  # even the right password, until the window has passed
     assert refused.status_code == 429
-    assert "登录失败次数过多" in text(refused) and int(refused.headers["Retry-After"]) > 0
+    assert "登录失败次数过多" in visible(refused) and int(refused.headers["Retry-After"]) > 0
     assert login(client, "bob", "whatever1").status_code == 401  # another account: still asked
 
 
@@ -412,11 +419,11 @@ def test_failed_logins_are_throttled_per_address(site: tuple[Path, dict[str, str
 
 def test_login_without_csrf_token_is_refused(client: FlaskClient) -> None:
     response = client.post("/login", data={"name": "alice", "password": PASSWORD})
-    assert response.status_code == 400 and "CSRF" in text(response)
+    assert response.status_code == 400 and "CSRF" in visible(response)
 
 
 def test_login_next_is_only_a_local_path(client: FlaskClient) -> None:
-    token = csrf(client)
+    token = csrf_token(client.get("/login"))
     response = client.post(
         "/login",
         data={
@@ -460,11 +467,11 @@ def test_write_route_refuses_anonymous(
     form = {k: (ids["hostile.txt"] if v == "ID" else v) for k, v in form.items()}
     if "files" in form:
         form["files"] = (io.BytesIO("名称：匿名上传\n\n正文".encode()), "anon.txt")
-    form["csrf_token"] = csrf(client, "/check")  # even with a valid token
-    before = history(data)
+    form["csrf_token"] = csrf_token(client.get("/check"))  # even with a valid token
+    before = history_rows(data)
     response = client.post(path, data=form, content_type="multipart/form-data")
     assert response.status_code in (401, 403)
-    assert history(data) == before
+    assert history_rows(data) == before
     with Gongkai(data, readonly=True) as gk:
         assert gk.archive.count() == len(ids)
 
@@ -478,23 +485,21 @@ def test_staff_post_without_csrf_is_refused(fresh: tuple[Flask, Path, dict[str, 
     app, data, _ = fresh
     client = app.test_client()
     login(client)
-    before = history(data)
+    before = history_rows(data)
     response = client.post(
         "/staff/import",
         data={"files": (io.BytesIO(b"x"), "a.txt")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
-    assert history(data) == before
+    assert history_rows(data) == before
 
 
 def test_staff_upload_imports_with_the_cli_pipeline_and_records_the_account(
     fresh: tuple[Flask, Path, dict[str, str]],
 ) -> None:
     app, data, _ = fresh
-    client = app.test_client()
-    login(client)
-    token = csrf(client, "/staff/")
+    client, token = signed_in(app)
     new = (
         "名  称: 青川市湖区游船安全管理规定\n文  号: 青园发〔2024〕7号\n有效性: 有效\n\n"
         "游船应当配备救生衣。\n"
@@ -512,11 +517,10 @@ def test_staff_upload_imports_with_the_cli_pipeline_and_records_the_account(
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
-    page = text(response)
-    assert "导入 1 件，重复 1 件，失败 1 件" in page
-    assert "游船规定.txt" in page
-    found = plain(client.get("/search?q=游船"))
-    assert "青川市湖区游船安全管理规定" in found
+    shown = visible(response)
+    assert "导入 1 件，重复 1 件，失败 1 件" in shown
+    assert "游船规定.txt" in shown
+    assert hit_titles(client.get("/search?q=游船")) == ["青川市湖区游船安全管理规定"]
     with Gongkai(data, readonly=True) as gk:
         doc = gk.lookup("青园发(2024)7号")[0]
         assert doc.source_name == "游船规定.txt"
@@ -528,9 +532,7 @@ def test_staff_upload_when_busy_changes_nothing(
     fresh: tuple[Flask, Path, dict[str, str]],
 ) -> None:
     app, data, ids = fresh
-    client = app.test_client()
-    login(client)
-    token = csrf(client, "/staff/")
+    client, token = signed_in(app)
     with Gongkai(data) as holder, holder.write_lock():
         response = client.post(
             "/staff/import",
@@ -538,7 +540,7 @@ def test_staff_upload_when_busy_changes_nothing(
             content_type="multipart/form-data",
         )
     assert response.status_code == 503
-    assert "另一个写入操作正在进行" in text(response)
+    assert "另一个写入操作正在进行" in visible(response)
     with Gongkai(data, readonly=True) as gk:
         assert gk.archive.count() == len(ids)
 
@@ -547,9 +549,7 @@ def test_staff_status_change_records_the_account(
     fresh: tuple[Flask, Path, dict[str, str]],
 ) -> None:
     app, data, ids = fresh
-    client = app.test_client()
-    login(client)
-    token = csrf(client, "/staff/")
+    client, token = signed_in(app)
     doc_id = ids["jiaotong-2022-3.txt"]
     response = client.post(
         "/staff/status",
@@ -573,18 +573,14 @@ def test_staff_status_change_records_the_account(
 
 def test_staff_confirms_a_proposed_relation(fresh: tuple[Flask, Path, dict[str, str]]) -> None:
     app, data, ids = fresh
-    client = app.test_client()
-    login(client)
-    page = text(client.get("/staff/"))
+    client, token = signed_in(app)
     # 2022 measures repeal the 2018 rules by title only: proposed, not applied
-    assert 'id="proposals"' in page and "青川市公共自行车停放管理规定" in page
-    rel_id = re.search(r"/staff/proposals/(\d+)/confirm", page).group(1)
-    token = csrf(client, "/staff/")
+    proposals = one(page(client, "/staff/"), "#proposals")
+    assert "青川市公共自行车停放管理规定" in proposals.text()
+    [confirm] = [a for a in attrs(proposals, "form", "action") if a.endswith("/confirm")]
+    assert re.fullmatch(r"/staff/proposals/\d+/confirm", confirm)
     old = ids["jiaotong-2018-9.txt"]
-    assert (
-        client.post(f"/staff/proposals/{rel_id}/confirm", data={"csrf_token": token}).status_code
-        == 302
-    )
+    assert client.post(confirm, data={"csrf_token": token}).status_code == 302
     with Gongkai(data, readonly=True) as gk:
         assert not gk.proposals()
         status = gk.status(gk.archive.get(old), "2023-01-01")
@@ -595,9 +591,7 @@ def test_staff_confirms_a_proposed_relation(fresh: tuple[Flask, Path, dict[str, 
 
 def test_staff_link_records_the_account(fresh: tuple[Flask, Path, dict[str, str]]) -> None:
     app, data, ids = fresh
-    client = app.test_client()
-    login(client)
-    token = csrf(client, "/staff/")
+    client, token = signed_in(app)
     src, dst = ids["yuanlin-dafu.txt"], ids["jiaotong-2022-3.txt"]
     response = client.post(
         "/staff/link", data={"csrf_token": token, "src": src, "type": "cites", "dst": dst}
@@ -610,8 +604,8 @@ def test_staff_link_records_the_account(fresh: tuple[Flask, Path, dict[str, str]
         "/staff/link", data={"csrf_token": token, "src": src, "type": "likes", "dst": dst}
     )
     assert bad.status_code == 400
-    form = text(client.get("/staff/"))
-    assert 'value="attachment"' in form  # every relation type is offered, 附件 included
+    offered = attrs(page(client, "/staff/"), 'select[name="type"] option', "value")
+    assert "attachment" in offered  # every relation type is offered, 附件 included
     attached = client.post(
         "/staff/link", data={"csrf_token": token, "src": dst, "type": "attachment", "dst": src}
     )
@@ -625,13 +619,13 @@ def test_staff_unlinks_and_withdraws_a_status_from_the_document_page(
     fresh: tuple[Flask, Path, dict[str, str]],
 ) -> None:
     app, data, ids = fresh
-    client = app.test_client()
-    login(client)
+    client, _ = signed_in(app)
     src, dst = ids["yuanlin-dafu.txt"], ids["jiaotong-2022-3.txt"]
-    page = text(client.get(f"/doc/{src}"))
-    assert 'id="unlink-form"' in page and 'value="attachment"' in page
-    assert "撤销工作人员记录" in page
-    token = csrf(client, f"/doc/{src}")
+    response = client.get(f"/doc/{src}")
+    doc = html(response)
+    assert "attachment" in attrs(doc, '#unlink-form select[name="type"] option', "value")
+    assert any("撤销工作人员记录" in t for t in texts(doc, "#status-form option"))
+    token = csrf_token(response)
     form = {"csrf_token": token, "src": src, "type": "repeals", "dst": dst}
     assert client.post("/staff/link", data=form).status_code == 302
     with Gongkai(data, readonly=True) as gk:
@@ -657,7 +651,7 @@ def test_staff_unlinks_and_withdraws_a_status_from_the_document_page(
     assert withdrawn.status_code == 302
     with Gongkai(data, readonly=True) as gk:
         assert gk.status(gk.archive.get(src)).validity == published  # derived again
-    assert "已撤销" in text(client.get(f"/doc/{src}"))
+    assert "已撤销" in visible(client.get(f"/doc/{src}"))
 
 
 # -- JSON API -----------------------------------------------------------------------------

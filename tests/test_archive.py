@@ -9,16 +9,11 @@ import shutil
 import sqlite3
 
 import pytest
-from conftest import CORPUS, Corpus, run_cli
+from helpers import CORPUS, Corpus, history_rows, run_cli
 
 from archive import Archive, Document
 from archive.schema import MIGRATIONS
 from indexer.service import Gongkai
-
-
-def history_rows(data) -> list[tuple]:
-    with Archive.open(data, readonly=True) as archive:
-        return [tuple(r) for r in archive.conn.execute("SELECT * FROM history ORDER BY seq")]
 
 
 def test_reimport_is_duplicate_and_changes_nothing(fresh_corpus: Corpus) -> None:

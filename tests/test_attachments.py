@@ -10,14 +10,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers import cjk_pdf, cli_json, html, run_cli, texts
 
 from archive import schema
 from archive.relations import ATTACHMENT, Relations
 from indexer.attachments import folder_parent, listed_attachments, name_key, parent_stems
+from indexer.engines.base import Filters
 from indexer.service import Gongkai
 from search_app import create_app
-from tests.conftest import run_cli
-from tests.test_extract import make_pdf
 
 TREES = "关于开展春季植树活动的通知"
 BUS = "关于调整城区公交线路的通知"
@@ -93,7 +93,7 @@ def write_tree(root: Path) -> dict[str, Path]:
     ):
         files[key].write_text(text, encoding="utf-8")
     files["map"].write_bytes(
-        make_pdf(["线路调整示意", "三路：火车站—城北—林场。", "五路：城南—县医院。"])
+        cjk_pdf(["线路调整示意", "三路：火车站—城北—林场。", "五路：城南—县医院。"])
     )
     return files
 
@@ -146,10 +146,10 @@ def test_import_links_attachments(tmp_path: Path) -> None:
         assert evidence[ids["two"]].startswith("附件文件夹")
         # the kind change is in the PDF's history and reached the index
         assert any(h["action"] == "kind" for h in gk.history(ids["map"]))
-        hits = gk.search("线路调整示意", filters=gk_filters(kind=["other"])).hits
+        hits = gk.search("线路调整示意", filters=Filters(kind=["other"])).hits
         assert ids["map"] in [h.id for h in hits]
 
-    shown = json.loads(run_cli(data, "show", ids["trees"], "--json", "--no-text").stdout)
+    shown = cli_json(data, "show", ids["trees"], "--json", "--no-text")
     assert [d["id"] for d in shown["cluster"]["attachments"]] == [
         ids["one"],
         ids["own"],
@@ -159,21 +159,15 @@ def test_import_links_attachments(tmp_path: Path) -> None:
     assert "所属文件" in text and BUS in text
 
     app = create_app({"DATA_DIR": data, "TESTING": True, "SECRET_KEY": "test"})
-    page = app.test_client().get(f"/doc/{ids['trees']}").get_data(as_text=True)
-    section = page.split('data-section="attachments"')[1].split("</section>")[0]
-    assert "植树点位安排表" in section and "报名回执" in section
-    page = app.test_client().get(f"/doc/{ids['one']}").get_data(as_text=True)
-    assert TREES in page.split('data-section="attachment_of"')[1].split("</section>")[0]
+    notice = html(app.test_client().get(f"/doc/{ids['trees']}"))
+    listed = texts(notice, '[data-section="attachments"] li a')
+    assert "植树点位安排表" in listed and "报名回执" in listed
+    attachment = html(app.test_client().get(f"/doc/{ids['one']}"))
+    assert texts(attachment, '[data-section="attachment_of"] li a') == [TREES]
 
     # importing the same folder again changes nothing
-    again = json.loads(run_cli(data, "import", "-q", "--json", str(tmp_path / "in")).stdout)
+    again = cli_json(data, "import", "-q", "--json", str(tmp_path / "in"))
     assert again["attachments"] == 0 and again["duplicate"] == len(files)
-
-
-def gk_filters(**kwargs: list[str]):  # type: ignore[no-untyped-def]
-    from indexer.engines.base import Filters
-
-    return Filters(**kwargs)
 
 
 def test_rerun_links_what_separate_runs_left(tmp_path: Path) -> None:

@@ -16,15 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import WEB, gongkai_executable, import_docs
 
 from indexer.service import Gongkai
 from search_app.auth import add_user
-from tests.conftest import gongkai_executable, import_corpus
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-WEB = Path(__file__).parent / "fixtures" / "web"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PASSWORD = "browser pass 1"
 FLAGS = [
@@ -63,7 +62,7 @@ def xdg(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def server(tmp_path_factory: pytest.TempPathFactory, xdg: dict[str, str]) -> Iterator[dict]:
     """``gongkai serve`` in a subprocess, polled until it answers; stopped afterwards."""
     data = tmp_path_factory.mktemp("browser-data")
-    ids = import_corpus(data, WEB)
+    ids = import_docs(data, WEB)
     with Gongkai(data) as gk:
         add_user(gk.archive.conn, "editor", PASSWORD)
     port = _free_port()

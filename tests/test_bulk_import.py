@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import archived_ids, numbered_notice
 
 from archive.originals import OriginalStore, sha256_of
 from indexer import pipeline
@@ -21,23 +22,12 @@ TOPICS = ["河道保洁", "燃气安全", "学生资助", "电梯检验", "古�
 
 
 def notice(i: int) -> bytes:
-    topic = TOPICS[i % len(TOPICS)]
-    body = "\n".join(
-        f"第{n}条 各街道应当于第{n}周前报送{topic}第{i}批次的落实情况。" for n in range(1, 12)
-    )
-    head = f"名  称: 关于做好{topic}工作的通知（第{i}号）\n文  号: 批量发〔2022〕{i + 1}号\n"
-    return f"{head}有效性: 有效\n\n{body}\n".encode()
+    return numbered_notice(i, TOPICS, series="批量发〔2022〕", clauses=11).encode()
 
 
 def items(count: int, start: int = 0) -> Iterator[Item]:
     for i in range(start, start + count):
         yield Item(f"row-{i}", Path(f"row-{i}.txt"), data=notice(i))
-
-
-def archived_ids(data: Path) -> set[str]:
-    """The ids another connection sees committed."""
-    with sqlite3.connect(f"file:{data / 'archive.sqlite3'}?mode=ro", uri=True) as conn:
-        return {row[0] for row in conn.execute("SELECT id FROM documents")}
 
 
 def search_total(data: Path, query: str) -> int:

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-from validity_docs import import_docs, write_doc
+from helpers import cli_json, import_docs, run_cli, write_doc
 
 
 @pytest.fixture
@@ -101,9 +100,9 @@ def test_check_json_and_csv(archive) -> None:
 
 def test_check_by_title_reports_confidence(archive) -> None:
     data, ids = archive
-    exact = json.loads(run_cli(data, "check", "--json", "青测市路灯维护办法").stdout)[0]
+    exact = cli_json(data, "check", "--json", "青测市路灯维护办法")[0]
     assert (exact["matched_by"], exact["confidence"]) == ("title", 1.0)
-    inner = json.loads(run_cli(data, "check", "--json", "青测市停车场管理办法").stdout)[0]
+    inner = cli_json(data, "check", "--json", "青测市停车场管理办法", exit_code=3)[0]
     assert inner["matched_by"] == "title_similar" and 0 < inner["confidence"] < 1
     assert inner["matches"][0]["id"] == ids["old.txt"]
 
@@ -145,35 +144,35 @@ def test_status_link_unlink_relations_proposals_history(archive) -> None:
     old, new, lamp, lamp_repeal = (
         ids[n] for n in ("old.txt", "new.txt", "lamp.txt", "lamp-repeal.txt")
     )
-    shown = json.loads(run_cli(data, "status", old, "--json").stdout)
+    shown = cli_json(data, "status", old, "--json")
     assert shown["validity"] == "已废止"
 
     # The title-only repeal is proposed; confirming it applies it.
-    proposals = json.loads(run_cli(data, "proposals", "--json").stdout)
+    proposals = cli_json(data, "proposals", "--json")
     [proposal] = proposals
     assert (proposal["src"], proposal["dst"], proposal["type"]) == (lamp_repeal, lamp, "repeals")
-    assert json.loads(run_cli(data, "status", lamp, "--json").stdout)["validity"] == "有效"
+    assert cli_json(data, "status", lamp, "--json")["validity"] == "有效"
     confirmed = run_cli(data, "proposals", "confirm", str(proposal["id"]), "--note", "核对")
     assert confirmed.exit_code == 0
-    assert json.loads(run_cli(data, "status", lamp, "--json").stdout)["validity"] == "已废止"
-    assert json.loads(run_cli(data, "proposals", "--json").stdout) == []
+    assert cli_json(data, "status", lamp, "--json")["validity"] == "已废止"
+    assert cli_json(data, "proposals", "--json") == []
 
     # Unlink (by SRC TYPE DST) and link again with another date.
     assert run_cli(data, "unlink", new, "repeals", old, "--note", "待复核").exit_code == 0
-    assert json.loads(run_cli(data, "status", old, "--json").stdout)["validity"] == "有效"
+    assert cli_json(data, "status", old, "--json")["validity"] == "有效"
     linked = run_cli(
         data, "link", new, "repeals", "青测规〔2016〕4号", "--date", "2020-08-01", "--json"
     )
     assert json.loads(linked.stdout)["state"] == "confirmed"
-    on_day = json.loads(run_cli(data, "status", old, "--as-of", "2020-07-15", "--json").stdout)
+    on_day = cli_json(data, "status", old, "--as-of", "2020-07-15", "--json")
     assert on_day["validity"] == "有效"
 
     # A staff status, then the relations and the history that record all of it.
     staff = run_cli(data, "status", lamp, "部分失效", "--date", "2019-01-01", "--note", "复核")
     assert staff.exit_code == 0 and "部分失效" in staff.stdout
-    relations = json.loads(run_cli(data, "relations", old, "--json").stdout)
+    relations = cli_json(data, "relations", old, "--json")
     assert [(r["type"], r["state"]) for r in relations] == [("repeals", "confirmed")]
-    history = json.loads(run_cli(data, "history", old, "--json").stdout)
+    history = cli_json(data, "history", old, "--json")
     changes = [e["detail"].get("change") for e in history if e["action"] == "relation"]
     assert changes == ["added", "rejected", "updated"]
     assert "relation" in run_cli(data, "history", lamp).stdout
@@ -188,14 +187,14 @@ def test_status_link_unlink_relations_proposals_history(archive) -> None:
 
 def test_search_as_of_and_show_carry_status_and_cluster(archive) -> None:
     data, ids = archive
-    before = json.loads(run_cli(data, "search", "停车场", "--as-of", "2020-06-30", "--json").stdout)
-    after = json.loads(run_cli(data, "search", "停车场", "--as-of", "2020-07-01", "--json").stdout)
+    before = cli_json(data, "search", "停车场", "--as-of", "2020-06-30", "--json")
+    after = cli_json(data, "search", "停车场", "--as-of", "2020-07-01", "--json")
     assert ids["old.txt"] in [h["id"] for h in before["hits"]]
     assert ids["old.txt"] not in [h["id"] for h in after["hits"]]
     hit = next(h for h in before["hits"] if h["id"] == ids["old.txt"])
     assert hit["status"]["validity"] == "有效" and hit["status"]["as_of"] == "2020-06-30"
     assert hit["cluster"] == {"repealed_by": [ids["new.txt"]]}
-    shown = json.loads(run_cli(data, "show", ids["old.txt"], "--json", "--no-text").stdout)
+    shown = cli_json(data, "show", ids["old.txt"], "--json", "--no-text")
     assert shown["status"]["validity"] == "已废止"
     assert [d["id"] for d in shown["cluster"]["repealed_by"]] == [ids["new.txt"]]
     text = run_cli(data, "show", ids["old.txt"], "--no-text").stdout

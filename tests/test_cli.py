@@ -5,14 +5,13 @@ lock."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, Corpus, gongkai_executable, run_cli, search_json
+from helpers import CORPUS, Corpus, cli_json, run_cli, run_installed, search_json
 
 from archive import Archive
 
@@ -89,9 +88,8 @@ def test_show_by_id_json_and_text(corpus: Corpus) -> None:
     ],
 )
 def test_show_by_index_number_doc_number_or_title(corpus: Corpus, ref: str, source: str) -> None:
-    result = run_cli(corpus.data, "show", "--json", "--no-text", ref)
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["id"] == corpus.ids[source]
+    shown = cli_json(corpus.data, "show", "--json", "--no-text", ref)
+    assert isinstance(shown, dict) and shown["id"] == corpus.ids[source]
 
 
 def test_show_same_title_lists_both(corpus: Corpus) -> None:
@@ -139,41 +137,28 @@ def test_usage_error_exits_2(corpus: Corpus) -> None:
 # -- real processes -------------------------------------------------------------------------
 
 
-def run_real(data: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GONGKAI_DATA": str(data)}
-    env.pop("GONGKAI_DEBUG", None)
-    return subprocess.run(
-        [str(gongkai_executable()), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        **kwargs,
-    )
-
-
 def test_installed_console_script_end_to_end(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    imported = run_real(data, "import", "--quiet", "--json", str(CORPUS))
+    imported = run_installed(data, "import", "--quiet", "--json", str(CORPUS))
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout)["imported"] == len(list(CORPUS.iterdir()))
 
-    found = run_real(data, "search", "--json", "国办发【2019】2号")
+    found = run_installed(data, "search", "--json", "国办发【2019】2号")
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)["hits"]
     assert hits[0]["doc_number"] == "国办发〔2019〕2号"
 
-    shown = run_real(data, "show", "--json", "国办发[2017]16号")
+    shown = run_installed(data, "show", "--json", "国办发[2017]16号")
     assert shown.returncode == 0
     assert json.loads(shown.stdout)["validity"] == "已废止"
 
-    bad = run_real(data, "search", "“政务公开")
+    bad = run_installed(data, "search", "“政务公开")
     assert bad.returncode == 2
     assert "引号" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert "Traceback" not in bad.stderr
 
-    assert run_real(data, "verify").returncode == 0
+    assert run_installed(data, "verify").returncode == 0
 
 
 HOLDER = """
@@ -198,16 +183,16 @@ def test_second_writer_is_refused_with_exit_5(fresh_corpus: Corpus, tmp_path: Pa
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        refused = run_real(fresh_corpus.data, "import", "--quiet", str(new_file))
+        refused = run_installed(fresh_corpus.data, "import", "--quiet", str(new_file))
         assert refused.returncode == 5, refused.stderr
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1
         assert "being written" in lines[0] and f"pid {holder.pid}" in lines[0]
-        assert run_real(fresh_corpus.data, "reindex").returncode == 5
+        assert run_installed(fresh_corpus.data, "reindex").returncode == 5
     finally:
         holder.communicate(input="", timeout=30)
     assert holder.returncode == 0
     with Archive.open(fresh_corpus.data, readonly=True) as archive:
         assert archive.count() == len(fresh_corpus.ids)  # nothing slipped in
     # once the lock is released, the same import succeeds
-    assert run_real(fresh_corpus.data, "import", "--quiet", str(new_file)).returncode == 0
+    assert run_installed(fresh_corpus.data, "import", "--quiet", str(new_file)).returncode == 0

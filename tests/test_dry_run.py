@@ -4,10 +4,9 @@ would be imported, what is a duplicate and what would fail, and nothing at all i
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
-from tests.conftest import run_cli
+from helpers import archived_ids, cli_json, run_cli
 
 NOTICE = """名  称: 关于做好{topic}工作的通知
 文  号: 试运行发〔2023〕{n}号
@@ -39,14 +38,6 @@ def snapshot(data: Path) -> dict[str, tuple[int, int]]:
         str(p.relative_to(data)): (p.stat().st_size, p.stat().st_mtime_ns)
         for p in sorted(data.rglob("*"))
     }
-
-
-def rows(data: Path) -> int:
-    conn = sqlite3.connect(f"file:{data / 'archive.sqlite3'}?immutable=1", uri=True)
-    try:
-        return conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-    finally:
-        conn.close()
 
 
 def test_dry_run_without_data_dir_creates_nothing(tmp_path: Path) -> None:
@@ -84,8 +75,8 @@ def test_dry_run_leaves_existing_data_dir_unchanged(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = run_cli(data, "import", "-q", "--json", str(files["冬季供暖"]))
     assert first.exit_code == 0, first.output
-    existing_id = json.loads(run_cli(data, "search", "冬季供暖", "--json").stdout)["hits"][0]["id"]
-    before, count = snapshot(data), rows(data)
+    existing_id = cli_json(data, "search", "冬季供暖", "--json")["hits"][0]["id"]
+    before, count = snapshot(data), len(archived_ids(data, immutable=True))
     assert count == 1
 
     result = run_cli(data, "import", "--dry-run", "--json", "-q", str(tmp_path / "in"))
@@ -93,7 +84,7 @@ def test_dry_run_leaves_existing_data_dir_unchanged(tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert (summary["imported"], summary["duplicate"], summary["failed"]) == (2, 2, 2)
     assert snapshot(data) == before
-    assert rows(data) == count
+    assert len(archived_ids(data, immutable=True)) == count
 
     # the would-be duplicates of the archived file name it by id
     report = tmp_path / "r.jsonl"
@@ -112,7 +103,7 @@ def test_dry_run_leaves_existing_data_dir_unchanged(tmp_path: Path) -> None:
     assert {k: real_summary[k] for k in ("imported", "duplicate", "failed")} == {
         k: summary[k] for k in ("imported", "duplicate", "failed")
     }
-    assert rows(data) == 3
+    assert len(archived_ids(data, immutable=True)) == 3
 
 
 def test_dry_run_manifest(tmp_path: Path) -> None:
@@ -148,8 +139,8 @@ def test_dry_run_manifest(tmp_path: Path) -> None:
     real = run_cli(data, "import", "-q", "--json", "--manifest", str(manifest))
     assert json.loads(real.stdout)["imported"] == 2
     before = snapshot(data)
-    again = json.loads(
-        run_cli(data, "import", "--dry-run", "--json", "-q", "--manifest", str(manifest)).stdout
+    again = cli_json(
+        data, "import", "--dry-run", "--json", "-q", "--manifest", str(manifest), exit_code=1
     )
     assert (again["imported"], again["duplicate"], again["failed"]) == (0, 2, 3)
     assert snapshot(data) == before

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, Corpus, import_corpus, run_cli
+from helpers import CORPUS, Corpus, cli_json, import_docs, run_cli
 
 from archive import Archive, Document
 from indexer import analysis
@@ -32,7 +32,7 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Corpus]:
     for name in ENGINES:
         data = tmp_path_factory.mktemp(f"corpus-{name}")
         init_data_dir(data, name)
-        found[name] = Corpus(data, import_corpus(data))
+        found[name] = Corpus(data, import_docs(data, CORPUS))
     return found
 
 
@@ -362,7 +362,7 @@ def test_parallel_import_segments_in_the_workers(
 
     serial = tmp_path / "serial"
     init_data_dir(serial, name)
-    serial_corpus = Corpus(serial, import_corpus(serial))
+    serial_corpus = Corpus(serial, import_docs(serial, CORPUS))
     monkeypatch.setattr(analysis, "term_positions", counting)
     data = tmp_path / "parallel"
     init_data_dir(data, name)
@@ -516,15 +516,15 @@ def test_parallel_reindex_builds_the_same_index(corpora: dict[str, Corpus], name
 def test_reindex_converts_between_engines(fresh_corpus: Corpus) -> None:
     data = fresh_corpus.data
     assert read_config(data)["engine"] == "whoosh"
-    before = json.loads(run_cli(data, "search", "--json", "湿地保护").stdout)
+    before = cli_json(data, "search", "--json", "湿地保护")
     result = run_cli(data, "reindex", "--engine", "tantivy", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {"indexed": len(fresh_corpus.ids), "engine": "tantivy"}
     assert read_config(data)["engine"] == "tantivy"
-    after = json.loads(run_cli(data, "search", "--json", "湿地保护").stdout)
+    after = cli_json(data, "search", "--json", "湿地保护")
     assert [h["id"] for h in after["hits"]] == [h["id"] for h in before["hits"]]
     assert run_cli(data, "verify").exit_code == 0
-    assert json.loads(run_cli(data, "stats", "--json").stdout)["engine"] == "tantivy"
+    assert cli_json(data, "stats", "--json")["engine"] == "tantivy"
     # and back, after an import that only the tantivy index saw
     assert run_cli(data, "import", "-q", str(CORPUS.parent / "web")).exit_code in (0, 1)
     back = run_cli(data, "reindex", "--engine", "whoosh", "--json")

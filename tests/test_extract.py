@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from helpers import cjk_pdf, run_cli
 
+from archive import Document
 from indexer.extract import ExtractionError, extract
 from indexer.pipeline import build_document
 from indexer.service import Gongkai
@@ -26,7 +26,8 @@ HEADER_TEXT = """名称：青川市关于加强古树名木保护的通知
 """
 
 
-def check_header_document(path: Path, data: bytes) -> None:
+def check_header_document(path: Path, data: bytes) -> Document:
+    """The notice of HEADER_TEXT (or HTML) read from ``data``, its header checked field by field."""
     doc = build_document(path, data)
     assert doc.title == "青川市关于加强古树名木保护的通知"
     assert doc.doc_number_norm == "青政办发〔2020〕5号"
@@ -35,6 +36,7 @@ def check_header_document(path: Path, data: bytes) -> None:
     assert doc.validity == "有效"
     assert "第1条规定应当登记建档" in doc.text
     assert "名称" not in doc.text
+    return doc
 
 
 @pytest.mark.parametrize(
@@ -96,36 +98,11 @@ HTML = """<!DOCTYPE html>
 @pytest.mark.parametrize("charset", ["utf-8", "gbk"])
 def test_html_header_table_and_main_text(charset: str) -> None:
     data = HTML.format(charset=charset).encode(charset)
-    doc = build_document(Path("page.html"), data)
-    assert doc.title == "青川市关于加强古树名木保护的通知"
+    doc = check_header_document(Path("page.html"), data)
     assert doc.index_number == "QC-ZFB-2020-0005"
-    assert doc.agency == "青川市人民政府办公室"
-    assert doc.doc_number_norm == "青政办发〔2020〕5号"
-    assert doc.date_issued == "2020-06-01"
-    assert doc.validity == "有效"
-    assert "第1条规定应当登记建档" in doc.text
     assert "依法予以处理" in doc.text
     for chrome in ("首页", "政策文件", "互动交流", "分享到", "版权所有", "网站标识码", "var menu"):
         assert chrome not in doc.text, chrome
-
-
-def make_pdf(lines: list[str]) -> bytes:
-    """A real PDF with the CID font STSong-Light (no embedded font file)."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, pagesize=A4)
-    page.setFont("STSong-Light", 12)
-    y = 800
-    for line in lines:
-        page.drawString(50, y, line)
-        y -= 20
-    page.save()
-    return buffer.getvalue()
 
 
 def squeeze(text: str) -> str:
@@ -134,7 +111,7 @@ def squeeze(text: str) -> str:
 
 def test_pdf_text_extracts_character_for_character() -> None:
     lines = HEADER_TEXT.splitlines()
-    data = make_pdf(lines)
+    data = cjk_pdf(lines)
     extracted = extract(Path("notice.pdf"), data)
     assert squeeze(extracted.text) == squeeze(HEADER_TEXT)
     check_header_document(Path("notice.pdf"), data)
@@ -155,10 +132,10 @@ def write_mixed_folder(folder: Path) -> tuple[list[str], dict[str, bytes]]:
         "a-utf8.txt": HEADER_TEXT.encode("utf-8"),
         "b-gbk.txt": HEADER_TEXT.replace("古树名木", "城市绿道").encode("gbk"),
         "c-page.html": HTML.format(charset="gbk").replace("古树", "名泉").encode("gbk"),
-        "d-scan.pdf": make_pdf(["名称：关于开展湿地巡护的通知", "", "请各单位开展湿地巡护。"]),
+        "d-scan.pdf": cjk_pdf(["名称：关于开展湿地巡护的通知", "", "请各单位开展湿地巡护。"]),
     }
     rng = random.Random(7)
-    whole_pdf = make_pdf(["名称：被截断的文件", "正文。"])
+    whole_pdf = cjk_pdf(["名称：被截断的文件", "正文。"])
     bad = {
         "truncated.pdf": whole_pdf[: len(whole_pdf) // 3],
         "random.pdf": bytes(rng.randrange(256) for _ in range(3000)),

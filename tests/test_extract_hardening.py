@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import cjk_pdf
 
 from indexer.extract import ExtractionError, extract, pdf
 from indexer.extract.html import MAX_DEPTH
@@ -22,27 +23,6 @@ LINES = [
     "为切实抓好今年春季农田水利建设，现将有关事项通知如下。",
     "一、加强组织领导，落实工作责任（第３条）。",
 ]
-
-
-def cjk_pdf(lines: list[str], *, pages: int = 1) -> bytes:
-    """A born-digital PDF in the STSong-Light CID font (not embedded), as reportlab writes it."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=A4)
-    for _ in range(pages):
-        c.setFont("STSong-Light", 12)
-        y = 780
-        for line in lines:
-            c.drawString(60, y, line)
-            y -= 24
-        c.showPage()
-    c.save()
-    return buffer.getvalue()
 
 
 def image_only_pdf() -> bytes:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from validity_docs import import_docs, write_doc
+from helpers import import_docs, write_doc
 
 from archive import Document
 from archive.relations import Relations

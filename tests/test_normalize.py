@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import Corpus, run_cli, search_json
+from helpers import Corpus, cli_json, run_cli, search_json
 
 from indexer.normalize import (
     doc_number_suffix,
@@ -110,11 +108,9 @@ def test_number_16_never_finds_number_1(corpus: Corpus, query: str) -> None:
     ],
 )
 def test_show_by_doc_number_is_exact(corpus: Corpus, ref: str, source: str) -> None:
-    result = run_cli(corpus.data, "show", "--json", "--no-text", ref)
-    assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert isinstance(data, dict), "exactly one document expected"
-    assert data["id"] == corpus.ids[source]
+    shown = cli_json(corpus.data, "show", "--json", "--no-text", ref)
+    assert isinstance(shown, dict), "exactly one document expected"
+    assert shown["id"] == corpus.ids[source]
 
 
 def test_show_without_prefix_never_returns_the_other_number(corpus: Corpus) -> None:

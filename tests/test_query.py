@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Corpus, run_cli, search_json
+from helpers import Corpus, run_cli, search_json
 
 from indexer.query import QuerySyntaxError, parse
 

@@ -9,54 +9,19 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from helpers import CLI_MODULE, ROOT, archived_ids, run_process, write_doc, write_notices
 
 FILES = 300
-CLI = [sys.executable, "-m", "cli"]
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_corpus(folder: Path) -> None:
     """Notices long enough that importing 300 takes a few seconds."""
-    folder.mkdir()
     topics = ["农田水利", "城乡医保", "校舍安全", "森林防火", "道路养护", "食品抽检"]
-    for i in range(FILES):
-        topic = topics[i % len(topics)]
-        body = "\n".join(
-            f"第{n}条 各单位应当做好{topic}工作第{i}号事项的第{n}项安排，按期报送进展情况。"
-            for n in range(1, 60)
-        )
-        text = (
-            f"名  称: 关于做好{topic}工作的通知（第{i}号）\n"
-            f"文  号: 测试发〔2020〕{i + 1}号\n有效性: 有效\n\n{body}\n"
-        )
-        (folder / f"n{i:04d}.txt").write_text(text, encoding="utf-8")
-
-
-def archived(data: Path) -> int:
-    db = data / "archive.sqlite3"
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-            return conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
-def run(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        check=False,
-    )
+    write_notices(folder, FILES, topics, series="测试发〔2020〕", clauses=59)
 
 
 def start_import(data: Path, command: list[str], **popen: object) -> subprocess.Popen:
@@ -67,14 +32,14 @@ def start_import(data: Path, command: list[str], **popen: object) -> subprocess.
         "stderr": subprocess.DEVNULL,
         "start_new_session": True,
     }
-    return subprocess.Popen([*CLI, "--data", str(data), *command], **{**options, **popen})
+    return subprocess.Popen([*CLI_MODULE, "--data", str(data), *command], **{**options, **popen})
 
 
 def wait_until_archived(
     proc: subprocess.Popen, data: Path, more_than: int, timeout: float = 60
 ) -> None:
     deadline = time.monotonic() + timeout
-    while archived(data) <= more_than:
+    while len(archived_ids(data)) <= more_than:
         assert proc.poll() is None, "the import ended before it could be stopped"
         assert time.monotonic() < deadline, "the import made no progress"
         time.sleep(0.02)
@@ -82,7 +47,7 @@ def wait_until_archived(
 
 def assert_verified(data: Path, documents: int) -> None:
     """`gongkai verify`: archive and index agree, and hold ``documents``."""
-    check = run(data, "verify", "--json")
+    check = run_process(data, "verify", "--json")
     assert check.returncode == 0, check.stdout + check.stderr
     report = json.loads(check.stdout)
     assert report["ok"] and report["documents"] == report["indexed"] == documents
@@ -97,11 +62,11 @@ def test_kill_9_then_rerun_completes(tmp_path: Path, workers: str) -> None:
     wait_until_archived(proc, data, 20)
     os.kill(proc.pid, signal.SIGKILL)  # the importer only: orphaned workers must not block
     proc.wait(timeout=10)
-    killed_at = archived(data)
+    killed_at = len(archived_ids(data))
     assert 20 < killed_at < FILES, killed_at
 
     try:
-        result = run(data, *command)
+        result = run_process(data, *command)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # clean up any orphan left behind
@@ -110,7 +75,7 @@ def test_kill_9_then_rerun_completes(tmp_path: Path, workers: str) -> None:
     assert summary["failed"] == 0
     assert summary["imported"] + summary["duplicate"] == FILES
     assert summary["duplicate"] >= killed_at  # everything committed before the kill is kept
-    assert archived(data) == FILES
+    assert len(archived_ids(data)) == FILES
 
     with sqlite3.connect(data / "archive.sqlite3") as conn:
         dupes = conn.execute(
@@ -126,21 +91,25 @@ def test_kill_9_while_the_background_writer_indexes(tmp_path: Path) -> None:
     """Killed after its first full batch went to the background index writer: the writer ends
     with the importer, and the same command again completes with archive and index agreeing."""
     src, data = tmp_path / "src", tmp_path / "data"
-    src.mkdir()
     files = 1300  # more than two batches of 500
     for i in range(files):
-        body = f"第一条 各单位应当做好第{i}号河道巡查工作。\n第二条 本通知自印发之日起施行。"
-        head = f"名  称: 关于做好河道巡查工作的通知（第{i}号）\n文  号: 巡查发〔2023〕{i + 1}号\n"
-        (src / f"r{i:04d}.txt").write_text(f"{head}\n{body}\n", encoding="utf-8")
+        write_doc(
+            src,
+            f"r{i:04d}.txt",
+            title=f"关于做好河道巡查工作的通知（第{i}号）",
+            number=f"巡查发〔2023〕{i + 1}号",
+            agency="",
+            body=f"第一条 各单位应当做好第{i}号河道巡查工作。\n第二条 本通知自印发之日起施行。",
+        )
     command = ["import", "-q", "--workers", "2", "--json", str(src)]
     proc = start_import(data, command)
     wait_until_archived(proc, data, 700, timeout=120)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
-    killed_at = archived(data)
+    killed_at = len(archived_ids(data))
     assert killed_at < files, killed_at
     try:
-        result = run(data, *command)
+        result = run_process(data, *command)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -181,9 +150,9 @@ def test_ctrl_c_stops_the_import_at_once_and_it_resumes(tmp_path: Path) -> None:
     assert err.strip().splitlines() == [
         "gongkai: error: interrupted; what was committed is kept (an import resumes when run again)"
     ]
-    kept = archived(data)
+    kept = len(archived_ids(data))
     assert 20 < kept < FILES
-    result = run(data, *command)
+    result = run_process(data, *command)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["duplicate"] == kept
     assert_verified(data, FILES)

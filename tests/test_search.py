@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from conftest import CORPUS, Corpus, search_json
+from helpers import CORPUS, Corpus, search_json
 
 from archive import Archive, Document
 from indexer.engines.base import Filters, IndexDoc

@@ -6,48 +6,24 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from helpers import CLI_MODULE, ROOT, run_process, write_notices
+
 FILES = 800  # two index batches of 500, so searches also meet an index commit mid-import
-CLI = [sys.executable, "-m", "cli"]
-ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ["秸秆禁烧", "河道保洁", "燃气安全", "冬春农田水利", "学生资助", "电梯检验", "古树保护"]
-
-
-def make_notices(folder: Path) -> None:
-    folder.mkdir()
-    for i in range(FILES):
-        topic = TOPICS[i % len(TOPICS)]
-        body = "\n".join(
-            f"{n}. 请各乡镇于第{n}周前报送{topic}第{i}批次的落实情况，逾期未报的予以通报。"
-            for n in range(1, 30)
-        )
-        header = f"名  称: 关于加强{topic}管理的通知（{i}）\n文  号: 并行发〔2021〕{i + 1}号\n"
-        (folder / f"d{i:04d}.txt").write_text(f"{header}\n{body}\n", encoding="utf-8")
-
-
-def gongkai(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 def test_search_while_importing(tmp_path: Path) -> None:
     src, data = tmp_path / "src", tmp_path / "data"
-    make_notices(src)
+    write_notices(src, FILES, TOPICS, series="并行发〔2021〕", clauses=29)
     seed = tmp_path / "seed.txt"
     seed.write_text("名  称: 关于加强种子管理的通知\n\n请做好种子管理。\n", encoding="utf-8")
-    assert gongkai(data, "import", "-q", str(seed)).returncode == 0
+    assert run_process(data, "import", "-q", str(seed)).returncode == 0
 
     importer = subprocess.Popen(
-        [*CLI, "--data", str(data), "import", "-q", "--json", "--workers", "2", str(src)],
+        [*CLI_MODULE, "--data", str(data), "import", "-q", "--json", "--workers", "2", str(src)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -57,11 +33,11 @@ def test_search_while_importing(tmp_path: Path) -> None:
     refused = None
     try:
         while importer.poll() is None:
-            result = gongkai(data, "search", "管理", "--json", "--limit", "3")
+            result = run_process(data, "search", "管理", "--json", "--limit", "3")
             assert result.returncode == 0, result.stderr
             totals.append(json.loads(result.stdout)["total"])
             if refused is None and importer.poll() is None:
-                refused = gongkai(data, "import", "-q", str(seed))
+                refused = run_process(data, "import", "-q", str(seed))
             time.sleep(0.05)
         out, err = importer.communicate(timeout=120)
     finally:
@@ -77,7 +53,7 @@ def test_search_while_importing(tmp_path: Path) -> None:
     assert refused is not None
     assert refused.returncode == 5 and "being written" in refused.stderr, refused.stderr
 
-    final = json.loads(gongkai(data, "search", "管理", "--json").stdout)
+    final = json.loads(run_process(data, "search", "管理", "--json").stdout)
     assert final["total"] == FILES + 1  # the seed and every imported file
-    check = gongkai(data, "verify", "--json")
+    check = run_process(data, "verify", "--json")
     assert check.returncode == 0 and json.loads(check.stdout)["ok"]

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from validity_docs import get, import_docs, write_doc
+from helpers import import_docs, load_doc, write_doc
 
 from archive.relations import Relations
 from archive.validity import BRIEF_PARTS, cluster_briefs, status_on
@@ -67,7 +67,7 @@ def test_repeal_takes_effect_on_its_date(repeal_2020) -> None:
 
 def test_conflicting_header_and_relation_shows_both(repeal_2020) -> None:
     data, ids = repeal_2020
-    a = get(data, ids["a.txt"])
+    a = load_doc(data, ids["a.txt"])
     assert a.validity == "有效"  # the header, as published, is kept
     with Gongkai(data, readonly=True) as gk:
         status = gk.status(a, "2021-01-01")
