@@ -27,7 +27,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def make_data(path: Path) -> dict[str, str]:
     ids = import_corpus(path, WEB)
     with Gongkai(path) as gk:
-        add_user(gk.archive.conn, "alice", PASSWORD)
+        add_user(gk.archive, "alice", PASSWORD)
     return ids
 
 
