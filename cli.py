@@ -567,7 +567,7 @@ def user_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with open_data(ctx) as gk:
         try:
-            add_user(gk.archive.conn, name, password)
+            add_user(gk.archive, name, password)
         except UserError as exc:
             fail(str(exc), EXIT_USAGE)
     click.echo(f"added user {name.strip()}")
@@ -582,7 +582,7 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
     from search_app.auth import list_users
 
     with open_data(ctx) as gk:
-        users = list_users(gk.archive.conn)
+        users = list_users(gk.archive)
     if as_json:
         emit_json(users)
         return

@@ -142,17 +142,9 @@ class Relations:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One transaction; nested uses join the outer one."""
-        if self.conn.in_transaction:
+        """One transaction; nested uses join the outer one (:meth:`Archive.transaction`)."""
+        with self.archive.transaction():
             yield
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
 
     def touch(self, ids: Iterable[str]) -> None:
         """Bump the revision of documents whose derived status or cluster changed, so that
@@ -179,6 +171,14 @@ class Relations:
             (src, dst, rel_type),
         ).fetchone()
         return Relation.from_row(row) if row else None
+
+    def related(self, src: str, dst: str) -> bool:
+        """Whether ``src`` has a relation of any type to ``dst`` that was not rejected."""
+        row = self.conn.execute(
+            "SELECT 1 FROM relations WHERE src = ? AND dst = ? AND state != ?",
+            (src, dst, REJECTED),
+        ).fetchone()
+        return row is not None
 
     def of(self, doc_id: str, *, states: Iterable[str] = STATES) -> list[Relation]:
         """Every relation from or to ``doc_id`` in one of ``states``."""
@@ -269,7 +269,7 @@ class Relations:
         if src == dst:
             raise RelationError("a document cannot be related to itself")
         for doc_id in (src, dst):
-            if not self.archive._exists(doc_id):
+            if not self.archive.exists(doc_id):
                 raise RelationError(f"no document with id {doc_id}")
         with self.transaction():
             existing = self.find(src, rel_type, dst)
@@ -352,7 +352,7 @@ class Relations:
             "after": _relation_snapshot(rel),
         }
         for doc_id in (rel.src, rel.dst):
-            self.archive._log(doc_id, actor, "relation", detail)
+            self.archive.log(doc_id, actor, "relation", detail)
 
     # -- staff status records --------------------------------------------------------------
 
@@ -371,9 +371,9 @@ class Relations:
 
         ``before`` is the derived status before the change, kept in history beside the record.
         """
-        if not self.archive._exists(doc_id):
+        if not self.archive.exists(doc_id):
             raise RelationError(f"no document with id {doc_id}")
-        if by_doc and not self.archive._exists(by_doc):
+        if by_doc and not self.archive.exists(by_doc):
             raise RelationError(f"no document with id {by_doc}")
         with self.transaction():
             stamp = now()
@@ -385,7 +385,7 @@ class Relations:
             change = StatusChange(
                 int(cursor.lastrowid or 0), doc_id, validity, effective, by_doc, note, actor, stamp
             )
-            self.archive._log(
+            self.archive.log(
                 doc_id,
                 actor,
                 "status",
@@ -422,7 +422,7 @@ class Relations:
     ) -> None:
         """Record that the derived validity of ``doc_id`` changed (and why)."""
         with self.transaction():
-            self.archive._log(doc_id, actor, "validity", {"before": before, "after": after})
+            self.archive.log(doc_id, actor, "validity", {"before": before, "after": after})
 
     def fill_effective(self, doc_id: str, effective: str, *, evidence: str, actor: str) -> bool:
         """Keep the 施行日期 a document's own text states (used when the header gives none;
@@ -434,7 +434,7 @@ class Relations:
                 (doc_id, effective, evidence, now()),
             )
             if cursor.rowcount:
-                self.archive._log(
+                self.archive.log(
                     doc_id,
                     actor,
                     "date_effective",

@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from archive import schema
 from archive.document import Document
-from archive.errors import ConflictError
+from archive.errors import ConflictError, InvalidInput, NotFoundError
 from archive.originals import OriginalStore, sha256_of
+from archive.vocab import KINDS
 
 _COLUMNS = [
     "id",
@@ -95,6 +98,29 @@ class Archive:
             schema.migrate(conn)
         return cls(root, conn)
 
+    @classmethod
+    def open_untouched(cls, root: Path | str) -> Archive | None:
+        """The archive in ``root`` opened so that nothing is written (a dry run), or None if
+        there is none.
+
+        A read-only SQLite connection to a WAL database creates the ``-wal`` and ``-shm`` files
+        when they are missing and writes reader marks into ``-shm``. When the write-ahead log
+        is absent or empty (no writer mid-transaction, no crashed import), everything committed
+        is in the database file, so it is opened as immutable, which touches nothing. Otherwise
+        (an import running or killed) it must be read through the log: only ``-shm``, SQLite's
+        shared-memory index, can then be touched, never the data."""
+        root = Path(root)
+        db = root / cls.DB_NAME
+        if not db.is_file():
+            return None
+        wal, shm = Path(f"{db}-wal"), Path(f"{db}-shm")
+        live = wal.exists() and wal.stat().st_size > 0 and shm.exists()
+        uri = f"file:{db}?mode=ro" if live else f"file:{db}?immutable=1"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=30000")
+        return cls(root, conn)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -135,7 +161,7 @@ class Archive:
         self.conn.execute(begin)
         try:
             if doc.id:
-                if self._exists(doc.id):
+                if self.exists(doc.id):
                     raise DuplicateIdError(f"id {doc.id} is already used by another document")
             else:
                 doc.id = self._new_id(digest)
@@ -146,7 +172,7 @@ class Archive:
                 f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
                 [row[c] for c in _COLUMNS],
             )
-            self._log(doc.id, actor, "import", {"source": doc.source_name, "sha256": digest})
+            self.log(doc.id, actor, "import", {"source": doc.source_name, "sha256": digest})
             self.conn.execute(commit)
         except BaseException:
             self.conn.execute(rollback)
@@ -175,7 +201,52 @@ class Archive:
             self.conn.execute("ROLLBACK")
         self._group = False
 
-    def _exists(self, doc_id: str) -> bool:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        Used inside another transaction (or a :meth:`begin_group`) it joins the outer one."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def log(self, doc_id: str, actor: str, action: str, detail: dict[str, object]) -> None:
+        """Append an entry to ``doc_id``'s history (who, what, details as JSON). Call it
+        inside the :meth:`transaction` that makes the change, so both land or neither does."""
+        self.conn.execute(
+            "INSERT INTO history (doc_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+            (doc_id, now(), actor, action, json.dumps(detail, ensure_ascii=False)),
+        )
+
+    def set_kind(self, doc_id: str, kind: str, *, actor: str, why: str = "") -> bool:
+        """Change a document's kind (a new revision, recorded in its history with ``why``);
+        False when it already has that kind."""
+        if kind not in KINDS:
+            raise InvalidInput(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
+        with self.transaction():
+            row = self.conn.execute("SELECT kind FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"no document {doc_id}")
+            if row["kind"] == kind:
+                return False
+            self.conn.execute(
+                "UPDATE documents SET kind = ?, rev = rev + 1, updated_at = ? WHERE id = ?",
+                (kind, now(), doc_id),
+            )
+            detail: dict[str, object] = {"before": row["kind"], "after": kind}
+            if why:
+                detail["why"] = why
+            self.log(doc_id, actor, "kind", detail)
+        return True
+
+    def exists(self, doc_id: str) -> bool:
+        """Whether a document has this id."""
         return (
             self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
             is not None
@@ -185,15 +256,9 @@ class Archive:
         """A short, permanent id from the content hash, lengthened on the rare collision."""
         for size in range(10, 65, 2):
             candidate = digest[:size]
-            if not self._exists(candidate):
+            if not self.exists(candidate):
                 return candidate
         raise RuntimeError("no free id")  # pragma: no cover - needs a sha256 collision
-
-    def _log(self, doc_id: str, actor: str, action: str, detail: dict[str, object]) -> None:
-        self.conn.execute(
-            "INSERT INTO history (doc_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-            (doc_id, now(), actor, action, json.dumps(detail, ensure_ascii=False)),
-        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -211,6 +276,38 @@ class Archive:
             for row in rows:
                 found[row["id"]] = Document.from_row(dict(row))
         return found
+
+    def fields(
+        self, names: Sequence[str], ids: Iterable[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Only the named columns (no text unless asked for) of the documents among ``ids``
+        (in chunks; unknown ids are left out), or of every document when ``ids`` is None."""
+        unknown = [n for n in names if n not in _COLUMNS]
+        if unknown or not names:
+            raise InvalidInput(f"unknown document fields: {', '.join(unknown) or '(none)'}")
+        select = f"SELECT {', '.join(names)} FROM documents"
+        if ids is None:
+            return (dict(r) for r in self.conn.execute(select))
+        return self._chunked(select + " WHERE id IN ({marks})", list(ids), 400)
+
+    def texts_containing(self, word: str, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """(id, text) of the documents among ``ids`` whose text contains ``word``."""
+        rows = self._chunked(
+            "SELECT id, text FROM documents WHERE id IN ({marks}) AND instr(text, ?) > 0",
+            list(ids),
+            200,
+            word,
+        )
+        return ((str(r["id"]), str(r["text"])) for r in rows)
+
+    def _chunked(
+        self, sql: str, ids: list[str], size: int, *extra: object
+    ) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.conn.execute(sql.format(marks=marks), [*chunk, *extra]).fetchall()
+            yield from (dict(r) for r in rows)
 
     def find_by_doc_number(self, normalized: str) -> list[Document]:
         """Documents with this canonical 文号; one without a prefix (``〔2017〕1号``) matches
@@ -285,6 +382,14 @@ class Archive:
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
+    def recent_history(self, limit: int = 15) -> list[dict[str, object]]:
+        """The latest ``limit`` history entries of any document, newest first."""
+        rows = self.conn.execute(
+            "SELECT seq, doc_id, at, actor, action, detail FROM history ORDER BY seq DESC LIMIT ?",
+            (limit,),
+        )
+        return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
 
     def history(self, doc_id: str) -> list[dict[str, object]]:
         rows = self.conn.execute(

@@ -17,14 +17,13 @@ attachment without a header block of its own gets kind ``other`` (a manifest ``k
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive import Archive
 from archive.relations import ATTACHMENT, AUTO, CONFIRMED, RelationError, Relations
-from archive.store import now
-from archive.vocab import NOTICE
+from archive.vocab import NOTICE, OTHER
 
 _SEP = r"[-_—－＿\s\u3000]"
 _NUMBER = r"[0-9０-９一二三四五六七八九十]*"
@@ -137,7 +136,7 @@ def link_attachments(archive: Archive, run: Iterable[RunFile]) -> AttachmentRepo
         if notice:
             pairs.setdefault((f.id, notice), f"附件文件夹：{f.path.parent.name}")
 
-    titles = dict(_column(archive, by_id, "title"))
+    titles = {r["id"]: r["title"] for r in archive.fields(["id", "title"], by_id)}
     keys: dict[str, set[str]] = {}
     for f in files:
         wanted = {name_key(titles.get(f.id, ""))}
@@ -145,7 +144,7 @@ def link_attachments(archive: Archive, run: Iterable[RunFile]) -> AttachmentRepo
             wanted |= {name_key(f.path.name)}
             wanted |= {name_key(f.path.stem[m.end() :]) for m in _SUFFIX_RE.finditer(f.path.stem)}
         keys[f.id] = {k for k in wanted if len(k) >= 2}
-    for notice, text in _texts_mentioning(archive, by_id):
+    for notice, text in archive.texts_containing("附件", by_id):
         home = by_id[notice].path
         for name in listed_attachments(text):
             key = name_key(name)
@@ -182,52 +181,16 @@ def link_attachments(archive: Archive, run: Iterable[RunFile]) -> AttachmentRepo
     return report
 
 
-def _column(archive: Archive, ids: Iterable[str], column: str) -> Iterator[tuple[str, str]]:
-    ids = list(ids)
-    for start in range(0, len(ids), 400):
-        chunk = ids[start : start + 400]
-        rows = archive.conn.execute(
-            f"SELECT id, {column} FROM documents WHERE id IN ({', '.join('?' for _ in chunk)})",
-            chunk,
-        )
-        yield from ((r[0], r[1]) for r in rows)
-
-
-def _texts_mentioning(archive: Archive, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(id, text) of the documents among ``ids`` whose text has the word 附件 (in chunks)."""
-    ids = list(ids)
-    for start in range(0, len(ids), 200):
-        chunk = ids[start : start + 200]
-        rows = archive.conn.execute(
-            f"SELECT id, text FROM documents WHERE id IN ({', '.join('?' for _ in chunk)}) "
-            "AND instr(text, '附件') > 0",
-            chunk,
-        ).fetchall()
-        yield from ((r[0], r[1]) for r in rows)
-
-
 def _make_other(archive: Archive, doc_id: str, notice: str) -> bool:
     """Give an attachment kind ``other`` when it is a plain notice without a header block of
     its own (no 文号, 索引号, 发布机构 or 有效性); recorded in its history."""
-    row = archive.conn.execute(
-        "SELECT kind, doc_number, index_number, agency, validity_raw FROM documents WHERE id = ?",
-        (doc_id,),
-    ).fetchone()
+    header = ["kind", "doc_number", "index_number", "agency", "validity_raw"]
+    row = next(archive.fields(header, [doc_id]), None)
     if row is None or row["kind"] != NOTICE:
         return False
-    if row["doc_number"] or row["index_number"] or row["agency"] or row["validity_raw"]:
+    if any(row[name] for name in header[1:]):
         return False
-    archive.conn.execute(
-        "UPDATE documents SET kind = 'other', rev = rev + 1, updated_at = ? WHERE id = ?",
-        (now(), doc_id),
-    )
-    archive._log(
-        doc_id,
-        "import",
-        "kind",
-        {"before": NOTICE, "after": "other", "why": f"附件 of {notice}"},
-    )
-    return True
+    return archive.set_kind(doc_id, OTHER, actor="import", why=f"附件 of {notice}")
 
 
 __all__ = [

@@ -31,7 +31,6 @@ from archive.relations import (
     CONFIRMED,
     INTERPRETS,
     PROPOSED,
-    REJECTED,
     REPEALS,
     SUPERSEDES,
     VALIDITY_EFFECT,
@@ -293,10 +292,8 @@ class Linker:
         self._info: dict[str, _Info] = {}
         self._by_key: dict[str, set[str]] = {}
         self._by_suffix: dict[str, set[tuple[str, str]]] = {}
-        rows = archive.conn.execute(
-            "SELECT id, title, doc_number_norm, date_issued, date_effective FROM documents"
-        )
-        for row in rows:
+        names = ["id", "title", "doc_number_norm", "date_issued", "date_effective"]
+        for row in archive.fields(names):
             self._remember(
                 Document(
                     title=row["title"],
@@ -429,11 +426,7 @@ class Linker:
             return True
         if rel_type != CITES:
             return False
-        row = self.archive.conn.execute(
-            "SELECT 1 FROM relations WHERE src = ? AND dst = ? AND state != ?",
-            (src, dst, REJECTED),
-        ).fetchone()
-        return row is not None
+        return self.relations.related(src, dst)
 
 
 def relink_all(archive: Archive, *, batch: int = 500) -> LinkReport:

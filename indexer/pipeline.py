@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -560,7 +559,7 @@ class _DryRunState:
         if not isinstance(built, Document):
             return FileOutcome(label, FAILED, reason=str(built))
         if built.id:
-            if (archive is not None and archive._exists(built.id)) or built.id in self.ids:
+            if (archive is not None and archive.exists(built.id)) or built.id in self.ids:
                 return FileOutcome(
                     label, FAILED, reason=f"id {built.id} is already used by another document"
                 )
@@ -569,24 +568,9 @@ class _DryRunState:
 
 
 def open_for_dry_run(data_dir: Path) -> Archive | None:
-    """The archive in ``data_dir`` opened so that nothing is written, or None if there is none.
-
-    A read-only SQLite connection to a WAL database creates the ``-wal`` and ``-shm`` files
-    when they are missing and writes reader marks into ``-shm``. When the write-ahead log is
-    absent or empty (no writer mid-transaction, no crashed import), everything committed is
-    in the database file, so it is opened as immutable, which touches nothing. Otherwise (an
-    import running or killed) it must be read through the log: only ``-shm``, SQLite's
-    shared-memory index, can then be touched, never the data."""
-    db = data_dir / Archive.DB_NAME
-    if not db.is_file():
-        return None
-    wal, shm = Path(f"{db}-wal"), Path(f"{db}-shm")
-    live = wal.exists() and wal.stat().st_size > 0 and shm.exists()
-    uri = f"file:{db}?mode=ro" if live else f"file:{db}?immutable=1"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout=30000")
-    return Archive(data_dir, conn)
+    """The archive in ``data_dir`` opened so that nothing is written, or None if there is none
+    (see :meth:`Archive.open_untouched`)."""
+    return Archive.open_untouched(data_dir)
 
 
 def _commit(

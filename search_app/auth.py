@@ -1,20 +1,19 @@
 """Staff accounts, sessions, CSRF protection and login throttling.
 
-Accounts live in the archive's ``users`` table (created by ``gongkai user add``) with werkzeug
-password hashes. A signed-in session holds the account name. Every form carries a per-session
-CSRF token, and every state-changing (POST) request outside the JSON API must send it back.
-Failed sign-ins are limited per client address and per account name (Flask-Limiter, counted
-in the server process's memory): past the limit the login form answers 429 until the window
-has passed, so passwords cannot be guessed at speed.
+Accounts live in the archive's ``users`` table (created by ``gongkai user add``, stored by
+:mod:`archive.users`) with werkzeug password hashes, which are made and checked here. A
+signed-in session holds the account name. Every form carries a per-session CSRF token, and
+every state-changing (POST) request outside the JSON API must send it back. Failed sign-ins
+are limited per client address and per account name (Flask-Limiter, counted in the server
+process's memory): past the limit the login form answers 429 until the window has passed, so
+passwords cannot be guessed at speed.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +35,9 @@ from flask_limiter.util import get_remote_address
 from markupsafe import Markup
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from archive import Archive
 from archive.errors import InvalidInput
+from archive.users import AccountExistsError, Users
 
 bp = Blueprint("auth", __name__)
 
@@ -54,7 +55,7 @@ class UserError(InvalidInput):
 # -- accounts (used by the CLI and the login form) ----------------------------------------
 
 
-def add_user(conn: sqlite3.Connection, name: str, password: str) -> None:
+def add_user(archive: Archive, name: str, password: str) -> None:
     """Create an account; raises :class:`UserError` for a bad name/password or a duplicate."""
     name = name.strip()
     if not name or len(name) > 64 or any(ch.isspace() for ch in name):
@@ -62,32 +63,26 @@ def add_user(conn: sqlite3.Connection, name: str, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UserError(f"password must be at least {MIN_PASSWORD} characters")
     try:
-        conn.execute(
-            "INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)",
-            (
-                name,
-                generate_password_hash(password),
-                datetime.now(UTC).isoformat(timespec="seconds"),
-            ),
-        )
-    except sqlite3.IntegrityError:
-        raise UserError(f"account {name!r} already exists") from None
+        Users(archive).add(name, generate_password_hash(password))
+    except AccountExistsError as exc:
+        raise UserError(str(exc)) from None
 
 
-def list_users(conn: sqlite3.Connection) -> list[dict[str, object]]:
-    rows = conn.execute("SELECT name, created_at, disabled FROM users ORDER BY name")
-    return [{"name": r[0], "created_at": r[1], "disabled": bool(r[2])} for r in rows]
+def list_users(archive: Archive) -> list[dict[str, object]]:
+    """Every account as ``name``, ``created_at`` and ``disabled`` (the CLI's JSON keys)."""
+    return [
+        {"name": a.name, "created_at": a.created_at, "disabled": a.disabled}
+        for a in Users(archive).all()
+    ]
 
 
-def check_user(conn: sqlite3.Connection, name: str, password: str) -> bool:
+def check_user(archive: Archive, name: str, password: str) -> bool:
     """True when ``name`` is an enabled account with this password (same work either way)."""
-    row = conn.execute(
-        "SELECT password_hash, disabled FROM users WHERE name = ?", (name.strip(),)
-    ).fetchone()
-    if row is None:
+    account = Users(archive).get(name.strip())
+    if account is None:
         check_password_hash(_DUMMY_HASH, password)
         return False
-    return check_password_hash(row[0], password) and not row[1]
+    return check_password_hash(account.password_hash, password) and not account.disabled
 
 
 # -- CSRF ---------------------------------------------------------------------------------
@@ -183,7 +178,7 @@ def login() -> Any:
     if request.method == "POST":
         name = request.form.get("name", "")
         password = request.form.get("password", "")
-        if check_user(get_gk().archive.conn, name, password):
+        if check_user(get_gk().archive, name, password):
             session.clear()
             session["user"] = name.strip()
             csrf_token()

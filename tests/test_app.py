@@ -42,7 +42,7 @@ HOSTILE_TITLE = '关于<script>alert("gk")</script>网页转义测试的通知'
 def make_data(path: Path) -> dict[str, str]:
     ids = import_docs(path, WEB)
     with Gongkai(path) as gk:
-        add_user(gk.archive.conn, "alice", PASSWORD)
+        add_user(gk.archive, "alice", PASSWORD)
     return ids
 
 

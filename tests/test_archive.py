@@ -1,5 +1,6 @@
 """The archive: duplicates change nothing, originals byte for byte, append-only history, schema
-version, and the index rebuilt or repaired from the archive (``reindex``, ``verify``)."""
+version, the index rebuilt or repaired from the archive (``reindex``, ``verify``), and the
+public methods through which the indexer, the web app and the CLI read and write it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 from helpers import CORPUS, Corpus, history_rows, run_cli
 
 from archive import Archive, Document
+from archive.errors import InvalidInput, NotFoundError
+from archive.relations import CITES, REJECTED, Relations
 from archive.schema import MIGRATIONS
 from indexer.service import Gongkai
 
@@ -139,3 +142,115 @@ def test_verify_reports_a_missing_original(fresh_corpus: Corpus) -> None:
     result = run_cli(data, "verify", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["missing_originals"] == [doc_id]
+
+
+# -- the archive's public methods, called directly on a real SQLite archive -----------------
+
+
+def _archive_with(tmp_path, texts: dict[str, str]) -> tuple[Archive, dict[str, str]]:
+    """A new archive holding one document per (title, text); returns it and title → id."""
+    archive = Archive.open(tmp_path / "data")
+    ids = {}
+    for title, text in texts.items():
+        ids[title] = archive.add(Document(title=title, text=text), text.encode()).id
+    return archive, ids
+
+
+def test_transaction_keeps_all_or_nothing_and_nested_blocks_join_it(tmp_path) -> None:
+    archive, ids = _archive_with(tmp_path, {"甲": "正文甲"})
+    doc = ids["甲"]
+    with archive:
+        with pytest.raises(RuntimeError), archive.transaction():
+            archive.log(doc, "tester", "note", {"n": 1})
+            with archive.transaction():  # joins the outer one: rolled back with it
+                archive.log(doc, "tester", "note", {"n": 2})
+            raise RuntimeError("stop")
+        assert [h["action"] for h in archive.history(doc)] == ["import"]
+        assert not archive.conn.in_transaction
+
+        with archive.transaction():
+            archive.log(doc, "tester", "note", {"n": 3})
+            archive.log(doc, "tester", "note", {"n": 4})
+    with Archive.open(tmp_path / "data", readonly=True) as reader:
+        notes = [h["detail"] for h in reader.history(doc) if h["action"] == "note"]
+    assert notes == [{"n": 3}, {"n": 4}]
+
+
+def test_recent_history_is_newest_first_across_documents(tmp_path) -> None:
+    archive, ids = _archive_with(tmp_path, {"甲": "正文甲", "乙": "正文乙"})
+    with archive:
+        with archive.transaction():
+            archive.log(ids["甲"], "alice", "upload", {"file": "甲.txt"})
+        recent = archive.recent_history(2)
+        assert [(r["doc_id"], r["action"], r["actor"]) for r in recent] == [
+            (ids["甲"], "upload", "alice"),
+            (ids["乙"], "import", "import"),
+        ]
+        assert recent[0]["detail"] == {"file": "甲.txt"}
+        assert len(archive.recent_history(10)) == 3
+
+
+def test_set_kind_makes_a_new_revision_recorded_in_history(tmp_path) -> None:
+    archive, ids = _archive_with(tmp_path, {"甲": "正文甲"})
+    doc = ids["甲"]
+    with archive:
+        before = archive.get(doc)
+        assert before.kind == "notice"
+        assert archive.set_kind(doc, "other", actor="tester", why="测试") is True
+        after = archive.get(doc)
+        assert (after.kind, after.rev) == ("other", before.rev + 1)
+        assert archive.history(doc)[-1]["detail"] == {
+            "before": "notice",
+            "after": "other",
+            "why": "测试",
+        }
+        assert archive.set_kind(doc, "other", actor="tester") is False  # nothing to change
+        assert archive.get(doc).rev == after.rev
+        with pytest.raises(InvalidInput):
+            archive.set_kind(doc, "poem", actor="tester")
+        with pytest.raises(NotFoundError):
+            archive.set_kind("nosuchid", "other", actor="tester")
+
+
+def test_fields_and_texts_containing_read_only_what_is_asked(tmp_path) -> None:
+    texts = {f"文件{i}": f"第{i}号正文" + ("，附件：表格" * (i % 3 == 0)) for i in range(450)}
+    archive, ids = _archive_with(tmp_path, texts)
+    with archive:
+        assert archive.exists(ids["文件7"]) and not archive.exists("nosuchid")
+        wanted = [*ids.values(), "nosuchid"]  # more than one chunk; unknown ids are left out
+        rows = list(archive.fields(["id", "title"], wanted))
+        assert {r["id"]: r["title"] for r in rows} == {v: k for k, v in ids.items()}
+        assert all(set(r) == {"id", "title"} for r in rows)
+        assert len(list(archive.fields(["id"]))) == 450  # every document
+        with pytest.raises(InvalidInput):
+            archive.fields(["id", "title; DROP TABLE documents"])
+
+        found = dict(archive.texts_containing("附件", ids.values()))
+        assert set(found) == {ids[f"文件{i}"] for i in range(0, 450, 3)}
+        assert found[ids["文件3"]] == "第3号正文，附件：表格"
+        assert dict(archive.texts_containing("附件", [ids["文件1"]])) == {}
+
+
+def test_open_untouched_reads_without_writing_anything(tmp_path) -> None:
+    assert Archive.open_untouched(tmp_path / "nothing-here") is None
+    archive, ids = _archive_with(tmp_path, {"甲": "正文甲"})
+    archive.close()
+    data = tmp_path / "data"
+    before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    reader = Archive.open_untouched(data)
+    assert reader is not None
+    with reader:
+        assert reader.get(ids["甲"]).text == "正文甲"
+    assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()} == before
+
+
+def test_related_ignores_direction_type_and_rejected_relations(tmp_path) -> None:
+    archive, ids = _archive_with(tmp_path, {"甲": "正文甲", "乙": "正文乙"})
+    a, b = ids["甲"], ids["乙"]
+    with archive:
+        relations = Relations(archive)
+        assert not relations.related(a, b)
+        rel, _ = relations.add(a, CITES, b)
+        assert relations.related(a, b) and not relations.related(b, a)
+        relations.set_state(rel.id, REJECTED, actor="tester")
+        assert not relations.related(a, b)

@@ -64,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, xdg: dict[str, str]) -> Ite
     data = tmp_path_factory.mktemp("browser-data")
     ids = import_docs(data, WEB)
     with Gongkai(data) as gk:
-        add_user(gk.archive.conn, "editor", PASSWORD)
+        add_user(gk.archive, "editor", PASSWORD)
     port = _free_port()
     log = (data / "serve.log").open("w")
     proc = subprocess.Popen(

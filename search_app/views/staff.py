@@ -35,9 +35,7 @@ def index() -> Any:
     relations = list(gk.proposals())
     docs = gk.archive.get_many(sorted({r.src for r in relations} | {r.dst for r in relations}))
     proposals = [{"rel": r, "src": docs.get(r.src), "dst": docs.get(r.dst)} for r in relations]
-    recent = gk.archive.conn.execute(
-        "SELECT seq, doc_id, at, actor, action FROM history ORDER BY seq DESC LIMIT 15"
-    ).fetchall()
+    recent = gk.archive.recent_history(15)
     return render_template(
         "staff/index.html",
         proposals=proposals,
@@ -92,15 +90,9 @@ def _record_uploads(gk: Any, report: Any, user: str) -> None:
     imported = [o for o in report.outcomes if o.status == "imported"]
     if not imported:
         return
-    conn = gk.archive.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with gk.archive.transaction():
         for outcome in imported:
-            gk.archive._log(outcome.id, user, "upload", {"file": Path(outcome.path).name})
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+            gk.archive.log(outcome.id, user, "upload", {"file": Path(outcome.path).name})
 
 
 def _busy(exc: Exception) -> Any:
