@@ -10,8 +10,8 @@ two questions the query layer will ask:
 * :meth:`Synonyms.expand` — the other spellings of one term;
 * :meth:`Synonyms.groups_for_text` — which groups a query string mentions, and where.
 
-It does not decide how a search uses them (that belongs to the query layer), and it imports
-nothing but the standard library and :func:`indexer.normalize.fold`.
+It does not decide how a search uses them (that belongs to the query layer); besides the
+standard library it imports only :func:`indexer.normalize.fold` and the error hierarchy.
 
 Matching rule of :meth:`Synonyms.groups_for_text` (Chinese has no spaces, so a 2-character
 abbreviation occurs by accident inside other words: 低保 in 降低保费, 非遗 in 并非遗漏):
@@ -36,7 +36,8 @@ documents about something else. Known limit: 劳动法规定 matches 劳动法 (
 Staff can add to the table (:meth:`Synonyms.extended`): a plain group *extends* — it joins the one
 shipped group it shares a term with (or becomes a new group); an :class:`Extension` with
 ``replace=True`` *overrides* — its terms leave every group they were in and form a group of their
-own (a single term means "this term has no synonyms here").
+own (a single term means "this term has no synonyms here"). A staff term that is also a guard
+word stops being a guard: staff know their own usage.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def _split_terms(cell: str, where: str) -> tuple[tuple[str, ...], list[str]]:
         )
     keys = fold(cell).split("|")
     if len(set(keys)) != len(keys):
-        term = next(t for t, k in zip(terms, keys, strict=True) if keys.count(k) > 1)
+        term = next(t for i, (t, k) in enumerate(zip(terms, keys, strict=True)) if k in keys[:i])
         raise SynonymsError(where, f"term {term!r} appears twice in the group")
     return terms, keys
 
@@ -229,8 +230,11 @@ class Synonyms:
                     raise SynonymsError(group.origin, f"term {term!r} is in two groups")
                 self._by_key[key] = group
         self._guards: frozenset[str] = frozenset(k for k in guards if k not in self._by_key)
-        lengths = [len(k) for k in self._by_key] + [len(k) for k in self._guards]
-        self._longest = max(lengths, default=0)
+        # the distinct lengths, longest first: a query tries only lengths some string has
+        self._guard_sizes = sorted({len(k) for k in self._guards})
+        self._lengths = sorted(
+            {len(k) for k in self._by_key} | set(self._guard_sizes), reverse=True
+        )
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -257,8 +261,12 @@ class Synonyms:
     def _guard_crosses(self, folded: str, start: int, end: int) -> bool:
         """A guard word starts inside [start, end) (not at start) and ends after ``end``."""
         for k in range(start + 1, end):
-            for size in range(end - k + 1, min(self._longest, len(folded) - k) + 1):
-                if folded[k : k + size] in self._guards:
+            for size in self._guard_sizes:
+                if (
+                    k + size > end
+                    and k + size <= len(folded)
+                    and folded[k : k + size] in self._guards
+                ):
                     return True
         return False
 
@@ -270,7 +278,9 @@ class Synonyms:
         i = 0
         while i < n:
             advance = 1
-            for size in range(min(self._longest, n - i), 0, -1):
+            for size in self._lengths:
+                if size > n - i:
+                    continue
                 piece = folded[i : i + size]
                 if piece in self._guards:
                     advance = size
@@ -300,9 +310,9 @@ class Synonyms:
         groups = list(self.groups)
         for number, entry in enumerate(entries, start=1):
             where = f"staff entry {number}"
-            ext = entry if isinstance(entry, Extension) else Extension(tuple(entry))
-            if isinstance(ext.terms, str):
+            if isinstance(entry, str) or isinstance(getattr(entry, "terms", None), str):
                 raise SynonymsError(where, "terms must be a list of strings, not one string")
+            ext = entry if isinstance(entry, Extension) else Extension(tuple(entry))
             if any(not isinstance(t, str) or "|" in t for t in ext.terms):
                 raise SynonymsError(where, "every term must be a string without '|'")
             terms, keys = _split_terms("|".join(ext.terms), where) if ext.terms else ((), [])
