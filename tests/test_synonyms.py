@@ -331,3 +331,13 @@ def test_bad_staff_entries_name_the_entry(shipped, entry, message):
         shipped.extended([["城更行动", "城市更新行动"], entry])
     assert str(caught.value).startswith("staff entry 2:")
     assert message in str(caught.value)
+
+
+def test_every_shipped_term_is_found_on_its_own(shipped):
+    missed = []
+    for group in shipped.groups:
+        for term in group.terms:
+            matches = shipped.groups_for_text(term)
+            if [(m.group, m.start, m.end) for m in matches] != [(group, 0, len(term))]:
+                missed.append(term)
+    assert missed == []
