@@ -6,7 +6,7 @@ DATA ?= demo-data
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-test lint format bench clean
+.PHONY: demo test install install-test lint format bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: install-test lint
 
 bench: install-test
 	$(BIN)/python bench/import_search.py
+
+# Relevance of both engines and stock Whoosh on the judged queries (bench/eval/queries.jsonl).
+eval: install-test
+	$(BIN)/python bench/eval.py $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache
