@@ -166,7 +166,7 @@ def import_command(
     from tqdm import tqdm
 
     from indexer.manifest import ManifestError, count_rows, manifest_format
-    from indexer.pipeline import iter_files
+    from indexer.reading import iter_files
 
     if bool(paths) == bool(manifest):
         fail("give files or folders to import, or --manifest FILE (not both)", EXIT_USAGE)
@@ -199,15 +199,14 @@ def import_command(
 
     max_bytes = max_size * 1024 * 1024 if max_size else None
     if dry_run:
+        from indexer.importing import ImportOptions, import_items
         from indexer.manifest import manifest_items
-        from indexer.pipeline import dry_run as check_import
-        from indexer.pipeline import file_items
+        from indexer.reading import file_items
 
         try:
             items = manifest_items(manifest) if manifest else file_items(files)
-            result = check_import(
-                ctx.obj["data"], items, on_progress=progress, max_bytes=max_bytes, workers=workers
-            )
+            options = ImportOptions(progress, max_bytes, workers, dry_run=True)
+            result = import_items(items, options, data_dir=ctx.obj["data"])
         except ManifestError as exc:
             fail(str(exc), EXIT_USAGE)
         finally:

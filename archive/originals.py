@@ -77,5 +77,15 @@ class OriginalStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
 
+    def holds(self, sha256: str, size: int) -> bool:
+        """Whether the original ``sha256`` is in place whole (of ``size`` bytes): a write cut
+        short by a crash before the group's flush can leave a short file."""
+        try:
+            return (
+                os.stat(os.path.join(self._root, sha256[:2], sha256[2:4], sha256)).st_size == size
+            )
+        except FileNotFoundError:
+            return False
+
     def all_digests(self) -> set[str]:
         return {p.name for p in self.root.glob("??/??/*") if not p.name.startswith(".tmp-")}

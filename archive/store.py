@@ -133,14 +133,22 @@ class Archive:
     # -- writing ---------------------------------------------------------------------------
 
     def add(
-        self, doc: Document, original: bytes, *, actor: str = "import", sha256: str = ""
+        self,
+        doc: Document,
+        original: bytes,
+        *,
+        actor: str = "import",
+        sha256: str = "",
+        stored: bool = False,
     ) -> AddOutcome:
         """Store a new document and its original file, whole or not at all.
 
         The same bytes imported again are a duplicate: nothing changes and the existing id is
         returned. ``doc_number_norm`` and ``index_number_norm`` are set by the caller (the
         indexer's normalizer). The original is written first (atomically, by content
-        address); the row and its history entry are committed in one transaction.
+        address) unless the caller has ``stored`` it already (the import's build stage writes
+        it; if it is missing after all, it is written here); the row and its history entry
+        are committed in one transaction.
         """
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
         existing = self.conn.execute(
@@ -148,7 +156,8 @@ class Archive:
         ).fetchone()
         if existing:
             return AddOutcome("duplicate", existing["id"], existing["id"])
-        self.originals.put(original, durable=not self._group, sha256=digest)
+        if not (stored and self.originals.holds(digest, len(original))):
+            self.originals.put(original, durable=not self._group, sha256=digest)
         doc.sha256 = digest
         doc.size = len(original)
         doc.created_at = doc.updated_at = now()

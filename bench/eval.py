@@ -86,8 +86,8 @@ def example_files() -> list[Path]:
 def example_docs() -> list[tuple[DocMeta, str]]:
     """Each example file's metadata as Gongkai reads it, with the whole extracted text (header
     block included, as a stock user who indexes the file's text would have it)."""
+    from indexer.building import build_document
     from indexer.extract import extract
-    from indexer.pipeline import build_document
 
     out = []
     for path in example_files():

@@ -62,8 +62,8 @@ def worker_gongkai(
     used. The CPU figure counts every process of the import (workers, background index
     writer)."""
     sys.path.insert(0, str(REPO))
-    from indexer.pipeline import iter_files
     from indexer.query import QuerySyntaxError
+    from indexer.reading import iter_files
     from indexer.service import Gongkai
 
     files = sorted(texts.glob("*.txt"))

@@ -1,88 +1,101 @@
-"""The import as one call: commit files and manifest rows to the archive, link them, index them.
+"""The import as one call: :func:`import_items`, used by the CLI (files, manifests and dry
+runs), the staff upload form and the benchmarks alike (through :class:`indexer.service.Gongkai`
+or directly for a dry run, which needs no data directory).
 
-:func:`run_import` is the one entry point that the CLI, the staff upload form, manifests and
-dry runs all use. It drives :func:`indexer.pipeline.import_items` (read → extract and build →
-commit), and for every committed batch links the documents (:class:`indexer.linking.Linker`)
-and hands their index entries to the engine — in a background process once the import is large
-(:class:`indexer.engines.background.BackgroundWriter`). After the run, attachments (附件) found
-among its files are linked to their main documents.
+It declares the stages (:func:`indexer.pipeline.plan`): read → build → commit, then for every
+committed batch :class:`LinkStage` (relations among documents, :mod:`indexer.linking`) and
+:class:`IndexStage` (the index, in a background process once the import is large), and after the
+run :class:`AttachmentStage` (附件 among the run's files, :mod:`indexer.attachments`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archive import Document
-from indexer.pipeline import (
-    DEFAULT_MAX_BYTES,
-    ImportReport,
-    Item,
-    Prepared,
-    ProgressCallback,
-    import_items,
-    is_full_batch,
-)
+from archive import Archive
+from indexer import pipeline
+from indexer.items import Batch, ImportReport, Item, ProgressCallback
+from indexer.reading import file_items, iter_files
 
 if TYPE_CHECKING:
     from indexer.engines.background import BackgroundWriter
     from indexer.indexing import Indexer
+    from indexer.linking import Linker
 
 log = logging.getLogger("gongkai")
 
 
 @dataclass
 class ImportOptions:
-    """How to import: progress callback, size cap per file, worker processes."""
+    """How to import: progress callback, size cap per file, worker processes, dry run."""
 
     on_progress: ProgressCallback | None = None
     max_bytes: int | None = None
     workers: int = 1
+    dry_run: bool = False
 
 
-@dataclass
-class _Run:
-    """What one import run carries between its stages."""
+def items_from(*, paths: Iterable[Path] = (), manifest: Path | None = None) -> Iterator[Item]:
+    """What to import: the files under ``paths`` (folders walked), then the rows of
+    ``manifest`` (a JSONL/CSV file, see :mod:`indexer.manifest`)."""
+    yield from file_items(iter_files(paths))
+    if manifest is not None:
+        from indexer.manifest import manifest_items
 
-    indexer: Indexer
-    prepared: dict[str, Prepared] = field(default_factory=dict)  # by the workers, by id
-    seen: dict[str, tuple[Path | None, bool]] = field(default_factory=dict)  # for attachments
-    writer: BackgroundWriter | None = None
+        yield from manifest_items(manifest)
 
 
-def run_import(indexer: Indexer, items: Iterable[Item], options: ImportOptions) -> ImportReport:
-    """Import ``items`` into the archive of ``indexer``, indexing as they commit. The caller
-    holds the write lock."""
+def import_items(
+    items: Iterable[Item],
+    options: ImportOptions,
+    *,
+    indexer: Indexer | None = None,
+    data_dir: Path | None = None,
+) -> ImportReport:
+    """Import ``items`` into the archive of ``indexer`` (whose caller holds the write lock),
+    indexing as they commit; or, with ``options.dry_run``, say what importing them into
+    ``data_dir`` would do, writing nothing anywhere (the directory need not exist)."""
+    report = ImportReport()
+    if options.dry_run:
+        archive = Archive.open_untouched(data_dir) if data_dir is not None else None
+        try:
+            stages = pipeline.plan(
+                archive,
+                report,
+                dry_run=True,
+                workers=options.workers,
+                max_bytes=options.max_bytes,
+                on_progress=options.on_progress,
+            )
+            return pipeline.run(stages, items, report)
+        finally:
+            if archive is not None:
+                archive.close()
+    if indexer is None:
+        raise ValueError("a real import needs the data directory's Indexer")
     indexer.sync()  # finish what an interrupted run left unindexed
-    run = _Run(indexer)
-    linker = _linker(indexer)
-    try:
-        report = import_items(
-            indexer.archive,
-            _tracked(items, run.seen),
-            on_committed=lambda docs: _index_batch(run, linker, docs),
-            on_progress=options.on_progress,
-            workers=options.workers,
-            prepared=run.prepared,
-            max_bytes=options.max_bytes or DEFAULT_MAX_BYTES,
-        )
-    finally:
-        # Cut short (an error, Ctrl-C), the next run indexes what is missing.
-        complete = run.writer.close() if run.writer is not None else True
-        indexer.engine.refresh()
-    if not complete:  # index from the archive what the writer did not
-        indexer.sync()
-    _link_attachments(indexer, report, run.seen)
-    return report
-
-
-def _linker(indexer: Indexer):  # type: ignore[no-untyped-def]
     from indexer.linking import Linker
 
-    return Linker(indexer.archive)
+    seen: dict[str, tuple[Path | None, bool]] = {}
+    index = IndexStage(indexer)
+    stages = pipeline.plan(
+        indexer.archive,
+        report,
+        workers=options.workers,
+        max_bytes=options.max_bytes,
+        on_progress=options.on_progress,
+        prepare=True,
+        batch=[LinkStage(Linker(indexer.archive)), index],
+        finish=[index.flush_stage(), AttachmentStage(indexer, seen)],
+    )
+    try:
+        return pipeline.run(stages, _tracked(items, seen), report)
+    finally:
+        index.close()  # cut short (an error, Ctrl-C): the next run indexes what is missing
 
 
 def _tracked(items: Iterable[Item], seen: dict[str, tuple[Path | None, bool]]) -> Iterator[Item]:
@@ -94,44 +107,95 @@ def _tracked(items: Iterable[Item], seen: dict[str, tuple[Path | None, bool]]) -
         yield item
 
 
-def _index_batch(run: _Run, linker, docs: list[Document]) -> None:  # type: ignore[no-untyped-def]
-    """Link a committed batch, then index it and whatever linking changed."""
-    archive = run.indexer.archive
-    ids = [d.id for d in docs]
-    try:
-        ids += sorted(linker.link(docs, run.prepared).affected - set(ids))
-    except Exception:  # linking must never lose an import; relink later
-        log.exception("linking failed for %d documents", len(docs))
-    fresh = archive.get_many(ids)  # revisions bumped by linking
-    entries = run.indexer.entries(fresh.values(), run.prepared)
-    if run.writer is None and is_full_batch(docs):
-        # A large import: index in a child process from now on, so that writing the index
-        # overlaps committing the next batch.
-        from indexer.engines.background import BackgroundWriter
+class LinkStage:
+    """Relations among the batch's documents and the archive (:class:`Linker`); the other
+    documents it changed are re-indexed with the batch. Linking never loses an import: on a
+    failure the documents stay archived, and ``gongkai relink`` links them later."""
 
-        run.writer = BackgroundWriter(run.indexer.data_dir, run.indexer.engine_name)
-    if run.writer is not None:
-        run.writer.add(entries)
-    else:
-        run.indexer.engine.add(entries)
+    name = "link"
+
+    def __init__(self, linker: Linker) -> None:
+        self.linker = linker
+
+    def run(self, batch: Batch) -> None:
+        try:
+            batch.affected |= self.linker.link(batch.docs, batch.prepared).affected
+        except Exception:
+            log.exception("linking failed for %d documents", len(batch.docs))
 
 
-def _link_attachments(
-    indexer: Indexer, report: ImportReport, seen: dict[str, tuple[Path | None, bool]]
-) -> None:
-    """Link the attachments (附件) among what this run imported or found already there."""
-    from indexer.attachments import RunFile, link_attachments
+class IndexStage:
+    """The batch's index entries, with what linking changed: written here, or from the first
+    full batch on by a :class:`BackgroundWriter` child process, so that writing the index
+    overlaps committing the next batch. If the writer dies, the archive holds everything and
+    :meth:`close` indexes from it what the writer did not."""
 
-    run = [
-        RunFile(o.id, *seen[o.path])
-        for o in report.outcomes
-        if o.id and o.status in ("imported", "duplicate") and o.path in seen
-    ]
-    try:
-        linked = link_attachments(indexer.archive, run)
-    except Exception:  # linking must never lose an import; the files are all archived
-        log.exception("linking attachments failed")
-        return
-    report.attachments = linked.linked
-    if linked.kind_changed:
-        indexer.sync()
+    name = "index"
+
+    def __init__(self, indexer: Indexer) -> None:
+        self.indexer = indexer
+        self.writer: BackgroundWriter | None = None
+
+    def run(self, batch: Batch) -> None:
+        ids = [d.id for d in batch.docs]
+        ids += sorted(batch.affected - set(ids))
+        fresh = self.indexer.archive.get_many(ids)  # revisions bumped by linking
+        entries = self.indexer.entries(fresh.values(), batch.prepared)
+        if self.writer is None and batch.is_full:
+            from indexer.engines.background import BackgroundWriter
+
+            self.writer = BackgroundWriter(self.indexer.data_dir, self.indexer.engine_name)
+        if self.writer is not None:
+            self.writer.add(entries)
+        else:
+            self.indexer.engine.add(entries)
+
+    def flush_stage(self) -> _IndexFlush:
+        """The finishing stage that waits for the writer (before attachments are linked)."""
+        return _IndexFlush(self)
+
+    def close(self) -> None:
+        """Wait for the background writer and make the index current; index from the archive
+        whatever the writer did not write. Safe to call more than once."""
+        complete = self.writer.close() if self.writer is not None else True
+        self.writer = None
+        self.indexer.engine.refresh()
+        if not complete:
+            self.indexer.sync()
+
+
+class _IndexFlush:
+    name = "index-flush"
+
+    def __init__(self, stage: IndexStage) -> None:
+        self.stage = stage
+
+    def run(self, report: ImportReport) -> None:
+        self.stage.close()
+
+
+class AttachmentStage:
+    """Links the attachments (附件) among what the run imported or found already there."""
+
+    name = "attachments"
+
+    def __init__(self, indexer: Indexer, seen: dict[str, tuple[Path | None, bool]]) -> None:
+        self.indexer = indexer
+        self.seen = seen
+
+    def run(self, report: ImportReport) -> None:
+        from indexer.attachments import RunFile, link_attachments
+
+        run = [
+            RunFile(o.id, *self.seen[o.path])
+            for o in report.outcomes
+            if o.id and o.status in ("imported", "duplicate") and o.path in self.seen
+        ]
+        try:
+            linked = link_attachments(self.indexer.archive, run)
+        except Exception:  # linking must never lose an import; the files are all archived
+            log.exception("linking attachments failed")
+            return
+        report.attachments = linked.linked
+        if linked.kind_changed:
+            self.indexer.sync()

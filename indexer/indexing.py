@@ -21,7 +21,8 @@ from archive.validity import statuses, today
 from indexer.config import read_config, write_config
 from indexer.engines import open_engine
 from indexer.engines.base import Engine, IndexDoc
-from indexer.pipeline import BATCH_DOCS, WINDOW_ITEMS, Prepared
+from indexer.items import BATCH_DOCS, Prepared
+from indexer.pipeline import WINDOW_ITEMS
 from indexer.validity_view import VALIDITY_INDEXED_ON
 
 if TYPE_CHECKING:
@@ -168,14 +169,14 @@ class Indexer:
 
     def _rebuild_in_parallel(self, target: Engine, name: str, workers: int) -> int:
         """Fill the empty index ``target`` (engine ``name``) from the archive: ``workers``
-        processes segment titles and bodies (:func:`indexer.pipeline.segment_chunk`), this
+        processes segment titles and bodies (:func:`indexer.building.segment_chunk`), this
         process adds statuses, and a :class:`BackgroundWriter` writes the index. If that
         writer fails, what it did not write is added here."""
+        from indexer.building import segment_chunk
         from indexer.engines.background import BackgroundWriter
-        from indexer.pipeline import segment_chunk
         from indexer.workers import WorkerPool
 
-        pool = WorkerPool(workers, segment_chunk, preload=["indexer.pipeline"])
+        pool = WorkerPool(workers, segment_chunk, preload=["indexer.building"])
         writer = BackgroundWriter(self.data_dir, name)
         window: deque[tuple[Document, object]] = deque()
         batch: list[tuple[Document, tuple[TermPositions, TermPositions]]] = []

@@ -42,7 +42,7 @@ from indexer.header import parse_date
 from indexer.normalize import DocNumberMention, doc_number_suffix, find_doc_numbers, fold
 
 if TYPE_CHECKING:
-    from indexer.pipeline import Prepared
+    from indexer.items import Prepared
 
 ACTOR = "linker"
 

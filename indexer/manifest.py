@@ -19,13 +19,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from archive import Document
 from archive.errors import InvalidInput
 from archive.vocab import canonical_kind, canonical_validity
-from indexer.extract import Extracted, ExtractionError
-from indexer.header import infer_kind, parse_date
-from indexer.normalize import normalize_doc_number, normalize_index_number
-from indexer.pipeline import FAILED, Item, document_from
+from indexer.building import apply_meta, build_inline
+from indexer.header import parse_date
+from indexer.items import FAILED, Item
 
 FIELDS = (
     "id", "title", "agency", "doc_number", "index_number", "category", "date_written",
@@ -174,35 +172,6 @@ def row_meta(row: dict[str, object]) -> dict[str, object]:
     if extra:
         meta["extra"] = extra
     return meta
-
-
-def apply_meta(doc: Document, meta: dict[str, object]) -> None:
-    """Let a manifest row's metadata override what extraction and the header gave ``doc``."""
-    for key, value in meta.items():
-        if key == "extra":
-            doc.extra.update(value)  # type: ignore[arg-type]
-        elif key == "doc_number":
-            doc.doc_number = str(value)
-            doc.doc_number_norm = normalize_doc_number(doc.doc_number)
-        elif key == "index_number":
-            doc.index_number = str(value)
-            doc.index_number_norm = normalize_index_number(doc.index_number)
-        else:
-            setattr(doc, key, value)
-    if "validity" in meta:
-        doc.extra.pop("validity_unrecognized", None)
-    if "title" in meta and "kind" not in meta:
-        doc.kind = infer_kind(doc.title)
-
-
-def build_inline(item: Item, data: bytes) -> Document:
-    """A Document from a row's inline body: its header block (if any) is parsed, the rest kept
-    as is."""
-    text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise ExtractionError("empty body")
-    extracted = Extracted(text, "text/plain", "manifest:body")
-    return document_from(extracted, source_name=item.label, fallback_title=item.label)
 
 
 def manifest_items(manifest: Path) -> Iterator[Item]:

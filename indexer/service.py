@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from archive import Archive, Document
 from archive.errors import NotFoundError
@@ -37,19 +38,12 @@ from indexer.config import (
 from indexer.curation import Curator
 from indexer.engines import ENGINES, open_engine
 from indexer.engines.base import Engine, Filters, IndexDoc
-from indexer.importing import ImportOptions, run_import
+from indexer.importing import ImportOptions, import_items, items_from
 from indexer.indexing import Indexer, index_doc
+from indexer.items import ImportReport, Item, Prepared, ProgressCallback
 from indexer.locking import write_lock
 from indexer.lookup import CheckResult
-from indexer.pipeline import (
-    FAILED,
-    SKIPPED,
-    ImportReport,
-    Item,
-    Prepared,
-    ProgressCallback,
-    iter_files,
-)
+from indexer.reading import file_items
 from indexer.searching import Hit, SearchResult, search, with_version
 from indexer.validity_view import ValidityView
 
@@ -119,28 +113,26 @@ class Gongkai:
         max_bytes: int | None = None,
         workers: int = 1,
     ) -> ImportReport:
-        """Import files and manifest rows under the write lock, indexing as they commit."""
+        """Import files and manifest rows under the write lock, indexing as they commit
+        (:func:`indexer.importing.import_items`)."""
+        options = ImportOptions(on_progress, max_bytes, workers)
         with self.write_lock():
-            return run_import(self.indexer, items, ImportOptions(on_progress, max_bytes, workers))
+            return import_items(items, options, indexer=self.indexer)
 
-    def import_paths(self, paths: Iterable[Path], **options: object) -> ImportReport:
-        """Import files and folders (see :func:`indexer.pipeline.iter_files`)."""
-        return self.import_files(iter_files(paths), **options)  # type: ignore[arg-type]
+    def import_paths(self, paths: Iterable[Path], **options: Any) -> ImportReport:
+        """Import files and folders (see :func:`indexer.reading.iter_files`)."""
+        return self.import_items(items_from(paths=paths), **options)
 
-    def import_files(self, files: Iterable[tuple[Path, str]], **options: object) -> ImportReport:
+    def import_files(self, files: Iterable[tuple[Path, str]], **options: Any) -> ImportReport:
         """Import listed files (path, reason to skip or "")."""
-        items = (
-            Item(str(p), p, skip=r, skip_status=SKIPPED if (r and p.exists()) else FAILED)
-            for p, r in files
-        )
-        return self.import_items(items, **options)  # type: ignore[arg-type]
+        return self.import_items(file_items(files), **options)
 
-    def import_manifest(self, manifest: Path, **options: object) -> ImportReport:
+    def import_manifest(self, manifest: Path, **options: Any) -> ImportReport:
         """Import the rows of a JSONL/CSV manifest (see :mod:`indexer.manifest`)."""
-        from indexer.manifest import manifest_format, manifest_items
+        from indexer.manifest import manifest_format
 
         manifest_format(manifest)  # refuse an unknown format before taking the lock
-        return self.import_items(manifest_items(manifest), **options)  # type: ignore[arg-type]
+        return self.import_items(items_from(manifest=manifest), **options)
 
     # -- the index ---------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Worker processes for the import: items go out in chunks, results come back in order.
 
 The importing process is the archive's single writer; it hands extraction (and the other work
-that needs no archive, see :func:`indexer.pipeline._build_safely`) to ``N`` worker processes.
+that needs no archive, see :func:`indexer.building.build_safely`) to ``N`` worker processes.
 Each worker has a pipe for tasks and a pipe for results, and threads that move them, so that
 neither side ever waits on the other to write: the importer sends a chunk and goes on
 committing, a worker builds chunk after chunk and its results wait in the pipe until the

@@ -18,8 +18,8 @@ from archive import Archive, Document
 from indexer import analysis
 from indexer.analysis import TermPositions, term_positions
 from indexer.engines.base import Engine, Filters, IndexDoc
-from indexer.pipeline import iter_files
 from indexer.query import parse
+from indexer.reading import iter_files
 from indexer.service import ENGINES, Gongkai, init_data_dir, open_engine, read_config
 
 # -- one imported corpus per engine ------------------------------------------------------

@@ -11,8 +11,8 @@ import pytest
 from helpers import cjk_pdf, run_cli
 
 from archive import Document
+from indexer.building import build_document
 from indexer.extract import ExtractionError, extract
-from indexer.pipeline import build_document
 from indexer.service import Gongkai
 
 HEADER_TEXT = """名称：青川市关于加强古树名木保护的通知

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 from helpers import cjk_pdf
 
+from indexer import pipeline
+from indexer.building import build_document
 from indexer.extract import ExtractionError, extract, pdf
 from indexer.extract.html import MAX_DEPTH
 from indexer.extract.office import libreoffice
-from indexer.pipeline import FAILED, IMPORTED, SKIPPED, build_document, import_files, iter_files
+from indexer.items import FAILED, IMPORTED, SKIPPED, ImportReport
+from indexer.reading import file_items, iter_files
 
 LINES = [
     "关于做好春季农田水利建设工作的通知",
@@ -334,12 +337,12 @@ def test_binary_junk_renamed_txt_and_empty_files() -> None:
 
 
 def _run(files: list[tuple[Path, str]], **kwargs):
+    """The import's read, build and commit stages alone (no linking, no index)."""
     from archive import Archive
 
-    def ignore(docs):
-        return None
-
-    return import_files(Archive.open(kwargs.pop("root")), files, on_committed=ignore, **kwargs)
+    report = ImportReport()
+    stages = pipeline.plan(Archive.open(kwargs.pop("root")), report, **kwargs)
+    return pipeline.run(stages, file_items(files), report)
 
 
 def test_pipeline_reports_hostile_files_and_carries_on(tmp_path: Path) -> None:

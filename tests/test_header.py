@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from archive.vocab import canonical_validity
+from indexer.building import build_document
 from indexer.header import first_title, infer_kind, parse_date, parse_header, strip_chrome
-from indexer.pipeline import build_document
 
 HEADER = """名  称: 青川市关于规范行政执法公示的通知
 索 引 号：QC-SFJ-2023-0009

@@ -18,7 +18,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from archive.errors import BusyError
 from archive.relations import TYPE_LABELS, Relations
 from archive.vocab import VALIDITY
-from indexer.pipeline import iter_files
+from indexer.reading import iter_files
 from search_app import get_gk, writable_gk
 from search_app.auth import login_required
 
