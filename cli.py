@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
+from archive.dates import parse_date
 from archive.errors import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -26,6 +27,7 @@ from archive.errors import (
     EXIT_NOT_VALID,
     EXIT_USAGE,
     GongkaiError,
+    InvalidInput,
     NotFoundError,
 )
 from archive.relations import RELATION_TYPES
@@ -627,19 +629,12 @@ CHECK_CSV_COLUMNS = (
 
 def _date_option(value: str, name: str) -> str | None:
     """A date option as YYYY-MM-DD (2020-07-01, 2020年7月1日 …), None if empty; exit 2 if bad."""
-    from datetime import date
-
-    from indexer.header import parse_date
-
     if not value or not value.strip():
         return None
-    parsed = parse_date(value)
     try:
-        if parsed and len(value.strip()) <= 12:
-            return date.fromisoformat(parsed).isoformat()
-    except ValueError:
-        pass
-    fail(f"{name}: not a date: {value!r} (use YYYY-MM-DD)", EXIT_USAGE)
+        return parse_date(value)
+    except InvalidInput:
+        fail(f"{name}: not a date: {value!r} (use YYYY-MM-DD)", EXIT_USAGE)
 
 
 def _actor() -> str:

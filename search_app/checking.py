@@ -13,6 +13,9 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from archive.dates import parse_date
+from archive.errors import InvalidInput
+
 MAX_LINES = 1000
 CSV_COLUMNS = (
     ("query", "查询"),
@@ -62,11 +65,11 @@ def split_refs(text: str) -> list[str]:
 
 def check_date(value: str | None) -> str:
     """``value`` as YYYY-MM-DD (today if empty); ValueError with a readable message if bad."""
-    if not value:
+    if not value or not value.strip():
         return date.today().isoformat()
     try:
-        return date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
+        return parse_date(value)
+    except InvalidInput:
         raise ValueError(f"日期必须是 YYYY-MM-DD 格式（got {value!r}）") from None
 
 
