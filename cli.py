@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
+from archive.csvfile import write_csv
 from archive.dates import parse_date
 from archive.errors import (
     EXIT_ERROR,
@@ -637,6 +638,15 @@ def _date_option(value: str, name: str) -> str | None:
         fail(f"{name}: not a date: {value!r} (use YYYY-MM-DD)", EXIT_USAGE)
 
 
+def _check_rows(results: list[Any]) -> Iterator[dict[str, object]]:
+    """``check --csv``: one row per matched document (one for a query that matched none)."""
+    for result in results:
+        data = result.to_dict()
+        base = {k: data[k] for k in ("query", "found", "valid", "matched_by", "confidence")}
+        for match in data["matches"] or [{"as_of": result.as_of}]:
+            yield {**base, **match}
+
+
 def _actor() -> str:
     return os.environ.get("GONGKAI_ACTOR") or os.environ.get("USER") or "staff"
 
@@ -740,15 +750,7 @@ def check(
     if as_json:
         emit_json([r.to_dict() for r in results])
     elif as_csv:
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, fieldnames=CHECK_CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for result in results:
-            data = result.to_dict()
-            base = {k: data[k] for k in ("query", "found", "valid", "matched_by", "confidence")}
-            for match in data["matches"] or [{"as_of": result.as_of}]:  # type: ignore[union-attr]
-                writer.writerow({**base, **match})
+        write_csv(sys.stdout, CHECK_CSV_COLUMNS, _check_rows(results))
     else:
         for result in results:
             mark = "✓" if result.valid else ("?" if not result.found else "✗")
