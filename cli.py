@@ -32,7 +32,7 @@ from archive.errors import (
     NotFoundError,
 )
 from archive.relations import RELATION_TYPES
-from archive.vocab import KIND_LABELS, KINDS, VALIDITY
+from archive.vocab import CLUSTER_LABELS, KIND_LABELS, KINDS, VALIDITY
 from indexer.engines.base import SORTS, Filters
 from indexer.query import QuerySyntaxError
 
@@ -593,21 +593,6 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
 
 # -- validity and relations: check, status, link, unlink, relations, proposals, history ----
 
-CLUSTER_LABELS = {
-    "interpretations": "政策解读",
-    "answers": "依申请公开答复",
-    "versions": "版本",
-    "repealed_by": "被废止于",
-    "repeals": "废止了",
-    "amended_by": "被修改于",
-    "amends": "修改了",
-    "interprets": "解读的文件",
-    "answers_about": "答复涉及的文件",
-    "cites": "引用",
-    "cited_by": "被引用于",
-    "attachments": "附件",
-    "attachment_of": "所属文件（本文件是其附件）",
-}
 CHECK_CSV_COLUMNS = (
     "query",
     "found",
