@@ -85,6 +85,25 @@ def canonical_kind(raw: str | None) -> str | None:
     return _KIND_SYNONYMS.get((raw or "").strip())
 
 
+REPEALS, AMENDS, SUPERSEDES = "repeals", "amends", "supersedes"
+INTERPRETS, ANSWERS, CITES = "interprets", "answers", "cites"
+#: ``src`` is an attachment (附件) of ``dst``, published with it (migration 5 allows it).
+ATTACHMENT = "attachment"
+RELATION_TYPES = (REPEALS, AMENDS, SUPERSEDES, INTERPRETS, ANSWERS, CITES, ATTACHMENT)
+#: Relation types that change the validity of their target, and to what.
+VALIDITY_EFFECT = {REPEALS: REPEALED, AMENDS: AMENDED, SUPERSEDES: AMENDED}
+#: How each type reads in Chinese, from the target's side ("废止" → 被……废止).
+TYPE_LABELS = {
+    REPEALS: "废止",
+    AMENDS: "修改",
+    SUPERSEDES: "替代（新版本）",
+    INTERPRETS: "解读",
+    ANSWERS: "答复",
+    CITES: "引用",
+    ATTACHMENT: "附件",
+}
+
+
 #: The parts of a document's cluster (``Gongkai.cluster``), in the order the document page shows
 #: them: attribute, heading on the web page, short label in the CLI (``show``, ``search``).
 CLUSTER_PARTS = (
