@@ -340,36 +340,19 @@ def import_command(
 # -- search -------------------------------------------------------------------------------
 
 
-def _filters(
-    agency: tuple[str, ...],
-    kind: tuple[str, ...],
-    year: tuple[int, ...],
-    validity: tuple[str, ...],
-    category: tuple[str, ...],
-    valid_only: bool,
-    date_from: str,
-    date_to: str,
-    on_date: str | None,
-):
+def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
     """The search filters of the options; with ``--as-of`` and no ``--validity``, in force."""
     from archive.vocab import IN_FORCE
     from indexer.engines.base import Filters
 
-    validities = list(validity)
+    validities = list(chosen.pop("validity"))
     if valid_only:
-        validities = (
-            sorted(IN_FORCE) if not validities else [v for v in validities if v in IN_FORCE]
-        )
+        validities = [v for v in validities if v in IN_FORCE] if validities else sorted(IN_FORCE)
     if on_date and not validities:
         validities = sorted(IN_FORCE)
+    listed = {name: list(chosen[name]) for name in ("agency", "kind", "year", "category")}
     return Filters(
-        agency=list(agency),
-        kind=list(kind),
-        year=list(year),
-        validity=validities,
-        category=list(category),
-        date_from=date_from,
-        date_to=date_to,
+        **listed, validity=validities, date_from=chosen["date_from"], date_to=chosen["date_to"]
     )
 
 
@@ -405,21 +388,13 @@ def search(
     offset: int,
     sort: str,
     valid_only: bool,
-    agency: tuple[str, ...],
-    kind: tuple[str, ...],
-    year: tuple[int, ...],
-    validity: tuple[str, ...],
-    category: tuple[str, ...],
-    date_from: str,
-    date_to: str,
     facets: bool,
     as_of: str | None,
     as_json: bool,
+    **chosen: Any,  # --agency --kind --year --validity --category --from --to
 ) -> None:
     """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号."""
-    filters = _filters(
-        agency, kind, year, validity, category, valid_only, date_from, date_to, as_of
-    )
+    filters = _filters(valid_only, as_of, **chosen)
     result = gk.search(
         " ".join(query),
         filters=filters,
@@ -652,23 +627,9 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
 # -- validity and relations: check, status, link, unlink, relations, proposals, history ----
 
 CHECK_CSV_COLUMNS = (
-    "query",
-    "found",
-    "valid",
-    "matched_by",
-    "confidence",
-    "id",
-    "title",
-    "doc_number",
-    "as_of",
-    "validity",
-    "since",
-    "by",
-    "current_version",
-    "published",
-    "source",
-    "note",
-)
+    "query", "found", "valid", "matched_by", "confidence", "id", "title", "doc_number", "as_of",
+    "validity", "since", "by", "current_version", "published", "source", "note",
+)  # fmt: skip
 
 
 def _check_rows(results: list[Any]) -> Iterator[dict[str, object]]:
