@@ -12,9 +12,10 @@ from the outside, the way a shell sees them:
   a temporary data directory first).
 
 Each command runs once as a warm-up (not counted), then ``--runs`` times. Children run with
-bytecode caching on (``PYTHONDONTWRITEBYTECODE`` removed), as an installed copy runs; pass
-``--no-bytecode-cache`` to time the cold compile too. The ``gongkai`` script next to this
-Python is used; set ``PYTHONPATH`` to time another checkout with the same environment.
+``PYTHONDONTWRITEBYTECODE`` removed, so the warm-up leaves compiled modules behind as an
+installed copy has them; with it set, every run would compile every module again and time
+that instead. The ``gongkai`` script next to this Python is used; set ``PYTHONPATH`` to time
+another checkout with the same environment.
 """
 
 from __future__ import annotations
@@ -57,15 +58,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="counted runs per command")
     parser.add_argument("--query", default="公开", help="the search query")
-    parser.add_argument("--no-bytecode-cache", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
-    env = dict(os.environ)
-    if args.no_bytecode_cache:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    else:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     script = str(gongkai_script())
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="gongkai-startup-") as tmp:
