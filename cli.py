@@ -4,6 +4,16 @@ takes ``--json``. Exit codes (also in README):
 0 success · 1 some items failed (import) or a check found problems (verify) · 2 usage error or
 unreadable query · 3 a checked document is not valid · 4 not found · 5 data directory busy
 (another writer) · 6 any other error (one line on stderr, never a traceback).
+
+Each command is its options, one call into the library and its output. What they share is
+declared once: :func:`output_options` (``--json``, and ``--csv`` where a command has it),
+:func:`handles_errors` (library exceptions → one line on stderr and the documented exit code)
+and :func:`with_data` (open the data directory around the command and hand it ``gk``).
+
+Start-up time matters (a person runs ``gongkai check`` dozens of times from scripts), so this
+module imports only click and the small ``archive`` vocabulary modules; the segmenter, the
+engines, the web app and the progress bar are imported by the commands that use them.
+``tests/test_startup.py`` keeps it that way.
 """
 
 from __future__ import annotations
@@ -11,13 +21,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
+from archive.dates import parse_date
 from archive.errors import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -26,14 +37,15 @@ from archive.errors import (
     EXIT_NOT_VALID,
     EXIT_USAGE,
     GongkaiError,
-    NotFoundError,
+    InvalidInput,
 )
-from archive.relations import RELATION_TYPES
-from archive.vocab import KIND_LABELS, KINDS, VALIDITY
-from indexer.engines.base import SORTS, Filters
-from indexer.query import QuerySyntaxError
+from archive.vocab import CLUSTER_LABELS, KIND_LABELS, KINDS, RELATION_TYPES, VALIDITY
+from indexer.engines.base import SORTS
 
 ENGINE_NAMES = ("whoosh", "tantivy")  # indexer.service.ENGINES, without importing the engines
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CliError(click.ClickException):
@@ -60,17 +72,52 @@ def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def emit(data: Any, as_json: bool, text: Callable[[Any], None]) -> None:
+    """``data`` as JSON with ``--json``, else as ``text`` prints it for a person."""
+    if as_json:
+        emit_json(data)
+    else:
+        text(data)
+
+
+def output_options(*, csv: str = "") -> Callable[[F], F]:
+    """``--json`` for a command (``as_json``), and ``--csv`` (``as_csv``) when ``csv`` says
+    what one row is."""
+
+    def decorate(func: F) -> F:
+        if csv:
+            func = click.option("--csv", "as_csv", is_flag=True, help=csv)(func)
+        return click.option(
+            "--json", "as_json", is_flag=True, help="Print the result as JSON (stable keys)."
+        )(func)
+
+    return decorate
+
+
 def open_data(ctx: click.Context, *, readonly: bool = False):
+    """The data directory of ``--data``, open (exit 4 if there is none)."""
     from indexer.service import Gongkai
 
-    data_dir = ctx.obj["data"]
-    try:
-        return Gongkai(data_dir, readonly=readonly)
-    except NotFoundError as exc:
-        fail(str(exc), EXIT_NOT_FOUND)
+    return Gongkai(ctx.obj["data"], readonly=readonly)
 
 
-def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+def with_data(*, readonly: bool = False) -> Callable[[F], F]:
+    """Open the data directory around the command and pass it as the first argument ``gk``.
+
+    ``readonly`` commands never take the write lock; the others hold it until they return."""
+
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with open_data(click.get_current_context(), readonly=readonly) as gk:
+                return func(gk, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def handles_errors(func: F) -> F:
     """Turn library exceptions into one-line errors with the documented exit codes."""
 
     @wraps(func)
@@ -84,16 +131,57 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 "interrupted; what was committed is kept (an import resumes when run again)",
                 EXIT_INTERRUPTED,
             )
-        except QuerySyntaxError as exc:
-            fail(f"bad query: {exc}", EXIT_USAGE)
         except GongkaiError as exc:
+            # A QuerySyntaxError can only exist once indexer.query is loaded; asking
+            # sys.modules keeps the segmenter it imports out of every other command.
+            query = sys.modules.get("indexer.query")
+            if query is not None and isinstance(exc, query.QuerySyntaxError):
+                fail(f"bad query: {exc}", EXIT_USAGE)
             fail(str(exc), exc.exit_code)
         except Exception as exc:
             if os.environ.get("GONGKAI_DEBUG"):
                 raise
             fail(f"{type(exc).__name__}: {exc}", EXIT_ERROR)
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]
+
+
+def _date_option(value: str, name: str) -> str | None:
+    """A date option as YYYY-MM-DD (2020-07-01, 2020年7月1日 …), None if empty; exit 2 if bad."""
+    if not value or not value.strip():
+        return None
+    try:
+        return parse_date(value)
+    except InvalidInput:
+        fail(f"{name}: not a date: {value!r} (use YYYY-MM-DD)", EXIT_USAGE)
+
+
+def parse_date_option(ctx: click.Context, param: click.Parameter, value: str) -> str | None:
+    """Click callback of every date option: parsed before the command runs (see _date_option)."""
+    return _date_option(value, param.opts[0])
+
+
+def _version() -> str:
+    """The installed version, read from the ``Version:`` line of gongkai's dist-info.
+
+    ``importlib.metadata`` (what click's ``version_option`` uses) imports the ``email``
+    package to parse that file and costs a quarter of ``gongkai --version``; it remains the
+    fallback when no dist-info is on ``sys.path`` (a zipped or unusual install)."""
+    for folder in sys.path:
+        for metadata in Path(folder or ".").glob("gongkai-*.dist-info/METADATA"):
+            with metadata.open(encoding="utf-8") as lines:
+                for line in lines:
+                    if line.startswith("Version:"):
+                        return line.partition(":")[2].strip()
+    from importlib.metadata import version
+
+    return version("gongkai")
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"gongkai, version {_version()}")
+        ctx.exit()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +193,14 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     show_default=True,
     help="Data directory (archive, originals, index). Env: GONGKAI_DATA.",
 )
-@click.version_option(package_name="gongkai")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context, data: Path) -> None:
     """Gongkai (公开): archive and search Chinese government documents."""
@@ -140,7 +235,7 @@ def main(ctx: click.Context, data: Path) -> None:
     is_flag=True,
     help="Read, extract and check everything; report what would happen; write nothing.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@output_options()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @handles_errors
@@ -165,17 +260,14 @@ def import_command(
     """
     from tqdm import tqdm
 
-    from indexer.manifest import ManifestError, count_rows, manifest_format
+    from indexer.manifest import count_rows, manifest_format
     from indexer.reading import iter_files
 
     if bool(paths) == bool(manifest):
         fail("give files or folders to import, or --manifest FILE (not both)", EXIT_USAGE)
     workers = _worker_count(workers)
     if manifest:
-        try:
-            manifest_format(manifest)
-        except ManifestError as exc:
-            fail(str(exc), EXIT_USAGE)
+        manifest_format(manifest)  # ManifestError (exit 2) before anything starts
         files: list = []
         total = count_rows(manifest)
     else:
@@ -198,23 +290,26 @@ def import_command(
             report_handle.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
 
     max_bytes = max_size * 1024 * 1024 if max_size else None
-    if dry_run:
-        from indexer.importing import ImportOptions, import_items
-        from indexer.manifest import manifest_items
-        from indexer.reading import file_items
+    try:
+        if dry_run:
+            from indexer.importing import ImportOptions, import_items
+            from indexer.manifest import manifest_items
+            from indexer.reading import file_items
 
-        try:
             items = manifest_items(manifest) if manifest else file_items(files)
-            options = ImportOptions(progress, max_bytes, workers, dry_run=True)
-            result = import_items(items, options, data_dir=ctx.obj["data"])
-        except ManifestError as exc:
-            fail(str(exc), EXIT_USAGE)
-        finally:
-            bar.close()
-            if report_handle:
-                report_handle.close()
-    else:
-        result = _import(ctx, manifest, files, progress, max_bytes, workers, bar, report_handle)
+            checking = ImportOptions(progress, max_bytes, workers, dry_run=True)
+            result = import_items(items, checking, data_dir=ctx.obj["data"])
+        else:
+            with open_data(ctx) as gk:
+                options = {"on_progress": progress, "max_bytes": max_bytes, "workers": workers}
+                if manifest:
+                    result = gk.import_manifest(manifest, **options)
+                else:
+                    result = gk.import_files(files, **options)
+    finally:
+        bar.close()
+        if report_handle:
+            report_handle.close()
     summary = result.counts()
     failures = [o.to_dict() for o in result.failed]
     if as_json:
@@ -240,66 +335,22 @@ def import_command(
         ctx.exit(EXIT_FAILED)
 
 
-def _import(
-    ctx: click.Context,
-    manifest: Path | None,
-    files: list[tuple[Path, str]],
-    progress: Callable[[Any], None],
-    max_bytes: int | None,
-    workers: int,
-    bar: Any,
-    report_handle: Any,
-) -> Any:
-    """The real import of ``import_command``: files or a manifest, under the write lock."""
-    from indexer.manifest import ManifestError
-
-    with open_data(ctx) as gk:
-        try:
-            if manifest:
-                result = gk.import_manifest(
-                    manifest, on_progress=progress, max_bytes=max_bytes, workers=workers
-                )
-            else:
-                result = gk.import_files(
-                    files, on_progress=progress, max_bytes=max_bytes, workers=workers
-                )
-        except ManifestError as exc:
-            fail(str(exc), EXIT_USAGE)
-        finally:
-            bar.close()
-            if report_handle:
-                report_handle.close()
-    return result
-
-
 # -- search -------------------------------------------------------------------------------
 
 
-def _filters(
-    agency: tuple[str, ...],
-    kind: tuple[str, ...],
-    year: tuple[int, ...],
-    validity: tuple[str, ...],
-    category: tuple[str, ...],
-    valid_only: bool,
-    date_from: str,
-    date_to: str,
-) -> Filters:
+def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
+    """The search filters of the options; with ``--as-of`` and no ``--validity``, in force."""
     from archive.vocab import IN_FORCE
+    from indexer.engines.base import Filters
 
-    validities = list(validity)
+    validities = list(chosen.pop("validity"))
     if valid_only:
-        validities = (
-            sorted(IN_FORCE) if not validities else [v for v in validities if v in IN_FORCE]
-        )
+        validities = [v for v in validities if v in IN_FORCE] if validities else sorted(IN_FORCE)
+    if on_date and not validities:
+        validities = sorted(IN_FORCE)
+    listed = {name: list(chosen[name]) for name in ("agency", "kind", "year", "category")}
     return Filters(
-        agency=list(agency),
-        kind=list(kind),
-        year=list(year),
-        validity=validities,
-        category=list(category),
-        date_from=date_from,
-        date_to=date_to,
+        **listed, validity=validities, date_from=chosen["date_from"], date_to=chosen["date_to"]
     )
 
 
@@ -321,47 +372,36 @@ def _filters(
     "--as-of",
     "as_of",
     default="",
+    callback=parse_date_option,
     help="Judge validity on this date (YYYY-MM-DD): only documents in force then, unless "
     "--validity says which; hits show their status on that date.",
 )
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
+@with_data(readonly=True)
 def search(
-    ctx: click.Context,
+    gk: Any,
     query: tuple[str, ...],
     limit: int,
     offset: int,
     sort: str,
     valid_only: bool,
-    agency: tuple[str, ...],
-    kind: tuple[str, ...],
-    year: tuple[int, ...],
-    validity: tuple[str, ...],
-    category: tuple[str, ...],
-    date_from: str,
-    date_to: str,
     facets: bool,
-    as_of: str,
+    as_of: str | None,
     as_json: bool,
+    **chosen: Any,  # --agency --kind --year --validity --category --from --to
 ) -> None:
     """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号."""
-    filters = _filters(agency, kind, year, validity, category, valid_only, date_from, date_to)
-    on_date = _date_option(as_of, "--as-of")
-    if on_date and not filters.validity:
-        from archive.vocab import IN_FORCE
-
-        filters.validity = sorted(IN_FORCE)
-    with open_data(ctx, readonly=True) as gk:
-        result = gk.search(
-            " ".join(query),
-            filters=filters,
-            sort=sort,
-            limit=limit,
-            offset=offset,
-            facets=facets,
-            as_of=on_date,
-        )
+    filters = _filters(valid_only, as_of, **chosen)
+    result = gk.search(
+        " ".join(query),
+        filters=filters,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        facets=facets,
+        as_of=as_of,
+    )
     if as_json:
         emit_json(result.to_dict())
         return
@@ -404,17 +444,16 @@ def _marked(text: str, spans: list[list[int]], bold: bool) -> str:
 @main.command()
 @click.argument("ref")
 @click.option("--text/--no-text", default=True, help="Include the document text.")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def show(ctx: click.Context, ref: str, text: bool, as_json: bool) -> None:
+@with_data(readonly=True)
+def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
     """Show a document by id, 文号 (any bracket style), 索引号 or exact title."""
-    with open_data(ctx, readonly=True) as gk:
-        docs = gk.lookup(ref)
-        derived = {d.id: gk.status(d) for d in docs}
-        clusters = {d.id: gk.cluster(d).summary() for d in docs}
+    docs = gk.lookup(ref)
     if not docs:
         fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
+    derived = {d.id: gk.status(d) for d in docs}
+    clusters = {d.id: gk.cluster(d).summary() for d in docs}
     if as_json:
         shown = [
             {**d.to_dict(text=text), "status": derived[d.id].to_dict(), "cluster": clusters[d.id]}
@@ -451,21 +490,20 @@ def show(ctx: click.Context, ref: str, text: bool, as_json: bool) -> None:
             click.echo("\n" + "-" * 40)
 
 
-@main.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@handles_errors
-def stats(ctx: click.Context, as_json: bool) -> None:
-    """Counts by validity, kind, agency and year."""
-    with open_data(ctx, readonly=True) as gk:
-        data = {**gk.archive.stats(), "engine": gk.engine_name}
-    if as_json:
-        emit_json(data)
-        return
+def _echo_stats(data: dict[str, Any]) -> None:
     click.echo(f"documents: {data['documents']}  (engine: {data['engine']})")
     for key in ("by_validity", "by_kind", "by_agency", "by_year"):
-        shown = ", ".join(f"{k or '-'} {v}" for k, v in data[key].items())  # type: ignore[union-attr]
+        shown = ", ".join(f"{k or '-'} {v}" for k, v in data[key].items())
         click.echo(f"{key[3:]}: {shown}")
+
+
+@main.command()
+@output_options()
+@handles_errors
+@with_data(readonly=True)
+def stats(gk: Any, as_json: bool) -> None:
+    """Counts by validity, kind, agency and year."""
+    emit({**gk.archive.stats(), "engine": gk.engine_name}, as_json, _echo_stats)
 
 
 @main.command()
@@ -481,43 +519,43 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     default=None,
     help="Segmenting processes (default: number of cores); the index is written by one more.",
 )
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def reindex(ctx: click.Context, engine: str | None, workers: int | None, as_json: bool) -> None:
+@with_data()
+def reindex(gk: Any, engine: str | None, workers: int | None, as_json: bool) -> None:
     """Rebuild the search index from the archive."""
-    with open_data(ctx) as gk:
-        count = gk.reindex(engine=engine, workers=_worker_count(workers))
-        name = gk.engine_name
-    if as_json:
-        emit_json({"indexed": count, **({"engine": name} if engine else {})})
-    else:
-        click.echo(f"indexed {count} documents (engine: {name})")
+    count = gk.reindex(engine=engine, workers=_worker_count(workers))
+    name = gk.engine_name
+    emit(
+        {"indexed": count, **({"engine": name} if engine else {})},
+        as_json,
+        lambda _: click.echo(f"indexed {count} documents (engine: {name})"),
+    )
+
+
+def _echo_verify(report: dict[str, Any]) -> None:
+    click.echo("ok" if report["ok"] else "problems found")
+    for key, value in report.items():
+        if isinstance(value, list) and value:
+            more = " …" if len(value) > 5 else ""
+            click.echo(f"  {key}: {len(value)} ({', '.join(value[:5])}{more})")
 
 
 @main.command()
 @click.option("--repair", is_flag=True, help="Re-index what is missing or stale.")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def verify(ctx: click.Context, repair: bool, as_json: bool) -> None:
+@with_data()
+def verify(gk: Any, repair: bool, as_json: bool) -> None:
     """Check that the index agrees with the archive and every original file is present."""
-    with open_data(ctx) as gk:
-        report = gk.verify()
-        if repair and not report["ok"]:
-            with gk.write_lock():
-                report["repaired"] = gk.sync_index()
-            report = {**gk.verify(), "repaired": report["repaired"]}
-    if as_json:
-        emit_json(report)
-    else:
-        click.echo("ok" if report["ok"] else "problems found")
-        for key, value in report.items():
-            if isinstance(value, list) and value:
-                more = " …" if len(value) > 5 else ""
-                click.echo(f"  {key}: {len(value)} ({', '.join(value[:5])}{more})")
+    report = gk.verify()
+    if repair and not report["ok"]:
+        with gk.write_lock():
+            report["repaired"] = gk.sync_index()
+        report = {**gk.verify(), "repaired": report["repaired"]}
+    emit(report, as_json, _echo_verify)
     if not report["ok"]:
-        ctx.exit(EXIT_FAILED)
+        click.get_current_context().exit(EXIT_FAILED)
 
 
 # -- web site and staff accounts ----------------------------------------------------------
@@ -538,10 +576,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
     from search_app import create_app
 
-    try:
-        app = create_app({"DATA_DIR": ctx.obj["data"]})
-    except NotFoundError as exc:
-        fail(str(exc), EXIT_NOT_FOUND)
+    app = create_app({"DATA_DIR": ctx.obj["data"]})
     click.echo(f"Gongkai serving {ctx.obj['data']} on http://{host}:{port}/", err=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="gongkai")
 
@@ -591,56 +626,46 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
 
 # -- validity and relations: check, status, link, unlink, relations, proposals, history ----
 
-CLUSTER_LABELS = {
-    "interpretations": "政策解读",
-    "answers": "依申请公开答复",
-    "versions": "版本",
-    "repealed_by": "被废止于",
-    "repeals": "废止了",
-    "amended_by": "被修改于",
-    "amends": "修改了",
-    "interprets": "解读的文件",
-    "answers_about": "答复涉及的文件",
-    "cites": "引用",
-    "cited_by": "被引用于",
-    "attachments": "附件",
-    "attachment_of": "所属文件（本文件是其附件）",
-}
 CHECK_CSV_COLUMNS = (
-    "query",
-    "found",
-    "valid",
-    "matched_by",
-    "confidence",
-    "id",
-    "title",
-    "doc_number",
-    "as_of",
-    "validity",
-    "since",
-    "by",
-    "current_version",
-    "published",
-    "source",
-    "note",
-)
+    "query", "found", "valid", "matched_by", "confidence", "id", "title", "doc_number", "as_of",
+    "validity", "since", "by", "current_version", "published", "source", "note",
+)  # fmt: skip
 
 
-def _date_option(value: str, name: str) -> str | None:
-    """A date option as YYYY-MM-DD (2020-07-01, 2020年7月1日 …), None if empty; exit 2 if bad."""
-    from datetime import date
+def _check_rows(results: list[Any]) -> Iterator[dict[str, object]]:
+    """``check --csv``: one row per matched document (one for a query that matched none)."""
+    for result in results:
+        data = result.to_dict()
+        base = {k: data[k] for k in ("query", "found", "valid", "matched_by", "confidence")}
+        for match in data["matches"] or [{"as_of": result.as_of}]:
+            yield {**base, **match}
 
-    from indexer.header import parse_date
 
-    if not value or not value.strip():
-        return None
-    parsed = parse_date(value)
-    try:
-        if parsed and len(value.strip()) <= 12:
-            return date.fromisoformat(parsed).isoformat()
-    except ValueError:
-        pass
-    fail(f"{name}: not a date: {value!r} (use YYYY-MM-DD)", EXIT_USAGE)
+def _echo_checks(results: list[Any]) -> None:
+    for result in results:
+        mark = "✓" if result.valid else ("?" if not result.found else "✗")
+        if not result.found:
+            click.echo(f"{mark} {result.query}: 未找到 / not found")
+            continue
+        how = result.matched_by
+        if result.confidence < 1:
+            how += f", 置信度 {result.confidence:.2f}"
+        click.echo(f"{mark} {result.query}  ({how})")
+        for doc, status in result.matches:
+            line = f"    {status.validity}"
+            if status.since:
+                line += f" 自 {status.since}"
+            line += f"  {doc.title}"
+            if doc.doc_number:
+                line += f"（{doc.doc_number}）"
+            line += f" [{doc.id}]"
+            if status.by:
+                line += f"  依据 [{status.by}]"
+            if status.current_version:
+                line += f"  现行版本 [{status.current_version}]"
+            click.echo(line)
+            if status.note:
+                click.echo(f"      {status.note}")
 
 
 def _actor() -> str:
@@ -694,7 +719,9 @@ def _relation_rows(gk, rels) -> list[dict[str, object]]:
     return rows
 
 
-def _echo_relations(rows: list[dict[str, object]]) -> None:
+def _echo_relations(rows: list[dict[str, object]], empty: str = "") -> None:
+    if not rows and empty:
+        click.echo(empty)
     for row in rows:
         date = f" 自 {row['effective']}" if row["effective"] else ""
         click.echo(
@@ -709,21 +736,24 @@ def _echo_relations(rows: list[dict[str, object]]) -> None:
 
 @main.command()
 @click.argument("queries", nargs=-1)
-@click.option("--as-of", "as_of", default="", help="Validity on this date (default today).")
+@click.option(
+    "--as-of",
+    "as_of",
+    default="",
+    callback=parse_date_option,
+    help="Validity on this date (default today).",
+)
 @click.option(
     "--file",
     "list_file",
     type=click.File("r", encoding="utf-8-sig"),
     help="One query per line ('-' for stdin); blank lines and # comments are skipped.",
 )
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per matched document.")
-@click.pass_context
+@output_options(csv="One CSV row per matched document.")
 @handles_errors
 def check(
-    ctx: click.Context,
     queries: tuple[str, ...],
-    as_of: str,
+    as_of: str | None,
     list_file: Any,
     as_json: bool,
     as_csv: bool,
@@ -740,46 +770,15 @@ def check(
         ]
     if not items:
         fail("give at least one QUERY or --file LIST", EXIT_USAGE)
-    on_date = _date_option(as_of, "--as-of")
+    ctx = click.get_current_context()
     with open_data(ctx, readonly=True) as gk:
-        results = gk.check(items, on_date)
-    if as_json:
-        emit_json([r.to_dict() for r in results])
-    elif as_csv:
-        import csv
+        results = gk.check(items, as_of)
+    if as_csv and not as_json:
+        from archive.csvfile import write_csv
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=CHECK_CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for result in results:
-            data = result.to_dict()
-            base = {k: data[k] for k in ("query", "found", "valid", "matched_by", "confidence")}
-            for match in data["matches"] or [{"as_of": result.as_of}]:  # type: ignore[union-attr]
-                writer.writerow({**base, **match})
+        write_csv(sys.stdout, CHECK_CSV_COLUMNS, _check_rows(results))
     else:
-        for result in results:
-            mark = "✓" if result.valid else ("?" if not result.found else "✗")
-            if not result.found:
-                click.echo(f"{mark} {result.query}: 未找到 / not found")
-                continue
-            how = result.matched_by
-            if result.confidence < 1:
-                how += f", 置信度 {result.confidence:.2f}"
-            click.echo(f"{mark} {result.query}  ({how})")
-            for doc, status in result.matches:
-                line = f"    {status.validity}"
-                if status.since:
-                    line += f" 自 {status.since}"
-                line += f"  {doc.title}"
-                if doc.doc_number:
-                    line += f"（{doc.doc_number}）"
-                line += f" [{doc.id}]"
-                if status.by:
-                    line += f"  依据 [{status.by}]"
-                if status.current_version:
-                    line += f"  现行版本 [{status.current_version}]"
-                click.echo(line)
-                if status.note:
-                    click.echo(f"      {status.note}")
+        emit([r.to_dict() for r in results] if as_json else results, as_json, _echo_checks)
     if any(not r.found for r in results):
         ctx.exit(EXIT_NOT_FOUND)
     if any(not r.valid for r in results):
@@ -789,23 +788,31 @@ def check(
 @main.command()
 @click.argument("ref")
 @click.argument("validity", required=False, default="")
-@click.option("--date", "date_", default="", help="From this date (YYYY-MM-DD).")
+@click.option(
+    "--date", "date_", default="", callback=parse_date_option, help="From this date (YYYY-MM-DD)."
+)
 @click.option("--by", "by_ref", default="", help="The document that caused it (id or 文号).")
 @click.option("--note", default="", help="Why (kept in history).")
 @click.option("--clear", is_flag=True, help="Withdraw earlier staff records (derive again).")
-@click.option("--as-of", "as_of", default="", help="Only showing: the status on this date.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--as-of",
+    "as_of",
+    default="",
+    callback=parse_date_option,
+    help="Only showing: the status on this date.",
+)
+@output_options()
 @click.pass_context
 @handles_errors
 def status(
     ctx: click.Context,
     ref: str,
     validity: str,
-    date_: str,
+    date_: str | None,
     by_ref: str,
     note: str,
     clear: bool,
-    as_of: str,
+    as_of: str | None,
     as_json: bool,
 ) -> None:
     """Show the status of a document, or record a staff status: VALIDITY is one of
@@ -817,17 +824,17 @@ def status(
         fail("give VALIDITY or --clear, not both", EXIT_USAGE)
     if validity and canonical_validity(validity) is None:
         fail(f"unknown validity {validity!r} (known: {', '.join(VALIDITY)})", EXIT_USAGE)
-    when = _date_option(date_, "--date") or ""
-    on_date = _date_option(as_of, "--as-of")
     with open_data(ctx, readonly=not changing) as gk:
         doc = _one(gk, ref)
         if changing:
             by = _one(gk, by_ref).id if by_ref else ""
-            result = gk.set_status(doc.id, validity, date=when, by=by, note=note, actor=_actor())
-            if on_date:
-                result = gk.status(gk.archive.get(doc.id), on_date)
+            result = gk.set_status(
+                doc.id, validity, date=date_ or "", by=by, note=note, actor=_actor()
+            )
+            if as_of:
+                result = gk.status(gk.archive.get(doc.id), as_of)
         else:
-            result = gk.status(doc, on_date)
+            result = gk.status(doc, as_of)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -839,80 +846,62 @@ def status(
 @click.argument("src")
 @click.argument("rel_type", metavar="TYPE", type=click.Choice(RELATION_TYPES))
 @click.argument("dst")
-@click.option("--date", "date_", default="", help="Effective date (YYYY-MM-DD).")
+@click.option(
+    "--date", "date_", default="", callback=parse_date_option, help="Effective date (YYYY-MM-DD)."
+)
 @click.option("--note", default="", help="Why (kept in history).")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
+@with_data()
 def link(
-    ctx: click.Context, src: str, rel_type: str, dst: str, date_: str, note: str, as_json: bool
+    gk: Any, src: str, rel_type: str, dst: str, date_: str | None, note: str, as_json: bool
 ) -> None:
     """Relate two documents: SRC repeals|amends|supersedes|interprets|answers|cites DST.
 
     SRC and DST are ids, 文号 or titles naming one document each. A proposed or rejected
     relation of the same kind is confirmed."""
-    when = _date_option(date_, "--date") or ""
-    with open_data(ctx) as gk:
-        rel = gk.link(
-            _one(gk, src).id, rel_type, _one(gk, dst).id, date=when, note=note, actor=_actor()
-        )
-        rows = _relation_rows(gk, [rel])
-    if as_json:
-        emit_json(rows[0])
-    else:
-        _echo_relations(rows)
+    rel = gk.link(
+        _one(gk, src).id, rel_type, _one(gk, dst).id, date=date_ or "", note=note, actor=_actor()
+    )
+    emit(_relation_rows(gk, [rel])[0], as_json, lambda row: _echo_relations([row]))
 
 
 @main.command()
 @click.argument("refs", nargs=-1, required=True)
 @click.option("--note", default="", help="Why (kept in history).")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def unlink(ctx: click.Context, refs: tuple[str, ...], note: str, as_json: bool) -> None:
+@with_data()
+def unlink(gk: Any, refs: tuple[str, ...], note: str, as_json: bool) -> None:
     """Reject a relation: ``unlink SRC TYPE DST`` or ``unlink RELATION_ID``.
 
     The relation is kept as rejected (never deleted) and the linker will not make it again."""
-    with open_data(ctx) as gk:
-        if len(refs) == 1 and refs[0].lstrip("#").isdigit():
-            rel = gk.set_relation_state(
-                int(refs[0].lstrip("#")), "rejected", note=note, actor=_actor()
-            )
-        elif len(refs) == 3:
-            if refs[1] not in RELATION_TYPES:
-                fail(f"unknown relation type {refs[1]!r}", EXIT_USAGE)
-            rel = gk.unlink(
-                _one(gk, refs[0]).id, refs[1], _one(gk, refs[2]).id, note=note, actor=_actor()
-            )
-        else:
-            fail("give SRC TYPE DST or one relation id", EXIT_USAGE)
-        rows = _relation_rows(gk, [rel])
-    if as_json:
-        emit_json(rows[0])
+    if len(refs) == 1 and refs[0].lstrip("#").isdigit():
+        rel = gk.set_relation_state(int(refs[0].lstrip("#")), "rejected", note=note, actor=_actor())
+    elif len(refs) == 3:
+        if refs[1] not in RELATION_TYPES:
+            fail(f"unknown relation type {refs[1]!r}", EXIT_USAGE)
+        rel = gk.unlink(
+            _one(gk, refs[0]).id, refs[1], _one(gk, refs[2]).id, note=note, actor=_actor()
+        )
     else:
-        _echo_relations(rows)
+        fail("give SRC TYPE DST or one relation id", EXIT_USAGE)
+    emit(_relation_rows(gk, [rel])[0], as_json, lambda row: _echo_relations([row]))
 
 
 @main.command()
 @click.argument("ref")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def relations(ctx: click.Context, ref: str, as_json: bool) -> None:
+@with_data(readonly=True)
+def relations(gk: Any, ref: str, as_json: bool) -> None:
     """Every relation from or to a document, in any state (proposed, confirmed, rejected)."""
-    with open_data(ctx, readonly=True) as gk:
-        doc = _one(gk, ref)
-        rows = _relation_rows(gk, gk.relations(doc.id))
-    if as_json:
-        emit_json(rows)
-    elif not rows:
-        click.echo("no relations")
-    else:
-        _echo_relations(rows)
+    rows = _relation_rows(gk, gk.relations(_one(gk, ref).id))
+    emit(rows, as_json, lambda rows: _echo_relations(rows, empty="no relations"))
 
 
 @main.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True)
+@output_options()
 @click.pass_context
 @handles_errors
 def proposals(ctx: click.Context, as_json: bool) -> None:
@@ -921,75 +910,63 @@ def proposals(ctx: click.Context, as_json: bool) -> None:
         return
     with open_data(ctx, readonly=True) as gk:
         rows = _relation_rows(gk, gk.proposals())
-    if as_json:
-        emit_json(rows)
-    elif not rows:
-        click.echo("no proposals")
-    else:
-        _echo_relations(rows)
+    emit(rows, as_json, lambda rows: _echo_relations(rows, empty="no proposals"))
 
 
-def _decide(ctx: click.Context, ids: tuple[int, ...], state: str, note: str, as_json: bool):
-    with open_data(ctx) as gk:
-        rels = [gk.set_relation_state(i, state, note=note, actor=_actor()) for i in ids]
-        rows = _relation_rows(gk, rels)
-    if as_json:
-        emit_json(rows)
-    else:
-        _echo_relations(rows)
+def _decide(gk: Any, ids: tuple[int, ...], state: str, note: str, as_json: bool) -> None:
+    rels = [gk.set_relation_state(i, state, note=note, actor=_actor()) for i in ids]
+    emit(_relation_rows(gk, rels), as_json, _echo_relations)
 
 
 @proposals.command("confirm")
 @click.argument("ids", nargs=-1, required=True, type=int)
 @click.option("--note", default="")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def proposals_confirm(ctx: click.Context, ids: tuple[int, ...], note: str, as_json: bool) -> None:
+@with_data()
+def proposals_confirm(gk: Any, ids: tuple[int, ...], note: str, as_json: bool) -> None:
     """Confirm relations by id (they then count for validity)."""
-    _decide(ctx, ids, "confirmed", note, as_json)
+    _decide(gk, ids, "confirmed", note, as_json)
 
 
 @proposals.command("reject")
 @click.argument("ids", nargs=-1, required=True, type=int)
 @click.option("--note", default="")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def proposals_reject(ctx: click.Context, ids: tuple[int, ...], note: str, as_json: bool) -> None:
+@with_data()
+def proposals_reject(gk: Any, ids: tuple[int, ...], note: str, as_json: bool) -> None:
     """Reject relations by id (kept as rejected; never proposed again)."""
-    _decide(ctx, ids, "rejected", note, as_json)
+    _decide(gk, ids, "rejected", note, as_json)
 
 
-@main.command()
-@click.argument("ref")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@handles_errors
-def history(ctx: click.Context, ref: str, as_json: bool) -> None:
-    """The append-only history of a document: import, relations, status records."""
-    with open_data(ctx, readonly=True) as gk:
-        entries = gk.history(_one(gk, ref).id)
-    if as_json:
-        emit_json(entries)
-        return
+def _echo_history(entries: list[dict[str, Any]]) -> None:
     for entry in entries:
         detail = json.dumps(entry["detail"], ensure_ascii=False)
         click.echo(f"{entry['at']}  {entry['actor']:<10} {entry['action']:<9} {detail}")
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@click.argument("ref")
+@output_options()
 @handles_errors
-def relink(ctx: click.Context, as_json: bool) -> None:
+@with_data(readonly=True)
+def history(gk: Any, ref: str, as_json: bool) -> None:
+    """The append-only history of a document: import, relations, status records."""
+    emit(gk.history(_one(gk, ref).id), as_json, _echo_history)
+
+
+@main.command()
+@output_options()
+@handles_errors
+@with_data()
+def relink(gk: Any, as_json: bool) -> None:
     """Run the automatic linker over the whole archive (keeps every existing relation)."""
-    with open_data(ctx) as gk:
-        report = gk.relink()
-    if as_json:
-        emit_json(report)
-    else:
-        click.echo(", ".join(f"{k} {v}" for k, v in report.items()))
+    emit(
+        gk.relink(),
+        as_json,
+        lambda report: click.echo(", ".join(f"{k} {v}" for k, v in report.items())),
+    )
 
 
 @main.command()
@@ -1000,7 +977,7 @@ def relink(ctx: click.Context, as_json: bool) -> None:
     show_default=True,
     help="Search engine of this data directory (tantivy for large archives).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@output_options()
 @click.pass_context
 @handles_errors
 def init(ctx: click.Context, engine: str, as_json: bool) -> None:
@@ -1009,17 +986,15 @@ def init(ctx: click.Context, engine: str, as_json: bool) -> None:
     A data directory that already holds documents keeps its engine; convert it with
     `gongkai reindex --engine NAME`.
     """
-    from indexer.service import EngineChangeError, init_data_dir
+    from indexer.service import init_data_dir
 
     data_dir = ctx.obj["data"]
-    try:
-        config = init_data_dir(data_dir, engine)
-    except EngineChangeError as exc:
-        fail(str(exc), EXIT_USAGE)
-    if as_json:
-        emit_json({"data": str(data_dir), **config})
-    else:
-        click.echo(f"{data_dir}: engine {config['engine']}")
+    config = init_data_dir(data_dir, engine)
+    emit(
+        {"data": str(data_dir), **config},
+        as_json,
+        lambda _: click.echo(f"{data_dir}: engine {config['engine']}"),
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

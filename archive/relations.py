@@ -26,25 +26,20 @@ from dataclasses import asdict, dataclass
 
 from archive.errors import InvalidInput
 from archive.store import Archive, now
-from archive.vocab import AMENDED, REPEALED
 
-REPEALS, AMENDS, SUPERSEDES = "repeals", "amends", "supersedes"
-INTERPRETS, ANSWERS, CITES = "interprets", "answers", "cites"
-#: ``src`` is an attachment (附件) of ``dst``, published with it (migration 5 allows it).
-ATTACHMENT = "attachment"
-RELATION_TYPES = (REPEALS, AMENDS, SUPERSEDES, INTERPRETS, ANSWERS, CITES, ATTACHMENT)
-#: Relation types that change the validity of their target, and to what.
-VALIDITY_EFFECT = {REPEALS: REPEALED, AMENDS: AMENDED, SUPERSEDES: AMENDED}
-#: How each type reads in Chinese, from the target's side ("废止" → 被……废止).
-TYPE_LABELS = {
-    REPEALS: "废止",
-    AMENDS: "修改",
-    SUPERSEDES: "替代（新版本）",
-    INTERPRETS: "解读",
-    ANSWERS: "答复",
-    CITES: "引用",
-    ATTACHMENT: "附件",
-}
+# The relation types and their labels are vocabulary (archive.vocab); importable from here too.
+from archive.vocab import (  # noqa: F401
+    AMENDS,
+    ANSWERS,
+    ATTACHMENT,
+    CITES,
+    INTERPRETS,
+    RELATION_TYPES,
+    REPEALS,
+    SUPERSEDES,
+    TYPE_LABELS,
+    VALIDITY_EFFECT,
+)
 
 MANUAL, AUTO, MANIFEST = "manual", "auto", "manifest"
 ORIGINS = (MANUAL, AUTO, MANIFEST)

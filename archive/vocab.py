@@ -83,3 +83,45 @@ _KIND_SYNONYMS = {
 
 def canonical_kind(raw: str | None) -> str | None:
     return _KIND_SYNONYMS.get((raw or "").strip())
+
+
+REPEALS, AMENDS, SUPERSEDES = "repeals", "amends", "supersedes"
+INTERPRETS, ANSWERS, CITES = "interprets", "answers", "cites"
+#: ``src`` is an attachment (附件) of ``dst``, published with it (migration 5 allows it).
+ATTACHMENT = "attachment"
+RELATION_TYPES = (REPEALS, AMENDS, SUPERSEDES, INTERPRETS, ANSWERS, CITES, ATTACHMENT)
+#: Relation types that change the validity of their target, and to what.
+VALIDITY_EFFECT = {REPEALS: REPEALED, AMENDS: AMENDED, SUPERSEDES: AMENDED}
+#: How each type reads in Chinese, from the target's side ("废止" → 被……废止).
+TYPE_LABELS = {
+    REPEALS: "废止",
+    AMENDS: "修改",
+    SUPERSEDES: "替代（新版本）",
+    INTERPRETS: "解读",
+    ANSWERS: "答复",
+    CITES: "引用",
+    ATTACHMENT: "附件",
+}
+
+
+#: The parts of a document's cluster (``Gongkai.cluster``), in the order the document page shows
+#: them: attribute, heading on the web page, short label in the CLI (``show``, ``search``).
+CLUSTER_PARTS = (
+    ("repealed_by", "废止本文件的文件", "被废止于"),
+    ("amended_by", "修改本文件的文件", "被修改于"),
+    ("versions", "历次版本", "版本"),
+    ("interpretations", "政策解读", "政策解读"),
+    ("answers", "依申请公开答复", "依申请公开答复"),
+    ("interprets", "本解读所解读的文件", "解读的文件"),
+    ("answers_about", "本答复涉及的文件", "答复涉及的文件"),
+    ("repeals", "本文件废止的文件", "废止了"),
+    ("amends", "本文件修改的文件", "修改了"),
+    ("cites", "本文件引用的文件", "引用"),
+    ("cited_by", "引用本文件的文件", "被引用于"),
+    ("attachment_of", "本附件所属的文件", "所属文件（本文件是其附件）"),
+    ("attachments", "附件", "附件"),
+)
+#: (attribute, heading) for the web page and the JSON API, in page order.
+CLUSTER_SECTIONS = tuple((attr, heading) for attr, heading, _ in CLUSTER_PARTS)
+#: attribute → short label, for terminal output.
+CLUSTER_LABELS = {attr: label for attr, _, label in CLUSTER_PARTS}

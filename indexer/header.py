@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
+from archive.dates import find_date
 from archive.vocab import INTERPRETATION, NOTICE, REQUEST_ANSWER
 
 #: Published label spellings → our field names. Inner spaces are removed before lookup.
@@ -43,7 +43,6 @@ _LABEL_ALT = "|".join(
     sorted(("[\\s\u3000]*".join(re.escape(ch) for ch in label) for label in LABELS), key=len)[::-1]
 )
 _PAIR_RE = re.compile(rf"(?P<label>{_LABEL_ALT})[\s\u3000]*[:：][\s\u3000]*")
-_DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-年./／]\s*(\d{1,2})\s*[-月./／]\s*(\d{1,2})\s*日?")
 
 #: Lines that mark the start of the page chrome a saved web page carries after the text.
 _CHROME_MARKERS = re.compile(
@@ -60,14 +59,7 @@ class Header:
 
 def parse_date(value: str) -> str:
     """``2017年6月20日`` / ``2017-06-20`` / ``2017.6.20`` → ``2017-06-20``; "" if none."""
-    match = _DATE_RE.search(value or "")
-    if not match:
-        return ""
-    year, month, day = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:  # 2021-02-30, 2021-13-01: not a date
-        return ""
+    return find_date(value)
 
 
 def _pairs(line: str) -> list[tuple[str, str]]:

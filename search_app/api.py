@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from archive.vocab import KINDS, VALIDITY
+from archive.vocab import CLUSTER_SECTIONS, KINDS, VALIDITY
 from indexer.engines.base import FACET_FIELDS, SORTS
 from indexer.normalize import normalize_doc_number
 from indexer.query import QuerySyntaxError
@@ -19,7 +19,6 @@ from search_app import get_gk
 from search_app.checking import MAX_LINES, check_date, run_check
 from search_app.errors import json_error
 from search_app.params import ParamError, int_param, parse_search
-from search_app.views.document import CLUSTER_SECTIONS
 from search_app.views.feed import newest
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -7,11 +7,14 @@ with ``match = "title_similar"`` and its confidence, so a person knows to look t
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+
+from archive.csvfile import write_csv
+from archive.dates import parse_date
+from archive.errors import InvalidInput
 
 MAX_LINES = 1000
 CSV_COLUMNS = (
@@ -62,11 +65,11 @@ def split_refs(text: str) -> list[str]:
 
 def check_date(value: str | None) -> str:
     """``value`` as YYYY-MM-DD (today if empty); ValueError with a readable message if bad."""
-    if not value:
+    if not value or not value.strip():
         return date.today().isoformat()
     try:
-        return date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
+        return parse_date(value)
+    except InvalidInput:
         raise ValueError(f"日期必须是 YYYY-MM-DD 格式（got {value!r}）") from None
 
 
@@ -110,18 +113,13 @@ def run_check(gk, refs: list[str], as_of: str) -> list[CheckRow]:
     return rows
 
 
-def _cell(value: object) -> str:
-    """Text that a spreadsheet will not run as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def to_csv(rows: list[CheckRow]) -> str:
     """CSV with Chinese column names and a BOM, so spreadsheet programs read it as UTF-8."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([label for _, label in CSV_COLUMNS])
-    for row in rows:
-        data = row.to_dict()
-        writer.writerow([_cell(data[name]) for name, _ in CSV_COLUMNS])
+    write_csv(
+        out,
+        [name for name, _ in CSV_COLUMNS],
+        (row.to_dict() for row in rows),
+        header=[label for _, label in CSV_COLUMNS],
+    )
     return "\ufeff" + out.getvalue()

@@ -14,6 +14,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from archive.dates import parse_date
 from archive.errors import InvalidInput
 from archive.vocab import IN_FORCE, KINDS, VALIDITY
 from indexer.engines.base import SORTS, Filters
@@ -118,8 +119,8 @@ def _date(args: MultiDict, name: str) -> str:
     if not value:
         return ""
     try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
+        return parse_date(value)
+    except InvalidInput:
         raise ParamError(name, f"{name} 必须是 YYYY-MM-DD 格式的日期（got {value!r}）") from None
 
 

@@ -679,7 +679,7 @@ def test_api_search_has_the_cli_fields_plus_facets(
         ("/api/v1/search?q=a&limit=0", 400, "bad_parameter"),
         ("/api/v1/search?q=a&year=twenty", 400, "bad_parameter"),
         ("/api/v1/search?q=a&validity=valid", 400, "bad_parameter"),
-        ("/api/v1/search?q=a&from=2020/01/01", 400, "bad_parameter"),
+        ("/api/v1/search?q=a&from=2020-02-30", 400, "bad_parameter"),
         ("/api/v1/documents/nosuch", 404, "not_found"),
         ("/api/v1/documents/nosuch/cluster", 404, "not_found"),
         ("/api/v1/wenhao/青园发〔2099〕1号", 404, "not_found"),

@@ -8,30 +8,13 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
 from archive.relations import TYPE_LABELS
-from archive.vocab import VALIDITY
+from archive.vocab import CLUSTER_SECTIONS, VALIDITY
 from indexer.normalize import normalize_doc_number
 from search_app import get_gk
 from search_app.checking import check_date
 from search_app.filters import WARN
 
 bp = Blueprint("document", __name__)
-
-#: Cluster attributes in the order the page shows them, with their headings.
-CLUSTER_SECTIONS = (
-    ("repealed_by", "废止本文件的文件"),
-    ("amended_by", "修改本文件的文件"),
-    ("versions", "历次版本"),
-    ("interpretations", "政策解读"),
-    ("answers", "依申请公开答复"),
-    ("interprets", "本解读所解读的文件"),
-    ("answers_about", "本答复涉及的文件"),
-    ("repeals", "本文件废止的文件"),
-    ("amends", "本文件修改的文件"),
-    ("cites", "本文件引用的文件"),
-    ("cited_by", "引用本文件的文件"),
-    ("attachment_of", "本附件所属的文件"),
-    ("attachments", "附件"),
-)
 
 
 def cluster_sections(cluster: Any, doc_id: str) -> list[dict[str, Any]]:
