@@ -53,7 +53,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message)
-        self.exit_code = code
+        self.exit_code = code  # type: ignore[misc]  # click declares it on the class
 
     def show(self, file: Any = None) -> None:
         click.echo(f"gongkai: error: {self.format_message()}", err=True)
@@ -348,9 +348,14 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
         validities = [v for v in validities if v in IN_FORCE] if validities else sorted(IN_FORCE)
     if on_date and not validities:
         validities = sorted(IN_FORCE)
-    listed = {name: list(chosen[name]) for name in ("agency", "kind", "year", "category")}
     return Filters(
-        **listed, validity=validities, date_from=chosen["date_from"], date_to=chosen["date_to"]
+        agency=list(chosen["agency"]),
+        kind=list(chosen["kind"]),
+        year=list(chosen["year"]),
+        category=list(chosen["category"]),
+        validity=validities,
+        date_from=chosen["date_from"],
+        date_to=chosen["date_to"],
     )
 
 

@@ -493,10 +493,6 @@ class Relations:
                     found[row["id"]] = Reference(**dict(row))
         return [found[k] for k in sorted(found)]
 
-    def refs_from(self, src: str) -> list[Reference]:
-        rows = self.conn.execute("SELECT * FROM refs WHERE src = ? ORDER BY id", (src,))
-        return [Reference(**dict(r)) for r in rows]
-
     # -- dates that change derived validity ------------------------------------------------
 
     def due_between(self, after: str, until: str) -> set[str]:

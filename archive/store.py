@@ -61,7 +61,6 @@ def now() -> str:
 class AddOutcome:
     status: str  # "imported" or "duplicate"
     id: str
-    duplicate_of: str = ""
 
 
 class Archive:
@@ -155,7 +154,7 @@ class Archive:
             "SELECT id FROM documents WHERE sha256 = ?", (digest,)
         ).fetchone()
         if existing:
-            return AddOutcome("duplicate", existing["id"], existing["id"])
+            return AddOutcome("duplicate", existing["id"])
         if not (stored and self.originals.holds(digest, len(original))):
             self.originals.put(original, durable=not self._group, sha256=digest)
         doc.sha256 = digest

@@ -202,7 +202,7 @@ def status_on(
 
     ``dates`` gives the effective date of acting documents (used when a relation has none);
     ``labels`` names documents in the note; ``current_version`` is the newest version on
-    ``as_of`` when the document has been superseded (see :func:`status_of`).
+    ``as_of`` when the document has been superseded (see :func:`statuses`).
     """
     as_of = as_of or today()
     dates = dates or {}
@@ -376,18 +376,6 @@ def statuses(
         )
         for d in docs
     }
-
-
-def status_of(archive: Archive, doc: Document, as_of: str | None = None) -> Status:
-    """The status of one archived document on ``as_of`` (default today)."""
-    return statuses(archive, [doc], as_of)[doc.id]
-
-
-def ids_with_validity(
-    archive: Archive, as_of: str | None = None, values: Iterable[str] = IN_FORCE
-) -> frozenset[str]:
-    """Ids of every document whose validity on ``as_of`` is one of ``values``."""
-    return ids_in(validity_groups(archive, as_of), values)
 
 
 def ids_in(groups: Mapping[str, frozenset[str]], values: Iterable[str]) -> frozenset[str]:

@@ -18,7 +18,7 @@ as positions (so phrases never match), and drops one-character non-Han tokens su
 from __future__ import annotations
 
 from array import array
-from collections.abc import ItemsView, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -197,7 +197,7 @@ class TermPositions(Mapping[str, list[int]]):
         return self._dict().items()
 
 
-def flat_positions(positions: Mapping[str, list[int]]) -> tuple[Iterator[str], Iterator[int]]:
+def flat_positions(positions: Mapping[str, list[int]]) -> tuple[Iterator[str], Iterable[int]]:
     """The (term, position) pairs of a :func:`term_positions` map (or :class:`TermPositions`)
     as two parallel sequences, term by term, without a Python loop per pair."""
     if isinstance(positions, TermPositions):
@@ -214,7 +214,7 @@ def alternatives(word: str) -> list[tuple[str, ...]]:
     alternative is always the word itself; the second (when there is one) tiles the word with
     its longest dictionary sub-words from the left.
     """
-    result = [(word,)]
+    result: list[tuple[str, ...]] = [(word,)]
     grams = sub_words(word)
     if not grams:
         return result

@@ -104,7 +104,7 @@ def apply_meta(doc: Document, meta: dict[str, object]) -> None:
     """Let a manifest row's metadata override what extraction and the header gave ``doc``."""
     for key, value in meta.items():
         if key == "extra":
-            doc.extra.update(value)  # type: ignore[arg-type]
+            doc.extra.update(value)  # type: ignore[call-overload]
         elif key == "doc_number":
             doc.doc_number = str(value)
             doc.doc_number_norm = normalize_doc_number(doc.doc_number)

@@ -88,12 +88,13 @@ class _TokenTable:
         first = self.at.get((pos, seq[0]))
         if first is None:
             return None
-        last = first
+        end = first[1]
         for offset, word in enumerate(seq[1:], start=1):
-            last = self.at.get((pos + offset, word))
-            if last is None:
+            found = self.at.get((pos + offset, word))
+            if found is None:
                 return None
-        return first[0], last[1]
+            end = found[1]
+        return first[0], end
 
     def word(self, pos: int, w: Word) -> tuple[int, int, int] | None:
         """Offsets of ``w`` (any of its alternatives) at ``pos``, and how many positions."""
@@ -188,7 +189,8 @@ def snippet(text: str, parsed: ParsedQuery, width: int = 160) -> Snippet:
     chosen = [(s - begin, e - begin) for s, e, _ in spans if s >= begin and e <= end]
     raw = text[begin:end]
     # Fold white space but keep offsets right: rebuild the string and shift spans.
-    out, mapping = [], []
+    out: list[str] = []
+    mapping: list[int] = []
     prev_space = False
     for ch in raw:
         space = ch.isspace()

@@ -120,11 +120,6 @@ class Indexer:
             target.add(self.entries(docs.values()))
         return {"indexed": len(stale), "removed": len(extra)}
 
-    def indexed_on(self) -> str:
-        """The day the index's copy of each document's status today was last brought up to
-        date ("" before the first sync)."""
-        return Relations(self.archive).meta(VALIDITY_INDEXED_ON)
-
     def touch_due(self) -> None:
         """Bump documents whose derived validity changed with the calendar since the index
         last looked (a repeal taking effect, a 施行日期 reached), so that sync re-indexes them."""

@@ -90,7 +90,7 @@ def _split(query: str) -> list[_Raw | str]:
             i += 1
             continue
         negated = False
-        fields = TEXT_FIELDS
+        fields: tuple[str, ...] = TEXT_FIELDS
         if ch in "-－" and i + 1 < n and not query[i + 1].isspace():
             negated = True
             i += 1

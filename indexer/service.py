@@ -37,10 +37,10 @@ from indexer.config import (
 )
 from indexer.curation import Curator
 from indexer.engines import ENGINES, open_engine
-from indexer.engines.base import Engine, Filters, IndexDoc
+from indexer.engines.base import Engine, Filters
 from indexer.importing import ImportOptions, import_items, items_from
 from indexer.indexing import Indexer, index_doc
-from indexer.items import ImportReport, Item, Prepared, ProgressCallback
+from indexer.items import ImportReport, Item, ProgressCallback
 from indexer.locking import write_lock
 from indexer.lookup import CheckResult
 from indexer.reading import file_items
@@ -144,11 +144,6 @@ class Gongkai:
         """Rebuild the index from the archive (with another ``engine``: convert to it)."""
         with self.write_lock():
             return self.indexer.reindex(engine, workers=workers)
-
-    def index_docs(
-        self, docs: Iterable[Document], prepared: dict[str, Prepared] | None = None
-    ) -> list[IndexDoc]:
-        return self.indexer.entries(docs, prepared)
 
     def verify(self) -> dict[str, object]:
         """Compare archive and index (and the original files); nothing is changed."""

@@ -145,11 +145,14 @@ def register(app: Flask) -> None:
         storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
         headers_enabled=True,  # Retry-After on 429
     )
-    failures = {"methods": ["POST"], "deduct_when": _failed}
     per_address = app.config.get("LOGIN_FAILURES_PER_ADDRESS", LOGIN_FAILURES_PER_ADDRESS)
     per_account = app.config.get("LOGIN_FAILURES_PER_ACCOUNT", LOGIN_FAILURES_PER_ACCOUNT)
-    view = limiter.limit(per_account, key_func=_account_key, **failures)(login)
-    app.view_functions["auth.login"] = limiter.limit(per_address, **failures)(view)
+    view = limiter.limit(per_account, key_func=_account_key, methods=["POST"], deduct_when=_failed)(
+        login
+    )
+    app.view_functions["auth.login"] = limiter.limit(
+        per_address, methods=["POST"], deduct_when=_failed
+    )(view)
 
 
 def _failed(response: Any) -> bool:

@@ -98,10 +98,6 @@ class SearchParams:
             active.append(("as_of", self.as_of))
         return active
 
-    @property
-    def is_blank(self) -> bool:
-        return not self.query() and not self.active_filters()
-
 
 def title_only(q: str) -> str:
     """Prefix each clause of ``q`` with ``title:`` (operators and prefixed clauses kept)."""

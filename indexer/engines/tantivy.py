@@ -276,7 +276,7 @@ class TantivyEngine:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _write(self, work) -> None:  # type: ignore[no-untyped-def]
+    def _write(self, work) -> None:
         """Run ``work(writer)`` in one commit; the writer (and its lock) is released after.
 
         Merges are waited for, so that no other process finds the index locked afterwards.
@@ -346,7 +346,7 @@ class TantivyEngine:
         revs: dict[str, int] = {}
         for _, address in result.hits:
             stored = searcher.doc(address)
-            revs[stored.get_first("id")] = int(stored.get_first("rev") or 0)
+            revs[str(stored.get_first("id"))] = int(stored.get_first("rev") or 0)
         return revs
 
     def search(
@@ -378,11 +378,12 @@ class TantivyEngine:
             ranked = [(self._id(searcher, addresses[i]), scores[i]) for i in order_]
         hits = [EngineHit(doc_id, score) for doc_id, score in ranked[offset : offset + limit]]
         facet_counts = self._facets(searcher, tquery) if facets else {}
-        return EngineResult(total=int(result.count or 0), hits=hits, facets=facet_counts)
+        total = int(getattr(result, "count", 0) or 0)
+        return EngineResult(total=total, hits=hits, facets=facet_counts)
 
     @staticmethod
     def _id(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
-        return searcher.doc(address).get_first("id")
+        return str(searcher.doc(address).get_first("id"))
 
     def _facets(
         self, searcher: tantivy.Searcher, query: tantivy.Query
@@ -412,8 +413,4 @@ class TantivyEngine:
         pass
 
 
-def open_engine(path: Path) -> TantivyEngine:
-    return TantivyEngine(path)
-
-
-__all__ = ["TantivyEngine", "compile_query", "open_engine"]
+__all__ = ["TantivyEngine", "compile_query"]

@@ -334,8 +334,4 @@ def _fields(doc: IndexDoc) -> dict[str, object]:
     return fields
 
 
-def open_engine(path: Path) -> WhooshEngine:
-    return WhooshEngine(path)
-
-
-__all__ = ["WhooshEngine", "compile_query", "open_engine"]
+__all__ = ["WhooshEngine", "compile_query"]

@@ -267,9 +267,10 @@ def extract_pdf(data: bytes) -> Extracted:
 
     first = text
     for name, attempt in (("pdf:pypdfium2", _with_pdfium), ("pdf:ocr-tesseract", _with_ocr)):
-        text = attempt(data)
-        if text is None:
+        found = attempt(data)
+        if found is None:
             continue
+        text = found
         if echoes_glyph_codes(first, text):
             text = _echoed_removed(first, text)
         if not assess(text).broken:
