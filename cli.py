@@ -297,11 +297,16 @@ def import_command(
             from indexer.reading import file_items
 
             items = manifest_items(manifest) if manifest else file_items(files)
-            checking = ImportOptions(progress, max_bytes, workers, dry_run=True)
+            checking = ImportOptions(progress, max_bytes, workers, True, total)
             result = import_items(items, checking, data_dir=ctx.obj["data"])
         else:
             with open_data(ctx) as gk:
-                options = {"on_progress": progress, "max_bytes": max_bytes, "workers": workers}
+                options = {
+                    "on_progress": progress,
+                    "max_bytes": max_bytes,
+                    "workers": workers,
+                    "expected": total,
+                }
                 if manifest:
                     result = gk.import_manifest(manifest, **options)
                 else:
@@ -701,29 +706,6 @@ def _echo_status(status) -> None:
         click.echo(f"说明: {status.note}")
 
 
-def _one(gk, ref: str):
-    """Exactly one document for ``ref``: exit 4 if none, 2 if several."""
-    docs = gk.lookup(ref)
-    if not docs:
-        fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
-    if len(docs) > 1:
-        ids = ", ".join(d.id for d in docs[:5])
-        fail(f"{ref!r} matches {len(docs)} documents ({ids}); give the id", EXIT_USAGE)
-    return docs[0]
-
-
-def _relation_rows(gk, rels) -> list[dict[str, object]]:
-    docs = gk.archive.get_many(sorted({r.src for r in rels} | {r.dst for r in rels}))
-    rows = []
-    for rel in rels:
-        row = rel.to_dict()
-        for end in ("src", "dst"):
-            doc = docs.get(rel.src if end == "src" else rel.dst)
-            row[f"{end}_title"] = doc.title if doc else ""
-        rows.append(row)
-    return rows
-
-
 def _echo_relations(rows: list[dict[str, object]], empty: str = "") -> None:
     if not rows and empty:
         click.echo(empty)
@@ -830,9 +812,9 @@ def status(
     if validity and canonical_validity(validity) is None:
         fail(f"unknown validity {validity!r} (known: {', '.join(VALIDITY)})", EXIT_USAGE)
     with open_data(ctx, readonly=not changing) as gk:
-        doc = _one(gk, ref)
+        doc = gk.one(ref)
         if changing:
-            by = _one(gk, by_ref).id if by_ref else ""
+            by = gk.one(by_ref).id if by_ref else ""
             result = gk.set_status(
                 doc.id, validity, date=date_ or "", by=by, note=note, actor=_actor()
             )
@@ -866,9 +848,9 @@ def link(
     SRC and DST are ids, 文号 or titles naming one document each. A proposed or rejected
     relation of the same kind is confirmed."""
     rel = gk.link(
-        _one(gk, src).id, rel_type, _one(gk, dst).id, date=date_ or "", note=note, actor=_actor()
+        gk.one(src).id, rel_type, gk.one(dst).id, date=date_ or "", note=note, actor=_actor()
     )
-    emit(_relation_rows(gk, [rel])[0], as_json, lambda row: _echo_relations([row]))
+    emit(gk.relation_rows([rel])[0], as_json, lambda row: _echo_relations([row]))
 
 
 @main.command()
@@ -886,12 +868,10 @@ def unlink(gk: Any, refs: tuple[str, ...], note: str, as_json: bool) -> None:
     elif len(refs) == 3:
         if refs[1] not in RELATION_TYPES:
             fail(f"unknown relation type {refs[1]!r}", EXIT_USAGE)
-        rel = gk.unlink(
-            _one(gk, refs[0]).id, refs[1], _one(gk, refs[2]).id, note=note, actor=_actor()
-        )
+        rel = gk.unlink(gk.one(refs[0]).id, refs[1], gk.one(refs[2]).id, note=note, actor=_actor())
     else:
         fail("give SRC TYPE DST or one relation id", EXIT_USAGE)
-    emit(_relation_rows(gk, [rel])[0], as_json, lambda row: _echo_relations([row]))
+    emit(gk.relation_rows([rel])[0], as_json, lambda row: _echo_relations([row]))
 
 
 @main.command()
@@ -901,7 +881,7 @@ def unlink(gk: Any, refs: tuple[str, ...], note: str, as_json: bool) -> None:
 @with_data(readonly=True)
 def relations(gk: Any, ref: str, as_json: bool) -> None:
     """Every relation from or to a document, in any state (proposed, confirmed, rejected)."""
-    rows = _relation_rows(gk, gk.relations(_one(gk, ref).id))
+    rows = gk.relation_rows(gk.relations(gk.one(ref).id))
     emit(rows, as_json, lambda rows: _echo_relations(rows, empty="no relations"))
 
 
@@ -914,13 +894,13 @@ def proposals(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     with open_data(ctx, readonly=True) as gk:
-        rows = _relation_rows(gk, gk.proposals())
+        rows = gk.relation_rows(gk.proposals())
     emit(rows, as_json, lambda rows: _echo_relations(rows, empty="no proposals"))
 
 
 def _decide(gk: Any, ids: tuple[int, ...], state: str, note: str, as_json: bool) -> None:
     rels = [gk.set_relation_state(i, state, note=note, actor=_actor()) for i in ids]
-    emit(_relation_rows(gk, rels), as_json, _echo_relations)
+    emit(gk.relation_rows(rels), as_json, _echo_relations)
 
 
 @proposals.command("confirm")
@@ -958,7 +938,7 @@ def _echo_history(entries: list[dict[str, Any]]) -> None:
 @with_data(readonly=True)
 def history(gk: Any, ref: str, as_json: bool) -> None:
     """The append-only history of a document: import, relations, status records."""
-    emit(gk.history(_one(gk, ref).id), as_json, _echo_history)
+    emit(gk.history(gk.one(ref).id), as_json, _echo_history)
 
 
 @main.command()

@@ -176,6 +176,18 @@ class Curator:
         self.get(doc_id)
         return Relations(self.archive).of(doc_id)
 
+    def relation_rows(self, rels: list[Relation]) -> list[dict[str, object]]:
+        """``rels`` as dicts, each with the titles of both ends (``src_title``, ``dst_title``)."""
+        docs = self.archive.get_many(sorted({r.src for r in rels} | {r.dst for r in rels}))
+        rows = []
+        for rel in rels:
+            row = rel.to_dict()
+            for end, doc_id in (("src", rel.src), ("dst", rel.dst)):
+                doc = docs.get(doc_id)
+                row[f"{end}_title"] = doc.title if doc else ""
+            rows.append(row)
+        return rows
+
     def proposals(self) -> list[Relation]:
         """Automatic relations waiting for staff."""
         return Relations(self.archive).with_state(PROPOSED)

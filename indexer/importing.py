@@ -31,12 +31,14 @@ log = logging.getLogger("gongkai")
 
 @dataclass
 class ImportOptions:
-    """How to import: progress callback, size cap per file, worker processes, dry run."""
+    """How to import: progress callback, size cap per file, worker processes, dry run, and
+    how many items to expect when known (a small import starts no workers)."""
 
     on_progress: ProgressCallback | None = None
     max_bytes: int | None = None
     workers: int = 1
     dry_run: bool = False
+    expected: int | None = None
 
 
 def items_from(*, paths: Iterable[Path] = (), manifest: Path | None = None) -> Iterator[Item]:
@@ -70,6 +72,7 @@ def import_items(
                 workers=options.workers,
                 max_bytes=options.max_bytes,
                 on_progress=options.on_progress,
+                expected=options.expected,
             )
             return pipeline.run(stages, items, report)
         finally:
@@ -91,6 +94,7 @@ def import_items(
         prepare=True,
         batch=[LinkStage(Linker(indexer.archive)), index],
         finish=[index.flush_stage(), AttachmentStage(indexer, seen)],
+        expected=options.expected,
     )
     try:
         return pipeline.run(stages, _tracked(items, seen), report)

@@ -22,7 +22,6 @@ from indexer.config import read_config, write_config
 from indexer.engines import open_engine
 from indexer.engines.base import Engine, IndexDoc
 from indexer.items import BATCH_DOCS, Prepared
-from indexer.pipeline import WINDOW_ITEMS
 from indexer.validity_view import VALIDITY_INDEXED_ON
 
 if TYPE_CHECKING:
@@ -169,6 +168,7 @@ class Indexer:
         writer fails, what it did not write is added here."""
         from indexer.building import segment_chunk
         from indexer.engines.background import BackgroundWriter
+        from indexer.pipeline import WINDOW_ITEMS
         from indexer.workers import WorkerPool
 
         pool = WorkerPool(workers, segment_chunk, preload=["indexer.building"])

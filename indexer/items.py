@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archive import Document
 from archive.relations import Reference
-from indexer.analysis import TermPositions
+
+if TYPE_CHECKING:
+    from indexer.analysis import TermPositions
 
 #: What happened to an item.
 IMPORTED, DUPLICATE, FAILED, SKIPPED = "imported", "duplicate", "failed", "skipped"

@@ -52,6 +52,8 @@ GROUP_SECONDS = 1.0
 #: ahead of the one being committed.
 WINDOW_ITEMS = 4 * CHUNK_ITEMS
 WINDOW_BYTES = 64_000_000
+#: An import expected to have fewer items than this is built in the importing process alone.
+SERIAL_ITEMS = 2 * CHUNK_ITEMS
 
 Built = Document | str | tuple[Document, Prepared]
 
@@ -117,13 +119,19 @@ class BuildStage:
     """Documents built from bytes (:func:`indexer.building.build_safely`): here, or in
     ``workers`` processes with at most :data:`WINDOW_ITEMS` items each read ahead. With
     ``originals`` (the store's root), each built document's original is written there; with
-    ``prepare``, documents come with their :class:`~indexer.items.Prepared` work."""
+    ``prepare``, documents come with their :class:`~indexer.items.Prepared` work.
+
+    Starting workers costs about a second (a fork server that imports the extractors and the
+    segmenter), more than building a few dozen documents takes, so an import expected to
+    have fewer than :data:`SERIAL_ITEMS` items (``expected``) builds them here."""
 
     name = "build"
 
-    def __init__(self, workers: int, *, prepare: bool, originals: str) -> None:
-        self.workers = workers
-        self.prepare = prepare and workers > 1
+    def __init__(
+        self, workers: int, *, prepare: bool, originals: str, expected: int | None = None
+    ) -> None:
+        self.workers = workers if expected is None or expected >= SERIAL_ITEMS else 1
+        self.prepare = prepare and self.workers > 1
         self.originals = originals
         self.pool: WorkerPool | None = None
 
@@ -400,6 +408,7 @@ def plan(
     batch: Sequence[BatchStage] = (),
     finish: Sequence[FinishStage] = (),
     batch_docs: int | None = None,
+    expected: int | None = None,
 ) -> Stages:
     """The stages of an import into ``archive`` (None: a dry run with no archive yet)."""
     if archive is None and not dry_run:
@@ -408,13 +417,15 @@ def plan(
     if dry_run:
         return Stages(
             read,
-            BuildStage(workers, prepare=False, originals=""),
+            BuildStage(workers, prepare=False, originals="", expected=expected),
             DryRunStage(archive, report, on_progress),
         )
     assert archive is not None
     return Stages(
         read,
-        BuildStage(workers, prepare=prepare, originals=str(archive.originals.root)),
+        BuildStage(
+            workers, prepare=prepare, originals=str(archive.originals.root), expected=expected
+        ),
         CommitStage(archive, report, on_progress),
         batch,
         finish,

@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive import Archive, Document
-from archive.errors import NotFoundError
+from archive.errors import InvalidInput, NotFoundError
 from archive.relations import Relation
 from archive.validity import Cluster, Status, cluster_briefs, cluster_of
-from indexer import lookup as lookups
 from indexer.config import (
     CONFIG_NAME,
     EngineChangeError,
@@ -35,26 +34,26 @@ from indexer.config import (
     read_config,
     write_config,
 )
-from indexer.curation import Curator
 from indexer.engines import ENGINES, open_engine
-from indexer.engines.base import Engine, Filters
-from indexer.importing import ImportOptions, import_items, items_from
 from indexer.indexing import Indexer, index_doc
-from indexer.items import ImportReport, Item, ProgressCallback
 from indexer.locking import write_lock
-from indexer.lookup import CheckResult
-from indexer.reading import file_items
-from indexer.searching import Hit, SearchResult, search, with_version
 from indexer.validity_view import ValidityView
+
+# Each job's module is imported by the first call that needs it, so that a command pays only
+# for what it uses: ``show`` or ``check`` never load the segmenter (rjieba takes longer to
+# import than the rest of the CLI together), ``search`` never loads the import pipeline.
+if TYPE_CHECKING:
+    from indexer.curation import Curator
+    from indexer.engines.base import Engine, Filters
+    from indexer.items import ImportReport, Item, ProgressCallback
+    from indexer.lookup import CheckResult
+    from indexer.searching import SearchResult
 
 __all__ = [
     "CONFIG_NAME",
     "ENGINES",
-    "CheckResult",
     "EngineChangeError",
     "Gongkai",
-    "Hit",
-    "SearchResult",
     "index_doc",
     "init_data_dir",
     "open_engine",
@@ -77,7 +76,16 @@ class Gongkai:
         config = read_config(self.data_dir) if readonly else ensure_config(self.data_dir)
         self.indexer = Indexer(self.archive, self.data_dir, engine_name(config), readonly=readonly)
         self.validity = ValidityView(self.archive)
-        self.curator = Curator(self.archive, self.validity, self.write_lock, self.sync_index)
+        self._curator: Curator | None = None
+
+    @property
+    def curator(self) -> Curator:
+        """Staff changes (:mod:`indexer.curation`)."""
+        if self._curator is None:
+            from indexer.curation import Curator
+
+            self._curator = Curator(self.archive, self.validity, self.write_lock, self.sync_index)
+        return self._curator
 
     @property
     def engine(self) -> Engine:
@@ -112,23 +120,31 @@ class Gongkai:
         on_progress: ProgressCallback | None = None,
         max_bytes: int | None = None,
         workers: int = 1,
+        expected: int | None = None,
     ) -> ImportReport:
         """Import files and manifest rows under the write lock, indexing as they commit
-        (:func:`indexer.importing.import_items`)."""
-        options = ImportOptions(on_progress, max_bytes, workers)
+        (:func:`indexer.importing.import_items`); ``expected``: how many items, when known."""
+        from indexer.importing import ImportOptions, import_items
+
+        options = ImportOptions(on_progress, max_bytes, workers, expected=expected)
         with self.write_lock():
             return import_items(items, options, indexer=self.indexer)
 
     def import_paths(self, paths: Iterable[Path], **options: Any) -> ImportReport:
         """Import files and folders (see :func:`indexer.reading.iter_files`)."""
+        from indexer.importing import items_from
+
         return self.import_items(items_from(paths=paths), **options)
 
     def import_files(self, files: Iterable[tuple[Path, str]], **options: Any) -> ImportReport:
         """Import listed files (path, reason to skip or "")."""
+        from indexer.reading import file_items
+
         return self.import_items(file_items(files), **options)
 
     def import_manifest(self, manifest: Path, **options: Any) -> ImportReport:
         """Import the rows of a JSONL/CSV manifest (see :mod:`indexer.manifest`)."""
+        from indexer.importing import items_from
         from indexer.manifest import manifest_format
 
         manifest_format(manifest)  # refuse an unknown format before taking the lock
@@ -163,6 +179,8 @@ class Gongkai:
         as_of: str | None = None,
     ) -> SearchResult:
         """See :func:`indexer.searching.search`."""
+        from indexer.searching import search
+
         return search(
             self.archive,
             self.engine,
@@ -187,19 +205,38 @@ class Gongkai:
     def cluster_brief(self, doc: Document, status: Status | None = None) -> dict[str, object]:
         """The cluster as ids, for a search hit: interpretations, answers, repealed-by,
         amended-by and the current version (only what is there)."""
+        from indexer.searching import with_version
+
         brief = cluster_briefs(self.archive, [doc.id])[doc.id]
         return with_version(brief, status or self.status(doc))
 
+    def one(self, ref: str) -> Document:
+        """Exactly one document for ``ref``: :class:`NotFoundError` if none,
+        :class:`~archive.errors.InvalidInput` (give the id) if several."""
+        docs = self.lookup(ref)
+        if not docs:
+            raise NotFoundError(f"no document matches {ref!r}")
+        if len(docs) > 1:
+            ids = ", ".join(d.id for d in docs[:5])
+            raise InvalidInput(f"{ref!r} matches {len(docs)} documents ({ids}); give the id")
+        return docs[0]
+
     def lookup(self, ref: str) -> list[Document]:
         """Documents by id, 文号 (any bracket style), 索引号 or exact title."""
+        from indexer import lookup as lookups
+
         return lookups.lookup(self.archive, ref)
 
     def match(self, query: str) -> tuple[list[Document], str, float]:
         """Documents for one query, how they were matched and how sure the match is."""
+        from indexer import lookup as lookups
+
         return lookups.match(self.archive, query)
 
     def check(self, queries: Iterable[str], as_of: str | None = None) -> list[CheckResult]:
         """For each query: the matching documents and their status on ``as_of``."""
+        from indexer import lookup as lookups
+
         return lookups.check(self.archive, self.validity, queries, as_of)
 
     # -- staff curation (see indexer.curation) -------------------------------------------------
@@ -218,6 +255,10 @@ class Gongkai:
 
     def relations(self, doc_id: str) -> list[Relation]:
         return self.curator.relations(doc_id)
+
+    def relation_rows(self, rels: list[Relation]) -> list[dict[str, object]]:
+        """``rels`` as dicts, each with the titles of both ends (``src_title``, ``dst_title``)."""
+        return self.curator.relation_rows(rels)
 
     def proposals(self) -> list[Relation]:
         return self.curator.proposals()
