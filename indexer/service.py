@@ -9,6 +9,7 @@ import                :mod:`indexer.importing` → :mod:`indexer.pipeline`
 index upkeep          :mod:`indexer.indexing` (entries, sync, reindex, verify)
 status on a date      :mod:`indexer.validity_view` (filters, facets, badges, check)
 search                :mod:`indexer.searching`
+synonyms              :mod:`indexer.synonym_table` (shipped + staff entries)
 look-up and check     :mod:`indexer.lookup`
 staff curation        :mod:`indexer.curation`
 ====================  ==========================================================
@@ -23,6 +24,7 @@ from pathlib import Path
 from archive import Archive, Document
 from archive.errors import NotFoundError
 from archive.relations import Relation
+from archive.synonym_entries import StaffSynonym
 from archive.validity import Cluster, Status, cluster_briefs, cluster_of
 from indexer import lookup as lookups
 from indexer.config import (
@@ -51,6 +53,7 @@ from indexer.pipeline import (
     iter_files,
 )
 from indexer.searching import Hit, SearchResult, search, with_version
+from indexer.synonym_table import SynonymTable
 from indexer.validity_view import ValidityView
 
 __all__ = [
@@ -84,6 +87,7 @@ class Gongkai:
         self.indexer = Indexer(self.archive, self.data_dir, engine_name(config), readonly=readonly)
         self.validity = ValidityView(self.archive)
         self.curator = Curator(self.archive, self.validity, self.write_lock, self.sync_index)
+        self.synonyms = SynonymTable(self.archive)
 
     @property
     def engine(self) -> Engine:
@@ -174,8 +178,9 @@ class Gongkai:
         offset: int = 0,
         facets: bool = False,
         as_of: str | None = None,
+        expand: bool = True,
     ) -> SearchResult:
-        """See :func:`indexer.searching.search`."""
+        """See :func:`indexer.searching.search`; ``expand=False`` searches without synonyms."""
         return search(
             self.archive,
             self.engine,
@@ -187,7 +192,20 @@ class Gongkai:
             offset=offset,
             facets=facets,
             as_of=as_of,
+            synonyms=self.synonyms.current() if expand else None,
         )
+
+    def add_synonym(
+        self, terms: list[str], *, actor: str, note: str = "", replace: bool = False
+    ) -> StaffSynonym:
+        """Add a staff synonym group (see :meth:`SynonymTable.add`) under the write lock."""
+        with self.write_lock():
+            return self.synonyms.add(terms, actor=actor, note=note, replace=replace)
+
+    def remove_synonym(self, entry_id: int, *, actor: str, note: str = "") -> StaffSynonym:
+        """Withdraw a staff synonym entry under the write lock."""
+        with self.write_lock():
+            return self.synonyms.remove(entry_id, actor=actor, note=note)
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         """Validity of ``doc`` on ``as_of`` (default today), with the reason."""
