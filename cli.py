@@ -386,6 +386,12 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
     help="Judge validity on this date (YYYY-MM-DD): only documents in force then, unless "
     "--validity says which; hits show their status on that date.",
 )
+@click.option(
+    "--no-synonyms",
+    "no_synonyms",
+    is_flag=True,
+    help="Search the words exactly as typed (no synonyms or abbreviations added).",
+)
 @output_options()
 @handles_errors
 @with_data(readonly=True)
@@ -398,10 +404,14 @@ def search(
     valid_only: bool,
     facets: bool,
     as_of: str | None,
+    no_synonyms: bool,
     as_json: bool,
     **chosen: Any,  # --agency --kind --year --validity --category --from --to
 ) -> None:
-    """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号."""
+    """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号.
+
+    Synonyms and abbreviations are searched too (公租房 also finds 公共租赁住房) unless
+    --no-synonyms; quoted phrases are always exact."""
     filters = _filters(valid_only, as_of, **chosen)
     result = gk.search(
         " ".join(query),
@@ -411,11 +421,14 @@ def search(
         offset=offset,
         facets=facets,
         as_of=as_of,
+        expand=not no_synonyms,
     )
     if as_json:
         emit_json(result.to_dict())
         return
     click.echo(f"{result.total} 条结果 / results")
+    for expansion in result.expansions:
+        click.echo(f"同时搜索 / also searched: {expansion.term} → {'、'.join(expansion.also)}")
     bold = sys.stdout.isatty()
     for rank, hit in enumerate(result.hits, start=offset + 1):
         meta = " · ".join(
@@ -549,6 +562,12 @@ def _echo_verify(report: dict[str, Any]) -> None:
         if isinstance(value, list) and value:
             more = " …" if len(value) > 5 else ""
             click.echo(f"  {key}: {len(value)} ({', '.join(value[:5])}{more})")
+    if report.get("reindex_needed"):
+        built = report["analyzer"]
+        click.echo(
+            f"  reindex_needed: the index was built by analyzer {built['index']}, "
+            f"this version uses {built['current']}; run `gongkai reindex`"
+        )
 
 
 @main.command()
@@ -984,3 +1003,69 @@ def init(ctx: click.Context, engine: str, as_json: bool) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# -- synonyms -----------------------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def synonyms(ctx: click.Context) -> None:
+    """Staff synonym groups, searched together with the shipped table (list|add|remove)."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@synonyms.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def synonyms_list(ctx: click.Context, as_json: bool) -> None:
+    """The staff entries in force (id, terms, who, when, why)."""
+    with open_data(ctx, readonly=True) as gk:
+        rows = [e.to_dict() for e in gk.synonyms.staff_entries()]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        kind = "replace" if row["replace"] else "extend"
+        click.echo(
+            f"#{row['id']}  {'|'.join(row['terms'])}  ({kind}; {row['actor']}, "
+            f"{row['created_at']}){'  ' + str(row['note']) if row['note'] else ''}"
+        )
+
+
+@synonyms.command("add")
+@click.argument("terms", nargs=-1, required=True)
+@click.option("--note", default="", help="Why (recorded in the history).")
+@click.option("--replace", is_flag=True, help="Take the terms out of their shipped groups first.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def synonyms_add(
+    ctx: click.Context, terms: tuple[str, ...], note: str, replace: bool, as_json: bool
+) -> None:
+    """Add a group of TERMS that mean the same (joins the shipped group they share a term
+    with). Exit 2 when the group is malformed or would join two groups."""
+    with open_data(ctx) as gk:
+        entry = gk.add_synonym(list(terms), actor=_actor(), note=note, replace=replace)
+    if as_json:
+        emit_json(entry.to_dict())
+    else:
+        click.echo(f"added #{entry.id}: {'|'.join(entry.terms)}")
+
+
+@synonyms.command("remove")
+@click.argument("entry_id", type=int)
+@click.option("--note", default="", help="Why (recorded in the history).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@handles_errors
+def synonyms_remove(ctx: click.Context, entry_id: int, note: str, as_json: bool) -> None:
+    """Withdraw staff entry ENTRY_ID (kept in the history). Exit 4 when there is none."""
+    with open_data(ctx) as gk:
+        entry = gk.remove_synonym(entry_id, actor=_actor(), note=note)
+    if as_json:
+        emit_json(entry.to_dict())
+    else:
+        click.echo(f"removed #{entry.id}: {'|'.join(entry.terms)}")

@@ -164,6 +164,23 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER relations_are_never_deleted BEFORE DELETE ON relations
         BEGIN SELECT RAISE(ABORT, 'relations are never deleted; reject them instead'); END;
     """,
+    # 6: synonym groups added by staff (see archive/synonym_entries.py). A removed entry is
+    # kept, marked removed; every add and remove is also written to history.
+    """
+    CREATE TABLE staff_synonyms (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        terms TEXT NOT NULL,
+        replace INTEGER NOT NULL DEFAULT 0,
+        domain TEXT NOT NULL DEFAULT 'government',
+        note TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        removed_at TEXT NOT NULL DEFAULT '',
+        removed_by TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TRIGGER staff_synonyms_are_never_deleted BEFORE DELETE ON staff_synonyms
+        BEGIN SELECT RAISE(ABORT, 'staff synonyms are never deleted; remove them instead'); END;
+    """,
 ]
 
 

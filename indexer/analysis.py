@@ -28,6 +28,13 @@ import rjieba
 
 from indexer.normalize import fold
 
+#: What an index built by this analyzer holds; an index built by another needs a reindex
+#: (``gongkai verify`` says so). Bump it whenever the same text would be indexed differently.
+#: 1: the first; 2: traditional characters fold to simplified (indexer.normalize).
+ANALYZER_VERSION = "2"
+#: The version of an index whose data directory recorded none (built before the marker).
+UNRECORDED_ANALYZER = "1"
+
 
 @dataclass(frozen=True, slots=True)
 class Token:

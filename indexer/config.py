@@ -2,7 +2,7 @@
 
 Layout of a data directory::
 
-    gongkai.json         configuration (engine)
+    gongkai.json         configuration (engine, analyzer: the analyzer version of the index)
     archive.sqlite3      the archive (source of truth)
     originals/           original files by sha256
     index/<engine>/      the search index (derived; rebuildable)
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from archive import Archive
 from archive.errors import ConflictError
+from indexer.analysis import ANALYZER_VERSION, UNRECORDED_ANALYZER
 from indexer.engines import DEFAULT_ENGINE, check_engine
 
 CONFIG_NAME = "gongkai.json"
@@ -31,7 +32,13 @@ def read_config(data_dir: Path) -> dict[str, object]:
     path = Path(data_dir) / CONFIG_NAME
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    return {"engine": DEFAULT_ENGINE}
+    return {"engine": DEFAULT_ENGINE, "analyzer": ANALYZER_VERSION}
+
+
+def analyzer_version(config: dict[str, object]) -> str:
+    """The analyzer version the data directory's index was built with (see
+    :data:`indexer.analysis.ANALYZER_VERSION`)."""
+    return str(config.get("analyzer", UNRECORDED_ANALYZER))
 
 
 def engine_name(config: dict[str, object]) -> str:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from archive import Archive, Document
 from archive.relations import Relations
 from archive.validity import statuses, today
-from indexer.config import read_config, write_config
+from indexer.analysis import ANALYZER_VERSION
+from indexer.config import analyzer_version, read_config, write_config
 from indexer.engines import open_engine
 from indexer.engines.base import Engine, IndexDoc
 from indexer.items import BATCH_DOCS, Prepared
@@ -152,8 +153,11 @@ class Indexer:
             count = 0
             for batch in _batches(self.archive.iter_documents(), BATCH_DOCS):
                 count += target.add(self.entries(batch))
+        config = {**read_config(self.data_dir), "analyzer": ANALYZER_VERSION}
         if target is not self._engine:
-            write_config(self.data_dir, {**read_config(self.data_dir), "engine": engine})
+            config["engine"] = engine
+        write_config(self.data_dir, config)
+        if target is not self._engine:
             if self._engine is not None:
                 self._engine.close()
             self._engine, self.engine_name = target, str(engine)
@@ -222,8 +226,13 @@ class Indexer:
         lost = sorted(
             i for i, digest in digests.items() if not self.archive.originals.exists(digest)
         )
+        built_with = analyzer_version(read_config(self.data_dir))
+        # An empty index holds nothing the analyzer decided; the next import uses this one.
+        reindex_needed = bool(indexed) and built_with != ANALYZER_VERSION
         return {
-            "ok": not (missing or stale or extra or lost),
+            "ok": not (missing or stale or extra or lost or reindex_needed),
+            "reindex_needed": reindex_needed,
+            "analyzer": {"index": built_with, "current": ANALYZER_VERSION},
             "documents": len(archived),
             "indexed": len(indexed),
             "missing_from_index": missing,

@@ -5,22 +5,35 @@ match as adjacent words; ``-word`` / ``-"phrase"`` excludes; ``OR`` between two 
 either one enough; ``title:word`` / ``标题:word`` searches titles only. A clause that is a 文号
 (any bracket style) or a 索引号 matches that field exactly and ranks first. An unbalanced quote
 is a :class:`QuerySyntaxError`, not a guess.
+
+Synonyms (:func:`parse` with a :class:`~indexer.synonyms.Synonyms` table): an unquoted, not
+excluded word — or a run of words — that is a term of the table also matches the other terms
+of its group (公租房 → 公共租赁住房). The run becomes one :class:`Word` whose alternatives are
+the run as typed and each other term as the analyzer cuts it, so the engines need no change. A
+term is matched as a term: a run of several words must then be adjacent. Quoted phrases and
+exclusions are never expanded (exact), nor are 文号 and 索引号. What was added is reported in
+:attr:`ParsedQuery.expansions`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from archive.errors import InvalidInput
 from indexer import analysis
 from indexer.normalize import (
     doc_number_suffix,
+    fold,
     looks_like_doc_number,
     looks_like_index_number,
     normalize_doc_number,
     normalize_index_number,
 )
+
+if TYPE_CHECKING:
+    from indexer.synonyms import Synonyms
 
 TEXT_FIELDS = ("title", "body")
 _QUOTES = {'"': '"', "＂": "＂", "“": "”", "「": "」", "”": "”"}
@@ -59,9 +72,21 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class Expansion:
+    """A query term that also searched the other terms of its synonym group."""
+
+    term: str
+    also: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"term": self.term, "also": list(self.also)}
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
     text: str
     clauses: tuple[Clause, ...] = field(default_factory=tuple)
+    expansions: tuple[Expansion, ...] = ()
 
     @property
     def positive(self) -> list[Match]:
@@ -127,22 +152,65 @@ def _words(text: str) -> tuple[Word, ...]:
     return tuple(Word(w, tuple(analysis.alternatives(w))) for w in analysis.words(text))
 
 
-def _match(raw: _Raw) -> Match | None:
+def _term_alternatives(term: str) -> list[tuple[str, ...]]:
+    """The token sequences a synonym term may be indexed as: its words, and when it is one
+    word, that word's sub-word tiling too."""
+    cut = analysis.words(term)
+    if len(cut) == 1:
+        return analysis.alternatives(cut[0])
+    return [tuple(cut)] if cut else []
+
+
+def _expanded_words(text: str, synonyms: Synonyms, found: list[Expansion]) -> tuple[Word, ...]:
+    """The words of ``text``, each run of words that is a synonym term made one :class:`Word`
+    with the other terms of its group as alternatives; what was added goes to ``found``."""
+    tokens = list(analysis.tokenize(text))
+    words = [Word(t.text, tuple(analysis.alternatives(t.text))) for t in tokens]
+    starts = {t.start: i for i, t in enumerate(tokens)}
+    ends = {t.end: i for i, t in enumerate(tokens)}
+    replaced: list[tuple[int, int, Word]] = []
+    for hit in synonyms.groups_for_text(text):
+        first, last = starts.get(hit.start), ends.get(hit.end)
+        if first is None or last is None or last < first:
+            continue  # the term is part of a longer word: not this term
+        alts = list(words[first].alternatives) if first == last else []
+        if first != last:
+            alts.append(tuple(t.text for t in tokens[first : last + 1]))
+        others = [t for t in hit.group.terms if fold(t) != fold(hit.term)]
+        for other in others:
+            alts += [a for a in _term_alternatives(other) if a not in alts]
+        replaced.append((first, last, Word(hit.term, tuple(alts))))
+        found.append(Expansion(hit.term, tuple(others)))
+    for first, last, word in reversed(replaced):
+        words[first : last + 1] = [word]
+    return tuple(words)
+
+
+def _match(
+    raw: _Raw, synonyms: Synonyms | None = None, found: list[Expansion] | None = None
+) -> Match | None:
     text = raw.text.strip()
     if not raw.quoted and looks_like_doc_number(text):
         number = normalize_doc_number(text)
         return Match(_words(text), True, raw.fields, doc_number=number)
     if not raw.quoted and looks_like_index_number(text) and any(ch.isdigit() for ch in text):
         return Match(_words(text), True, raw.fields, index_number=normalize_index_number(text))
-    words = _words(text)
+    if synonyms is not None and found is not None and not raw.quoted and not raw.negated:
+        words = _expanded_words(text, synonyms, found)
+    else:
+        words = _words(text)
     if not words:
         return None
     # An excluded chunk excludes the expression, not each of its words.
     return Match(words, raw.quoted or raw.negated or len(words) == 1, raw.fields)
 
 
-def parse(query: str) -> ParsedQuery:
-    """Parse a user query. Raises :class:`QuerySyntaxError` for unreadable syntax."""
+def parse(query: str, synonyms: Synonyms | None = None) -> ParsedQuery:
+    """Parse a user query. Raises :class:`QuerySyntaxError` for unreadable syntax.
+
+    With ``synonyms``, words that are synonym terms also match their group's other terms
+    (see the module docstring)."""
+    found: list[Expansion] = []
     whole = (query or "").strip()
     if looks_like_doc_number(whole):
         # A 文号 typed with spaces (国办发 (2019) 2 号) is one clause, not four words.
@@ -158,7 +226,7 @@ def parse(query: str) -> ParsedQuery:
             pending_or = True
             continue
         assert isinstance(item, _Raw)
-        match = _match(item)
+        match = _match(item, synonyms, found)
         if match is None:
             pending_or = False
             continue
@@ -172,7 +240,15 @@ def parse(query: str) -> ParsedQuery:
             clauses.append(Clause((match,), item.negated))
     if pending_or:
         raise QuerySyntaxError("OR 需要左右两边都有检索词（OR needs a word on each side）")
-    return ParsedQuery(query, tuple(clauses))
+    return ParsedQuery(query, tuple(clauses), _merged(found))
+
+
+def _merged(found: list[Expansion]) -> tuple[Expansion, ...]:
+    """Each expanded term once, in query order."""
+    seen: dict[str, Expansion] = {}
+    for expansion in found:
+        seen.setdefault(expansion.term, expansion)
+    return tuple(seen.values())
 
 
 def doc_number_terms(match: Match) -> list[str]:

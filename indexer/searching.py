@@ -1,17 +1,23 @@
 """Search: the engine finds ids and scores; the archive gives every hit its title, snippet,
 highlights, status and cluster. The result is data — the web app and the CLI render it
-(``search_app.filters`` marks highlights in HTML, the CLI in brackets)."""
+(``search_app.filters`` marks highlights in HTML, the CLI in brackets). With a synonyms table
+the query's synonym terms also search their group's other terms, and the result says which
+(:attr:`SearchResult.expansions`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from archive import Archive
 from archive.validity import Status, cluster_briefs
 from indexer.engines.base import Engine, Filters
 from indexer.highlight import snippet, title_spans
-from indexer.query import parse
+from indexer.query import Expansion, parse
 from indexer.validity_view import ValidityView
+
+if TYPE_CHECKING:
+    from indexer.synonyms import Synonyms
 
 Spans = list[list[int]]
 
@@ -58,11 +64,14 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Query terms that also searched other terms of their synonym group (公租房 → 公共租赁住房)
+    expansions: list[Expansion] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"total": self.total, "hits": [h.to_dict() for h in self.hits]}
         if self.facets:
             data["facets"] = self.facets
+        data["expansions"] = [e.to_dict() for e in self.expansions]
         return data
 
 
@@ -87,13 +96,14 @@ def search(
     offset: int = 0,
     facets: bool = False,
     as_of: str | None = None,
+    synonyms: Synonyms | None = None,
 ) -> SearchResult:
     """Search, then take titles and snippets from the archive. Raises QuerySyntaxError.
 
     Validity filters and the validity facet are judged on ``as_of`` (default today) by
     :class:`~indexer.validity_view.ValidityView`, and every hit carries its status on that
-    date."""
-    parsed = parse(query)
+    date. With ``synonyms``, synonym terms are expanded (:func:`indexer.query.parse`)."""
+    parsed = parse(query, synonyms)
     engine_filters = validity.engine_filters(filters, as_of)
     result = engine.search(
         parsed, filters=engine_filters, sort=sort, limit=limit, offset=offset, facets=facets
@@ -132,4 +142,4 @@ def search(
                 cluster=with_version(briefs[doc.id], status),
             )
         )
-    return SearchResult(result.total, hits, result.facets)
+    return SearchResult(result.total, hits, result.facets, list(parsed.expansions))

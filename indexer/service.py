@@ -9,6 +9,7 @@ import                :mod:`indexer.importing` → :mod:`indexer.pipeline`
 index upkeep          :mod:`indexer.indexing` (entries, sync, reindex, verify)
 status on a date      :mod:`indexer.validity_view` (filters, facets, badges, check)
 search                :mod:`indexer.searching`
+synonyms              :mod:`indexer.synonym_table` (shipped + staff entries)
 look-up and check     :mod:`indexer.lookup`
 staff curation        :mod:`indexer.curation`
 ====================  ==========================================================
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from archive import Archive, Document
 from archive.errors import InvalidInput, NotFoundError
 from archive.relations import Relation
+from archive.synonym_entries import StaffSynonym
 from archive.validity import Cluster, Status, cluster_briefs, cluster_of
 from indexer.config import (
     CONFIG_NAME,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from indexer.items import ImportReport, Item, ProgressCallback
     from indexer.lookup import CheckResult
     from indexer.searching import SearchResult
+    from indexer.synonym_table import SynonymTable
 
 __all__ = [
     "CONFIG_NAME",
@@ -77,6 +80,7 @@ class Gongkai:
         self.indexer = Indexer(self.archive, self.data_dir, engine_name(config), readonly=readonly)
         self.validity = ValidityView(self.archive)
         self._curator: Curator | None = None
+        self._synonyms: SynonymTable | None = None
 
     @property
     def curator(self) -> Curator:
@@ -86,6 +90,15 @@ class Gongkai:
 
             self._curator = Curator(self.archive, self.validity, self.write_lock, self.sync_index)
         return self._curator
+
+    @property
+    def synonyms(self) -> SynonymTable:
+        """The shipped synonyms with the staff's entries (:mod:`indexer.synonym_table`)."""
+        if self._synonyms is None:
+            from indexer.synonym_table import SynonymTable
+
+            self._synonyms = SynonymTable(self.archive)
+        return self._synonyms
 
     @property
     def engine(self) -> Engine:
@@ -177,8 +190,9 @@ class Gongkai:
         offset: int = 0,
         facets: bool = False,
         as_of: str | None = None,
+        expand: bool = True,
     ) -> SearchResult:
-        """See :func:`indexer.searching.search`."""
+        """See :func:`indexer.searching.search`; ``expand=False`` searches without synonyms."""
         from indexer.searching import search
 
         return search(
@@ -192,7 +206,20 @@ class Gongkai:
             offset=offset,
             facets=facets,
             as_of=as_of,
+            synonyms=self.synonyms.current() if expand else None,
         )
+
+    def add_synonym(
+        self, terms: list[str], *, actor: str, note: str = "", replace: bool = False
+    ) -> StaffSynonym:
+        """Add a staff synonym group (see :meth:`SynonymTable.add`) under the write lock."""
+        with self.write_lock():
+            return self.synonyms.add(terms, actor=actor, note=note, replace=replace)
+
+    def remove_synonym(self, entry_id: int, *, actor: str, note: str = "") -> StaffSynonym:
+        """Withdraw a staff synonym entry under the write lock."""
+        with self.write_lock():
+            return self.synonyms.remove(entry_id, actor=actor, note=note)
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         """Validity of ``doc`` on ``as_of`` (default today), with the reason."""

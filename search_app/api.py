@@ -58,6 +58,7 @@ def search() -> Any:
         offset=offset,
         facets=facets,
         as_of=params.effective_as_of(),
+        expand=params.expand,
     )
     data = result.to_dict()
     if facets:
@@ -229,6 +230,11 @@ def openapi_document() -> dict[str, Any]:
         _param("limit", "Hits per page (1-100)", {"type": "integer", "default": 10}),
         _param("offset", "Hits to skip", {"type": "integer", "default": 0}),
         _param("facets", "Include facet counts (default 1)", {"type": "boolean"}),
+        _param(
+            "expand",
+            "Also search synonyms and abbreviations (default 1; 0 searches words as typed)",
+            {"type": "boolean"},
+        ),
     ]
     hit_props = {
         name: string
@@ -369,6 +375,12 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                         "query": string,
+                        "expansions": _array(
+                            {
+                                "type": "object",
+                                "properties": {"term": string, "also": _array(string)},
+                            }
+                        ),
                         "limit": {"type": "integer"},
                         "offset": {"type": "integer"},
                     },

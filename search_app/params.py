@@ -2,8 +2,9 @@
 
 The page and the API take the same names as ``gongkai search`` options: ``q``, ``agency``,
 ``category``, ``kind``, ``year``, ``validity`` (each repeatable), ``valid_only``, ``from``,
-``to``, ``sort``; the page adds an advanced form (``title_only``, ``phrase``, ``wenhao``) that is
-folded into the query text.
+``to``, ``sort``, ``expand`` (``expand=0``: no synonyms, like ``--no-synonyms``); the page
+adds an advanced form (``title_only``, ``phrase``, ``wenhao``) that is folded into the query
+text.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class SearchParams:
     date_to: str = ""
     sort: str = "relevance"
     as_of: str = ""  # judge validity (filters, badges) on this date; default today
+    expand: bool = True  # also search synonyms and abbreviations (公租房 ↔ 公共租赁住房)
 
     def effective_as_of(self) -> str:
         """The date validity filters are judged on: ``as_of`` or today (never the index's
@@ -132,6 +134,7 @@ def parse_search(args: MultiDict) -> SearchParams:
         date_to=_date(args, "to"),
         as_of=_date(args, "as_of"),
         sort=args.get("sort", "relevance") or "relevance",
+        expand=args.get("expand", "1").lower() not in ("0", "false", "no", "off"),
     )
     if params.sort not in SORTS:
         raise ParamError("sort", f"sort 只能是 {', '.join(SORTS)}（got {params.sort!r}）")

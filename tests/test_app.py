@@ -443,6 +443,7 @@ WRITE_ROUTES = {
     "staff.link": ("/staff/link", {"src": "ID", "type": "cites", "dst": "ID"}),
     "staff.unlink": ("/staff/unlink", {"src": "ID", "type": "cites", "dst": "ID", "note": "x"}),
     "staff.decide": ("/staff/proposals/1/confirm", {}),
+    "staff.synonyms": ("/staff/synonyms", {"action": "add", "terms": "查档|查阅档案"}),
 }
 
 

@@ -1,5 +1,6 @@
 """Staff tools (login required): upload files to import, change a status, link documents,
-confirm or reject proposed relations. Every change is recorded with the account name.
+confirm or reject proposed relations, add or remove synonym groups. Every change is recorded
+with the account name.
 
 Writes open a writable Gongkai for the request and hold the data directory's write lock; a
 second writer (a CLI import, say) makes the request fail with a clear "busy" message.
@@ -227,3 +228,39 @@ def decide(proposal_id: int, action: str) -> Any:
             return refused
     flash(("已确认" if action == "confirm" else "已驳回") + f"关联 #{proposal_id}。")
     return _back()
+
+
+@bp.route("/synonyms", methods=["GET", "POST"])
+@login_required
+def synonyms() -> Any:
+    """List the staff synonym groups; POST ``action=add`` (terms separated by | or spaces,
+    ``replace``, ``note``) or ``action=remove`` (``entry``, ``note``): ``gongkai synonyms``."""
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        note = request.form.get("note", "").strip()
+        with writable_gk() as gk:
+            if action == "add":
+                terms = re.split(r"[|｜\s]+", request.form.get("terms", "").strip())
+                replace = request.form.get("replace", "") == "1"
+                refused = _apply(
+                    lambda: gk.add_synonym(terms, actor=g.user, note=note, replace=replace)
+                )
+                done = f"已添加同义词组：{'、'.join(t for t in terms if t)}。"
+            elif action == "remove":
+                entry = request.form.get("entry", "")
+                if not entry.isdigit():
+                    abort(400, description="请指定要删除的同义词组编号。")
+                refused = _apply(lambda: gk.remove_synonym(int(entry), actor=g.user, note=note))
+                done = f"已删除同义词组 #{entry}。"
+            else:
+                abort(400, description="action 只能是 add 或 remove")
+            if refused is not None:
+                return refused
+        flash(done)
+        return redirect(url_for("staff.synonyms"))
+    gk = get_gk()
+    return render_template(
+        "staff/synonyms.html",
+        entries=gk.synonyms.staff_entries(),
+        shipped=len(gk.synonyms.current()),
+    )
