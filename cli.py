@@ -40,10 +40,8 @@ from archive.errors import (
     InvalidInput,
 )
 from archive.vocab import CLUSTER_LABELS, KIND_LABELS, KINDS, RELATION_TYPES, VALIDITY
+from indexer.engines import ENGINES as ENGINE_NAMES  # the registry; no engine is imported
 from indexer.engines.base import SORTS
-
-ENGINE_NAMES = ("whoosh", "tantivy")  # indexer.service.ENGINES, without importing the engines
-
 
 F = TypeVar("F", bound=Callable[..., Any])
 
