@@ -28,12 +28,8 @@ import rjieba
 
 from indexer.normalize import fold
 
-#: What an index built by this analyzer holds; an index built by another needs a reindex
-#: (``gongkai verify`` says so). Bump it whenever the same text would be indexed differently.
-#: 1: the first; 2: traditional characters fold to simplified (indexer.normalize).
-ANALYZER_VERSION = "2"
-#: The version of an index whose data directory recorded none (built before the marker).
-UNRECORDED_ANALYZER = "1"
+# The version of this analyzer lives in indexer.config (read by every command, which must not
+# load the segmenter for it): bump it there whenever the same text would be indexed differently.
 
 
 @dataclass(frozen=True, slots=True)

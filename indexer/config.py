@@ -17,10 +17,17 @@ from pathlib import Path
 
 from archive import Archive
 from archive.errors import ConflictError
-from indexer.analysis import ANALYZER_VERSION, UNRECORDED_ANALYZER
 from indexer.engines import DEFAULT_ENGINE, check_engine
 
 CONFIG_NAME = "gongkai.json"
+
+#: What an index built by this version's analyzer (:mod:`indexer.analysis`,
+#: :mod:`indexer.normalize`) holds; an index built by another needs a reindex (``gongkai
+#: verify`` says so). Bump it whenever the same text would be indexed differently.
+#: 1: the first; 2: traditional characters fold to simplified.
+ANALYZER_VERSION = "2"
+#: The version of an index whose data directory recorded none (built before the marker).
+UNRECORDED_ANALYZER = "1"
 
 
 class EngineChangeError(ConflictError):
@@ -37,7 +44,7 @@ def read_config(data_dir: Path) -> dict[str, object]:
 
 def analyzer_version(config: dict[str, object]) -> str:
     """The analyzer version the data directory's index was built with (see
-    :data:`indexer.analysis.ANALYZER_VERSION`)."""
+    :data:`ANALYZER_VERSION`)."""
     return str(config.get("analyzer", UNRECORDED_ANALYZER))
 
 

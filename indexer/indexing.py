@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 from archive import Archive, Document
 from archive.relations import Relations
 from archive.validity import statuses, today
-from indexer.analysis import ANALYZER_VERSION
-from indexer.config import analyzer_version, read_config, write_config
+from indexer.config import ANALYZER_VERSION, analyzer_version, read_config, write_config
 from indexer.engines import open_engine
 from indexer.engines.base import Engine, IndexDoc
 from indexer.items import BATCH_DOCS, Prepared

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import CORPUS, FIXTURES, PASSWORD, Corpus, cli_json, html, login, run_cli, texts
 
-from indexer import analysis
-from indexer.config import read_config, write_config
+from indexer.config import ANALYZER_VERSION, read_config, write_config
 from indexer.normalize import fold, traditional_to_simplified
 from indexer.query import parse
 from indexer.service import ENGINES, Gongkai, init_data_dir
@@ -99,7 +98,7 @@ def test_an_index_built_by_an_older_analyzer_needs_a_reindex(tmp_path: Path) -> 
     write_config(data, config)
     report = cli_json(data, "verify", "--json", exit_code=1)
     assert report["reindex_needed"] is True
-    assert report["analyzer"] == {"index": "1", "current": analysis.ANALYZER_VERSION}
+    assert report["analyzer"] == {"index": "1", "current": ANALYZER_VERSION}
     assert "gongkai reindex" in run_cli(data, "verify").stdout
     assert run_cli(data, "reindex").exit_code == 0
     assert cli_json(data, "verify", "--json")["reindex_needed"] is False

@@ -49,7 +49,7 @@ def test_cli_without_work_loads_no_heavy_module(args: list[str]) -> None:
 
 
 def test_the_probe_sees_a_heavy_import() -> None:
-    assert loaded_after("import indexer.service") >= {"rjieba", "indexer.service"}
+    assert loaded_after("import indexer.searching") >= {"rjieba", "archive.store"}
 
 
 def test_version_is_the_installed_one_without_importlib_metadata() -> None:
@@ -65,3 +65,11 @@ def test_version_is_the_installed_one_without_importlib_metadata() -> None:
     probe = f"{code}\nimport sys; print('importlib.metadata' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1] == "False"
+
+
+def test_opening_a_data_directory_loads_no_segmenter_and_no_engine() -> None:
+    """``show``, ``check``, ``status`` and ``history`` open a data directory and never
+    segment text: Gongkai must not load rjieba, an engine or the import pipeline for them."""
+    loaded = loaded_after("import indexer.service")
+    assert "indexer.service" in loaded
+    assert not loaded & {"rjieba", "whoosh", "tantivy", "indexer.pipeline"}
