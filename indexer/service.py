@@ -52,6 +52,7 @@ from indexer.pipeline import (
 )
 from indexer.searching import Hit, SearchResult, search, with_version
 from indexer.validity_view import ValidityView
+from indexer.vocabulary import Vocabulary, vocabulary_for
 
 __all__ = [
     "CONFIG_NAME",
@@ -174,8 +175,10 @@ class Gongkai:
         offset: int = 0,
         facets: bool = False,
         as_of: str | None = None,
+        exact: bool = False,
     ) -> SearchResult:
-        """See :func:`indexer.searching.search`."""
+        """See :func:`indexer.searching.search`; ``exact`` searches the query as typed (no
+        pinyin reading, no typo correction)."""
         return search(
             self.archive,
             self.engine,
@@ -187,7 +190,13 @@ class Gongkai:
             offset=offset,
             facets=facets,
             as_of=as_of,
+            vocabulary=None if exact or not query.strip() else self.vocabulary(),
+            exact=exact,
         )
+
+    def vocabulary(self) -> Vocabulary:
+        """The archive's vocabulary (built or loaded on first use, shared in the process)."""
+        return vocabulary_for(self.archive, self.engine)
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         """Validity of ``doc`` on ``as_of`` (default today), with the reason."""
