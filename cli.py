@@ -32,6 +32,7 @@ from archive.relations import RELATION_TYPES
 from archive.vocab import KIND_LABELS, KINDS, VALIDITY
 from indexer.engines.base import SORTS, Filters
 from indexer.query import QuerySyntaxError
+from indexer.searching import suggestion_lines
 
 ENGINE_NAMES = ("whoosh", "tantivy")  # indexer.service.ENGINES, without importing the engines
 
@@ -325,6 +326,11 @@ def _filters(
     help="Judge validity on this date (YYYY-MM-DD): only documents in force then, unless "
     "--validity says which; hits show their status on that date.",
 )
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Search the query as typed: no pinyin reading, no typo correction.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @handles_errors
@@ -344,9 +350,13 @@ def search(
     date_to: str,
     facets: bool,
     as_of: str,
+    exact: bool,
     as_json: bool,
 ) -> None:
-    """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号."""
+    """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号.
+
+    Pinyin (wygl, guanli banfa) finds the words it spells; a likely typo gets a suggestion,
+    and its results when the query as typed finds nothing (--exact: neither)."""
     filters = _filters(agency, kind, year, validity, category, valid_only, date_from, date_to)
     on_date = _date_option(as_of, "--as-of")
     if on_date and not filters.validity:
@@ -362,10 +372,13 @@ def search(
             offset=offset,
             facets=facets,
             as_of=on_date,
+            exact=exact,
         )
     if as_json:
         emit_json(result.to_dict())
         return
+    for line in suggestion_lines(result):
+        click.echo(line)
     click.echo(f"{result.total} 条结果 / results")
     bold = sys.stdout.isatty()
     for rank, hit in enumerate(result.hits, start=offset + 1):

@@ -198,3 +198,17 @@ def _run(
             )
         )
     return SearchResult(result.total, hits, result.facets)
+
+
+def suggestion_lines(result: SearchResult) -> list[str]:
+    """What a text front end says above the hits: the pinyin read, a correction made or
+    suggested (the CLI prints these; the web page has its own wording with links)."""
+    lines = [f"拼音 {latin}：{'、'.join(words)}" for latin, words in result.pinyin.items()]
+    if result.corrected:
+        lines.append(
+            f"以下是 {result.suggestion} 的结果；仍然搜索 {result.original_query}："
+            f"加 --exact（showing results for the corrected query; --exact searches as typed）"
+        )
+    elif result.suggestion:
+        lines.append(f"您是不是要找：{result.suggestion}（did you mean）")
+    return lines

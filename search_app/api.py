@@ -59,6 +59,7 @@ def search() -> Any:
         offset=offset,
         facets=facets,
         as_of=params.effective_as_of(),
+        exact=request.args.get("exact", "").lower() in ("1", "true", "yes", "on"),
     )
     data = result.to_dict()
     if facets:
@@ -230,6 +231,11 @@ def openapi_document() -> dict[str, Any]:
         _param("limit", "Hits per page (1-100)", {"type": "integer", "default": 10}),
         _param("offset", "Hits to skip", {"type": "integer", "default": 0}),
         _param("facets", "Include facet counts (default 1)", {"type": "boolean"}),
+        _param(
+            "exact",
+            "Search the query as typed: no pinyin reading, no typo correction",
+            {"type": "boolean"},
+        ),
     ]
     hit_props = {
         name: string

@@ -48,6 +48,7 @@ def results() -> Any:
                 offset=(page - 1) * page_size,
                 facets=True,
                 as_of=params.effective_as_of(),
+                exact=request.args.get("exact", "").lower() in ("1", "true", "yes", "on"),
             )
         except QuerySyntaxError as exc:
             error = f"检索式有误：{exc}"
