@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from archive import Archive
 from archive.validity import Status, cluster_briefs
+from indexer import synonyms
 from indexer.engines.base import Engine, Filters
 from indexer.highlight import snippet, title_spans
 from indexer.pinyin_query import expand
@@ -129,7 +130,7 @@ def search(
     result.pinyin = spelled
     if vocabulary is None or exact or (result.total and offset):
         return result
-    fix = correct(query, vocabulary)
+    fix = correct(query, vocabulary, synonyms.load())
     if fix is None:
         return result
     fixed, fixed_spelled = expand(parse(fix.query), vocabulary)

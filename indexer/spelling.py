@@ -20,6 +20,7 @@ the original finds nothing.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Container
 from dataclasses import dataclass
 
 from indexer import analysis
@@ -62,8 +63,10 @@ def _candidates(vocab: Vocabulary, text: str, merged: bool) -> list[tuple[str, i
     return list(found.items())
 
 
-def correct(query: str, vocab: Vocabulary) -> Correction | None:
-    """The query with its likely typos fixed, or None when nothing looks wrong."""
+def correct(query: str, vocab: Vocabulary, known: Container[str] = ()) -> Correction | None:
+    """The query with its likely typos fixed, or None when nothing looks wrong. Words in
+    ``known`` (the synonym table's abbreviations: 法援 is not a typo of 法院) are never
+    changed, nor are spans that hold one."""
     tokens = [t for t in analysis.tokenize(query) if is_han(t.text)]
     options: list[tuple[tuple[int, int, int], Fix]] = []
     for i in range(len(tokens)):
@@ -75,6 +78,8 @@ def correct(query: str, vocab: Vocabulary) -> Correction | None:
             if len(text) > MAX_SPAN:
                 break
             if len(text) < 2 or text != "".join(t.text for t in span):
+                continue
+            if text in known or any(t.text in known for t in span):
                 continue
             unknown = any(len(t.text) >= 2 and vocab.df(t.text) <= RARE_DF for t in span)
             singles = sum(len(t.text) == 1 for t in span)

@@ -251,3 +251,9 @@ def test_page_shows_corrected_results_with_a_link_to_the_query_as_typed(client) 
     assert not exact.css("ol.hits li") and not exact.css("p.suggestion")
     plain = LexborHTMLParser(client.get("/search?q=绿地养护").data.decode())
     assert not plain.css("p.suggestion") and plain.css("ol.hits li")
+
+
+def test_a_known_abbreviation_is_not_a_typo() -> None:
+    vocab = _vocab(法院=50, 条例=40)
+    assert correct("法援条例", vocab).query == "法院条例"  # type: ignore[union-attr]
+    assert correct("法援条例", vocab, {"法援"}) is None
