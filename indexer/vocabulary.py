@@ -43,6 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from pypinyin import Style, pinyin
 
@@ -80,9 +81,9 @@ def spellings(word: str) -> list[tuple[str, str]]:
     return list(dict.fromkeys(("".join(c), "".join(s[0] for s in c)) for c in combos))
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A spelling's target: one word, or a phrase of consecutive title words."""
+class Entry(NamedTuple):
+    """A spelling's target: one word, or a phrase of consecutive title words. (A named tuple:
+    tens of thousands of them are pickled into the saved vocabulary, and tuples load fast.)"""
 
     tokens: Tokens
     df: int
