@@ -390,6 +390,11 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
     is_flag=True,
     help="Search the words exactly as typed (no synonyms or abbreviations added).",
 )
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Search the query as typed: no pinyin reading, no typo correction.",
+)
 @output_options()
 @handles_errors
 @with_data(readonly=True)
@@ -403,13 +408,17 @@ def search(
     facets: bool,
     as_of: str | None,
     no_synonyms: bool,
+    exact: bool,
     as_json: bool,
     **chosen: Any,  # --agency --kind --year --validity --category --from --to
 ) -> None:
     """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号.
 
+
     Synonyms and abbreviations are searched too (公租房 also finds 公共租赁住房) unless
-    --no-synonyms; quoted phrases are always exact."""
+    --no-synonyms; quoted phrases are always exact. Pinyin (wygl, guanli banfa) finds the
+    words it spells; a likely typo gets a suggestion, and its results when the query as typed
+    finds nothing (--exact: neither)."""
     filters = _filters(valid_only, as_of, **chosen)
     result = gk.search(
         " ".join(query),
@@ -420,10 +429,15 @@ def search(
         facets=facets,
         as_of=as_of,
         expand=not no_synonyms,
+        exact=exact,
     )
     if as_json:
         emit_json(result.to_dict())
         return
+    from indexer.searching import suggestion_lines
+
+    for line in suggestion_lines(result):
+        click.echo(line)
     click.echo(f"{result.total} 条结果 / results")
     for expansion in result.expansions:
         click.echo(f"同时搜索 / also searched: {expansion.term} → {'、'.join(expansion.also)}")

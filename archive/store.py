@@ -380,6 +380,20 @@ class Archive:
         )
         return [(r[0], r[1]) for r in rows]
 
+    def titles(self) -> Iterator[str]:
+        """Every document's title (for the vocabulary), without reading the texts."""
+        for row in self.conn.execute("SELECT title FROM documents"):
+            yield row[0]
+
+    def stamp(self) -> tuple[int, int, int]:
+        """(documents, sum of revisions, last row id): changes, in any process, when a document
+        is added, removed or changed. It scans the table, unlike :meth:`version`, which is
+        cheaper but only compares states seen through this connection."""
+        row = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE(MAX(rowid), 0) FROM documents"
+        ).fetchone()
+        return (row[0], row[1], row[2])
+
     def version(self) -> tuple[int, int]:
         """Changes whenever the archive does: any connection's commit changes SQLite's
         ``data_version``; this connection's own writes, ``total_changes``."""

@@ -2,7 +2,13 @@
 highlights, status and cluster. The result is data — the web app and the CLI render it
 (``search_app.filters`` marks highlights in HTML, the CLI in brackets). With a synonyms table
 the query's synonym terms also search their group's other terms, and the result says which
-(:attr:`SearchResult.expansions`)."""
+(:attr:`SearchResult.expansions`).
+
+Given the archive's vocabulary (:mod:`indexer.vocabulary`) and unless ``exact``, a search also
+reads pinyin words (:mod:`indexer.pinyin_query`) and corrects typos (:mod:`indexer.spelling`):
+a corrected query that finds more is offered as ``suggestion``; when the query as typed finds
+nothing, the corrected one is run at once and the result says so (``corrected``,
+``original_query``)."""
 
 from __future__ import annotations
 
@@ -13,8 +19,12 @@ from archive import Archive
 from archive.validity import Status, cluster_briefs
 from indexer.engines.base import Engine, Filters
 from indexer.highlight import snippet, title_spans
-from indexer.query import Expansion, parse
+from indexer.pinyin_query import expand
+from indexer.query import Expansion, ParsedQuery, parse
+from indexer.spelling import correct
+from indexer.synonyms import load as load_synonyms
 from indexer.validity_view import ValidityView
+from indexer.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from indexer.synonyms import Synonyms
@@ -66,12 +76,27 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Query terms that also searched other terms of their synonym group (公租房 → 公共租赁住房)
     expansions: list[Expansion] = field(default_factory=list)
+    #: A corrected query that finds more ("" when none): "您是不是要找".
+    suggestion: str = ""
+    #: True when these are the results of ``suggestion``, because the query as typed found
+    #: nothing; ``original_query`` is then the query as typed.
+    corrected: bool = False
+    original_query: str = ""
+    #: Pinyin words of the query and the words they were read as ({"wygl": ["物业管理"]}).
+    pinyin: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"total": self.total, "hits": [h.to_dict() for h in self.hits]}
         if self.facets:
             data["facets"] = self.facets
         data["expansions"] = [e.to_dict() for e in self.expansions]
+        if self.suggestion:
+            data["suggestion"] = self.suggestion
+            data["corrected"] = self.corrected
+        if self.corrected:
+            data["original_query"] = self.original_query
+        if self.pinyin:
+            data["pinyin"] = self.pinyin
         return data
 
 
@@ -97,13 +122,55 @@ def search(
     facets: bool = False,
     as_of: str | None = None,
     synonyms: Synonyms | None = None,
+    vocabulary: Vocabulary | None = None,
+    exact: bool = False,
 ) -> SearchResult:
     """Search, then take titles and snippets from the archive. Raises QuerySyntaxError.
 
     Validity filters and the validity facet are judged on ``as_of`` (default today) by
     :class:`~indexer.validity_view.ValidityView`, and every hit carries its status on that
-    date. With ``synonyms``, synonym terms are expanded (:func:`indexer.query.parse`)."""
+    date. With ``synonyms``, synonym terms are expanded (:func:`indexer.query.parse`). With a
+    ``vocabulary`` and not ``exact``, pinyin is read and typos corrected (see the module
+    docstring)."""
     parsed = parse(query, synonyms)
+    spelled: dict[str, list[str]] = {}
+    if vocabulary is not None and not exact:
+        parsed, spelled = expand(parsed, vocabulary)
+    options = (filters, sort, limit, offset, facets, as_of)
+    result = _run(archive, engine, validity, parsed, *options)
+    result.pinyin = spelled
+    if vocabulary is None or exact or (result.total and offset):
+        return result
+    fix = correct(query, vocabulary, synonyms or load_synonyms())
+    if fix is None:
+        return result
+    fixed, fixed_spelled = expand(parse(fix.query, synonyms), vocabulary)
+    if result.total:
+        # Only a count: the corrected results are not shown.
+        better = _run(archive, engine, validity, fixed, filters, sort, 1, 0, False, as_of)
+        if better.total > result.total:
+            result.suggestion = fix.query
+        return result
+    better = _run(archive, engine, validity, fixed, *options)
+    if not better.total:
+        return result
+    better.suggestion, better.corrected, better.original_query = fix.query, True, query
+    better.pinyin = fixed_spelled
+    return better
+
+
+def _run(
+    archive: Archive,
+    engine: Engine,
+    validity: ValidityView,
+    parsed: ParsedQuery,
+    filters: Filters | None,
+    sort: str,
+    limit: int,
+    offset: int,
+    facets: bool,
+    as_of: str | None,
+) -> SearchResult:
     engine_filters = validity.engine_filters(filters, as_of)
     result = engine.search(
         parsed, filters=engine_filters, sort=sort, limit=limit, offset=offset, facets=facets
@@ -143,3 +210,17 @@ def search(
             )
         )
     return SearchResult(result.total, hits, result.facets, list(parsed.expansions))
+
+
+def suggestion_lines(result: SearchResult) -> list[str]:
+    """What a text front end says above the hits: the pinyin read, a correction made or
+    suggested (the CLI prints these; the web page has its own wording with links)."""
+    lines = [f"拼音 {latin}：{'、'.join(words)}" for latin, words in result.pinyin.items()]
+    if result.corrected:
+        lines.append(
+            f"以下是 {result.suggestion} 的结果；仍然搜索 {result.original_query}："
+            f"加 --exact（showing results for the corrected query; --exact searches as typed）"
+        )
+    elif result.suggestion:
+        lines.append(f"您是不是要找：{result.suggestion}（did you mean）")
+    return lines

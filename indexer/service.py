@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from indexer.lookup import CheckResult
     from indexer.searching import SearchResult
     from indexer.synonym_table import SynonymTable
+    from indexer.vocabulary import Vocabulary
 
 __all__ = [
     "CONFIG_NAME",
@@ -191,8 +192,10 @@ class Gongkai:
         facets: bool = False,
         as_of: str | None = None,
         expand: bool = True,
+        exact: bool = False,
     ) -> SearchResult:
-        """See :func:`indexer.searching.search`; ``expand=False`` searches without synonyms."""
+        """See :func:`indexer.searching.search`; ``expand=False`` searches without synonyms;
+        ``exact`` searches the query as typed (no pinyin reading, no typo correction)."""
         from indexer.searching import search
 
         return search(
@@ -207,7 +210,15 @@ class Gongkai:
             facets=facets,
             as_of=as_of,
             synonyms=self.synonyms.current() if expand else None,
+            vocabulary=None if exact or not query.strip() else self.vocabulary(),
+            exact=exact,
         )
+
+    def vocabulary(self) -> Vocabulary:
+        """The archive's vocabulary (built or loaded on first use, shared in the process)."""
+        from indexer.vocabulary import vocabulary_for
+
+        return vocabulary_for(self.archive, self.engine)
 
     def add_synonym(
         self, terms: list[str], *, actor: str, note: str = "", replace: bool = False

@@ -59,6 +59,7 @@ def search() -> Any:
         facets=facets,
         as_of=params.effective_as_of(),
         expand=params.expand,
+        exact=request.args.get("exact", "").lower() in ("1", "true", "yes", "on"),
     )
     data = result.to_dict()
     if facets:
@@ -233,6 +234,11 @@ def openapi_document() -> dict[str, Any]:
         _param(
             "expand",
             "Also search synonyms and abbreviations (default 1; 0 searches words as typed)",
+            {"type": "boolean"},
+        ),
+        _param(
+            "exact",
+            "Search the query as typed: no pinyin reading, no typo correction",
             {"type": "boolean"},
         ),
     ]

@@ -98,6 +98,11 @@ class Engine(Protocol):
         """Every indexed id with the archive revision it was indexed at."""
         ...
 
+    def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
+        """Every term of text field ``field`` ("title" or "body") found in at least
+        ``min_count`` documents, with its document frequency (for the vocabulary)."""
+        ...
+
     def search(
         self,
         query: ParsedQuery,

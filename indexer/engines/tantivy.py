@@ -337,6 +337,10 @@ class TantivyEngine:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
+        pairs = self._ix.searcher().terms_with_prefix(field, "")
+        return {term: count for term, count in pairs if count >= min_count}
+
     def revisions(self) -> dict[str, int]:
         searcher = self._ix.searcher()
         total = searcher.num_docs

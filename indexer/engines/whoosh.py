@@ -239,6 +239,15 @@ class WhooshEngine:
         column = searcher.reader().column_reader("date_issued")
         return [column[d] or "" for d in docnums]
 
+    def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
+        # Segment by segment: the merged reader looks every term up in every segment.
+        counts: dict[str, int] = {}
+        for leaf, _ in self._current_searcher().reader().leaf_readers():
+            for term, info in leaf.iter_field(field):
+                key = term.decode("utf-8")
+                counts[key] = counts.get(key, 0) + info.doc_frequency()
+        return {term: n for term, n in counts.items() if n >= min_count}
+
     def revisions(self) -> dict[str, int]:
         searcher = self._current_searcher()
         return {f["id"]: f.get("rev", 0) for f in searcher.all_stored_fields()}
