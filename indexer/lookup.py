@@ -12,6 +12,9 @@ from archive import Archive, Document
 from archive.validity import Status, today
 from indexer.linking import title_key, title_keys
 from indexer.normalize import (
+    STATE_PREFIX,
+    decree_tail,
+    is_decree_number,
     looks_like_doc_number,
     looks_like_index_number,
     normalize_doc_number,
@@ -67,7 +70,7 @@ def exact(archive: Archive, ref: str) -> tuple[list[Document], str]:
     if doc:
         return [doc], "id"
     if looks_like_doc_number(ref):
-        found = archive.find_by_doc_number(normalize_doc_number(ref))
+        found = by_doc_number(archive, normalize_doc_number(ref))
         if found:
             return found, "doc_number"
     if looks_like_index_number(ref):
@@ -76,6 +79,22 @@ def exact(archive: Archive, ref: str) -> tuple[list[Document], str]:
             return found, "index_number"
     found = archive.find_by_title(ref)
     return found, ("title" if found else "none")
+
+
+def by_doc_number(archive: Archive, normalized: str) -> list[Document]:
+    """Documents with the canonical 文号 ``normalized``. A decree number matches however its
+    issuer is spelled (国务院令第656号 = 中华人民共和国国务院令第656号); one without an issuer
+    (令第656号), like one without a prefix (〔2017〕1号), matches that number under any."""
+    if not is_decree_number(normalized):
+        return archive.find_by_doc_number(normalized)
+    if normalized == decree_tail(normalized):
+        return archive.find_by_doc_number_ending(normalized)
+    bare = normalized.removeprefix(STATE_PREFIX)
+    found: dict[str, Document] = {}
+    for spelling in dict.fromkeys([normalized, bare, STATE_PREFIX + bare]):
+        for doc in archive.find_by_doc_number(spelling):
+            found.setdefault(doc.id, doc)
+    return sorted(found.values(), key=lambda d: d.date_issued, reverse=True)
 
 
 def lookup(archive: Archive, ref: str) -> list[Document]:
