@@ -32,6 +32,8 @@ class CheckResult:
     matched_by: str  # id / doc_number / index_number / title / title_similar / none
     confidence: float
     matches: list[tuple[Document, Status]] = field(default_factory=list)
+    #: The documents the statuses name (``by``, ``current_version``), by id.
+    refs: dict[str, Document] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -58,10 +60,21 @@ class CheckResult:
                     "agency": doc.agency,
                     "date_issued": doc.date_issued,
                     **status.to_dict(),
+                    **_named(self.refs, status),
                 }
                 for doc, status in self.matches
             ],
         }
+
+
+def _named(refs: dict[str, Document], status: Status) -> dict[str, str]:
+    basis, current = refs.get(status.by), refs.get(status.current_version)
+    return {
+        "basis_title": basis.title if basis else "",
+        "basis_doc_number": basis.doc_number if basis else "",
+        "current_version_title": current.title if current else "",
+        "current_version_doc_number": current.doc_number if current else "",
+    }
 
 
 def exact(archive: Archive, ref: str) -> tuple[list[Document], str]:
@@ -157,4 +170,8 @@ def check(
                 matches=[(d, found[d.id]) for d in docs],
             )
         )
+    named = {i for r in results for _, s in r.matches for i in (s.by, s.current_version) if i}
+    refs = archive.get_many(sorted(named)) if named else {}
+    for result in results:
+        result.refs = refs
     return results

@@ -348,10 +348,12 @@ def test_check_csv_download(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:2] == ["查询", "匹配方式"]
-    assert [r[7] for r in rows[1:]] == ["失效", "有效"]
-    assert all(r[6] == "2024-01-01" for r in rows[1:])
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r["序号"], r["匹配方式"], r["有效性"]) for r in rows] == [
+        ("1", "文号", "失效"),
+        ("2", "文号", "有效"),
+    ]
+    assert all(r["核查日期"] == "2024-01-01" for r in rows)
 
 
 def test_check_bad_date(client: FlaskClient) -> None:
