@@ -153,3 +153,14 @@ def origin_label(origin: str, state: str = "confirmed", actor: str = "", machine
     if origin == "auto" and state == "confirmed" and actor and machine and actor != machine:
         label += "，工作人员确认"
     return label
+
+
+#: History actions (``history.action``) in staff words.
+ACTION_LABELS = {
+    "import": "导入",
+    "kind": "修改类别",
+    "relation": "关联",
+    "validity": "有效性变化",
+    "status": "工作人员记录有效性",
+    "date_effective": "施行日期（正文）",
+}
