@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -667,31 +667,20 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
 
 # -- validity and relations: check, status, link, unlink, relations, proposals, history ----
 
-CHECK_CSV_COLUMNS = (
-    "query", "found", "valid", "matched_by", "confidence", "id", "title", "doc_number", "as_of",
-    "validity", "since", "by", "current_version", "published", "source", "note",
-)  # fmt: skip
-
-
-def _check_rows(results: list[Any]) -> Iterator[dict[str, object]]:
-    """``check --csv``: one row per matched document (one for a query that matched none)."""
-    for result in results:
-        data = result.to_dict()
-        base = {k: data[k] for k in ("query", "found", "valid", "matched_by", "confidence")}
-        for match in data["matches"] or [{"as_of": result.as_of}]:
-            yield {**base, **match}
-
 
 def _echo_checks(results: list[Any]) -> None:
+    from archive.vocab import MATCH_LABELS
+    from indexer.checkreport import document_label
+
     for result in results:
         mark = "✓" if result.valid else ("?" if not result.found else "✗")
         if not result.found:
             click.echo(f"{mark} {result.query}: 未找到 / not found")
             continue
-        how = result.matched_by
+        how = "按" + MATCH_LABELS.get(result.matched_by, result.matched_by)
         if result.confidence < 1:
-            how += f", 置信度 {result.confidence:.2f}"
-        click.echo(f"{mark} {result.query}  ({how})")
+            how += f"，可信度 {result.confidence:.0%}"
+        click.echo(f"{mark} {result.query}  （{how}）")
         for doc, status in result.matches:
             line = f"    {status.validity}"
             if status.since:
@@ -701,9 +690,10 @@ def _echo_checks(results: list[Any]) -> None:
                 line += f"（{doc.doc_number}）"
             line += f" [{doc.id}]"
             if status.by:
-                line += f"  依据 [{status.by}]"
+                line += f"  依据 {document_label(result.refs.get(status.by), status.by)}"
             if status.current_version:
-                line += f"  现行版本 [{status.current_version}]"
+                current = result.refs.get(status.current_version)
+                line += f"  现行版本 {document_label(current, status.current_version)}"
             click.echo(line)
             if status.note:
                 click.echo(f"      {status.note}")
@@ -792,9 +782,9 @@ def check(
     with open_data(ctx, readonly=True) as gk:
         results = gk.check(items, as_of)
     if as_csv and not as_json:
-        from archive.csvfile import write_csv
+        from indexer import checkreport
 
-        write_csv(sys.stdout, CHECK_CSV_COLUMNS, _check_rows(results))
+        checkreport.write(sys.stdout, checkreport.rows(results))
     else:
         emit([r.to_dict() for r in results] if as_json else results, as_json, _echo_checks)
     if any(not r.found for r in results):

@@ -60,3 +60,15 @@ def find_date(text: str) -> str:
         return _iso(*match.groups())
     except ValueError:  # 2021-02-30, 2021-13-01: not a date
         return ""
+
+
+def local_time(stamp: str) -> str:
+    """A stored UTC time stamp (ISO 8601) as this machine's local time, ``YYYY-MM-DD HH:MM``;
+    the stamp itself if it cannot be read."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return stamp
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -334,6 +334,17 @@ class Archive:
             )
         return [Document.from_row(dict(r)) for r in rows]
 
+    def find_by_doc_number_ending(self, tail: str) -> list[Document]:
+        """Documents whose canonical 文号 ends with ``tail`` (``令第656号``): the candidates for a
+        decree number, whose issuer is spelled in more than one way."""
+        pattern = "%" + tail.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.conn.execute(
+            "SELECT * FROM documents WHERE doc_number_norm LIKE ? ESCAPE '\\' "
+            "ORDER BY date_issued DESC",
+            (pattern,),
+        )
+        return [Document.from_row(dict(r)) for r in rows]
+
     def find_by_index_number(self, normalized: str) -> list[Document]:
         rows = self.conn.execute(
             "SELECT * FROM documents WHERE index_number_norm = ? ORDER BY date_issued DESC",

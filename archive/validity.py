@@ -41,7 +41,7 @@ from archive.relations import (
     StatusChange,
 )
 from archive.store import Archive
-from archive.vocab import IN_FORCE, NOT_YET, UNKNOWN, VALID
+from archive.vocab import IN_FORCE, LINKER_ACTOR, NOT_YET, UNKNOWN, VALID, origin_label
 
 _ENDED = frozenset({"已废止", "失效", "已修改"})
 
@@ -123,8 +123,7 @@ class _Event:
 
 
 def _label(doc_id: str, labels: Mapping[str, str]) -> str:
-    label = labels.get(doc_id)
-    return f"{label} [{doc_id}]" if label else doc_id
+    return labels.get(doc_id) or doc_id
 
 
 def doc_start(doc: Document) -> str:
@@ -155,7 +154,7 @@ def _events(
                 by=rel.src,
                 what=f"被 {_label(rel.src, labels)} {verb}"
                 + (f"（自 {start} 起）" if start else "（生效日期未知）")
-                + ("" if rel.origin == "manual" else f"〔{rel.origin}〕"),
+                + f"（{origin_label(rel.origin, rel.state, rel.actor, LINKER_ACTOR)}）",
             )
         )
     # A record with validity "" withdraws every staff record before it.

@@ -125,3 +125,42 @@ CLUSTER_PARTS = (
 CLUSTER_SECTIONS = tuple((attr, heading) for attr, heading, _ in CLUSTER_PARTS)
 #: attribute → short label, for terminal output.
 CLUSTER_LABELS = {attr: label for attr, _, label in CLUSTER_PARTS}
+
+#: How a check query found its documents, in staff words (the keys are ``matched_by``).
+MATCH_LABELS = {
+    "id": "编号",
+    "doc_number": "文号",
+    "index_number": "索引号",
+    "title": "名称",
+    "title_similar": "名称近似（请核对）",
+    "none": "未找到",
+}
+
+#: The actor the import's linker records its relations under.
+LINKER_ACTOR = "linker"
+
+#: Who made a relation (``Relation.origin``), in staff words.
+ORIGIN_LABELS = {"manual": "工作人员确认", "auto": "自动识别", "manifest": "导入清单"}
+
+#: What a relation's state means to staff (``Relation.state``).
+STATE_LABELS = {"proposed": "待确认", "confirmed": "已确认", "rejected": "已驳回"}
+
+
+def origin_label(origin: str, state: str = "confirmed", actor: str = "", machine: str = "") -> str:
+    """How a relation came to be: 自动识别, 工作人员确认, or 自动识别，工作人员确认 for a
+    detected relation a person (``actor`` other than the ``machine`` actor) confirmed."""
+    label = ORIGIN_LABELS.get(origin, origin)
+    if origin == "auto" and state == "confirmed" and actor and machine and actor != machine:
+        label += "，工作人员确认"
+    return label
+
+
+#: History actions (``history.action``) in staff words.
+ACTION_LABELS = {
+    "import": "导入",
+    "kind": "修改类别",
+    "relation": "关联",
+    "validity": "有效性变化",
+    "status": "工作人员记录有效性",
+    "date_effective": "施行日期（正文）",
+}

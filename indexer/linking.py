@@ -37,14 +37,14 @@ from archive.relations import (
     Reference,
     Relations,
 )
-from archive.vocab import INTERPRETATION, NOTICE, REQUEST_ANSWER
+from archive.vocab import INTERPRETATION, LINKER_ACTOR, NOTICE, REQUEST_ANSWER
 from indexer.header import parse_date
 from indexer.normalize import DocNumberMention, doc_number_suffix, find_doc_numbers, fold
 
 if TYPE_CHECKING:
     from indexer.items import Prepared
 
-ACTOR = "linker"
+ACTOR = LINKER_ACTOR
 
 _QUOTES = re.compile(r"[\s《》〈〉“”\"'‘’「」『』]+")
 _TITLE_RE = re.compile(r"《(?P<title>[^《》\n]{2,120})》")

@@ -12,6 +12,9 @@ from archive import Archive, Document
 from archive.validity import Status, today
 from indexer.linking import title_key, title_keys
 from indexer.normalize import (
+    STATE_PREFIX,
+    decree_tail,
+    is_decree_number,
     looks_like_doc_number,
     looks_like_index_number,
     normalize_doc_number,
@@ -29,6 +32,8 @@ class CheckResult:
     matched_by: str  # id / doc_number / index_number / title / title_similar / none
     confidence: float
     matches: list[tuple[Document, Status]] = field(default_factory=list)
+    #: The documents the statuses name (``by``, ``current_version``), by id.
+    refs: dict[str, Document] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -55,10 +60,21 @@ class CheckResult:
                     "agency": doc.agency,
                     "date_issued": doc.date_issued,
                     **status.to_dict(),
+                    **_named(self.refs, status),
                 }
                 for doc, status in self.matches
             ],
         }
+
+
+def _named(refs: dict[str, Document], status: Status) -> dict[str, str]:
+    basis, current = refs.get(status.by), refs.get(status.current_version)
+    return {
+        "basis_title": basis.title if basis else "",
+        "basis_doc_number": basis.doc_number if basis else "",
+        "current_version_title": current.title if current else "",
+        "current_version_doc_number": current.doc_number if current else "",
+    }
 
 
 def exact(archive: Archive, ref: str) -> tuple[list[Document], str]:
@@ -67,7 +83,7 @@ def exact(archive: Archive, ref: str) -> tuple[list[Document], str]:
     if doc:
         return [doc], "id"
     if looks_like_doc_number(ref):
-        found = archive.find_by_doc_number(normalize_doc_number(ref))
+        found = by_doc_number(archive, normalize_doc_number(ref))
         if found:
             return found, "doc_number"
     if looks_like_index_number(ref):
@@ -76,6 +92,22 @@ def exact(archive: Archive, ref: str) -> tuple[list[Document], str]:
             return found, "index_number"
     found = archive.find_by_title(ref)
     return found, ("title" if found else "none")
+
+
+def by_doc_number(archive: Archive, normalized: str) -> list[Document]:
+    """Documents with the canonical 文号 ``normalized``. A decree number matches however its
+    issuer is spelled (国务院令第656号 = 中华人民共和国国务院令第656号); one without an issuer
+    (令第656号), like one without a prefix (〔2017〕1号), matches that number under any."""
+    if not is_decree_number(normalized):
+        return archive.find_by_doc_number(normalized)
+    if normalized == decree_tail(normalized):
+        return archive.find_by_doc_number_ending(normalized)
+    bare = normalized.removeprefix(STATE_PREFIX)
+    found: dict[str, Document] = {}
+    for spelling in dict.fromkeys([normalized, bare, STATE_PREFIX + bare]):
+        for doc in archive.find_by_doc_number(spelling):
+            found.setdefault(doc.id, doc)
+    return sorted(found.values(), key=lambda d: d.date_issued, reverse=True)
 
 
 def lookup(archive: Archive, ref: str) -> list[Document]:
@@ -138,4 +170,8 @@ def check(
                 matches=[(d, found[d.id]) for d in docs],
             )
         )
+    named = {i for r in results for _, s in r.matches for i in (s.by, s.current_version) if i}
+    refs = archive.get_many(sorted(named)) if named else {}
+    for result in results:
+        result.refs = refs
     return results

@@ -64,27 +64,54 @@ def fold(text: str) -> str:
 _DOC_NUMBER_RE = re.compile(
     r"(?P<prefix>[\u4e00-\u9fffA-Za-z]{0,20}?)\s*"
     r"[" + re.escape(_OPEN_BRACKETS) + r"]?\s*(?P<year>(?:19|20)\d{2})\s*年?\s*"
-    r"[" + re.escape(_CLOSE_BRACKETS) + r"]?\s*第?\s*(?P<number>\d{1,5})\s*号"
+    r"[" + re.escape(_CLOSE_BRACKETS) + r"]?\s*[-—–]?\s*第?\s*(?P<number>\d{1,5})\s*号"
 )
+# A decree number has no year: 国务院令第656号, 中华人民共和国国务院令 第 656 号, 财政部令（第9号）.
+_DECREE_RE = re.compile(
+    r"(?P<prefix>[\u4e00-\u9fffA-Za-z]{0,30}?令)\s*[" + re.escape(_OPEN_BRACKETS) + r"]?\s*"
+    r"第?\s*(?P<number>\d{1,6})\s*号\s*[" + re.escape(_CLOSE_BRACKETS) + r"]?"
+)
+#: The issuer that national decree numbers often spell out in front (中华人民共和国国务院令).
+STATE_PREFIX = "中华人民共和国"
 _INDEX_NUMBER_RE = re.compile(r"^[A-Za-z0-9]{1,20}(?:[-/][A-Za-z0-9]{1,20}){2,6}$")
 
 
 def normalize_doc_number(raw: str) -> str:
-    """Canonical form of a 文号: ``国办发〔2019〕2号`` for any bracket style, width or spacing.
+    """Canonical form of a 文号: ``国办发〔2019〕2号`` for any bracket style, width or spacing,
+    with or without brackets (国办发2019年2号, 国办发2019-2号, 国办发〔2019〕第2号); a decree number
+    becomes ``国务院令第656号`` (国务院令656号, 国务院令（第656号）).
 
     A string that does not look like a 文号 is returned folded with spaces removed, so that it
     can still be compared for equality.
     """
     text = fold(raw).strip()
     match = _DOC_NUMBER_RE.fullmatch(text)
-    if not match:
-        return re.sub(r"\s+", "", text)
-    number = str(int(match["number"]))
-    return f"{match['prefix']}〔{match['year']}〕{number}号"
+    if match:
+        number = str(int(match["number"]))
+        return f"{match['prefix']}〔{match['year']}〕{number}号"
+    decree = _DECREE_RE.fullmatch(text)
+    if decree:
+        return f"{decree['prefix']}第{int(decree['number'])}号"
+    return re.sub(r"\s+", "", text)
+
+
+def is_decree_number(normalized: str) -> bool:
+    """True for a canonical decree number (``国务院令第656号``), which has no year."""
+    return _DECREE_RE.fullmatch(normalized) is not None
+
+
+def decree_tail(normalized: str) -> str:
+    """The part every spelling of a decree number ends with: ``令第656号``."""
+    cut = normalized.rfind("令第")
+    return normalized[cut:] if cut >= 0 else normalized
 
 
 def doc_number_suffix(normalized: str) -> str:
-    """The year-and-number part of a canonical 文号: ``〔2019〕2号`` of ``国办发〔2019〕2号``."""
+    """The year-and-number part of a canonical 文号: ``〔2019〕2号`` of ``国办发〔2019〕2号``;
+    for a decree number, the number without the spelled-out issuer 中华人民共和国, so that an
+    index holding both finds 中华人民共和国国务院令第656号 by 国务院令第656号."""
+    if _DECREE_RE.fullmatch(normalized):
+        return normalized.removeprefix(STATE_PREFIX)
     cut = normalized.find("〔")
     return normalized[cut:] if cut >= 0 else normalized
 
@@ -125,8 +152,9 @@ def find_doc_numbers(text: str) -> list[DocNumberMention]:
 
 
 def looks_like_doc_number(query: str) -> bool:
-    """True when the whole query is one 文号 in some spelling."""
-    return _DOC_NUMBER_RE.fullmatch(fold(query).strip()) is not None
+    """True when the whole query is one 文号 in some spelling, decree numbers included."""
+    text = fold(query).strip()
+    return _DOC_NUMBER_RE.fullmatch(text) is not None or _DECREE_RE.fullmatch(text) is not None
 
 
 def normalize_index_number(raw: str) -> str:

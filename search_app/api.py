@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request, url_for
 
 from archive.vocab import CLUSTER_SECTIONS, KINDS, VALIDITY
+from indexer import lookup
 from indexer.engines.base import FACET_FIELDS, SORTS
 from indexer.normalize import normalize_doc_number
 from indexer.query import QuerySyntaxError
@@ -101,7 +102,7 @@ def document(doc_id: str) -> Any:
 @bp.route("/wenhao/<path:number>")
 def by_doc_number(number: str) -> Any:
     normalized = normalize_doc_number(number)
-    docs = get_gk().archive.find_by_doc_number(normalized)
+    docs = lookup.by_doc_number(get_gk().archive, normalized)
     if not docs:
         abort(404, description=f"no document with 文号 {normalized}")
     as_of, text = _as_of(), _text_flag()

@@ -348,10 +348,12 @@ def test_check_csv_download(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:2] == ["查询", "匹配方式"]
-    assert [r[7] for r in rows[1:]] == ["失效", "有效"]
-    assert all(r[6] == "2024-01-01" for r in rows[1:])
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r["序号"], r["匹配方式"], r["有效性"]) for r in rows] == [
+        ("1", "文号", "失效"),
+        ("2", "文号", "有效"),
+    ]
+    assert all(r["核查日期"] == "2024-01-01" for r in rows)
 
 
 def test_check_bad_date(client: FlaskClient) -> None:
@@ -771,3 +773,24 @@ def test_openapi_document_matches_the_routes(app: Flask, client: FlaskClient) ->
                 if param["in"] == "path":
                     assert "{" + param["name"] + "}" in path
     json.dumps(spec)  # serialisable
+
+
+def test_staff_recent_actions_read_as_staff_say_them(client: FlaskClient, site) -> None:
+    """The recent-actions list: local time, the action in words, the document by title."""
+    from archive.dates import local_time
+    from archive.vocab import ACTION_LABELS
+
+    data, _ids = site
+    assert login(client).status_code == 302
+    table = one(html(client.get("/staff/")), "section:last-of-type table")
+    first = [td.text(strip=True) for td in table.css("tbody tr")[0].css("td")]
+    with Gongkai(data, readonly=True) as gk:
+        [latest] = gk.archive.recent_history(1)
+        doc = gk.archive.get(str(latest["doc_id"]))
+    assert doc is not None
+    assert first[0] == local_time(str(latest["at"]))
+    assert len(first[0]) == len("2024-01-01 08:00")
+    assert first[2] == ACTION_LABELS[str(latest["action"])]
+    assert first[2] != latest["action"]
+    assert first[3].startswith(doc.title)
+    assert doc.id not in first[3]

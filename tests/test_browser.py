@@ -187,7 +187,7 @@ def test_batch_check(page, server) -> None:  # type: ignore[no-untyped-def]
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
     content = Path(download.path()).read_text(encoding="utf-8-sig")
-    assert content.splitlines()[0].startswith("查询,")
+    assert content.splitlines()[0].startswith("序号,查询,匹配方式,")
     assert "已废止" in content
 
 

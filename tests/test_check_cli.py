@@ -92,9 +92,19 @@ def test_check_json_and_csv(archive) -> None:
     assert match["published"] == "有效" and "以关系为准" in match["note"]
 
     table = run_cli(data, "check", "--csv", "青测规〔2016〕4号", "没有这个文件的标题")
-    rows = list(csv.DictReader(io.StringIO(table.stdout)))
-    assert [r["found"] for r in rows] == ["True", "False"]
-    assert rows[0]["validity"] == "已废止" and rows[0]["by"] == ids["new.txt"]
+    assert table.stdout.startswith("\ufeff序号,查询,匹配方式")
+    rows = list(csv.DictReader(io.StringIO(table.stdout.lstrip("\ufeff"))))
+    assert [(r["序号"], r["匹配方式"], r["编号"]) for r in rows] == [
+        ("1", "文号", ids["old.txt"]),
+        ("2", "未找到", ""),
+    ]
+    # The basis is named as staff name it: title and 文号, never a hex id.
+    assert rows[0]["有效性"] == "已废止"
+    assert (
+        rows[0]["依据文件"]
+        == "《关于印发《青测市机动车停放服务管理办法》的通知》（青测规〔2020〕9号）"
+    )
+    assert ids["new.txt"] not in rows[0]["依据文件"]
     assert table.exit_code == 4
 
 
@@ -199,3 +209,54 @@ def test_search_as_of_and_show_carry_status_and_cluster(archive) -> None:
     assert [d["id"] for d in shown["cluster"]["repealed_by"]] == [ids["new.txt"]]
     text = run_cli(data, "show", ids["old.txt"], "--no-text").stdout
     assert "已废止" in text and "被废止于" in text
+
+
+def test_check_answers_in_staff_terms(archive) -> None:
+    """The CLI, the JSON and the web table name the basis and match kind as staff do."""
+    from helpers import html, texts
+
+    from search_app import create_app
+
+    data, ids = archive
+    text = run_cli(data, "check", "--as-of", "2021-01-01", "青测规〔2016〕4号")
+    assert (
+        "依据 《关于印发《青测市机动车停放服务管理办法》的通知》（青测规〔2020〕9号）"
+        in text.stdout
+    )
+    assert "（按文号）" in text.stdout and f"[{ids['new.txt']}]" not in text.stdout
+    assert "自动识别" in text.stdout and "auto" not in text.stdout
+
+    [entry] = cli_json(
+        data, "check", "--json", "--as-of", "2021-01-01", "青测规〔2016〕4号", exit_code=3
+    )
+    [match] = entry["matches"]
+    assert match["by"] == ids["new.txt"]  # the old key stays
+    assert match["basis_doc_number"] == "青测规〔2020〕9号"
+    assert match["basis_title"] == "关于印发《青测市机动车停放服务管理办法》的通知"
+
+    app = create_app({"DATA_DIR": data, "TESTING": True, "SECRET_KEY": "t"})
+    refs = "青测规〔2016〕4号\n青测规(2016)4号\n没有这个文件的标题"
+    page = app.test_client().get("/check", query_string={"refs": refs, "as_of": "2021-01-01"})
+    tree = html(page)
+    assert (
+        texts(tree, "td .basis a")
+        == ["《关于印发《青测市机动车停放服务管理办法》的通知》（青测规〔2020〕9号）"] * 2
+    )
+    assert texts(tree, "td.match") == ["文号", "文号", "—"]
+    # Three queries: the summary counts queries, not rows.
+    summary = texts(tree, "p.summary")[0]
+    assert "共 3 条查询" in summary and "已废止 2 条" in summary and "未找到 1 条" in summary
+
+
+def test_summary_counts_each_query_once() -> None:
+    """A query matching two documents is one query in the summary, counted under a status in
+    force if either is; a query matching none is 未找到."""
+    from indexer.checkreport import CheckRow, summary
+
+    report = [
+        CheckRow("q1", "title_similar", "2024-01-01", id="a", validity="已废止", n=1),
+        CheckRow("q1", "title_similar", "2024-01-01", id="b", validity="有效", n=1),
+        CheckRow("q2", "doc_number", "2024-01-01", id="c", validity="已修改", n=2),
+        CheckRow("q3", "none", "2024-01-01", n=3),
+    ]
+    assert summary(report) == {"有效": 1, "已修改": 1, "未找到": 1}

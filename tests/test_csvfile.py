@@ -56,9 +56,9 @@ def test_cli_check_csv_escapes_a_formula_title(formula_doc: tuple[Path, str]) ->
     data, doc_id = formula_doc
     result = run_cli(data, "check", "--csv", "青测规〔2024〕3号")
     assert result.exit_code == 0, result.stderr
-    [row] = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert row["id"] == doc_id
-    assert row["title"] == "'" + FORMULA_TITLE
+    [row] = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    assert row["编号"] == doc_id
+    assert row["名称"] == "'" + FORMULA_TITLE
 
 
 def test_web_check_csv_escapes_a_formula_title(formula_doc: tuple[Path, str]) -> None:
@@ -70,7 +70,6 @@ def test_web_check_csv_escapes_a_formula_title(formula_doc: tuple[Path, str]) ->
     response = app.test_client().get("/check", query_string={"refs": refs, "format": "csv"})
     assert response.status_code == 200
     text = response.get_data(as_text=True)
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0][:4] == ["查询", "匹配方式", "编号", "名称"]
-    assert rows[1][2:4] == [doc_id, "'" + FORMULA_TITLE]
-    assert rows[2][0] == "'=1+1"  # the query itself, as typed, is escaped too
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert (rows[0]["编号"], rows[0]["名称"]) == (doc_id, "'" + FORMULA_TITLE)
+    assert rows[1]["查询"] == "'=1+1"  # the query itself, as typed, is escaped too

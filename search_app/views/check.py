@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from search_app import get_gk
-from search_app.checking import MAX_LINES, check_date, run_check, split_refs, to_csv
+from search_app.checking import MAX_LINES, check_date, run_check, split_refs, summary, to_csv
 
 bp = Blueprint("check", __name__)
 
@@ -32,9 +32,6 @@ def page() -> Any:
             mimetype="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    summary: dict[str, int] = {}
-    for row in rows or []:
-        summary[row.validity or "未找到"] = summary.get(row.validity or "未找到", 0) + 1
     return (
         render_template(
             "check.html",
@@ -42,7 +39,8 @@ def page() -> Any:
             as_of=as_of,
             today=date.today().isoformat(),
             rows=rows,
-            summary=summary,
+            summary=summary(rows or []),
+            queries=len({row.n for row in rows or []}),
             error=error,
             max_lines=MAX_LINES,
         ),

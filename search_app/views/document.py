@@ -9,6 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 
 from archive.relations import TYPE_LABELS
 from archive.vocab import CLUSTER_SECTIONS, VALIDITY
+from indexer import lookup
 from indexer.normalize import normalize_doc_number
 from search_app import get_gk
 from search_app.checking import check_date
@@ -88,7 +89,7 @@ def original(doc_id: str) -> Any:
 def by_doc_number(number: str) -> Any:
     gk = get_gk()
     normalized = normalize_doc_number(number)
-    docs = gk.archive.find_by_doc_number(normalized)
+    docs = lookup.by_doc_number(gk.archive, normalized)
     if len(docs) == 1:
         return redirect(url_for("document.show", doc_id=docs[0].id), 302)
     if not docs:

@@ -16,9 +16,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from archive.dates import local_time
 from archive.errors import BusyError
 from archive.relations import TYPE_LABELS, Relations
-from archive.vocab import VALIDITY
+from archive.vocab import ACTION_LABELS, VALIDITY
 from indexer.reading import iter_files
 from search_app import get_gk, writable_gk
 from search_app.auth import login_required
@@ -29,6 +30,20 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 RELATION_TYPES = TYPE_LABELS
 
 
+def _recent(rows: list[dict[str, object]], archive: Any) -> list[dict[str, object]]:
+    """History rows as staff read them: local time, the action in words, the document named."""
+    docs = archive.get_many(sorted({str(r["doc_id"]) for r in rows}))
+    return [
+        {
+            **row,
+            "at": local_time(str(row["at"])),
+            "action": ACTION_LABELS.get(str(row["action"]), str(row["action"])),
+            "doc": docs.get(str(row["doc_id"])),
+        }
+        for row in rows
+    ]
+
+
 @bp.route("/")
 @login_required
 def index() -> Any:
@@ -36,7 +51,7 @@ def index() -> Any:
     relations = list(gk.proposals())
     docs = gk.archive.get_many(sorted({r.src for r in relations} | {r.dst for r in relations}))
     proposals = [{"rel": r, "src": docs.get(r.src), "dst": docs.get(r.dst)} for r in relations]
-    recent = gk.archive.recent_history(15)
+    recent = _recent(gk.archive.recent_history(15), gk.archive)
     return render_template(
         "staff/index.html",
         proposals=proposals,
