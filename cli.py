@@ -235,6 +235,16 @@ def main(ctx: click.Context, data: Path) -> None:
     is_flag=True,
     help="Read, extract and check everything; report what would happen; write nothing.",
 )
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Also import files that symbolic links lead to outside the folders given.",
+)
+@click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Let manifest paths lead outside the manifest's folder (absolute, ../).",
+)
 @output_options()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -247,6 +257,8 @@ def import_command(
     report: Path | None,
     max_size: int | None,
     dry_run: bool,
+    follow_symlinks: bool,
+    allow_outside: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -271,7 +283,7 @@ def import_command(
         files: list = []
         total = count_rows(manifest)
     else:
-        files = list(iter_files(paths))
+        files = list(iter_files(paths, follow_symlinks=follow_symlinks))
         total = len(files)
     bar = tqdm(total=total, unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True)
     counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0}
@@ -296,14 +308,18 @@ def import_command(
             from indexer.manifest import manifest_items
             from indexer.reading import file_items
 
-            items = manifest_items(manifest) if manifest else file_items(files)
+            items = (
+                manifest_items(manifest, allow_outside=allow_outside)
+                if manifest
+                else file_items(files)
+            )
             checking = ImportOptions(progress, max_bytes, workers, dry_run=True)
             result = import_items(items, checking, data_dir=ctx.obj["data"])
         else:
             with open_data(ctx) as gk:
                 options = {"on_progress": progress, "max_bytes": max_bytes, "workers": workers}
                 if manifest:
-                    result = gk.import_manifest(manifest, **options)
+                    result = gk.import_manifest(manifest, allow_outside=allow_outside, **options)
                 else:
                     result = gk.import_files(files, **options)
     finally:
