@@ -26,7 +26,7 @@ from typing import Protocol
 
 from archive import Archive, Document, DuplicateIdError
 from archive.originals import sha256_of
-from indexer.building import PRELOAD, build_chunk, build_safely
+from indexer.building import PRELOAD, WORKER_MEMORY, build_chunk, build_safely, isolated
 from indexer.extract import ExtractionError
 from indexer.items import (
     BATCH_CHARS,
@@ -117,25 +117,46 @@ class BuildStage:
     """Documents built from bytes (:func:`indexer.building.build_safely`): here, or in
     ``workers`` processes with at most :data:`WINDOW_ITEMS` items each read ahead. With
     ``originals`` (the store's root), each built document's original is written there; with
-    ``prepare``, documents come with their :class:`~indexer.items.Prepared` work."""
+    ``prepare``, documents come with their :class:`~indexer.items.Prepared` work.
+
+    Workers may each grow by :data:`~indexer.building.WORKER_MEMORY` bytes. Without workers,
+    formats that inflate data (:func:`~indexer.building.isolated`), or every item with
+    ``isolate`` (the web server's uploads), are still built in one worker process, started
+    when first needed, so that no hostile file is ever extracted in this process."""
 
     name = "build"
 
-    def __init__(self, workers: int, *, prepare: bool, originals: str) -> None:
+    def __init__(
+        self, workers: int, *, prepare: bool, originals: str, isolate: bool = False
+    ) -> None:
         self.workers = workers
         self.prepare = prepare and workers > 1
         self.originals = originals
+        self.isolate = isolate
         self.pool: WorkerPool | None = None
+        self.single: WorkerPool | None = None  # without workers: for isolated items
 
     def setup(self) -> None:
         if self.workers > 1:
-            self.pool = WorkerPool(
-                self.workers, build_chunk, self.prepare, self.originals, preload=PRELOAD
-            )
+            self.pool = self._pool(self.workers, self.prepare)
+
+    def _pool(self, workers: int, prepare: bool) -> WorkerPool:
+        return WorkerPool(
+            workers,
+            build_chunk,
+            prepare,
+            self.originals,
+            preload=PRELOAD,
+            memory_limit=WORKER_MEMORY,
+        )
 
     def submit(self, item: Item, data: bytes) -> object:
         """Start building; the ticket's :meth:`result` is the built document."""
         if self.pool is None:
+            if self.isolate or isolated(item):
+                if self.single is None:
+                    self.single = self._pool(1, False)
+                return self.single.result(self.single.submit(item, data))
             return build_safely(item, data, False, self.originals)
         return self.pool.submit(item, data)
 
@@ -149,9 +170,10 @@ class BuildStage:
         return WINDOW_ITEMS * self.workers if self.pool is not None else 0
 
     def cleanup(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-            self.pool = None
+        for pool in (self.pool, self.single):
+            if pool is not None:
+                pool.shutdown()
+        self.pool = self.single = None
 
 
 # -- commit ----------------------------------------------------------------------------------
@@ -167,11 +189,16 @@ class CommitStage:
     name = "commit"
 
     def __init__(
-        self, archive: Archive, report: ImportReport, on_progress: ProgressCallback | None
+        self,
+        archive: Archive,
+        report: ImportReport,
+        on_progress: ProgressCallback | None,
+        actor: str = "import",
     ) -> None:
         self.archive = archive
         self.report = report
         self.on_progress = on_progress
+        self.actor = actor  # who imports: in each document's import history entry
         self.held: list[FileOutcome] = []
         self.started: float | None = None  # when the open group began
         self.added = 0
@@ -186,7 +213,9 @@ class CommitStage:
             return FileOutcome(label, FAILED, reason=str(built))
         self._open()
         try:
-            result = self.archive.add(built, data, sha256=item.sha256, stored=True)
+            result = self.archive.add(
+                built, data, actor=self.actor, sha256=item.sha256, stored=True
+            )
         except DuplicateIdError as exc:
             return FileOutcome(label, FAILED, reason=str(exc))
         if result.status == DUPLICATE:
@@ -397,6 +426,8 @@ def plan(
     max_bytes: int | None = None,
     on_progress: ProgressCallback | None = None,
     prepare: bool = False,
+    isolate: bool = False,
+    actor: str = "import",
     batch: Sequence[BatchStage] = (),
     finish: Sequence[FinishStage] = (),
     batch_docs: int | None = None,
@@ -408,14 +439,16 @@ def plan(
     if dry_run:
         return Stages(
             read,
-            BuildStage(workers, prepare=False, originals=""),
+            BuildStage(workers, prepare=False, originals="", isolate=isolate),
             DryRunStage(archive, report, on_progress),
         )
     assert archive is not None
     return Stages(
         read,
-        BuildStage(workers, prepare=prepare, originals=str(archive.originals.root)),
-        CommitStage(archive, report, on_progress),
+        BuildStage(
+            workers, prepare=prepare, originals=str(archive.originals.root), isolate=isolate
+        ),
+        CommitStage(archive, report, on_progress, actor),
         batch,
         finish,
         batch_docs or BATCH_DOCS,
