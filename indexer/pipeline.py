@@ -101,7 +101,11 @@ class ReadStage:
         digest = item.sha256 = sha256_of(data)
         existing = self.archive.has_sha256(digest) if self.archive is not None else None
         if existing:  # skip extraction for known bytes
-            return FileOutcome(label, DUPLICATE, existing, reason=f"same bytes as {existing}")
+            reason = f"same bytes as {existing}"
+            restoring = self.hashes is None and self.archive is not None
+            if restoring and self.archive.restore_original(digest, data):  # type: ignore[union-attr]
+                reason += "; its missing or damaged original file was restored"
+            return FileOutcome(label, DUPLICATE, existing, reason=reason)
         if self.hashes is not None:
             earlier = self.hashes.get(digest)
             if earlier is not None:

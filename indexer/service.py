@@ -155,9 +155,16 @@ class Gongkai:
         with self.write_lock():
             return self.indexer.reindex(engine, workers=workers)
 
-    def verify(self) -> dict[str, object]:
-        """Compare archive and index (and the original files); nothing is changed."""
-        return self.indexer.verify()
+    def verify(self, *, quick: bool = False, repair: bool = False) -> dict[str, object]:
+        """Compare archive and index and check the stored data (see
+        :meth:`Indexer.verify`); with ``repair``, mend what can be mended (under the write
+        lock) and report again, with ``repaired`` and ``unrepaired``."""
+        report = self.indexer.verify(quick=quick)
+        if repair and not report["ok"]:
+            with self.write_lock():
+                mended = self.indexer.repair(report)
+            report = {**self.indexer.verify(quick=quick), **mended}
+        return report
 
     # -- reading -----------------------------------------------------------------------------
 
