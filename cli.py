@@ -233,6 +233,16 @@ def main(ctx: click.Context, data: Path) -> None:
     is_flag=True,
     help="Read, extract and check everything; report what would happen; write nothing.",
 )
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Also import files that symbolic links lead to outside the folders given.",
+)
+@click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Let manifest paths lead outside the manifest's folder (absolute, ../).",
+)
 @output_options()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -245,6 +255,8 @@ def import_command(
     report: Path | None,
     max_size: int | None,
     dry_run: bool,
+    follow_symlinks: bool,
+    allow_outside: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -269,7 +281,7 @@ def import_command(
         files: list = []
         total = count_rows(manifest)
     else:
-        files = list(iter_files(paths))
+        files = list(iter_files(paths, follow_symlinks=follow_symlinks))
         total = len(files)
     bar = tqdm(total=total, unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True)
     counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0}
@@ -294,8 +306,12 @@ def import_command(
             from indexer.manifest import manifest_items
             from indexer.reading import file_items
 
-            items = manifest_items(manifest) if manifest else file_items(files)
-            checking = ImportOptions(progress, max_bytes, workers, True, total)
+            items = (
+                manifest_items(manifest, allow_outside=allow_outside)
+                if manifest
+                else file_items(files)
+            )
+            checking = ImportOptions(progress, max_bytes, workers, dry_run=True, expected=total)
             result = import_items(items, checking, data_dir=ctx.obj["data"])
         else:
             with open_data(ctx) as gk:
@@ -306,7 +322,7 @@ def import_command(
                     "expected": total,
                 }
                 if manifest:
-                    result = gk.import_manifest(manifest, **options)
+                    result = gk.import_manifest(manifest, allow_outside=allow_outside, **options)
                 else:
                     result = gk.import_files(files, **options)
     finally:
@@ -571,7 +587,10 @@ def reindex(gk: Any, engine: str | None, workers: int | None, as_json: bool) -> 
 def _echo_verify(report: dict[str, Any]) -> None:
     click.echo("ok" if report["ok"] else "problems found")
     for key, value in report.items():
-        if isinstance(value, list) and value:
+        if key == "unrepaired":
+            for line in value:
+                click.echo(f"  cannot repair: {line}")
+        elif isinstance(value, list) and value:
             more = " …" if len(value) > 5 else ""
             click.echo(f"  {key}: {len(value)} ({', '.join(value[:5])}{more})")
     if report.get("reindex_needed"):
@@ -583,17 +602,17 @@ def _echo_verify(report: dict[str, Any]) -> None:
 
 
 @main.command()
-@click.option("--repair", is_flag=True, help="Re-index what is missing or stale.")
+@click.option(
+    "--repair", is_flag=True, help="Re-index what is missing or stale (rebuild a damaged index)."
+)
+@click.option("--quick", is_flag=True, help="Only check originals are present (no re-hashing).")
 @output_options()
 @handles_errors
 @with_data()
-def verify(gk: Any, repair: bool, as_json: bool) -> None:
-    """Check that the index agrees with the archive and every original file is present."""
-    report = gk.verify()
-    if repair and not report["ok"]:
-        with gk.write_lock():
-            report["repaired"] = gk.sync_index()
-        report = {**gk.verify(), "repaired": report["repaired"]}
+def verify(gk: Any, repair: bool, quick: bool, as_json: bool) -> None:
+    """Check the stored data (originals re-hashed, SQLite's integrity check, every row
+    decoded, the index readable) and that the index agrees with the archive."""
+    report = gk.verify(quick=quick, repair=repair)
     emit(report, as_json, _echo_verify)
     if not report["ok"]:
         click.get_current_context().exit(EXIT_FAILED)

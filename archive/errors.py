@@ -16,6 +16,7 @@ Exit codes (documented in the README and in ``gongkai --help``)::
     4 not found
     5 data directory busy (another writer)
     6 any other error
+    7 stored data is damaged (run ``gongkai verify``)
     130 interrupted (Ctrl-C)
 """
 
@@ -28,6 +29,7 @@ EXIT_NOT_VALID = 3
 EXIT_NOT_FOUND = 4
 EXIT_BUSY = 5
 EXIT_ERROR = 6
+EXIT_DAMAGED = 7
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
@@ -70,3 +72,13 @@ class ConflictError(InvalidInput):
     reindex); exit 2, HTTP 409."""
 
     http_status = 409
+
+
+class DamagedError(GongkaiError):
+    """Stored data cannot be read as it should: a row that does not decode, a database page
+    SQLite finds corrupt, an index that cannot be opened (exit 7, HTTP 503). ``gongkai
+    verify`` lists every such problem with the document it affects, and says what
+    ``verify --repair`` (the index) or a re-import or a backup (the archive) can mend."""
+
+    exit_code = EXIT_DAMAGED
+    http_status = 503

@@ -24,7 +24,9 @@ class OriginalStore:
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, data: bytes, *, durable: bool = True, sha256: str = "") -> str:
+    def put(
+        self, data: bytes, *, durable: bool = True, sha256: str = "", replace: bool = False
+    ) -> str:
         """Store ``data`` (if not already there) and return its sha256 (``sha256``, when the
         caller has just computed it from these bytes).
 
@@ -33,14 +35,15 @@ class OriginalStore:
         fsynced before the rename; a bulk import passes ``durable=False`` and calls
         :meth:`sync` once before committing the rows that name a group of originals (one
         flush instead of one per file). A file found in place with the wrong size (an
-        unflushed write cut short by a crash) is written again.
+        unflushed write cut short by a crash) is written again; with ``replace``, one found
+        with the right size is too (a damaged original being restored).
         """
         digest = sha256 or sha256_of(data)
         # Plain strings rather than Path objects: this runs for every imported file.
         folder = os.path.join(self._root, digest[:2], digest[2:4])
         target = os.path.join(folder, digest)
         try:
-            if os.stat(target).st_size == len(data):
+            if not replace and os.stat(target).st_size == len(data):
                 return digest
         except FileNotFoundError:
             pass
@@ -86,6 +89,18 @@ class OriginalStore:
             )
         except FileNotFoundError:
             return False
+
+    def intact(self, sha256: str) -> bool:
+        """Whether the original ``sha256`` is in place and its bytes still hash to its name
+        (read in blocks: a flipped byte on disk, a truncated or replaced file all fail)."""
+        digest = hashlib.sha256()
+        try:
+            with open(self.path(sha256), "rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+        except OSError:
+            return False
+        return digest.hexdigest() == sha256
 
     def all_digests(self) -> set[str]:
         return {p.name for p in self.root.glob("??/??/*") if not p.name.startswith(".tmp-")}

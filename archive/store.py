@@ -18,7 +18,7 @@ from typing import Any
 
 from archive import schema
 from archive.document import Document
-from archive.errors import ConflictError, InvalidInput, NotFoundError
+from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 from archive.originals import OriginalStore, sha256_of
 from archive.vocab import KINDS
 
@@ -271,8 +271,11 @@ class Archive:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> Document | None:
-        row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return Document.from_row(dict(row)) if row else None
+        try:
+            row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise DamagedError(f"document {doc_id} cannot be read: {exc} {_SEE_VERIFY}") from exc
+        return _decoded(row) if row else None
 
     def get_many(self, ids: list[str]) -> dict[str, Document]:
         found: dict[str, Document] = {}
@@ -282,7 +285,7 @@ class Archive:
                 f"SELECT * FROM documents WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
             )
             for row in rows:
-                found[row["id"]] = Document.from_row(dict(row))
+                found[row["id"]] = _decoded(row)
         return found
 
     def fields(
@@ -332,7 +335,7 @@ class Archive:
                 "SELECT * FROM documents WHERE doc_number_norm = ? ORDER BY date_issued DESC",
                 (normalized,),
             )
-        return [Document.from_row(dict(r)) for r in rows]
+        return [_decoded(r) for r in rows]
 
     def find_by_doc_number_ending(self, tail: str) -> list[Document]:
         """Documents whose canonical 文号 ends with ``tail`` (``令第656号``): the candidates for a
@@ -350,13 +353,13 @@ class Archive:
             "SELECT * FROM documents WHERE index_number_norm = ? ORDER BY date_issued DESC",
             (normalized,),
         )
-        return [Document.from_row(dict(r)) for r in rows]
+        return [_decoded(r) for r in rows]
 
     def find_by_title(self, title: str) -> list[Document]:
         rows = self.conn.execute(
             "SELECT * FROM documents WHERE title = ? ORDER BY date_issued DESC", (title,)
         )
-        return [Document.from_row(dict(r)) for r in rows]
+        return [_decoded(r) for r in rows]
 
     def iter_documents(self, *, batch: int = 200) -> Iterator[Document]:
         """Every document, in id order, reading ``batch`` rows at a time."""
@@ -368,8 +371,52 @@ class Archive:
             if not rows:
                 return
             for row in rows:
-                yield Document.from_row(dict(row))
+                yield _decoded(row)
             last = rows[-1]["id"]
+
+    # -- integrity ---------------------------------------------------------------------------
+
+    def integrity_errors(self) -> list[str]:
+        """What SQLite's ``PRAGMA integrity_check`` finds wrong with the database file (every
+        page, every index against its table); empty when it is sound."""
+        try:
+            rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check(100)")]
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        return [] if rows == ["ok"] else rows
+
+    def bad_rows(self) -> dict[str, str]:
+        """Documents whose row, or one of whose history entries, cannot be read or decoded:
+        id → why. Read one document at a time, so that one damaged page names only the
+        documents on it."""
+        bad: dict[str, str] = {}
+        try:
+            ids = [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
+        except sqlite3.DatabaseError as exc:
+            return {"(all)": f"the list of documents cannot be read: {exc}"}
+        for doc_id in ids:
+            try:
+                if self.get(doc_id) is None:
+                    bad[doc_id] = "row missing from the table although its index lists it"
+                self.history(doc_id)
+            except DamagedError as exc:
+                bad[doc_id] = str(exc)
+            except (sqlite3.DatabaseError, ValueError) as exc:
+                bad[doc_id] = f"history cannot be read: {exc}"
+        return bad
+
+    def restore_original(self, digest: str, data: bytes, *, actor: str = "import") -> bool:
+        """Put ``data`` back as the original ``digest`` if the stored file is missing or
+        damaged (importing the same file again mends it); True if it was restored. Recorded
+        in the history of the document that names it."""
+        if self.originals.intact(digest):
+            return False
+        self.originals.put(data, sha256=digest, replace=True)
+        doc_id = self.has_sha256(digest)
+        if doc_id:
+            with self.transaction():
+                self.log(doc_id, actor, "restore_original", {"sha256": digest})
+        return True
 
     def revisions(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT id, rev FROM documents")}
@@ -451,6 +498,18 @@ class Archive:
             "by_agency": grouped("agency"),
             "by_year": grouped("substr(date_issued, 1, 4)"),
         }
+
+
+_SEE_VERIFY = "(the archive is damaged: run `gongkai verify`)"
+
+
+def _decoded(row: sqlite3.Row) -> Document:
+    """The Document of a row; a row that does not decode is :class:`DamagedError`."""
+    try:
+        return Document.from_row(dict(row))
+    except (ValueError, TypeError) as exc:
+        doc_id = dict(row).get("id", "?")
+        raise DamagedError(f"document {doc_id} cannot be decoded: {exc} {_SEE_VERIFY}") from exc
 
 
 class DuplicateIdError(ConflictError):

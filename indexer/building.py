@@ -10,6 +10,7 @@ the archive's database: this is the part of the import that runs in parallel.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from pathlib import Path
 
@@ -25,6 +26,18 @@ from indexer.normalize import normalize_doc_number, normalize_index_number
 
 #: What a worker imports before its first item (by the fork server, once).
 PRELOAD = ["indexer.building", "indexer.extract", "indexer.linking"]
+#: Formats that inflate compressed data (PDF streams, zip containers) or run another program:
+#: always built in a worker process, even by an import without workers, so that a hostile
+#: file can only exhaust the worker's memory, never the importer's (or the web server's).
+ISOLATED_SUFFIXES = frozenset({".pdf", ".docx", ".doc", ".wps"})
+#: How much memory (address space, bytes) a worker may grow by while building; over it, the
+#: file being built fails alone ("out of memory"). ``GONGKAI_WORKER_MEMORY_MB`` overrides.
+WORKER_MEMORY = int(os.environ.get("GONGKAI_WORKER_MEMORY_MB", "1024")) * 1024 * 1024
+
+
+def isolated(item: Item) -> bool:
+    """Whether ``item`` must be built in a worker process (see :data:`ISOLATED_SUFFIXES`)."""
+    return item.data is None and item.path.suffix.lower() in ISOLATED_SUFFIXES
 
 
 def build_document(path: Path, data: bytes) -> Document:
@@ -159,7 +172,7 @@ def build_safely(
     except RecursionError:
         return "file too deeply structured to read (recursion limit)"
     except MemoryError:
-        return "out of memory while extracting"
+        return "out of memory while extracting (over the limit for one file)"
     except Exception as exc:  # a bug or a library choking on odd input: report, carry on
         return f"could not extract: {type(exc).__name__}: {exc}"
 

@@ -31,24 +31,36 @@ log = logging.getLogger("gongkai")
 
 @dataclass
 class ImportOptions:
-    """How to import: progress callback, size cap per file, worker processes, dry run, and
-    how many items to expect when known (a small import starts no workers)."""
+    """How to import: progress callback, size cap per file, worker processes, dry run; with
+    ``isolate``, no file is extracted in the importing process (a web server's uploads);
+    ``actor`` is who imports, recorded in each document's ``import`` history entry in the
+    same transaction as the document (a staff account for an upload); ``expected``: how many
+    items, when known (a small import starts no workers)."""
 
     on_progress: ProgressCallback | None = None
     max_bytes: int | None = None
     workers: int = 1
     dry_run: bool = False
+    isolate: bool = False
+    actor: str = "import"
     expected: int | None = None
 
 
-def items_from(*, paths: Iterable[Path] = (), manifest: Path | None = None) -> Iterator[Item]:
-    """What to import: the files under ``paths`` (folders walked), then the rows of
-    ``manifest`` (a JSONL/CSV file, see :mod:`indexer.manifest`)."""
-    yield from file_items(iter_files(paths))
+def items_from(
+    *,
+    paths: Iterable[Path] = (),
+    manifest: Path | None = None,
+    follow_symlinks: bool = False,
+    allow_outside: bool = False,
+) -> Iterator[Item]:
+    """What to import: the files under ``paths`` (folders walked; links out of them only with
+    ``follow_symlinks``), then the rows of ``manifest`` (a JSONL/CSV file, see
+    :mod:`indexer.manifest`; paths out of its folder only with ``allow_outside``)."""
+    yield from file_items(iter_files(paths, follow_symlinks=follow_symlinks))
     if manifest is not None:
         from indexer.manifest import manifest_items
 
-        yield from manifest_items(manifest)
+        yield from manifest_items(manifest, allow_outside=allow_outside)
 
 
 def import_items(
@@ -72,6 +84,7 @@ def import_items(
                 workers=options.workers,
                 max_bytes=options.max_bytes,
                 on_progress=options.on_progress,
+                isolate=options.isolate,
                 expected=options.expected,
             )
             return pipeline.run(stages, items, report)
@@ -91,6 +104,8 @@ def import_items(
         workers=options.workers,
         max_bytes=options.max_bytes,
         on_progress=options.on_progress,
+        isolate=options.isolate,
+        actor=options.actor,
         prepare=True,
         batch=[LinkStage(Linker(indexer.archive)), index],
         finish=[index.flush_stage(), AttachmentStage(indexer, seen)],

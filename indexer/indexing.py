@@ -214,22 +214,42 @@ class Indexer:
 
     # -- verify ------------------------------------------------------------------------------
 
-    def verify(self) -> dict[str, object]:
-        """Compare archive and index (and the original files); nothing is changed."""
-        archived = self.archive.revisions()
-        indexed = self.engine.revisions()
-        missing = sorted(i for i in archived if i not in indexed)
+    def verify(self, *, quick: bool = False) -> dict[str, object]:
+        """Compare archive and index, and check that what is stored is sound: every original
+        re-hashed (unless ``quick``: only present), SQLite's integrity check, every row and
+        history entry decoded, the index readable. Nothing is changed. Each problem names the
+        documents it affects (``corrupt_originals``, ``bad_rows``; ``integrity_errors`` and
+        ``index_errors`` as SQLite and the engine word them)."""
+        integrity = self.archive.integrity_errors()
+        bad = self.archive.bad_rows()
+        try:
+            archived = self.archive.revisions()
+        except Exception as exc:  # a damaged table: what the rest can still say is reported
+            archived, integrity = {}, [*integrity, f"revisions cannot be read: {exc}"]
+        index_errors: list[str] = []
+        try:
+            indexed = self.engine.revisions()
+        except Exception as exc:  # a deleted segment file, a truncated index
+            indexed = {}
+            index_errors.append(f"the index cannot be read: {type(exc).__name__}: {exc}")
+            self.close()
+        missing = sorted(i for i in archived if i not in indexed) if not index_errors else []
         stale = sorted(i for i, rev in archived.items() if i in indexed and indexed[i] != rev)
         extra = sorted(i for i in indexed if i not in archived)
         digests = self.archive.digests()
-        lost = sorted(
-            i for i, digest in digests.items() if not self.archive.originals.exists(digest)
+        store = self.archive.originals
+        lost = sorted(i for i, digest in digests.items() if not store.exists(digest))
+        corrupt = (
+            []
+            if quick
+            else sorted(i for i, d in digests.items() if i not in lost and not store.intact(d))
         )
         built_with = analyzer_version(read_config(self.data_dir))
         # An empty index holds nothing the analyzer decided; the next import uses this one.
         reindex_needed = bool(indexed) and built_with != ANALYZER_VERSION
+        problems = (missing, stale, extra, lost, corrupt, integrity, bad, index_errors)
         return {
-            "ok": not (missing or stale or extra or lost or reindex_needed),
+            "ok": not (any(problems) or reindex_needed),
             "reindex_needed": reindex_needed,
             "analyzer": {"index": built_with, "current": ANALYZER_VERSION},
             "documents": len(archived),
@@ -238,4 +258,33 @@ class Indexer:
             "stale_in_index": stale,
             "extra_in_index": extra,
             "missing_originals": lost,
+            "corrupt_originals": corrupt,
+            "integrity_errors": integrity,
+            "bad_rows": sorted(bad),
+            "bad_row_reasons": bad,
+            "index_errors": index_errors,
+            "originals_checked": "present" if quick else "hashed",
         }
+
+    def repair(self, report: dict[str, object]) -> dict[str, object]:
+        """Mend what ``report`` (from :meth:`verify`) found that can be mended from the
+        archive, and say what cannot: the index is synced, or rebuilt when it cannot be read;
+        a lost or damaged original comes back only by importing the same file again (or from
+        a backup); a damaged row or database page only from a backup. The caller holds the
+        write lock."""
+        repaired: dict[str, object] = {}
+        if report["index_errors"]:
+            repaired["reindexed"] = self.reindex()
+        else:
+            repaired.update(self.sync())
+        unrepaired: list[str] = []
+        for doc_id in [*report["missing_originals"], *report["corrupt_originals"]]:  # type: ignore[misc]
+            unrepaired.append(
+                f"{doc_id}: original file missing or damaged; import the same file again "
+                "(or restore a backup) to put it back"
+            )
+        for doc_id in report["bad_rows"]:  # type: ignore[attr-defined]
+            unrepaired.append(f"{doc_id}: archive row damaged; restore from a backup")
+        if report["integrity_errors"]:
+            unrepaired.append("the database file is damaged; restore from a backup")
+        return {"repaired": repaired, "unrepaired": unrepaired}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from archive.vocab import canonical_kind, canonical_validity
 from indexer.building import apply_meta, build_inline
 from indexer.header import parse_date
 from indexer.items import FAILED, Item
+from indexer.reading import within
 
 FIELDS = (
     "id", "title", "agency", "doc_number", "index_number", "category", "date_written",
@@ -174,9 +176,14 @@ def row_meta(row: dict[str, object]) -> dict[str, object]:
     return meta
 
 
-def manifest_items(manifest: Path) -> Iterator[Item]:
-    """The :class:`Item` to import for each row of ``manifest`` (bad rows as failed items)."""
+def manifest_items(manifest: Path, *, allow_outside: bool = False) -> Iterator[Item]:
+    """The :class:`Item` to import for each row of ``manifest`` (bad rows as failed items).
+
+    A row's ``path`` must lead (links followed) into the manifest's folder or below, unless
+    ``allow_outside``: a manifest from elsewhere must not import ``/etc/passwd`` or
+    ``../../secret``."""
     base = manifest.parent
+    roots = [os.path.realpath(base)]
     for number, row in read_rows(manifest):
         label = f"{manifest.name}:{number}"
         if isinstance(row, str):
@@ -195,12 +202,18 @@ def manifest_items(manifest: Path) -> Iterator[Item]:
             if not target.exists() and not target.is_symlink():
                 yield Item(label, target, skip=f"no such file: {path}", skip_status=FAILED)
                 continue
+            if not allow_outside and not within(target, roots):
+                yield Item(label, target, skip=OUTSIDE_MANIFEST, skip_status=FAILED)
+                continue
             meta.setdefault("extra", {})["manifest_row"] = label  # type: ignore[index]
             yield Item(label, target, meta=meta)
         elif isinstance(body, str) and body.strip():
             yield Item(label, Path(label), data=body.encode("utf-8"), meta=meta)
         else:
             yield Item(label, manifest, skip="row has neither path nor body", skip_status=FAILED)
+
+
+OUTSIDE_MANIFEST = "path leads outside the manifest's folder (--allow-outside to import it)"
 
 
 def count_rows(manifest: Path) -> int | None:
@@ -215,6 +228,7 @@ def count_rows(manifest: Path) -> int | None:
 
 __all__ = [
     "FIELDS",
+    "OUTSIDE_MANIFEST",
     "ManifestError",
     "apply_meta",
     "build_inline",

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from archive import Archive, Document, DuplicateIdError
 from archive.originals import sha256_of
-from indexer.building import PRELOAD, build_chunk, build_safely
+from indexer.building import PRELOAD, WORKER_MEMORY, build_chunk, build_safely, isolated
 from indexer.extract import ExtractionError
 from indexer.items import (
     BATCH_CHARS,
@@ -103,7 +103,11 @@ class ReadStage:
         digest = item.sha256 = sha256_of(data)
         existing = self.archive.has_sha256(digest) if self.archive is not None else None
         if existing:  # skip extraction for known bytes
-            return FileOutcome(label, DUPLICATE, existing, reason=f"same bytes as {existing}")
+            reason = f"same bytes as {existing}"
+            restoring = self.hashes is None and self.archive is not None
+            if restoring and self.archive.restore_original(digest, data):  # type: ignore[union-attr]
+                reason += "; its missing or damaged original file was restored"
+            return FileOutcome(label, DUPLICATE, existing, reason=reason)
         if self.hashes is not None:
             earlier = self.hashes.get(digest)
             if earlier is not None:
@@ -121,29 +125,55 @@ class BuildStage:
     ``originals`` (the store's root), each built document's original is written there; with
     ``prepare``, documents come with their :class:`~indexer.items.Prepared` work.
 
+    Workers may each grow by :data:`~indexer.building.WORKER_MEMORY` bytes. Without workers,
+    formats that inflate data (:func:`~indexer.building.isolated`), or every item with
+    ``isolate`` (the web server's uploads), are still built in one worker process, started
+    when first needed, so that no hostile file is ever extracted in this process.
+
     Starting workers costs about a second (a fork server that imports the extractors and the
     segmenter), more than building a few dozen documents takes, so an import expected to
-    have fewer than :data:`SERIAL_ITEMS` items (``expected``) builds them here."""
+    have fewer than :data:`SERIAL_ITEMS` items (``expected``) builds its plain-text files
+    here."""
 
     name = "build"
 
     def __init__(
-        self, workers: int, *, prepare: bool, originals: str, expected: int | None = None
+        self,
+        workers: int,
+        *,
+        prepare: bool,
+        originals: str,
+        isolate: bool = False,
+        expected: int | None = None,
     ) -> None:
         self.workers = workers if expected is None or expected >= SERIAL_ITEMS else 1
         self.prepare = prepare and self.workers > 1
         self.originals = originals
+        self.isolate = isolate
         self.pool: WorkerPool | None = None
+        self.single: WorkerPool | None = None  # without workers: for isolated items
 
     def setup(self) -> None:
         if self.workers > 1:
-            self.pool = WorkerPool(
-                self.workers, build_chunk, self.prepare, self.originals, preload=PRELOAD
-            )
+            self.pool = self._pool(self.workers, self.prepare)
+
+    def _pool(self, workers: int, prepare: bool) -> WorkerPool:
+        return WorkerPool(
+            workers,
+            build_chunk,
+            prepare,
+            self.originals,
+            preload=PRELOAD,
+            memory_limit=WORKER_MEMORY,
+        )
 
     def submit(self, item: Item, data: bytes) -> object:
         """Start building; the ticket's :meth:`result` is the built document."""
         if self.pool is None:
+            if self.isolate or isolated(item):
+                if self.single is None:
+                    self.single = self._pool(1, False)
+                return self.single.result(self.single.submit(item, data))
             return build_safely(item, data, False, self.originals)
         return self.pool.submit(item, data)
 
@@ -157,9 +187,10 @@ class BuildStage:
         return WINDOW_ITEMS * self.workers if self.pool is not None else 0
 
     def cleanup(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-            self.pool = None
+        for pool in (self.pool, self.single):
+            if pool is not None:
+                pool.shutdown()
+        self.pool = self.single = None
 
 
 # -- commit ----------------------------------------------------------------------------------
@@ -175,11 +206,16 @@ class CommitStage:
     name = "commit"
 
     def __init__(
-        self, archive: Archive, report: ImportReport, on_progress: ProgressCallback | None
+        self,
+        archive: Archive,
+        report: ImportReport,
+        on_progress: ProgressCallback | None,
+        actor: str = "import",
     ) -> None:
         self.archive = archive
         self.report = report
         self.on_progress = on_progress
+        self.actor = actor  # who imports: in each document's import history entry
         self.held: list[FileOutcome] = []
         self.started: float | None = None  # when the open group began
         self.added = 0
@@ -194,7 +230,9 @@ class CommitStage:
             return FileOutcome(label, FAILED, reason=str(built))
         self._open()
         try:
-            result = self.archive.add(built, data, sha256=item.sha256, stored=True)
+            result = self.archive.add(
+                built, data, actor=self.actor, sha256=item.sha256, stored=True
+            )
         except DuplicateIdError as exc:
             return FileOutcome(label, FAILED, reason=str(exc))
         if result.status == DUPLICATE:
@@ -405,6 +443,8 @@ def plan(
     max_bytes: int | None = None,
     on_progress: ProgressCallback | None = None,
     prepare: bool = False,
+    isolate: bool = False,
+    actor: str = "import",
     batch: Sequence[BatchStage] = (),
     finish: Sequence[FinishStage] = (),
     batch_docs: int | None = None,
@@ -417,16 +457,20 @@ def plan(
     if dry_run:
         return Stages(
             read,
-            BuildStage(workers, prepare=False, originals="", expected=expected),
+            BuildStage(workers, prepare=False, originals="", isolate=isolate, expected=expected),
             DryRunStage(archive, report, on_progress),
         )
     assert archive is not None
     return Stages(
         read,
         BuildStage(
-            workers, prepare=prepare, originals=str(archive.originals.root), expected=expected
+            workers,
+            prepare=prepare,
+            originals=str(archive.originals.root),
+            isolate=isolate,
+            expected=expected,
         ),
-        CommitStage(archive, report, on_progress),
+        CommitStage(archive, report, on_progress, actor),
         batch,
         finish,
         batch_docs or BATCH_DOCS,

@@ -134,21 +134,30 @@ class Gongkai:
         on_progress: ProgressCallback | None = None,
         max_bytes: int | None = None,
         workers: int = 1,
+        isolate: bool = False,
+        actor: str = "import",
         expected: int | None = None,
     ) -> ImportReport:
         """Import files and manifest rows under the write lock, indexing as they commit
-        (:func:`indexer.importing.import_items`); ``expected``: how many items, when known."""
+        (:func:`indexer.importing.import_items`); with ``isolate`` no file is extracted in
+        this process; ``actor`` goes into each document's import history entry; ``expected``:
+        how many items, when known."""
         from indexer.importing import ImportOptions, import_items
 
-        options = ImportOptions(on_progress, max_bytes, workers, expected=expected)
+        options = ImportOptions(
+            on_progress, max_bytes, workers, isolate=isolate, actor=actor, expected=expected
+        )
         with self.write_lock():
             return import_items(items, options, indexer=self.indexer)
 
-    def import_paths(self, paths: Iterable[Path], **options: Any) -> ImportReport:
+    def import_paths(
+        self, paths: Iterable[Path], *, follow_symlinks: bool = False, **options: Any
+    ) -> ImportReport:
         """Import files and folders (see :func:`indexer.reading.iter_files`)."""
         from indexer.importing import items_from
 
-        return self.import_items(items_from(paths=paths), **options)
+        items = items_from(paths=paths, follow_symlinks=follow_symlinks)
+        return self.import_items(items, **options)
 
     def import_files(self, files: Iterable[tuple[Path, str]], **options: Any) -> ImportReport:
         """Import listed files (path, reason to skip or "")."""
@@ -156,13 +165,17 @@ class Gongkai:
 
         return self.import_items(file_items(files), **options)
 
-    def import_manifest(self, manifest: Path, **options: Any) -> ImportReport:
-        """Import the rows of a JSONL/CSV manifest (see :mod:`indexer.manifest`)."""
+    def import_manifest(
+        self, manifest: Path, *, allow_outside: bool = False, **options: Any
+    ) -> ImportReport:
+        """Import the rows of a JSONL/CSV manifest (see :mod:`indexer.manifest`); paths
+        out of its folder only with ``allow_outside``."""
         from indexer.importing import items_from
         from indexer.manifest import manifest_format
 
         manifest_format(manifest)  # refuse an unknown format before taking the lock
-        return self.import_items(items_from(manifest=manifest), **options)
+        items = items_from(manifest=manifest, allow_outside=allow_outside)
+        return self.import_items(items, **options)
 
     # -- the index ---------------------------------------------------------------------------
 
@@ -175,9 +188,16 @@ class Gongkai:
         with self.write_lock():
             return self.indexer.reindex(engine, workers=workers)
 
-    def verify(self) -> dict[str, object]:
-        """Compare archive and index (and the original files); nothing is changed."""
-        return self.indexer.verify()
+    def verify(self, *, quick: bool = False, repair: bool = False) -> dict[str, object]:
+        """Compare archive and index and check the stored data (see
+        :meth:`Indexer.verify`); with ``repair``, mend what can be mended (under the write
+        lock) and report again, with ``repaired`` and ``unrepaired``."""
+        report = self.indexer.verify(quick=quick)
+        if repair and not report["ok"]:
+            with self.write_lock():
+                mended = self.indexer.repair(report)
+            report = {**self.indexer.verify(quick=quick), **mended}
+        return report
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from typing import Any
 #: Items go to a worker in chunks of at most this many items or bytes.
 CHUNK_ITEMS = 16
 CHUNK_BYTES = 1_000_000
-CRASHED = "the extractor crashed on this file"
+CRASHED = "the extractor crashed on this file (or went over the memory limit for one file)"
 PIPE_BYTES = 1 << 20
 
 #: Builds the results of a chunk: ``build(items, *args)`` → one result per item.
@@ -56,14 +56,16 @@ class _Chunk:
 class _Worker:
     """One worker process and the importer's ends of its two pipes."""
 
-    def __init__(self, context: Any, build: Build, args: tuple[Any, ...]) -> None:
+    def __init__(
+        self, context: Any, build: Build, args: tuple[Any, ...], memory_limit: int = 0
+    ) -> None:
         tasks_out, self.tasks = context.Pipe(duplex=False)
         self.results, results_in = context.Pipe(duplex=False)
         _widen(self.tasks)
         _widen(self.results)
         self.process = context.Process(
             target=_serve,
-            args=(tasks_out, results_in, build, args, os.getpid()),
+            args=(tasks_out, results_in, build, args, os.getpid(), memory_limit),
             name="gongkai-import-worker",
             daemon=True,
         )
@@ -118,15 +120,18 @@ class WorkerPool:
     item in it is asked for.
     """
 
-    def __init__(self, workers: int, build: Build, *args: Any, preload: list[str]) -> None:
+    def __init__(
+        self, workers: int, build: Build, *args: Any, preload: list[str], memory_limit: int = 0
+    ) -> None:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(preload)
         self._build, self._args = build, args
+        self._memory_limit = memory_limit
         self._workers = [self._start() for _ in range(workers)]
         self._open = _Chunk()
 
     def _start(self) -> _Worker:
-        return _Worker(self._context, self._build, self._args)
+        return _Worker(self._context, self._build, self._args, self._memory_limit)
 
     def submit(self, item: Any, data: bytes) -> tuple[_Chunk, int]:
         chunk = self._open
@@ -184,12 +189,19 @@ class WorkerPool:
 
 
 def _serve(
-    tasks: Connection, results: Connection, build: Build, args: tuple[Any, ...], importer: int
+    tasks: Connection,
+    results: Connection,
+    build: Build,
+    args: tuple[Any, ...],
+    importer: int,
+    memory_limit: int = 0,
 ) -> None:
     """A worker's life: chunks in, results out, until told to stop or the importer is gone.
 
     One thread reads tasks and one writes results, so this process never blocks the
-    importer's writes and its own building never waits for the importer to read."""
+    importer's writes and its own building never waits for the importer to read. With
+    ``memory_limit``, the worker may grow by at most that many bytes of address space
+    (:func:`limit_memory`)."""
     _exit_with_parent(importer)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the importer stops its workers itself
     # Hand the interpreter lock to the pipe threads soon after their reads and writes, so
@@ -221,11 +233,29 @@ def _serve(
     threading.Thread(target=read, daemon=True).start()
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
+    if memory_limit:
+        limit_memory(memory_limit)
     while (message := inbox.get()) is not None and not stopping.is_set():
         chunk = pickle.loads(message)
         outbox.put(pickle.dumps(build(chunk, *args), pickle.HIGHEST_PROTOCOL))
     outbox.put(None)
     writer.join()
+
+
+def limit_memory(extra: int) -> None:
+    """Let this process grow by at most ``extra`` bytes of address space (``RLIMIT_AS``)
+    beyond what it holds now: a hostile file (a decompression bomb) then makes the building
+    fail with ``MemoryError`` in this worker, which reports it for that file alone, instead
+    of taking the machine's memory (or the importer) down."""
+    import resource
+
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        now = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = now + extra
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _exit_with_parent(importer: int) -> None:

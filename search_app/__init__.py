@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app import api, auth, filters
     from search_app.views import check, document, feed, search, staff
 
+    staff.clean_uploads(data_dir)
     filters.register(app)
     for module in (search, document, check, feed, staff):
         app.register_blueprint(module.bp)

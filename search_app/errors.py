@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from archive.errors import DamagedError
+
 CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -59,6 +61,16 @@ def register(app: Flask) -> None:
             ),
             status,
         )
+
+    @app.errorhandler(DamagedError)
+    def damaged(exc: DamagedError) -> Any:
+        """Stored data that cannot be read (a damaged row, an unreadable index): a clear 503
+        until ``gongkai verify --repair`` or a restore mends it; the details go to the log."""
+        app.logger.error("damaged data: %s", exc)
+        message = "该文件或检索索引的存储数据已损坏，管理员正在修复，请稍后再试。"
+        if wants_json():
+            return json_error(503, message, "damaged")
+        return render_template("error.html", status=503, title=TITLES[503], message=message), 503
 
     if app.testing:
         return  # let tests see the traceback

@@ -11,7 +11,10 @@ from pdfminer is retried with pypdfium2 (PDFium's own text extraction), then, wh
 flagged ``needs_ocr`` (kept only if some real text remains; otherwise a clear failure).
 
 Limits against zip-bomb-like files: at most :data:`MAX_PAGES` pages and :data:`MAX_CHARS`
-extracted characters, each refused with a clear error.
+extracted characters, and no compressed (FlateDecode) stream inflated past
+:data:`MAX_STREAM_BYTES` by pdfminer, each refused with a clear error. (PDFium is native code;
+the memory limit of the worker process that extracts every PDF bounds it, see
+:mod:`indexer.building`.)
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+import types
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +34,7 @@ from indexer.extract import Extracted, ExtractionError
 
 MAX_PAGES = 2000
 MAX_CHARS = 5_000_000
+MAX_STREAM_BYTES = 64 * 1024 * 1024  # one inflated stream (a page, a font) at most
 BROKEN_SHARE = 0.10  # above this share of unreadable glyphs, a text layer counts as broken
 OCR_TIMEOUT = 120  # seconds per page
 
@@ -151,10 +157,41 @@ def _page_count(data: bytes) -> int | None:
         pdf.close()
 
 
+def inflate_bounded(data: bytes, limit: int | None = None) -> bytes:
+    """``zlib.decompress(data)``, refusing to inflate past ``limit`` bytes (default
+    :data:`MAX_STREAM_BYTES`): a FlateDecode bomb of a few hundred KB would otherwise become
+    gigabytes in memory before anything could look at its size."""
+    limit = MAX_STREAM_BYTES if limit is None else limit
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, limit + 1)
+    if len(out) > limit:
+        raise ExtractionError(
+            f"PDF has a compressed stream that inflates past the limit of {limit:,} bytes"
+        )
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")  # as zlib.decompress says
+    return out
+
+
+#: What pdfminer's stream decoder sees as ``zlib`` (see :func:`_bound_pdfminer`).
+_BOUNDED_ZLIB = types.SimpleNamespace(
+    decompress=inflate_bounded, decompressobj=zlib.decompressobj, error=zlib.error
+)
+
+
+def _bound_pdfminer() -> None:
+    """Make pdfminer inflate FlateDecode streams with :func:`inflate_bounded`."""
+    from pdfminer import pdftypes
+
+    pdftypes.zlib = _BOUNDED_ZLIB  # type: ignore[assignment]
+
+
 def _with_pdfminer(data: bytes) -> str:
     from pdfminer.high_level import extract_text_to_fp
     from pdfminer.layout import LAParams
     from pdfminer.pdfparser import PDFSyntaxError
+
+    _bound_pdfminer()
 
     out = _CappedWriter()
     try:

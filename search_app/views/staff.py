@@ -4,17 +4,35 @@ with the account name.
 
 Writes open a writable Gongkai for the request and hold the data directory's write lock; a
 second writer (a CLI import, say) makes the request fail with a clear "busy" message.
+
+Uploads are saved in a folder of their own under the data directory (``.uploads/``), named
+with the server's process id so that a server starting later removes what a killed one left
+(:func:`clean_uploads`); they are extracted in a worker process, never in the server's, and
+each document's ``import`` history entry names the account, in the same transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from archive.dates import local_time
 from archive.errors import BusyError
@@ -75,7 +93,9 @@ def upload() -> Any:
     if not files:
         flash("请选择要导入的文件。")
         return redirect(url_for("staff.index"))
-    with tempfile.TemporaryDirectory(prefix="gongkai-upload-") as tmp:
+    uploads = Path(current_app.config["DATA_DIR"]) / UPLOADS
+    uploads.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"upload-{os.getpid()}-", dir=uploads) as tmp:
         paths = []
         for i, storage in enumerate(files):
             folder = Path(tmp) / str(i)
@@ -85,8 +105,7 @@ def upload() -> Any:
             paths.append(path)
         try:
             with writable_gk() as gk:
-                report = gk.import_files(iter_files(paths))
-                _record_uploads(gk, report, g.user)
+                report = gk.import_files(iter_files(paths), isolate=True, actor=g.user)
         except BusyError as exc:
             return _busy(exc)
     outcomes = [{**o.to_dict(), "name": Path(o.path).name} for o in report.outcomes]
@@ -101,14 +120,30 @@ def upload() -> Any:
     )
 
 
-def _record_uploads(gk: Any, report: Any, user: str) -> None:
-    """Who uploaded what: one history entry per imported file, by account name."""
-    imported = [o for o in report.outcomes if o.status == "imported"]
-    if not imported:
-        return
-    with gk.archive.transaction():
-        for outcome in imported:
-            gk.archive.log(outcome.id, user, "upload", {"file": Path(outcome.path).name})
+UPLOADS = ".uploads"
+
+
+def clean_uploads(data_dir: Path) -> list[str]:
+    """Remove the upload folders that servers no longer running left in ``data_dir`` (a
+    server killed mid-upload); returns their names. Folders of live processes are kept."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for folder in (Path(data_dir) / UPLOADS).glob("upload-*-*"):
+            pid = folder.name.split("-")[1]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _busy(exc: Exception) -> Any:
