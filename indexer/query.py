@@ -5,6 +5,11 @@ match as adjacent words; ``-word`` / ``-"phrase"`` excludes; ``OR`` between two 
 either one enough; ``title:word`` / ``标题:word`` searches titles only. A clause that is a 文号
 (any bracket style) or a 索引号 matches that field exactly and ranks first. An unbalanced quote
 is a :class:`QuerySyntaxError`, not a guess.
+
+A query's cost is bounded before any engine sees it: at most :data:`MAX_QUERY_CHARS`
+characters, :data:`MAX_CLAUSES` terms (each side of an OR counts) and :data:`MAX_WORDS`
+segmented words. A pasted 5,000-term OR query once took 7.6 s and slowed every other search;
+past these limits it is a :class:`QuerySyntaxError` that says which limit.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ from indexer.normalize import (
 
 TEXT_FIELDS = ("title", "body")
 _QUOTES = {'"': '"', "＂": "＂", "“": "”", "「": "」", "”": "”"}
+#: Limits on one query (README, "Security").
+MAX_QUERY_CHARS = 256
+MAX_CLAUSES = 64
+MAX_WORDS = 128
 _FIELD_PREFIXES = {"title": "title", "标题": "title", "body": "body", "正文": "body"}
 
 
@@ -144,6 +153,11 @@ def _match(raw: _Raw) -> Match | None:
 def parse(query: str) -> ParsedQuery:
     """Parse a user query. Raises :class:`QuerySyntaxError` for unreadable syntax."""
     whole = (query or "").strip()
+    if len(whole) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(
+            f"检索式过长：最多 {MAX_QUERY_CHARS} 个字符（query longer than {MAX_QUERY_CHARS}"
+            f" characters: {len(whole)}）"
+        )
     if looks_like_doc_number(whole):
         # A 文号 typed with spaces (国办发 (2019) 2 号) is one clause, not four words.
         items: list[_Raw | str] = [_Raw(whole, False, False, TEXT_FIELDS)]
@@ -170,9 +184,23 @@ def parse(query: str) -> ParsedQuery:
             pending_or = False
         else:
             clauses.append(Clause((match,), item.negated))
+        _check_cost(clauses)
     if pending_or:
         raise QuerySyntaxError("OR 需要左右两边都有检索词（OR needs a word on each side）")
     return ParsedQuery(query, tuple(clauses))
+
+
+def _check_cost(clauses: list[Clause]) -> None:
+    terms = sum(len(c.options) for c in clauses)
+    if terms > MAX_CLAUSES:
+        raise QuerySyntaxError(
+            f"检索词过多：最多 {MAX_CLAUSES} 个（more than {MAX_CLAUSES} terms in one query）"
+        )
+    words = sum(len(m.words) for c in clauses for m in c.options)
+    if words > MAX_WORDS:
+        raise QuerySyntaxError(
+            f"检索式分词后过长：最多 {MAX_WORDS} 个词（more than {MAX_WORDS} words in one query）"
+        )
 
 
 def doc_number_terms(match: Match) -> list[str]:
