@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from archive.store import Archive
 
@@ -31,6 +33,18 @@ ABSOLUTE_TIMEOUT = 12 * 60 * 60
 #: ``last_seen`` is written at most this often per session, so that reading pages does not
 #: write to the database on every request.
 TOUCH_EVERY = 30
+
+
+#: How long a request waits behind another writer's transaction (an import) before giving up.
+BUSY_TIMEOUT_MS = 5000
+
+
+def open_for_sessions(root: Path | str) -> Archive:
+    """A writable archive for the web server's session and sign-in writes: it waits only
+    :data:`BUSY_TIMEOUT_MS` behind another writer, not the archive's usual 30 s."""
+    archive = Archive.open(root)
+    archive.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return archive
 
 
 def token_hash(token: str) -> str:
@@ -132,15 +146,23 @@ class Sessions:
             or at - row["created"] > self.absolute
         )
         if ended:
-            self.archive.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (digest,))
+            self._best_effort("DELETE FROM sessions WHERE token_hash = ?", (digest,))
             return None
         last_seen = row["last_seen"]
-        if at - last_seen >= TOUCH_EVERY:
-            self.archive.conn.execute(
-                "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (at, digest)
-            )
+        if at - last_seen >= TOUCH_EVERY and self._best_effort(
+            "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (at, digest)
+        ):
             last_seen = at
         return Session(row["user"], row["csrf"], row["created"], last_seen, row["address"])
+
+    def _best_effort(self, sql: str, args: tuple[object, ...]) -> bool:
+        """Run a bookkeeping write; False when the database stays locked (an import's long
+        transaction): the check's answer does not depend on it, and the next request retries."""
+        try:
+            self.archive.conn.execute(sql, args)
+        except sqlite3.OperationalError:
+            return False
+        return True
 
     def end(self, token: str) -> bool:
         """End one session (logout); False when it was not live."""
@@ -225,6 +247,7 @@ __all__ = [
     "LoginFailures",
     "Session",
     "Sessions",
+    "open_for_sessions",
     "password_stamp",
     "token_hash",
 ]

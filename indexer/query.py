@@ -158,6 +158,8 @@ def parse(query: str) -> ParsedQuery:
             f"检索式过长：最多 {MAX_QUERY_CHARS} 个字符（query longer than {MAX_QUERY_CHARS}"
             f" characters: {len(whole)}）"
         )
+    if any("\ud800" <= ch <= "\udfff" for ch in whole):
+        raise QuerySyntaxError("检索式含有无效字符（a lone surrogate is not text）")
     if looks_like_doc_number(whole):
         # A 文号 typed with spaces (国办发 (2019) 2 号) is one clause, not four words.
         items: list[_Raw | str] = [_Raw(whole, False, False, TEXT_FIELDS)]

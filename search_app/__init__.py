@@ -141,9 +141,9 @@ def auth_archive() -> Archive | None:
     archive = getattr(local, "auth", None)
     if archive is None and not getattr(local, "auth_failed", False):
         try:
-            archive = Archive.open(current_app.config["DATA_DIR"])
-            # A request waits at most a few seconds behind an import's transaction.
-            archive.conn.execute("PRAGMA busy_timeout=5000")
+            from archive.sessions import open_for_sessions
+
+            archive = open_for_sessions(current_app.config["DATA_DIR"])
         except (OSError, sqlite3.OperationalError):
             local.auth_failed = True
             return None

@@ -54,9 +54,6 @@ from archive.users import AccountExistsError, Users
 bp = Blueprint("auth", __name__)
 
 MIN_PASSWORD = 8
-#: Failed sign-ins allowed per window (Flask-Limiter notation); app config keys override.
-LOGIN_FAILURES_PER_ADDRESS = "10 per 5 minutes"
-LOGIN_FAILURES_PER_ACCOUNT = "5 per 5 minutes"
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 

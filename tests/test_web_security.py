@@ -255,6 +255,12 @@ def test_query_cost_is_capped() -> None:
         parse("公" * (MAX_QUERY_CHARS + 1))
 
 
+def test_query_with_a_lone_surrogate_is_a_syntax_error() -> None:
+    """Found by the fuzz test: the segmenter cannot encode one and crashed."""
+    with pytest.raises(QuerySyntaxError, match="无效字符"):
+        parse("公开 \ud800")
+
+
 # -- item 4: headers, charsets, base URL ---------------------------------------------------
 
 
