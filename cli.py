@@ -660,7 +660,7 @@ def _account_command(verb: str, done: str) -> None:
     """``gongkai user disable|enable|delete NAME``: one account change that also ends every
     session of the account; ``--json`` gives ``{"user", "action", "sessions_ended"}``."""
 
-    @user.command(verb)
+    @user.command(verb, help=f"{verb.capitalize()} the staff account NAME; its sessions end.")
     @click.argument("name")
     @output_options()
     @handles_errors
@@ -671,8 +671,6 @@ def _account_command(verb: str, done: str) -> None:
         ended = getattr(auth, f"{verb}_user")(gk.archive, name)
         result = {"user": name, "action": verb, "sessions_ended": ended}
         emit(result, as_json, lambda r: click.echo(f"{done} {name} ({ended} session(s) ended)"))
-
-    command.__doc__ = f"{done.capitalize()} the staff account NAME; its sessions end at once."
 
 
 for _verb, _done in (("disable", "disabled"), ("enable", "enabled"), ("delete", "deleted")):
