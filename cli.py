@@ -625,9 +625,30 @@ def verify(gk: Any, repair: bool, quick: bool, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--base-url",
+    envvar="GONGKAI_BASE_URL",
+    default="",
+    help="Public root of the site (https://…) for links in feeds and the API "
+    "[env GONGKAI_BASE_URL; default http://HOST:PORT].",
+)
+@click.option(
+    "--secure-cookies/--no-secure-cookies",
+    envvar="GONGKAI_SECURE_COOKIES",
+    default=None,
+    help="Send cookies over HTTPS only [env GONGKAI_SECURE_COOKIES; default: on when the "
+    "base URL is https].",
+)
 @click.pass_context
 @handles_errors
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    threads: int,
+    base_url: str,
+    secure_cookies: bool | None,
+) -> None:
     """Run the web site and JSON API with a production WSGI server (waitress).
 
     Public pages read the data directory read-only; staff changes take the write lock.
@@ -636,7 +657,13 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 
     from search_app import create_app
 
-    app = create_app({"DATA_DIR": ctx.obj["data"]})
+    app = create_app(
+        {
+            "DATA_DIR": ctx.obj["data"],
+            "BASE_URL": base_url or f"http://{host}:{port}",
+            "SESSION_COOKIE_SECURE": secure_cookies,
+        }
+    )
     click.echo(f"Gongkai serving {ctx.obj['data']} on http://{host}:{port}/", err=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="gongkai")
 
@@ -682,6 +709,68 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
         return
     for account in users:
         click.echo(f"{account['name']}  {account['created_at']}")
+
+
+def _account_command(verb: str, done: str) -> None:
+    """``gongkai user disable|enable|delete NAME``: one account change that also ends every
+    session of the account; ``--json`` gives ``{"user", "action", "sessions_ended"}``."""
+
+    @user.command(verb, help=f"{verb.capitalize()} the staff account NAME; its sessions end.")
+    @click.argument("name")
+    @output_options()
+    @handles_errors
+    @with_data()
+    def command(gk: Any, name: str, as_json: bool) -> None:
+        from search_app import auth
+
+        ended = getattr(auth, f"{verb}_user")(gk.archive, name)
+        result = {"user": name, "action": verb, "sessions_ended": ended}
+        emit(result, as_json, lambda r: click.echo(f"{done} {name} ({ended} session(s) ended)"))
+
+
+for _verb, _done in (("disable", "disabled"), ("enable", "enabled"), ("delete", "deleted")):
+    _account_command(_verb, _done)
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (one line).")
+@output_options()
+@click.pass_context
+@handles_errors
+@with_data()
+def user_passwd(
+    gk: Any, ctx: click.Context, name: str, password_stdin: bool, as_json: bool
+) -> None:
+    """Set a new password for NAME; every session of the account ends."""
+    from search_app.auth import change_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    ended = change_password(gk.archive, name, password)
+    result = {"user": name, "action": "passwd", "sessions_ended": ended}
+    emit(result, as_json, lambda r: click.echo(f"password changed for {name} ({ended} ended)"))
+
+
+@user.command("sessions")
+@click.argument("name", required=False)
+@output_options()
+@handles_errors
+@with_data()
+def user_sessions(gk: Any, name: str | None, as_json: bool) -> None:
+    """List live staff sessions (of NAME, or of every account); tokens are never shown."""
+    from search_app.auth import list_sessions
+
+    def text(rows: list[dict[str, object]]) -> None:
+        for row in rows:
+            click.echo(
+                f"{row['user']}  since {row['created_at']}  seen {row['last_seen_at']}  "
+                f"{row['address']}"
+            )
+
+    emit(list_sessions(gk.archive, name), as_json, text)
 
 
 # -- validity and relations: check, status, link, unlink, relations, proposals, history ----

@@ -1,12 +1,35 @@
-"""A document as the archive holds it."""
+"""A document as the archive holds it, and what a document id may be.
+
+Ids appear in URLs (``/doc/<id>``, ``/api/v1/documents/<id>``), file names and CSV cells, so
+an id given in a manifest must be :data:`ID_PATTERN`: a letter or digit, then up to 63 letters,
+digits, ``.``, ``_`` or ``-``. Ids with ``/``, ``?``, ``#``, ``<`` or ``..`` were once accepted,
+listed in search and then answered 404 at their own page. Ids the archive makes itself (from
+the content hash) are 12+ hex digits, which fit.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field, fields
 
+from archive.errors import InvalidInput
 from archive.vocab import NOTICE, UNKNOWN
+
+#: A document id: ASCII letters and digits, then also ``.``, ``_``, ``-``; 1-64 characters.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_doc_id(value: str) -> str:
+    """``value`` if it is a valid document id; :class:`InvalidInput` saying why otherwise."""
+    if ID_PATTERN.fullmatch(value) and ".." not in value:
+        return value
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    raise InvalidInput(
+        f"id {shown!r} is not a valid document id (1-64 characters: letters, digits, "
+        "'.', '_', '-', starting with a letter or digit, no '..')"
+    )
 
 
 @dataclass

@@ -181,6 +181,27 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER staff_synonyms_are_never_deleted BEFORE DELETE ON staff_synonyms
         BEGIN SELECT RAISE(ABORT, 'staff synonyms are never deleted; remove them instead'); END;
     """,
+    # 7: server-side staff sessions (archive/sessions.py) and failed sign-ins, kept in the
+    # database so that every server process and node sees the same ones. A session row holds
+    # a hash of its token, never the token; ``password_stamp`` ends it when the password
+    # changes. Times are Unix seconds.
+    """
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        password_stamp TEXT NOT NULL,
+        created REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        address TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX sessions_user ON sessions(user);
+    CREATE TABLE login_failures (
+        key TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX login_failures_key ON login_failures(key, at);
+    """,
 ]
 
 

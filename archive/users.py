@@ -68,6 +68,18 @@ class Users:
         )
         return cursor.rowcount > 0
 
+    def set_password(self, name: str, password_hash: str) -> bool:
+        """Store a new password hash; False when there is no such account."""
+        cursor = self.archive.conn.execute(
+            "UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)
+        )
+        return cursor.rowcount > 0
+
+    def delete(self, name: str) -> bool:
+        """Remove an account (its history entries keep its name); False when there is none."""
+        cursor = self.archive.conn.execute("DELETE FROM users WHERE name = ?", (name,))
+        return cursor.rowcount > 0
+
 
 def _account(row: sqlite3.Row) -> Account:
     return Account(

@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from archive.document import check_doc_id
 from archive.errors import InvalidInput
 from archive.vocab import canonical_kind, canonical_validity
 from indexer.building import apply_meta, build_inline
@@ -131,6 +132,17 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _has_nul(value: object) -> bool:
+    """True when a manifest value (or anything nested in a JSON one) holds a NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
 def row_meta(row: dict[str, object]) -> dict[str, object]:
     """Check a row's fields and put them in the form :func:`apply_meta` takes.
 
@@ -140,6 +152,8 @@ def row_meta(row: dict[str, object]) -> dict[str, object]:
     extra: dict[str, object] = {}
     for key, value in row.items():
         key = str(key).strip()
+        if _has_nul(key) or _has_nul(value):
+            raise ValueError(f"{key or 'a column'} contains a NUL character")
         if key in ("path", "body") or value is None or value == "":
             continue
         if key not in FIELDS:
@@ -163,6 +177,8 @@ def row_meta(row: dict[str, object]) -> dict[str, object]:
             if kind is None:
                 raise ValueError(f"kind {text!r} is not one of notice, interpretation, …")
             meta["kind"] = kind
+        elif key == "id":
+            meta["id"] = check_doc_id(text)
         elif key == "interprets":
             extra["interprets"] = text
         else:

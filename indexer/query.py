@@ -13,6 +13,11 @@ the run as typed and each other term as the analyzer cuts it, so the engines nee
 term is matched as a term: a run of several words must then be adjacent. Quoted phrases and
 exclusions are never expanded (exact), nor are 文号 and 索引号. What was added is reported in
 :attr:`ParsedQuery.expansions`.
+
+A query's cost is bounded before any engine sees it: at most :data:`MAX_QUERY_CHARS`
+characters, :data:`MAX_CLAUSES` terms (each side of an OR counts) and :data:`MAX_WORDS`
+segmented words. A pasted 5,000-term OR query once took 7.6 s and slowed every other search;
+past these limits it is a :class:`QuerySyntaxError` that says which limit.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ if TYPE_CHECKING:
 
 TEXT_FIELDS = ("title", "body")
 _QUOTES = {'"': '"', "＂": "＂", "“": "”", "「": "」", "”": "”"}
+#: Limits on one query (README, "Security").
+MAX_QUERY_CHARS = 256
+MAX_CLAUSES = 64
+MAX_WORDS = 128
 _FIELD_PREFIXES = {"title": "title", "标题": "title", "body": "body", "正文": "body"}
 
 
@@ -212,6 +221,13 @@ def parse(query: str, synonyms: Synonyms | None = None) -> ParsedQuery:
     (see the module docstring)."""
     found: list[Expansion] = []
     whole = (query or "").strip()
+    if len(whole) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(
+            f"检索式过长：最多 {MAX_QUERY_CHARS} 个字符（query longer than {MAX_QUERY_CHARS}"
+            f" characters: {len(whole)}）"
+        )
+    if any("\ud800" <= ch <= "\udfff" for ch in whole):
+        raise QuerySyntaxError("检索式含有无效字符（a lone surrogate is not text）")
     if looks_like_doc_number(whole):
         # A 文号 typed with spaces (国办发 (2019) 2 号) is one clause, not four words.
         items: list[_Raw | str] = [_Raw(whole, False, False, TEXT_FIELDS)]
@@ -238,6 +254,7 @@ def parse(query: str, synonyms: Synonyms | None = None) -> ParsedQuery:
             pending_or = False
         else:
             clauses.append(Clause((match,), item.negated))
+        _check_cost(clauses)
     if pending_or:
         raise QuerySyntaxError("OR 需要左右两边都有检索词（OR needs a word on each side）")
     return ParsedQuery(query, tuple(clauses), _merged(found))
@@ -249,6 +266,19 @@ def _merged(found: list[Expansion]) -> tuple[Expansion, ...]:
     for expansion in found:
         seen.setdefault(expansion.term, expansion)
     return tuple(seen.values())
+
+
+def _check_cost(clauses: list[Clause]) -> None:
+    terms = sum(len(c.options) for c in clauses)
+    if terms > MAX_CLAUSES:
+        raise QuerySyntaxError(
+            f"检索词过多：最多 {MAX_CLAUSES} 个（more than {MAX_CLAUSES} terms in one query）"
+        )
+    words = sum(len(m.words) for c in clauses for m in c.options)
+    if words > MAX_WORDS:
+        raise QuerySyntaxError(
+            f"检索式分词后过长：最多 {MAX_WORDS} 个词（more than {MAX_WORDS} words in one query）"
+        )
 
 
 def doc_number_terms(match: Match) -> list[str]:

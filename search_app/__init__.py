@@ -9,7 +9,15 @@ Configuration keys (``create_app({...})``):
 ``DATA_DIR``       the data directory (required)
 ``SECRET_KEY``     signs session cookies; default: env ``GONGKAI_SECRET_KEY``, else a random key
                    kept in ``<DATA_DIR>/web-secret.key`` (created 0600) so sessions survive restarts
-``MAX_CONTENT_LENGTH``  largest upload, bytes (default 100 MB)
+``MAX_CONTENT_LENGTH``  largest staff upload, bytes (default 100 MB)
+``MAX_BODY``       largest body of any other request (JSON, forms), bytes (default 1 MB)
+``BASE_URL``       the site's public root (``https://gongkai.example.gov``) for absolute URLs in
+                   feeds and the API; default: env ``GONGKAI_BASE_URL``, else the request's own
+                   (``gongkai serve`` always sets it, so the ``Host`` header is never trusted)
+``SESSION_COOKIE_SECURE``  send cookies over HTTPS only; default: env
+                   ``GONGKAI_SECURE_COOKIES`` (1/true/yes), else on when ``BASE_URL`` is https
+``STAFF_SESSION_IDLE`` / ``STAFF_SESSION_MAX``  staff session timeouts, seconds (30 min / 12 h)
+``LOGIN_FAILURES_PER_PAIR`` / ``LOGIN_FAILURES_PER_ADDRESS``  (count, seconds) sign-in limits
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g
 
@@ -40,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         PAGE_SIZE=10,
     )
     app.config.update(config or {})
+    _configure_urls_and_cookies(app, config or {})
     if not app.config.get("DATA_DIR"):
         raise ValueError("create_app needs DATA_DIR (the Gongkai data directory)")
     data_dir = Path(app.config["DATA_DIR"])
@@ -49,8 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = os.environ.get("GONGKAI_SECRET_KEY") or _secret_key(data_dir)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["gongkai_local"] = threading.local()
+    app.jinja_env.globals["external_url"] = external_url
 
-    from search_app import api, auth, filters
+    from search_app import api, auth, filters, security
     from search_app.views import check, document, feed, search, staff
 
     staff.clean_uploads(data_dir)
@@ -59,11 +70,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
-    auth.register(app)  # after the blueprints: it wraps the login view to throttle it
+    security.register(app)  # first: it bounds the body before anything reads it
+    auth.register(app)
     from search_app import errors
 
     errors.register(app)
     return app
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _configure_urls_and_cookies(app: Flask, given: dict[str, Any]) -> None:
+    """``BASE_URL`` and ``SESSION_COOKIE_SECURE`` from the config, else the environment."""
+    base = app.config.get("BASE_URL") or os.environ.get("GONGKAI_BASE_URL", "")
+    base = base.strip().rstrip("/")
+    if base and urlsplit(base).scheme not in ("http", "https"):
+        raise ValueError(f"base URL must start with http:// or https:// (got {base!r})")
+    app.config["BASE_URL"] = base
+    if given.get("SESSION_COOKIE_SECURE") is None:
+        env = os.environ.get("GONGKAI_SECURE_COOKIES")
+        secure = _truthy(env) if env is not None else base.startswith("https://")
+        app.config["SESSION_COOKIE_SECURE"] = secure
 
 
 def _prepare_data_dir(data_dir: Path) -> None:
@@ -104,6 +133,33 @@ def get_gk():
         gk = Gongkai(current_app.config["DATA_DIR"], readonly=True)
         local.gk = gk
     return gk
+
+
+def auth_archive() -> Archive | None:
+    """This server thread's writable archive connection for sessions and sign-in counts
+    (opened on first use, kept open); None when the archive cannot be written."""
+    local = current_app.extensions["gongkai_local"]
+    archive = getattr(local, "auth", None)
+    if archive is None and not getattr(local, "auth_failed", False):
+        try:
+            from archive.sessions import open_for_sessions
+
+            archive = open_for_sessions(current_app.config["DATA_DIR"])
+        except (OSError, sqlite3.OperationalError):
+            local.auth_failed = True
+            return None
+        local.auth = archive
+    return archive
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL: ``BASE_URL`` + the path when a base URL is configured."""
+    from flask import url_for
+
+    base = current_app.config.get("BASE_URL", "")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
 
 
 @contextmanager

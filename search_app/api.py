@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request
 
 from archive.vocab import CLUSTER_SECTIONS, KINDS, VALIDITY
 from indexer import lookup
 from indexer.engines.base import FACET_FIELDS, SORTS
 from indexer.normalize import normalize_doc_number
 from indexer.query import QuerySyntaxError
-from search_app import get_gk
-from search_app.checking import MAX_LINES, check_date, run_check
+from search_app import external_url, get_gk
+from search_app.checking import MAX_LINES, check_date, check_refs, run_check
 from search_app.errors import json_error
 from search_app.params import ParamError, int_param, parse_search
 from search_app.views.feed import newest
@@ -39,8 +39,8 @@ def summary(doc: Any) -> dict[str, object]:
     """A document's metadata without its text, with its URLs."""
     data = doc.to_dict(text=False)
     data.pop("extra", None)
-    data["url"] = url_for("document.show", doc_id=doc.id, _external=True)
-    data["api_url"] = url_for("api.document", doc_id=doc.id, _external=True)
+    data["url"] = external_url("document.show", doc_id=doc.id)
+    data["api_url"] = external_url("api.document", doc_id=doc.id)
     return data
 
 
@@ -76,7 +76,7 @@ def _document_payload(doc: Any, as_of: str | None, text: bool) -> dict[str, obje
     if text:
         data["text"] = doc.text
     data["status"] = gk.status(doc, as_of).to_dict()
-    data["original_url"] = url_for("document.original", doc_id=doc.id, _external=True)
+    data["original_url"] = external_url("document.original", doc_id=doc.id)
     return data
 
 
@@ -128,7 +128,10 @@ def cluster(doc_id: str) -> Any:
 def check() -> Any:
     """GET ``?ref=…&ref=…&as_of=`` or POST ``{"refs": [...], "as_of": "YYYY-MM-DD"}``."""
     if request.method == "POST":
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # JSON nested deeper than Python's parser can follow
+            body = None
         if not isinstance(body, dict):
             raise ParamError("body", 'POST body must be JSON: {"refs": [...], "as_of": "..."}')
         refs = body.get("refs")
@@ -145,6 +148,10 @@ def check() -> Any:
         raise ParamError("refs", "give at least one 文号, 索引号, id or title to check")
     if len(refs) > MAX_LINES:
         raise ParamError("refs", f"at most {MAX_LINES} references per request")
+    try:
+        check_refs(refs)
+    except ValueError as exc:
+        raise ParamError("refs", str(exc)) from None
     try:
         as_of = check_date(raw_date)
     except ValueError as exc:

@@ -18,6 +18,9 @@ from indexer.checkreport import CheckRow, rows, summary, to_csv
 __all__ = ["MAX_LINES", "CheckRow", "check_date", "run_check", "split_refs", "summary", "to_csv"]
 
 MAX_LINES = 1000
+#: Longest reference (文号, 索引号, id or title) one line may hold; longer ones once made
+#: SQLite's LIKE fail ("pattern too complex") and the page answer 500.
+MAX_REF_CHARS = 500
 
 
 def split_refs(text: str) -> list[str]:
@@ -35,9 +38,24 @@ def check_date(value: str | None) -> str:
         raise ValueError(f"日期必须是 YYYY-MM-DD 格式（got {value!r}）") from None
 
 
+def check_refs(refs: list[str]) -> None:
+    """ValueError, with a message for a person, when ``refs`` cannot be looked up: too many,
+    one too long, or text that is not Unicode (a lone surrogate from JSON)."""
+    if len(refs) > MAX_LINES:
+        raise ValueError(f"一次最多核查 {MAX_LINES} 条（got {len(refs)}）")
+    for number, ref in enumerate(refs, start=1):
+        if len(ref) > MAX_REF_CHARS:
+            raise ValueError(f"第 {number} 条过长：最多 {MAX_REF_CHARS} 个字符（got {len(ref)}）")
+        try:
+            ref.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"第 {number} 条含有无效字符（lone surrogate）") from None
+        if "\x00" in ref:
+            raise ValueError(f"第 {number} 条含有 NUL 字符")
+
+
 def run_check(gk, refs: list[str], as_of: str) -> list[CheckRow]:
     """Look up each reference and give the status of every match on ``as_of``: the rows of
     :mod:`indexer.checkreport`, the same as ``gongkai check --csv``."""
-    if len(refs) > MAX_LINES:
-        raise ValueError(f"一次最多核查 {MAX_LINES} 条（got {len(refs)}）")
+    check_refs(refs)
     return rows(gk.check(refs, as_of))

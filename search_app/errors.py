@@ -1,4 +1,7 @@
-"""Error pages for people and JSON errors for the API (``{"error": {"code", "message"}}``)."""
+"""Error pages for people and JSON errors for the API (``{"error": {"code", "message"}}``).
+
+A 500 says only that something went wrong: the exception's text and type go to the log, never
+into a response (they can carry absolute paths and SQL)."""
 
 from __future__ import annotations
 
@@ -53,13 +56,16 @@ def register(app: Flask) -> None:
             message = "该操作需要登录工作人员账号。"
         elif status == 429 and request.endpoint == "auth.login":
             message = "登录失败次数过多，请稍后再试。"
+        headers = {k: v for k, v in exc.get_headers() if k in ("Retry-After", "Allow")}
         if wants_json():
-            return json_error(status, message)
+            body, _ = json_error(status, message)
+            return body, status, headers
         return (
             render_template(
                 "error.html", status=status, title=TITLES.get(status, "错误"), message=message
             ),
             status,
+            headers,
         )
 
     @app.errorhandler(DamagedError)
@@ -79,7 +85,7 @@ def register(app: Flask) -> None:
     def internal_error(exc: Exception) -> Any:
         app.logger.exception("unhandled error")
         if wants_json():
-            return json_error(500, f"{type(exc).__name__}: {exc}")
+            return json_error(500, "internal error; it has been logged")
         return (
             render_template(
                 "error.html", status=500, title=TITLES[500], message="页面出错了，请稍后再试。"

@@ -153,7 +153,7 @@ def parse_search(args: MultiDict) -> SearchParams:
     for value in args.getlist("year"):
         if not value:
             continue
-        if not value.isdigit() or len(value) != 4:
+        if not (value.isascii() and value.isdigit()) or len(value) != 4:
             raise ParamError("year", f"year 必须是四位年份（got {value!r}）")
         params.year.append(int(value))
     return params

@@ -70,9 +70,7 @@ def original(doc_id: str) -> Any:
         data = gk.archive.originals.read(doc.sha256)
     except FileNotFoundError:
         abort(404, description="原始文件缺失（请运行 gongkai verify）。")
-    media_type = doc.media_type or "application/octet-stream"
-    if media_type.startswith("text/") and "charset" not in media_type:
-        media_type += "; charset=utf-8"
+    media_type = content_type(doc.media_type, data)
     response = send_file(
         BytesIO(data),
         mimetype=media_type,
@@ -81,8 +79,30 @@ def original(doc_id: str) -> Any:
         etag=doc.sha256,
         max_age=3600,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Type"] = media_type  # exactly once, with the real charset
     return response
+
+
+def content_type(media_type: str, data: bytes) -> str:
+    """The Content-Type of an original: its media type, and for text the charset its bytes
+    are really in (UTF-8, GB18030 or UTF-16), not a blanket ``utf-8``."""
+    media_type = (media_type or "application/octet-stream").split(";")[0].strip()
+    if not media_type.startswith("text/"):
+        return media_type
+    charset = _charset(data)
+    return f"{media_type}; charset={charset}" if charset else media_type
+
+
+def _charset(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    for name in ("utf-8", "gb18030"):
+        try:
+            data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        return name
+    return ""
 
 
 @bp.route("/wenhao/<path:number>")

@@ -2,6 +2,12 @@
 confirm or reject proposed relations, add or remove synonym groups. Every change is recorded
 with the account name.
 
+Every field is checked before anything is written: dates exactly as the CLI reads them
+(:func:`archive.dates.parse_date`: ``yesterday``, ``2019-02-30`` and ``<b>x</b>`` are refused,
+they once went into the append-only history for good), notes at most :data:`MAX_NOTE`
+characters, and the ``back`` target of the redirect (a CR/LF in it used to fail *after* the
+change was stored).
+
 Writes open a writable Gongkai for the request and hold the data directory's write lock; a
 second writer (a CLI import, say) makes the request fail with a clear "busy" message.
 
@@ -34,18 +40,50 @@ from flask import (
     url_for,
 )
 
-from archive.dates import local_time
-from archive.errors import BusyError
+from archive.dates import local_time, parse_date
+from archive.errors import BusyError, InvalidInput
 from archive.relations import TYPE_LABELS, Relations
 from archive.vocab import ACTION_LABELS, VALIDITY
 from indexer.reading import iter_files
 from search_app import get_gk, writable_gk
-from search_app.auth import login_required
+from search_app.auth import has_control_chars, login_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 #: The relation types staff can record, as they read in Chinese (every type, 附件 included).
 RELATION_TYPES = TYPE_LABELS
+#: Longest note on a status, relation or decision, in characters.
+MAX_NOTE = 2000
+#: Longest document id, ``by`` reference or ``back`` path in a form.
+MAX_FIELD = 500
+
+
+def _field(name: str, limit: int = MAX_FIELD) -> str:
+    """A stripped form field; 400 when it is longer than ``limit`` or holds control
+    characters (a note may hold line breaks and tabs)."""
+    value = request.form.get(name, "").strip()
+    if len(value) > limit:
+        abort(400, description=f"{name} 过长：最多 {limit} 个字符（got {len(value)}）。")
+    allowed = "\n\r\t" if name == "note" else ""
+    if has_control_chars("".join(ch for ch in value if ch not in allowed)):
+        abort(400, description=f"{name} 含有控制字符。")
+    return value
+
+
+def _date_field() -> str:
+    """The form's ``date`` as YYYY-MM-DD (``""`` when left empty), read like the CLI's
+    ``--date``; 400 for anything that is not a calendar date."""
+    value = _field("date", 40)
+    if not value:
+        return ""
+    try:
+        return parse_date(value)
+    except InvalidInput as exc:
+        abort(400, description=f"日期无效：{exc}")
+
+
+def _note() -> str:
+    return _field("note", MAX_NOTE)
 
 
 def _recent(rows: list[dict[str, object]], archive: Any) -> list[dict[str, object]]:
@@ -158,9 +196,13 @@ def _busy(exc: Exception) -> Any:
     )
 
 
-def _back(doc_id: str = "") -> Any:
-    target = request.form.get("back") or ""
-    if target.startswith("/") and not target.startswith("//"):
+def _back_target() -> str:
+    """The form's ``back`` path, checked before any change is made (400 if unusable)."""
+    return _field("back", 2000)
+
+
+def _back(doc_id: str = "", target: str = "") -> Any:
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return redirect(target)
     if doc_id:
         return redirect(url_for("document.show", doc_id=doc_id))
@@ -182,10 +224,11 @@ def _apply(change: Callable[[], object]) -> Any:
 @bp.route("/status", methods=["POST"])
 @login_required
 def set_status() -> Any:
-    doc_id = request.form.get("doc_id", "").strip()
+    doc_id = _field("doc_id")
     validity = request.form.get("validity", "")  # "" withdraws earlier staff records
     if validity and validity not in VALIDITY:
         abort(400, description=f"有效性只能是 {'、'.join(VALIDITY)}，或留空以撤销工作人员记录")
+    date, by, note, back = _date_field(), _field("by"), _note(), _back_target()
     with writable_gk() as gk:
         if gk.archive.get(doc_id) is None:
             abort(404, description=f"没有编号为 {doc_id} 的文件。")
@@ -193,9 +236,9 @@ def set_status() -> Any:
             lambda: gk.set_status(
                 doc_id,
                 validity,
-                date=request.form.get("date", "").strip(),
-                by=request.form.get("by", "").strip(),
-                note=request.form.get("note", "").strip(),
+                date=date,
+                by=by,
+                note=note,
                 actor=g.user,
             )
         )
@@ -205,7 +248,7 @@ def set_status() -> Any:
         flash(f"已将 {doc_id} 的有效性改为 {validity}。")
     else:
         flash(f"已撤销 {doc_id} 的工作人员有效性记录，按原文与关联推定。")
-    return _back(doc_id)
+    return _back(doc_id, back)
 
 
 def _relation_form() -> tuple[str, str, str]:
@@ -213,13 +256,14 @@ def _relation_form() -> tuple[str, str, str]:
     rel = request.form.get("type", "")
     if rel not in RELATION_TYPES:
         abort(400, description=f"关系类型只能是 {', '.join(RELATION_TYPES)}")
-    return request.form.get("src", "").strip(), rel, request.form.get("dst", "").strip()
+    return _field("src"), rel, _field("dst")
 
 
 @bp.route("/link", methods=["POST"])
 @login_required
 def link() -> Any:
     src, rel, dst = _relation_form()
+    date, note, back = _date_field(), _note(), _back_target()
     with writable_gk() as gk:
         for doc_id in (src, dst):
             if gk.archive.get(doc_id) is None:
@@ -229,15 +273,15 @@ def link() -> Any:
                 src,
                 rel,
                 dst,
-                date=request.form.get("date", "").strip(),
-                note=request.form.get("note", "").strip(),
+                date=date,
+                note=note,
                 actor=g.user,
             )
         )
         if refused is not None:
             return refused
     flash(f"已关联：{src} {RELATION_TYPES[rel]} {dst}。")
-    return _back(src)
+    return _back(src, back)
 
 
 @bp.route("/unlink", methods=["POST"])
@@ -245,18 +289,15 @@ def link() -> Any:
 def unlink() -> Any:
     """Reject a relation (it is kept, with its history, as rejected): ``gongkai unlink``."""
     src, rel, dst = _relation_form()
+    note, back = _note(), _back_target()
     with writable_gk() as gk:
         if Relations(gk.archive).find(src, rel, dst) is None:
             abort(404, description=f"没有这条关联：{src} {RELATION_TYPES[rel]} {dst}。")
-        refused = _apply(
-            lambda: gk.unlink(
-                src, rel, dst, note=request.form.get("note", "").strip(), actor=g.user
-            )
-        )
+        refused = _apply(lambda: gk.unlink(src, rel, dst, note=note, actor=g.user))
         if refused is not None:
             return refused
     flash(f"已撤销关联：{src} {RELATION_TYPES[rel]} {dst}。")
-    return _back(src)
+    return _back(src, back)
 
 
 @bp.route("/proposals/<int:proposal_id>/<action>", methods=["POST"])
@@ -268,16 +309,13 @@ def decide(proposal_id: int, action: str) -> Any:
     if action not in ("confirm", "reject"):
         abort(404)
     state = CONFIRMED if action == "confirm" else REJECTED
+    note, back = _note(), _back_target()
     with writable_gk() as gk:
-        refused = _apply(
-            lambda: gk.set_relation_state(
-                proposal_id, state, note=request.form.get("note", "").strip(), actor=g.user
-            )
-        )
+        refused = _apply(lambda: gk.set_relation_state(proposal_id, state, note=note, actor=g.user))
         if refused is not None:
             return refused
     flash(("已确认" if action == "confirm" else "已驳回") + f"关联 #{proposal_id}。")
-    return _back()
+    return _back(target=back)
 
 
 @bp.route("/synonyms", methods=["GET", "POST"])
@@ -287,17 +325,17 @@ def synonyms() -> Any:
     ``replace``, ``note``) or ``action=remove`` (``entry``, ``note``): ``gongkai synonyms``."""
     if request.method == "POST":
         action = request.form.get("action", "")
-        note = request.form.get("note", "").strip()
+        note = _note()
         with writable_gk() as gk:
             if action == "add":
-                terms = re.split(r"[|｜\s]+", request.form.get("terms", "").strip())
+                terms = re.split(r"[|｜\s]+", _field("terms"))
                 replace = request.form.get("replace", "") == "1"
                 refused = _apply(
                     lambda: gk.add_synonym(terms, actor=g.user, note=note, replace=replace)
                 )
                 done = f"已添加同义词组：{'、'.join(t for t in terms if t)}。"
             elif action == "remove":
-                entry = request.form.get("entry", "")
+                entry = _field("entry", 20)
                 if not entry.isdigit():
                     abort(400, description="请指定要删除的同义词组编号。")
                 refused = _apply(lambda: gk.remove_synonym(int(entry), actor=g.user, note=note))
