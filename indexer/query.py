@@ -13,16 +13,20 @@ the run as typed and each other term as the analyzer cuts it, so the engines nee
 term is matched as a term: a run of several words must then be adjacent. Quoted phrases and
 exclusions are never expanded (exact), nor are 文号 and 索引号. What was added is reported in
 :attr:`ParsedQuery.expansions`.
+
+Questions and filler (:mod:`indexer.question`): 还有效吗, 最新, 如何 … need not match; they are
+taken out before parsing and reported in :attr:`ParsedQuery.ignored` (and
+:attr:`ParsedQuery.validity_question`), unless nothing would be left to search.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from archive.errors import InvalidInput
-from indexer import analysis
+from indexer import analysis, question
 from indexer.normalize import (
     doc_number_suffix,
     fold,
@@ -87,6 +91,10 @@ class ParsedQuery:
     text: str
     clauses: tuple[Clause, ...] = field(default_factory=tuple)
     expansions: tuple[Expansion, ...] = ()
+    #: Question and filler words taken out of the query (indexer.question), and whether they
+    #: asked about validity (还有效吗, 是否废止 …).
+    ignored: tuple[str, ...] = ()
+    validity_question: bool = False
 
     @property
     def positive(self) -> list[Match]:
@@ -205,11 +213,23 @@ def _match(
     return Match(words, raw.quoted or raw.negated or len(words) == 1, raw.fields)
 
 
-def parse(query: str, synonyms: Synonyms | None = None) -> ParsedQuery:
+def parse(query: str, synonyms: Synonyms | None = None, *, questions: bool = True) -> ParsedQuery:
     """Parse a user query. Raises :class:`QuerySyntaxError` for unreadable syntax.
 
     With ``synonyms``, words that are synonym terms also match their group's other terms
-    (see the module docstring)."""
+    (see the module docstring). With ``questions`` (the default), question and filler words
+    are not required (:mod:`indexer.question`)."""
+    if questions:
+        asked = question.read(query)
+        if asked.ignored:
+            stripped = parse(asked.query, synonyms, questions=False)
+            if not stripped.is_empty:
+                return replace(
+                    stripped,
+                    text=query,
+                    ignored=asked.ignored,
+                    validity_question=asked.validity,
+                )
     found: list[Expansion] = []
     whole = (query or "").strip()
     if looks_like_doc_number(whole):

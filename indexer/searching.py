@@ -2,7 +2,9 @@
 highlights, status and cluster. The result is data — the web app and the CLI render it
 (``search_app.filters`` marks highlights in HTML, the CLI in brackets). With a synonyms table
 the query's synonym terms also search their group's other terms, and the result says which
-(:attr:`SearchResult.expansions`)."""
+(:attr:`SearchResult.expansions`). Question and filler words (还有效吗, 最新 …) are not required
+(:mod:`indexer.question`); with ``explain``, every hit says why it ranks where it does
+(:mod:`indexer.explain`)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from archive import Archive
 from archive.validity import Status, cluster_briefs
+from indexer import question
 from indexer.engines.base import Engine, Filters
 from indexer.highlight import snippet, title_spans
 from indexer.query import Expansion, parse
@@ -39,6 +42,8 @@ class Hit:
     title_highlights: Spans = field(default_factory=list)  # …into ``title``
     status: Status | None = None  # validity on the search's date, with since/by/note
     cluster: dict[str, object] = field(default_factory=dict)  # see with_version
+    #: Why the hit ranks here (indexer.explain), only when asked: [{"factor", "detail", …}]
+    explanation: list[dict[str, object]] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -56,7 +61,7 @@ class Hit:
             "highlights": self.highlights,
             "status": self.status.to_dict() if self.status is not None else None,
             "cluster": self.cluster,
-        }
+        } | ({"explanation": self.explanation} if self.explanation is not None else {})
 
 
 @dataclass
@@ -66,12 +71,22 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Query terms that also searched other terms of their synonym group (公租房 → 公共租赁住房)
     expansions: list[Expansion] = field(default_factory=list)
+    #: Question and filler words that were not required (还有效吗, 最新 …), and whether the
+    #: query asked about validity: front ends then show the top hit's status first.
+    ignored: list[str] = field(default_factory=list)
+    validity_question: bool = False
+    #: For a validity question, the top hit's status in one sentence (《…》现行有效).
+    validity_answer: str = ""
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"total": self.total, "hits": [h.to_dict() for h in self.hits]}
         if self.facets:
             data["facets"] = self.facets
         data["expansions"] = [e.to_dict() for e in self.expansions]
+        data["ignored"] = list(self.ignored)
+        data["validity_question"] = self.validity_question
+        if self.validity_answer:
+            data["validity_answer"] = self.validity_answer
         return data
 
 
@@ -97,12 +112,14 @@ def search(
     facets: bool = False,
     as_of: str | None = None,
     synonyms: Synonyms | None = None,
+    explain: bool = False,
 ) -> SearchResult:
     """Search, then take titles and snippets from the archive. Raises QuerySyntaxError.
 
     Validity filters and the validity facet are judged on ``as_of`` (default today) by
     :class:`~indexer.validity_view.ValidityView`, and every hit carries its status on that
-    date. With ``synonyms``, synonym terms are expanded (:func:`indexer.query.parse`)."""
+    date. With ``synonyms``, synonym terms are expanded (:func:`indexer.query.parse`). With
+    ``explain``, each hit gets its :attr:`Hit.explanation`."""
     parsed = parse(query, synonyms)
     engine_filters = validity.engine_filters(filters, as_of)
     result = engine.search(
@@ -142,4 +159,19 @@ def search(
                 cluster=with_version(briefs[doc.id], status),
             )
         )
-    return SearchResult(result.total, hits, result.facets, list(parsed.expansions))
+    if explain:  # off the normal path: it segments each hit's text again
+        from indexer.explain import explain_hits
+
+        explain_hits(hits, docs, parsed, engine.name, sort=sort)
+    answer = ""
+    if parsed.validity_question and hits and not offset:
+        answer = question.answer_for(archive, hits[0].title, hits[0].status)
+    return SearchResult(
+        result.total,
+        hits,
+        result.facets,
+        list(parsed.expansions),
+        list(parsed.ignored),
+        parsed.validity_question,
+        answer,
+    )

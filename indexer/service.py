@@ -191,8 +191,10 @@ class Gongkai:
         facets: bool = False,
         as_of: str | None = None,
         expand: bool = True,
+        explain: bool = False,
     ) -> SearchResult:
-        """See :func:`indexer.searching.search`; ``expand=False`` searches without synonyms."""
+        """See :func:`indexer.searching.search`; ``expand=False`` searches without synonyms,
+        ``explain`` says why each hit ranks where it does."""
         from indexer.searching import search
 
         return search(
@@ -207,6 +209,7 @@ class Gongkai:
             facets=facets,
             as_of=as_of,
             synonyms=self.synonyms.current() if expand else None,
+            explain=explain,
         )
 
     def add_synonym(
