@@ -392,6 +392,11 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
     is_flag=True,
     help="Search the words exactly as typed (no synonyms or abbreviations added).",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Say why each hit ranks where it does (fields and words matched, boosts, synonyms).",
+)
 @output_options()
 @handles_errors
 @with_data(readonly=True)
@@ -405,6 +410,7 @@ def search(
     facets: bool,
     as_of: str | None,
     no_synonyms: bool,
+    explain: bool,
     as_json: bool,
     **chosen: Any,  # --agency --kind --year --validity --category --from --to
 ) -> None:
@@ -422,11 +428,16 @@ def search(
         facets=facets,
         as_of=as_of,
         expand=not no_synonyms,
+        explain=explain,
     )
     if as_json:
         emit_json(result.to_dict())
         return
+    if result.validity_answer:  # a validity question (还有效吗): the answer first
+        click.echo(f"有效性 / status: {result.validity_answer}")
     click.echo(f"{result.total} 条结果 / results")
+    if result.ignored:
+        click.echo(f"未要求匹配 / not required: {'、'.join(result.ignored)}")
     for expansion in result.expansions:
         click.echo(f"同时搜索 / also searched: {expansion.term} → {'、'.join(expansion.also)}")
     bold = sys.stdout.isatty()
@@ -443,6 +454,8 @@ def search(
         linked = _cluster_line(hit.cluster)
         if linked:
             click.echo(f"   {linked}")
+        for entry in hit.explanation or []:
+            click.echo(f"   · {entry['detail']}")
     if facets:
         for name, counts in result.facets.items():
             shown = ", ".join(

@@ -59,6 +59,7 @@ def search() -> Any:
         facets=facets,
         as_of=params.effective_as_of(),
         expand=params.expand,
+        explain=request.args.get("explain", "").lower() in ("1", "true", "yes", "on"),
     )
     data = result.to_dict()
     if facets:
@@ -235,6 +236,11 @@ def openapi_document() -> dict[str, Any]:
             "Also search synonyms and abbreviations (default 1; 0 searches words as typed)",
             {"type": "boolean"},
         ),
+        _param(
+            "explain",
+            "Add to each hit an explanation of its rank: [{factor, detail, ...}] (default 0)",
+            {"type": "boolean"},
+        ),
     ]
     hit_props = {
         name: string
@@ -253,6 +259,9 @@ def openapi_document() -> dict[str, Any]:
     }
     hit_props["score"] = {"type": "number"}
     hit_props["highlights"] = _array(_array({"type": "integer"}))
+    hit_props["explanation"] = _array(
+        {"type": "object", "properties": {"factor": string, "detail": string}}
+    )
     doc_list = {"type": "array", "items": {"$ref": "#/components/schemas/DocumentSummary"}}
     return {
         "openapi": "3.0.3",
@@ -381,6 +390,9 @@ def openapi_document() -> dict[str, Any]:
                                 "properties": {"term": string, "also": _array(string)},
                             }
                         ),
+                        "ignored": _array(string),
+                        "validity_question": {"type": "boolean"},
+                        "validity_answer": string,
                         "limit": {"type": "integer"},
                         "offset": {"type": "integer"},
                     },

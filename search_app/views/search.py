@@ -49,6 +49,7 @@ def results() -> Any:
                 facets=True,
                 as_of=params.effective_as_of(),
                 expand=params.expand,
+                explain=request.args.get("explain", "").lower() in ("1", "true", "yes", "on"),
             )
         except QuerySyntaxError as exc:
             error = f"检索式有误：{exc}"
