@@ -411,6 +411,11 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
     is_flag=True,
     help="Search the query as typed: no pinyin reading, no typo correction.",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Say why each hit ranks where it does (fields and words matched, boosts, synonyms).",
+)
 @output_options()
 @handles_errors
 @with_data(readonly=True)
@@ -425,6 +430,7 @@ def search(
     as_of: str | None,
     no_synonyms: bool,
     exact: bool,
+    explain: bool,
     as_json: bool,
     **chosen: Any,  # --agency --kind --year --validity --category --from --to
 ) -> None:
@@ -446,15 +452,20 @@ def search(
         as_of=as_of,
         expand=not no_synonyms,
         exact=exact,
+        explain=explain,
     )
     if as_json:
         emit_json(result.to_dict())
         return
+    if result.validity_answer:  # a validity question (还有效吗): the answer first
+        click.echo(f"有效性 / status: {result.validity_answer}")
     from indexer.searching import suggestion_lines
 
     for line in suggestion_lines(result):
         click.echo(line)
     click.echo(f"{result.total} 条结果 / results")
+    if result.ignored:
+        click.echo(f"未要求匹配 / not required: {'、'.join(result.ignored)}")
     for expansion in result.expansions:
         click.echo(f"同时搜索 / also searched: {expansion.term} → {'、'.join(expansion.also)}")
     bold = sys.stdout.isatty()
@@ -471,6 +482,8 @@ def search(
         linked = _cluster_line(hit.cluster)
         if linked:
             click.echo(f"   {linked}")
+        for entry in hit.explanation or []:
+            click.echo(f"   · {entry['detail']}")
     if facets:
         for name, counts in result.facets.items():
             shown = ", ".join(

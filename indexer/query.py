@@ -18,16 +18,20 @@ A query's cost is bounded before any engine sees it: at most :data:`MAX_QUERY_CH
 characters, :data:`MAX_CLAUSES` terms (each side of an OR counts) and :data:`MAX_WORDS`
 segmented words. A pasted 5,000-term OR query once took 7.6 s and slowed every other search;
 past these limits it is a :class:`QuerySyntaxError` that says which limit.
+
+Questions and filler (:mod:`indexer.question`): 还有效吗, 最新, 如何 … need not match; they are
+taken out before parsing and reported in :attr:`ParsedQuery.ignored` (and
+:attr:`ParsedQuery.validity_question`), unless nothing would be left to search.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from archive.errors import InvalidInput
-from indexer import analysis
+from indexer import analysis, question
 from indexer.normalize import (
     doc_number_suffix,
     fold,
@@ -96,6 +100,10 @@ class ParsedQuery:
     text: str
     clauses: tuple[Clause, ...] = field(default_factory=tuple)
     expansions: tuple[Expansion, ...] = ()
+    #: Question and filler words taken out of the query (indexer.question), and whether they
+    #: asked about validity (还有效吗, 是否废止 …).
+    ignored: tuple[str, ...] = ()
+    validity_question: bool = False
 
     @property
     def positive(self) -> list[Match]:
@@ -214,11 +222,23 @@ def _match(
     return Match(words, raw.quoted or raw.negated or len(words) == 1, raw.fields)
 
 
-def parse(query: str, synonyms: Synonyms | None = None) -> ParsedQuery:
+def parse(query: str, synonyms: Synonyms | None = None, *, questions: bool = True) -> ParsedQuery:
     """Parse a user query. Raises :class:`QuerySyntaxError` for unreadable syntax.
 
     With ``synonyms``, words that are synonym terms also match their group's other terms
-    (see the module docstring)."""
+    (see the module docstring). With ``questions`` (the default), question and filler words
+    are not required (:mod:`indexer.question`)."""
+    if questions:
+        asked = question.read(query)
+        if asked.ignored:
+            stripped = parse(asked.query, synonyms, questions=False)
+            if not stripped.is_empty:
+                return replace(
+                    stripped,
+                    text=query,
+                    ignored=asked.ignored,
+                    validity_question=asked.validity,
+                )
     found: list[Expansion] = []
     whole = (query or "").strip()
     if len(whole) > MAX_QUERY_CHARS:

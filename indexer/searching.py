@@ -2,7 +2,9 @@
 highlights, status and cluster. The result is data — the web app and the CLI render it
 (``search_app.filters`` marks highlights in HTML, the CLI in brackets). With a synonyms table
 the query's synonym terms also search their group's other terms, and the result says which
-(:attr:`SearchResult.expansions`).
+(:attr:`SearchResult.expansions`). Question and filler words (还有效吗, 最新 …) are not required
+(:mod:`indexer.question`); with ``explain``, every hit says why it ranks where it does
+(:mod:`indexer.explain`).
 
 Given the archive's vocabulary (:mod:`indexer.vocabulary`) and unless ``exact``, a search also
 reads pinyin words (:mod:`indexer.pinyin_query`) and corrects typos (:mod:`indexer.spelling`):
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from archive import Archive
 from archive.validity import Status, cluster_briefs
+from indexer import question
 from indexer.engines.base import Engine, Filters
 from indexer.highlight import snippet, title_spans
 from indexer.pinyin_query import expand
@@ -49,6 +52,8 @@ class Hit:
     title_highlights: Spans = field(default_factory=list)  # …into ``title``
     status: Status | None = None  # validity on the search's date, with since/by/note
     cluster: dict[str, object] = field(default_factory=dict)  # see with_version
+    #: Why the hit ranks here (indexer.explain), only when asked: [{"factor", "detail", …}]
+    explanation: list[dict[str, object]] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -66,7 +71,7 @@ class Hit:
             "highlights": self.highlights,
             "status": self.status.to_dict() if self.status is not None else None,
             "cluster": self.cluster,
-        }
+        } | ({"explanation": self.explanation} if self.explanation is not None else {})
 
 
 @dataclass
@@ -76,6 +81,12 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Query terms that also searched other terms of their synonym group (公租房 → 公共租赁住房)
     expansions: list[Expansion] = field(default_factory=list)
+    #: Question and filler words that were not required (还有效吗, 最新 …), and whether the
+    #: query asked about validity: front ends then show the top hit's status first.
+    ignored: list[str] = field(default_factory=list)
+    validity_question: bool = False
+    #: For a validity question, the top hit's status in one sentence (《…》现行有效).
+    validity_answer: str = ""
     #: A corrected query that finds more ("" when none): "您是不是要找".
     suggestion: str = ""
     #: True when these are the results of ``suggestion``, because the query as typed found
@@ -90,6 +101,10 @@ class SearchResult:
         if self.facets:
             data["facets"] = self.facets
         data["expansions"] = [e.to_dict() for e in self.expansions]
+        data["ignored"] = list(self.ignored)
+        data["validity_question"] = self.validity_question
+        if self.validity_answer:
+            data["validity_answer"] = self.validity_answer
         if self.suggestion:
             data["suggestion"] = self.suggestion
             data["corrected"] = self.corrected
@@ -124,6 +139,7 @@ def search(
     synonyms: Synonyms | None = None,
     vocabulary: Vocabulary | None = None,
     exact: bool = False,
+    explain: bool = False,
 ) -> SearchResult:
     """Search, then take titles and snippets from the archive. Raises QuerySyntaxError.
 
@@ -131,13 +147,13 @@ def search(
     :class:`~indexer.validity_view.ValidityView`, and every hit carries its status on that
     date. With ``synonyms``, synonym terms are expanded (:func:`indexer.query.parse`). With a
     ``vocabulary`` and not ``exact``, pinyin is read and typos corrected (see the module
-    docstring)."""
+    docstring). With ``explain``, each hit gets its :attr:`Hit.explanation`."""
     parsed = parse(query, synonyms)
     spelled: dict[str, list[str]] = {}
     if vocabulary is not None and not exact:
         parsed, spelled = expand(parsed, vocabulary)
     options = (filters, sort, limit, offset, facets, as_of)
-    result = _run(archive, engine, validity, parsed, *options)
+    result = _run(archive, engine, validity, parsed, *options, explain)
     result.pinyin = spelled
     if vocabulary is None or exact or (result.total and offset):
         return result
@@ -151,7 +167,7 @@ def search(
         if better.total > result.total:
             result.suggestion = fix.query
         return result
-    better = _run(archive, engine, validity, fixed, *options)
+    better = _run(archive, engine, validity, fixed, *options, explain)
     if not better.total:
         return result
     better.suggestion, better.corrected, better.original_query = fix.query, True, query
@@ -170,6 +186,7 @@ def _run(
     offset: int,
     facets: bool,
     as_of: str | None,
+    explain: bool = False,
 ) -> SearchResult:
     engine_filters = validity.engine_filters(filters, as_of)
     result = engine.search(
@@ -209,7 +226,22 @@ def _run(
                 cluster=with_version(briefs[doc.id], status),
             )
         )
-    return SearchResult(result.total, hits, result.facets, list(parsed.expansions))
+    if explain:  # off the normal path: it segments each hit's text again
+        from indexer.explain import explain_hits
+
+        explain_hits(hits, docs, parsed, engine.name, sort=sort)
+    answer = ""
+    if parsed.validity_question and hits and not offset:
+        answer = question.answer_for(archive, hits[0].title, hits[0].status)
+    return SearchResult(
+        result.total,
+        hits,
+        result.facets,
+        list(parsed.expansions),
+        ignored=list(parsed.ignored),
+        validity_question=parsed.validity_question,
+        validity_answer=answer,
+    )
 
 
 def suggestion_lines(result: SearchResult) -> list[str]:

@@ -213,9 +213,11 @@ class Gongkai:
         as_of: str | None = None,
         expand: bool = True,
         exact: bool = False,
+        explain: bool = False,
     ) -> SearchResult:
         """See :func:`indexer.searching.search`; ``expand=False`` searches without synonyms;
-        ``exact`` searches the query as typed (no pinyin reading, no typo correction)."""
+        ``exact`` searches the query as typed (no pinyin reading, no typo correction);
+        ``explain`` says why each hit ranks where it does."""
         from indexer.searching import search
 
         return search(
@@ -232,6 +234,7 @@ class Gongkai:
             synonyms=self.synonyms.current() if expand else None,
             vocabulary=None if exact or not query.strip() else self.vocabulary(),
             exact=exact,
+            explain=explain,
         )
 
     def vocabulary(self) -> Vocabulary:

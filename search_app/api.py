@@ -61,6 +61,7 @@ def search() -> Any:
         as_of=params.effective_as_of(),
         expand=params.expand,
         exact=request.args.get("exact", "").lower() in ("1", "true", "yes", "on"),
+        explain=request.args.get("explain", "").lower() in ("1", "true", "yes", "on"),
     )
     data = result.to_dict()
     if facets:
@@ -249,6 +250,11 @@ def openapi_document() -> dict[str, Any]:
             "Search the query as typed: no pinyin reading, no typo correction",
             {"type": "boolean"},
         ),
+        _param(
+            "explain",
+            "Add to each hit an explanation of its rank: [{factor, detail, ...}] (default 0)",
+            {"type": "boolean"},
+        ),
     ]
     hit_props = {
         name: string
@@ -267,6 +273,9 @@ def openapi_document() -> dict[str, Any]:
     }
     hit_props["score"] = {"type": "number"}
     hit_props["highlights"] = _array(_array({"type": "integer"}))
+    hit_props["explanation"] = _array(
+        {"type": "object", "properties": {"factor": string, "detail": string}}
+    )
     doc_list = {"type": "array", "items": {"$ref": "#/components/schemas/DocumentSummary"}}
     return {
         "openapi": "3.0.3",
@@ -395,6 +404,9 @@ def openapi_document() -> dict[str, Any]:
                                 "properties": {"term": string, "also": _array(string)},
                             }
                         ),
+                        "ignored": _array(string),
+                        "validity_question": {"type": "boolean"},
+                        "validity_answer": string,
                         "limit": {"type": "integer"},
                         "offset": {"type": "integer"},
                     },

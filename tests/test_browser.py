@@ -217,3 +217,20 @@ def test_log_in_and_change_a_status(page, server) -> None:  # type: ignore[no-un
     shot(page, "status-changed")
     with Gongkai(server["data"], readonly=True) as gk:
         assert any(h["actor"] == "editor" for h in gk.archive.history(doc_id))
+
+
+def test_validity_question_and_why_this_rank(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server["base"] + "/search?q=青川市城市公园管理暂行办法还有效吗")
+    answer = page.locator("p.validity-answer")
+    assert answer.is_visible()
+    assert answer.inner_text().startswith("《青川市城市公园管理暂行办法》已")
+    assert "废止" in answer.inner_text()
+    first = page.locator("li.hit").first
+    assert first.locator("details.explanation").count() == 0
+    first.locator("p.why a", has_text="为什么排在这里").click()
+    page.wait_for_url("**explain=1**")
+    block = page.locator("li.hit").first.locator("details.explanation")
+    assert block.is_visible()
+    shown = block.inner_text()
+    assert "匹配字段：标题" in shown and "未要求匹配的提问词：还有效吗" in shown
+    shot(page, "search-explain")

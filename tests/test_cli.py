@@ -35,7 +35,8 @@ HIT_KEYS = {
 
 def test_search_json_shape(corpus: Corpus) -> None:
     result = search_json(corpus.data, "政务公开")
-    assert set(result) == {"total", "hits", "expansions"}  # expansions: synonyms searched too
+    # expansions: synonyms searched too; ignored, validity_question: question words (还有效吗)
+    assert set(result) == {"total", "hits", "expansions", "ignored", "validity_question"}
     assert result["total"] == len(result["hits"]) == 2
     for hit in result["hits"]:
         assert set(hit) == HIT_KEYS

@@ -162,7 +162,8 @@ def test_facets_follow_filters(corpus: Corpus) -> None:
 
 
 def test_no_facets_key_without_the_flag(corpus: Corpus) -> None:
-    assert set(search_json(corpus.data, "养护")) == {"total", "hits", "expansions"}
+    keys = {"total", "hits", "expansions", "ignored", "validity_question"}
+    assert set(search_json(corpus.data, "养护")) == keys
 
 
 def test_in_process_filters_object(corpus: Corpus) -> None:

@@ -50,6 +50,7 @@ def results() -> Any:
                 as_of=params.effective_as_of(),
                 expand=params.expand,
                 exact=request.args.get("exact", "").lower() in ("1", "true", "yes", "on"),
+                explain=request.args.get("explain", "").lower() in ("1", "true", "yes", "on"),
             )
         except QuerySyntaxError as exc:
             error = f"检索式有误：{exc}"
