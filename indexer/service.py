@@ -174,6 +174,8 @@ class Gongkai:
         offset: int = 0,
         facets: bool = False,
         as_of: str | None = None,
+        relaxed: bool = True,
+        collapse: bool = True,
     ) -> SearchResult:
         """See :func:`indexer.searching.search`."""
         return search(
@@ -187,6 +189,8 @@ class Gongkai:
             offset=offset,
             facets=facets,
             as_of=as_of,
+            relaxed=relaxed,
+            collapse=collapse,
         )
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:

@@ -30,12 +30,14 @@ HIT_KEYS = {
     "highlights",
     "status",  # validity on the date asked, with since/by/current version (issue 3)
     "cluster",  # interpretations, answers, versions, repealed-by of the hit
+    "partial",  # a relaxed match holding only some of the words (issue 11)
+    "same_title",  # documents of the same title grouped under this one (issue 11)
 }
 
 
 def test_search_json_shape(corpus: Corpus) -> None:
     result = search_json(corpus.data, "政务公开")
-    assert set(result) == {"total", "hits"}
+    assert set(result) == {"total", "hits", "relaxed", "relaxed_total"}
     assert result["total"] == len(result["hits"]) == 2
     for hit in result["hits"]:
         assert set(hit) == HIT_KEYS
