@@ -156,7 +156,9 @@ def compile_query(parsed: ParsedQuery, chars_fields: bool = True) -> wq.Query:
     if len(positive) == 1:
         base = positive[0]
     if negative:
-        return wq.AndNot(base, wq.Or(negative))
+        # Not AndNot: whoosh's AndNotMatcher keeps a document when the excluded postings
+        # start before it (excluded [5, 6], wanted [6] → 6 kept); And with Not is right.
+        return wq.And([base, wq.Not(wq.Or(negative))])
     return base
 
 
