@@ -246,3 +246,27 @@ def test_parity(sites, query: str) -> None:  # type: ignore[no-untyped-def]
         result = _search(site, query)
         seen[engine] = (result.total, result.relaxed_total, tuple(sorted(names(site, result))))
     assert len(set(seen.values())) == 1, seen
+
+
+# -- the results page ------------------------------------------------------------------------
+
+
+def test_results_page_shows_partial_matches_apart(sites) -> None:  # type: ignore[no-untyped-def]
+    from selectolax.lexbor import LexborHTMLParser
+
+    from search_app import create_app
+
+    data = sites["tantivy"][0]
+    app = create_app({"DATA_DIR": data, "TESTING": True, "SECRET_KEY": "t"})
+    response = app.test_client().get("/search", query_string={"q": "养犬 登记 收费 物价"})
+    page = LexborHTMLParser(response.text)
+    full = [li for li in page.css("ol.hits > li.hit") if "partial" not in li.attributes["class"]]
+    section = page.css_first("section.relaxed")
+    assert section is not None and "部分匹配" in section.text()
+    partial = section.css("li.hit")
+    assert len(full) == 1 and partial  # dog1 and dog2 grouped under one title
+    assert all(li.css_first(".partial-badge") is not None for li in partial)
+    assert not any(li.css_first(".partial-badge") is not None for li in full)
+    assert "同题文件 1 件" in full[0].text()
+    total = page.css_first("p.total")
+    assert total is not None and "部分匹配" in total.text()
