@@ -112,6 +112,23 @@ class _TokenTable:
         return sorted(found)
 
 
+def _char_spans(text: str, matches: list[Match]) -> list[tuple[int, int, str]]:
+    """Where a quoted phrase's characters stand in a row in ``text`` (folded; anything but
+    letters, digits and ideographs between them ignored, as in the bigram fields): a phrase
+    cut inside a word is marked character by character, not word by word."""
+    spans: list[tuple[int, int, str]] = []
+    folded: str | None = None
+    for match in matches:
+        chars = match.chars if match.quoted else ""
+        if len(chars) < 2:
+            continue
+        folded = fold(text) if folded is None else folded
+        pattern = r"[\W_]*".join(map(re.escape, chars))
+        for found in re.finditer(pattern, folded):
+            spans.append((found.start(), found.end(), "phrase"))
+    return spans
+
+
 def find_spans(
     text: str, parsed: ParsedQuery, fields: str = "body"
 ) -> list[tuple[int, int, frozenset[str]]]:
@@ -119,7 +136,7 @@ def find_spans(
     matches = [m for m in parsed.positive if fields in m.fields]
     if not matches:
         return []
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str]] = _char_spans(text, matches)
     wanted = {t for m in matches for w in m.words for alt in w.alternatives for t in alt}
     for region_start, region_end in _regions(text, matches):
         table = _TokenTable(text[region_start:region_end], wanted)

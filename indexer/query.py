@@ -74,6 +74,13 @@ class Match:
     fields: tuple[str, ...] = TEXT_FIELDS
     doc_number: str = ""  # canonical 文号 when the clause is one; matched exactly as well
     index_number: str = ""  # canonical 索引号 when the clause is one
+    quoted: bool = False  # typed in quotes: also matched as characters in a row (cut anywhere)
+
+    @property
+    def chars(self) -> str:
+        """The phrase's characters as a bigram field holds them
+        (:func:`indexer.analysis.bigram_chars`)."""
+        return analysis.bigram_chars("".join(w.text for w in self.words))
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,7 @@ def _match(
     if not words:
         return None
     # An excluded chunk excludes the expression, not each of its words.
-    return Match(words, raw.quoted or raw.negated or len(words) == 1, raw.fields)
+    return Match(words, raw.quoted or raw.negated or len(words) == 1, raw.fields, quoted=raw.quoted)
 
 
 def parse(query: str, synonyms: Synonyms | None = None, *, questions: bool = True) -> ParsedQuery:

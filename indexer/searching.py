@@ -10,20 +10,27 @@ Given the archive's vocabulary (:mod:`indexer.vocabulary`) and unless ``exact``,
 reads pinyin words (:mod:`indexer.pinyin_query`) and corrects typos (:mod:`indexer.spelling`):
 a corrected query that finds more is offered as ``suggestion``; when the query as typed finds
 nothing, the corrected one is run at once and the result says so (``corrected``,
-``original_query``)."""
+``original_query``).
+
+Two steps sit between the engine and the hits, the same for every engine: the top of a
+relevance ranking is re-ranked with what the archive knows (:mod:`indexer.ranking`: exact
+title, version in force, one line per title), and a query whose every word finds fewer than
+:data:`~indexer.relaxed.RELAX_BELOW` documents is followed by partial matches
+(:mod:`indexer.relaxed`), each flagged ``partial`` and listed after every full match."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from archive import Archive
+from archive import Archive, Document
 from archive.validity import Status, cluster_briefs
-from indexer import question
-from indexer.engines.base import Engine, Filters
+from indexer import question, ranking
+from indexer.engines.base import Engine, EngineHit, Filters
 from indexer.highlight import snippet, title_spans
 from indexer.pinyin_query import expand
 from indexer.query import Expansion, ParsedQuery, parse
+from indexer.relaxed import RELAX_BELOW, relax
 from indexer.spelling import correct
 from indexer.synonyms import load as load_synonyms
 from indexer.validity_view import ValidityView
@@ -52,6 +59,8 @@ class Hit:
     title_highlights: Spans = field(default_factory=list)  # …into ``title``
     status: Status | None = None  # validity on the search's date, with since/by/note
     cluster: dict[str, object] = field(default_factory=dict)  # see with_version
+    partial: bool = False  # a relaxed match: holds only some of the query's words
+    same_title: int = 0  # other documents of the same title grouped under this one
     #: Why the hit ranks here (indexer.explain), only when asked: [{"factor", "detail", …}]
     explanation: list[dict[str, object]] | None = None
 
@@ -71,6 +80,8 @@ class Hit:
             "highlights": self.highlights,
             "status": self.status.to_dict() if self.status is not None else None,
             "cluster": self.cluster,
+            "partial": self.partial,
+            "same_title": self.same_title,
         } | ({"explanation": self.explanation} if self.explanation is not None else {})
 
 
@@ -95,9 +106,17 @@ class SearchResult:
     original_query: str = ""
     #: Pinyin words of the query and the words they were read as ({"wygl": ["物业管理"]}).
     pinyin: dict[str, list[str]] = field(default_factory=dict)
+    #: Partial matches follow the full ones (``total`` counts full matches only).
+    relaxed: bool = False
+    relaxed_total: int = 0  # documents matching only part of the words
 
     def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {"total": self.total, "hits": [h.to_dict() for h in self.hits]}
+        data: dict[str, object] = {
+            "total": self.total,
+            "hits": [h.to_dict() for h in self.hits],
+            "relaxed": self.relaxed,
+            "relaxed_total": self.relaxed_total,
+        }
         if self.facets:
             data["facets"] = self.facets
         data["expansions"] = [e.to_dict() for e in self.expansions]
@@ -140,6 +159,8 @@ def search(
     vocabulary: Vocabulary | None = None,
     exact: bool = False,
     explain: bool = False,
+    relaxed: bool = True,
+    collapse: bool = True,
 ) -> SearchResult:
     """Search, then take titles and snippets from the archive. Raises QuerySyntaxError.
 
@@ -147,13 +168,16 @@ def search(
     :class:`~indexer.validity_view.ValidityView`, and every hit carries its status on that
     date. With ``synonyms``, synonym terms are expanded (:func:`indexer.query.parse`). With a
     ``vocabulary`` and not ``exact``, pinyin is read and typos corrected (see the module
-    docstring). With ``explain``, each hit gets its :attr:`Hit.explanation`."""
+    docstring). With ``explain``, each hit gets its :attr:`Hit.explanation`. ``relaxed`` adds
+    partial matches when full ones are few; ``collapse`` groups the documents of one title
+    under the leading one (:mod:`indexer.ranking`)."""
     parsed = parse(query, synonyms)
     spelled: dict[str, list[str]] = {}
     if vocabulary is not None and not exact:
         parsed, spelled = expand(parsed, vocabulary)
     options = (filters, sort, limit, offset, facets, as_of)
-    result = _run(archive, engine, validity, parsed, *options, explain)
+    how = _How(explain, relaxed, collapse)
+    result = _run(archive, engine, validity, parsed, *options, how)
     result.pinyin = spelled
     if vocabulary is None or exact or (result.total and offset):
         return result
@@ -163,16 +187,26 @@ def search(
     fixed, fixed_spelled = expand(parse(fix.query, synonyms), vocabulary)
     if result.total:
         # Only a count: the corrected results are not shown.
-        better = _run(archive, engine, validity, fixed, filters, sort, 1, 0, False, as_of)
+        count = _How(relaxed=False, collapse=False)
+        better = _run(archive, engine, validity, fixed, filters, sort, 1, 0, False, as_of, count)
         if better.total > result.total:
             result.suggestion = fix.query
         return result
-    better = _run(archive, engine, validity, fixed, *options, explain)
+    better = _run(archive, engine, validity, fixed, *options, how)
     if not better.total:
         return result
     better.suggestion, better.corrected, better.original_query = fix.query, True, query
     better.pinyin = fixed_spelled
     return better
+
+
+@dataclass(frozen=True)
+class _How:
+    """How one engine search is turned into hits (see :func:`search`)."""
+
+    explain: bool = False
+    relaxed: bool = True
+    collapse: bool = True
 
 
 def _run(
@@ -186,22 +220,74 @@ def _run(
     offset: int,
     facets: bool,
     as_of: str | None,
-    explain: bool = False,
+    how: _How,
 ) -> SearchResult:
     engine_filters = validity.engine_filters(filters, as_of)
-    result = engine.search(
-        parsed, filters=engine_filters, sort=sort, limit=limit, offset=offset, facets=facets
-    )
+    rerank = sort == "relevance" and not parsed.is_empty
+    wanted = max(offset + limit, RELAX_BELOW, ranking.WINDOW if rerank else 0)
+    result = engine.search(parsed, filters=engine_filters, sort=sort, limit=wanted, facets=facets)
     if facets and "validity" in result.facets:
         result.facets["validity"] = validity.facet(
             engine, parsed, engine_filters, as_of, result.facets["validity"]
         )
-    docs = archive.get_many([h.id for h in result.hits])
-    # Everything the hits need from the archive, for all of them at once.
-    derived = validity.statuses(docs.values(), as_of)
-    briefs = cluster_briefs(archive, docs)
+    docs: dict[str, Document] = {}
+    derived: dict[str, Status] = {}
+    ranked = [ranking.Ranked(h) for h in result.hits]
+    if rerank:  # the first WINDOW hits, the same on every page; the rest in engine order
+        top = result.hits[: ranking.WINDOW]
+        docs = archive.get_many([h.id for h in top])
+        derived = validity.statuses(docs.values(), as_of)
+        titles = {i: d.title for i, d in docs.items()}
+        ranked[: len(top)] = ranking.rerank(top, titles, derived, parsed, collapse=how.collapse)
+    # (engine hit, partial, same title) in the order shown: every full match first.
+    listed = [(r.hit, False, r.same_title) for r in ranked]
+    relaxed_total = 0
+    loose = relax(parsed, result.total) if how.relaxed else None
+    if loose is not None:
+        found = {h.id for h in result.hits}
+        extra = engine.search(
+            loose, filters=engine_filters, sort=sort, limit=offset + limit + len(found)
+        )
+        listed += [(h, True, 0) for h in extra.hits if h.id not in found]
+        relaxed_total = max(extra.total - result.total, 0)
+    page = listed[offset : offset + limit]
+    missing = [h.id for h, _, _ in page if h.id not in docs]
+    if missing:
+        more = archive.get_many(missing)
+        docs.update(more)
+        derived.update(validity.statuses(more.values(), as_of))
+    hits = _hits(archive, docs, derived, parsed, page)
+    if how.explain:  # off the normal path: it segments each hit's text again
+        from indexer.explain import explain_hits
+
+        explain_hits(hits, docs, parsed, engine.name, sort=sort)
+    answer = ""
+    if parsed.validity_question and hits and not offset:
+        answer = question.answer_for(archive, hits[0].title, hits[0].status)
+    return SearchResult(
+        result.total,
+        hits,
+        result.facets,
+        list(parsed.expansions),
+        ignored=list(parsed.ignored),
+        validity_question=parsed.validity_question,
+        validity_answer=answer,
+        relaxed=bool(relaxed_total),
+        relaxed_total=relaxed_total,
+    )
+
+
+def _hits(
+    archive: Archive,
+    docs: dict[str, Document],
+    derived: dict[str, Status],
+    parsed: ParsedQuery,
+    page: list[tuple[EngineHit, bool, int]],
+) -> list[Hit]:
+    """The hits of one page, titles, snippets and statuses from the archive."""
+    briefs = cluster_briefs(archive, [h.id for h, _, _ in page if h.id in docs])
     hits = []
-    for engine_hit in result.hits:
+    for engine_hit, partial, same_title in page:
         doc = docs.get(engine_hit.id)
         if doc is None:  # index ahead of archive: never show what the archive lacks
             continue
@@ -224,24 +310,11 @@ def _run(
                 title_highlights=[[s, e] for s, e in title_spans(doc.title, parsed).spans],
                 status=status,
                 cluster=with_version(briefs[doc.id], status),
+                partial=partial,
+                same_title=same_title,
             )
         )
-    if explain:  # off the normal path: it segments each hit's text again
-        from indexer.explain import explain_hits
-
-        explain_hits(hits, docs, parsed, engine.name, sort=sort)
-    answer = ""
-    if parsed.validity_question and hits and not offset:
-        answer = question.answer_for(archive, hits[0].title, hits[0].status)
-    return SearchResult(
-        result.total,
-        hits,
-        result.facets,
-        list(parsed.expansions),
-        ignored=list(parsed.ignored),
-        validity_question=parsed.validity_question,
-        validity_answer=answer,
-    )
+    return hits
 
 
 def suggestion_lines(result: SearchResult) -> list[str]:

@@ -214,6 +214,8 @@ class Gongkai:
         expand: bool = True,
         exact: bool = False,
         explain: bool = False,
+        relaxed: bool = True,
+        collapse: bool = True,
     ) -> SearchResult:
         """See :func:`indexer.searching.search`; ``expand=False`` searches without synonyms;
         ``exact`` searches the query as typed (no pinyin reading, no typo correction);
@@ -235,6 +237,8 @@ class Gongkai:
             vocabulary=None if exact or not query.strip() else self.vocabulary(),
             exact=exact,
             explain=explain,
+            relaxed=relaxed,
+            collapse=collapse,
         )
 
     def vocabulary(self) -> Vocabulary:

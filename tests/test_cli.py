@@ -30,13 +30,17 @@ HIT_KEYS = {
     "highlights",
     "status",  # validity on the date asked, with since/by/current version (issue 3)
     "cluster",  # interpretations, answers, versions, repealed-by of the hit
+    "partial",  # a relaxed match holding only some of the words (issue 11)
+    "same_title",  # documents of the same title grouped under this one (issue 11)
 }
 
 
 def test_search_json_shape(corpus: Corpus) -> None:
     result = search_json(corpus.data, "政务公开")
-    # expansions: synonyms searched too; ignored, validity_question: question words (还有效吗)
-    assert set(result) == {"total", "hits", "expansions", "ignored", "validity_question"}
+    # expansions: synonyms searched too; ignored, validity_question: question words (还有效吗);
+    # relaxed, relaxed_total: partial matches
+    keys = {"total", "hits", "expansions", "ignored", "validity_question", "relaxed"}
+    assert set(result) == keys | {"relaxed_total"}
     assert result["total"] == len(result["hits"]) == 2
     for hit in result["hits"]:
         assert set(hit) == HIT_KEYS

@@ -6,15 +6,21 @@ import pytest
 from helpers import Corpus, run_cli, search_json
 
 from indexer.query import QuerySyntaxError, parse
+from indexer.service import Gongkai
 
 ADJACENT = "guoban-2019-2.txt"  # 政务公开 as adjacent words
 APART = "weijian-zongjie.txt"  # 政务 … 公开 far apart
 
 
 def sources(corpus: Corpus, *args: str) -> list[str]:
-    return [
-        corpus.source(h["id"]) for h in search_json(corpus.data, *args, "--limit", "50")["hits"]
-    ]
+    """The documents the query matches: full matches only, same-title documents listed (the
+    relaxed section and grouping are tested in tests/test_matching.py)."""
+    hits = search_json(corpus.data, *args, "--limit", "50")["hits"]
+    found = [corpus.source(h["id"]) for h in hits if not h["partial"]]
+    with Gongkai(corpus.data, readonly=True) as gk:
+        listed = gk.search(" ".join(args), limit=50, relaxed=False, collapse=False).hits
+    assert set(found) <= {corpus.source(h.id) for h in listed}
+    return [corpus.source(h.id) for h in listed]
 
 
 # -- parser -------------------------------------------------------------------------------

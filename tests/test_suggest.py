@@ -182,8 +182,10 @@ def test_a_typo_with_no_results_shows_the_corrected_results(
         True,
         "绿地养户",
     )
-    exact, plain = sources(corpora[engine], "绿地养户", exact=True)
-    assert exact == [] and not plain.suggestion  # type: ignore[attr-defined]
+    _, plain = sources(corpora[engine], "绿地养户", exact=True)
+    # As typed, nothing matches every word: at most partial matches, and no correction.
+    assert plain.total == 0 and not plain.suggestion  # type: ignore[attr-defined]
+    assert all(hit.partial for hit in plain.hits)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -248,7 +250,9 @@ def test_page_shows_corrected_results_with_a_link_to_the_query_as_typed(client) 
     assert link.text() == "绿地养户" and "exact=1" in link.attributes["href"]
     assert page.css("ol.hits li")
     exact = LexborHTMLParser(client.get(link.attributes["href"]).data.decode())
-    assert not exact.css("ol.hits li") and not exact.css("p.suggestion")
+    # As typed: no full match (partial matches, if any, are in their own list), no correction.
+    assert len(exact.css("ol.hits li")) == len(exact.css("ol.partial li"))
+    assert not exact.css("p.suggestion")
     plain = LexborHTMLParser(client.get("/search?q=绿地养护").data.decode())
     assert not plain.css("p.suggestion") and plain.css("ol.hits li")
 

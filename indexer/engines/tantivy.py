@@ -10,6 +10,9 @@ behave as they do on Whoosh. Queries are compiled from the same :class:`ParsedQu
 * a sequence of words (a quoted phrase, or the proximity bonus) is an OR of phrases, one per
   combination of the words' alternatives, with at most :data:`MAX_PHRASE_VARIANTS` of them
   (the first combinations, the one made of the words themselves first);
+* a quoted phrase also matches as a phrase of character bigrams (the ``title_chars`` and
+  ``body_chars`` fields, cut by tantivy's white-space tokenizer from
+  :func:`indexer.analysis.bigram_text`), so it may start, end or lie inside a word;
 * title matches are boosted ×3, a 文号/索引号 matched in its exact field ×50, and words found
   next to each other (as the query cut them) ×2, as on Whoosh; exclusions, OR, ``title:`` work
   the same;
@@ -46,7 +49,7 @@ WRITER_HEAP = 128_000_000
 #: indexes, and on a small machine more threads only compete with the import for the CPU.
 WRITER_THREADS = 1
 WRITER_WAIT = 30.0  # seconds to wait for another process's writer to finish
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the character bigram fields
 
 Q = tantivy.Query
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
@@ -70,6 +73,9 @@ def _schema() -> tantivy.Schema:
     # Pre-segmented text: the tokenizer name only tells tantivy not to touch query terms.
     sb.add_text_field("title", tokenizer_name="raw", index_option="position")
     sb.add_text_field("body", tokenizer_name="raw", index_option="position")
+    # Character bigrams, space-separated: tantivy's own tokenizer gives them their positions.
+    sb.add_text_field("title_chars", tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field("body_chars", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("doc_number", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("index_number", tokenizer_name="raw", index_option="basic")
     for name in ("agency", "category", "kind", "validity"):
@@ -100,6 +106,8 @@ def to_document(doc: IndexDoc) -> tantivy.Document:
     d.add_unsigned("rev", doc.rev)
     d.add_pre_tokenized_text("title", segmented(doc.title, doc.title_terms))
     d.add_pre_tokenized_text("body", segmented(doc.body, doc.body_terms))
+    d.add_text("title_chars", analysis.bigram_text(doc.title))
+    d.add_text("body_chars", analysis.bigram_text(doc.body))
     if doc.doc_number:
         for term in dict.fromkeys([doc.doc_number, doc_number_suffix(doc.doc_number)]):
             d.add_text("doc_number", term)
@@ -162,9 +170,18 @@ class _Compiler:
         ]
         return self._field(fieldname, _any(phrases))
 
+    def chars(self, fieldname: str, chars: str) -> tantivy.Query:
+        """The characters in a row, as a phrase of their bigrams in ``<field>_chars``."""
+        grams = [chars[i : i + 2] for i in range(len(chars) - 1)]
+        return self._field(fieldname, self._tokens(f"{fieldname}_chars", tuple(grams)))
+
     def match(self, match: Match) -> tantivy.Query:
         if match.phrase:
-            text_query = _any([self.sequence(f, match.words) for f in match.fields])
+            options = [self.sequence(f, match.words) for f in match.fields]
+            chars = match.chars if match.quoted else ""
+            if len(chars) >= 2:
+                options += [self.chars(f, chars) for f in match.fields]
+            text_query = _any(options)
         else:
             each = _all([_any([self.word(f, w) for f in match.fields]) for w in match.words])
             # As on Whoosh, the proximity boost is a plain phrase of the words as the query
