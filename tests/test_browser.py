@@ -217,3 +217,39 @@ def test_log_in_and_change_a_status(page, server) -> None:  # type: ignore[no-un
     shot(page, "status-changed")
     with Gongkai(server["data"], readonly=True) as gk:
         assert any(h["actor"] == "editor" for h in gk.archive.history(doc_id))
+
+
+def sign_in(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server["base"] + "/login")
+    page.fill('input[name="name"]', "editor")
+    page.fill('input[name="password"]', PASSWORD)
+    page.locator(".login-form button").click()
+    page.wait_for_url("**/staff/")
+
+
+def test_staff_form_by_doc_number(page, server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: the staff page's status form takes a 文号 in any bracket style, keeps the
+    input when it names nothing, and says which document it changed."""
+    sign_in(page, server)
+    form = page.locator("#staff-status-form")
+    form.locator('input[name="doc_id"]').fill("青信发(2099)1号")
+    form.locator('select[name="validity"]').select_option("失效")
+    form.locator('input[name="date"]').fill("2025-01-01")
+    form.locator('input[name="note"]').fill("到期")
+    form.locator("button").click()
+    error = page.locator("#form-error")
+    error.wait_for()
+    assert "青信发(2099)1号" in error.inner_text()
+    form = page.locator("#staff-status-form")
+    assert form.locator('input[name="doc_id"]').input_value() == "青信发(2099)1号"
+    assert form.locator('input[name="note"]').input_value() == "到期"
+    assert form.locator('select[name="validity"]').input_value() == "失效"
+    shot(page, "staff-form-not-found")
+    form.locator('input[name="doc_id"]').fill("青信发(2023)1号")
+    form.locator("button").click()
+    doc_id = server["ids"]["hostile.txt"]
+    page.wait_for_url(f"**/doc/{doc_id}")
+    said = page.locator(".flash").inner_text()
+    assert "（青信发〔2023〕1号）" in said and "失效" in said
+    assert "本文件已失效" in page.locator("#status-banner").inner_text()
+    shot(page, "staff-form-by-doc-number")

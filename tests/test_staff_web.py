@@ -1,0 +1,162 @@
+"""Staff pages as staff use them (issue 13): forms that take 文号, 索引号 and titles like the
+CLI and say which document they acted on; pending proposals where decisions are made; each
+document's history in words. Flask's test client on a private data directory per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from helpers import PASSWORD, WEB, csrf_token, html, import_docs, login, one, visible
+
+from indexer.service import Gongkai
+from search_app import create_app
+from search_app.auth import add_user
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> tuple[Flask, Path, dict[str, str]]:
+    data = tmp_path / "data"
+    ids = import_docs(data, WEB)
+    with Gongkai(data) as gk:
+        add_user(gk.archive, "alice", PASSWORD)
+    return create_app({"DATA_DIR": data, "TESTING": True, "SECRET_KEY": "sw"}), data, ids
+
+
+def signed_in(app: Flask) -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    assert login(client).status_code == 302
+    return client, csrf_token(client.get("/staff/"))
+
+
+def flashes(client: FlaskClient, url: str) -> str:
+    return " ".join(n.text() for n in html(client.get(url)).css(".flash"))
+
+
+# -- item 3: forms take 文号, 索引号 and titles -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "青交规〔2022〕3号",
+        "青交规[2022]3号",
+        "青交规 2022 3号",
+        "QC-JTJ-2022-0003",
+        "青川市公共自行车停放管理办法",
+    ],
+)
+def test_status_form_takes_what_the_cli_takes_and_names_the_document(
+    fresh: tuple[Flask, Path, dict[str, str]], ref: str
+) -> None:
+    app, data, ids = fresh
+    client, token = signed_in(app)
+    form = {"csrf_token": token, "doc_id": ref, "validity": "失效", "date": "2024-01-01"}
+    response = client.post("/staff/status", data=form)
+    assert response.status_code == 302
+    doc_id = ids["jiaotong-2022-3.txt"]
+    assert response.headers["Location"] == f"/doc/{doc_id}"
+    said = flashes(client, f"/doc/{doc_id}")
+    assert "《青川市公共自行车停放管理办法》（青交规〔2022〕3号）" in said and "失效" in said
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.status(gk.archive.get(doc_id), "2024-06-01").validity == "失效"
+
+
+def test_status_form_basis_by_doc_number_is_stored_as_the_document(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    app, data, ids = fresh
+    client, token = signed_in(app)
+    form = {
+        "csrf_token": token,
+        "doc_id": "青园发〔2016〕2号",
+        "validity": "已废止",
+        "date": "2020-03-10",
+        "by": "青园发[2020]5号",
+    }
+    assert client.post("/staff/status", data=form).status_code == 302
+    with Gongkai(data, readonly=True) as gk:
+        status = gk.status(gk.archive.get(ids["yuanlin-2016-2.txt"]))
+    assert status.by == ids["yuanlin-2020-5.txt"]
+
+
+def test_a_form_that_names_no_document_says_so_and_keeps_the_input(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    app, data, ids = fresh
+    client, token = signed_in(app)
+    form = {
+        "csrf_token": token,
+        "doc_id": "青交规〔2099〕7号",
+        "validity": "已废止",
+        "date": "2024-02-03",
+        "note": "核对后填写",
+    }
+    response = client.post("/staff/status", data=form)
+    assert response.status_code == 404
+    page = html(response)
+    assert "青交规〔2099〕7号" in one(page, "#form-error").text()
+    kept = one(page, "#staff-status-form")
+    assert one(kept, 'input[name="doc_id"]').attributes["value"] == "青交规〔2099〕7号"
+    assert one(kept, 'input[name="date"]').attributes["value"] == "2024-02-03"
+    assert one(kept, 'input[name="note"]').attributes["value"] == "核对后填写"
+    assert one(kept, "option[selected]").text() == "已废止"
+    with Gongkai(data, readonly=True) as gk:
+        assert not any(h["action"] == "status" for d in ids.values() for h in gk.history(d))
+
+
+def test_link_and_unlink_by_doc_number_and_title(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    app, data, ids = fresh
+    client, token = signed_in(app)
+    form = {
+        "csrf_token": token,
+        "src": "关于公园开放时间信息公开申请的答复书",
+        "type": "cites",
+        "dst": "青交规〔2022〕3号",
+    }
+    response = client.post("/staff/link", data=form)
+    assert response.status_code == 302
+    src, dst = ids["yuanlin-dafu.txt"], ids["jiaotong-2022-3.txt"]
+    said = flashes(client, f"/doc/{src}")
+    assert "《关于公园开放时间信息公开申请的答复书》" in said
+    assert "《青川市公共自行车停放管理办法》（青交规〔2022〕3号）" in said
+    with Gongkai(data, readonly=True) as gk:
+        assert dst in [d.id for d in gk.cluster(gk.archive.get(src)).cites]
+
+    wrong = client.post("/staff/unlink", data={**form, "dst": "青交规〔2022〕9号", "note": "错"})
+    assert wrong.status_code == 404
+    kept = one(html(wrong), "#staff-unlink-form")
+    assert one(kept, 'input[name="dst"]').attributes["value"] == "青交规〔2022〕9号"
+    assert one(kept, 'input[name="note"]').attributes["value"] == "错"
+    assert one(kept, "option[selected]").attributes["value"] == "cites"
+
+    done = client.post("/staff/unlink", data={**form, "note": "引用有误"})
+    assert done.status_code == 302
+    with Gongkai(data, readonly=True) as gk:
+        assert dst not in [d.id for d in gk.cluster(gk.archive.get(src)).cites]
+
+
+def test_a_reference_to_several_documents_lists_them(
+    fresh: tuple[Flask, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    app, data, ids = fresh
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    text = (WEB / "yuanlin-2020-5.txt").read_text(encoding="utf-8")
+    (twin / "twin.txt").write_text(
+        text.replace("QC-YLJ-2020-0005", "QC-YLJ-2020-0099").replace("第一条", "附：第一条"),
+        encoding="utf-8",
+    )
+    with Gongkai(data) as gk:
+        gk.import_paths([twin])
+    client, token = signed_in(app)
+    form = {"csrf_token": token, "src": "青园发〔2020〕5号", "type": "cites", "dst": "x"}
+    response = client.post("/staff/link", data=form)
+    assert response.status_code == 400
+    said = one(html(response), "#form-error").text()
+    assert "对应 2 件文件" in said and ids["yuanlin-2020-5.txt"] in said
+    assert "请填写其中一件的编号" in visible(response)
