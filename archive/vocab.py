@@ -133,6 +133,7 @@ MATCH_LABELS = {
     "index_number": "索引号",
     "title": "名称",
     "title_similar": "名称近似（请核对）",
+    "title_fuzzy": "名称相近，可能有错字（请核对）",
     "none": "未找到",
 }
 

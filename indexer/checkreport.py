@@ -59,7 +59,7 @@ class CheckRow:
     """One line of a check report: a query and one document it matched (or none)."""
 
     query: str
-    match: str  # id / doc_number / index_number / title / title_similar / none
+    match: str  # id / doc_number / index_number / title / title_similar / title_fuzzy / none
     as_of: str
     id: str = ""
     title: str = ""
@@ -109,8 +109,8 @@ def rows(results: Iterable[CheckResult]) -> list[CheckRow]:
             continue
         for doc, status in result.matches:
             note = status.note
-            if result.matched_by == "title_similar":
-                note = f"名称近似（可信度 {result.confidence:.0%}），请核对。{note}".strip()
+            if result.matched_by in ("title_similar", "title_fuzzy"):
+                note = f"{label}，可信度 {result.confidence:.0%}。{note}".strip()
             basis = result.refs.get(status.by) if status.by else None
             current = result.refs.get(status.current_version) if status.current_version else None
             out.append(
