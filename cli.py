@@ -697,6 +697,8 @@ def _echo_checks(results: list[Any]) -> None:
             click.echo(line)
             if status.note:
                 click.echo(f"      {status.note}")
+            for pending in result.pending.get(doc.id, []):
+                click.echo(f"      {pending.text}（gongkai proposals confirm {pending.relation}）")
 
 
 def _actor() -> str:

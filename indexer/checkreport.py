@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
 from archive import Document
@@ -40,6 +40,7 @@ CSV_COLUMNS = (
     ("current", "现行版本"),
     ("note", "说明"),
     ("id", "编号"),
+    ("pending", "待确认"),
 )
 
 #: The summary's word for a query that matched nothing.
@@ -80,6 +81,10 @@ class CheckRow:
     current: str = ""  # the version in force, as 《title》（文号）
     current_version_title: str = ""
     current_version_doc_number: str = ""
+    #: Proposals that would change the status, as staff read them (待确认：可能已被…废止),
+    #: and their relation ids (to confirm on /staff or with ``gongkai proposals confirm``).
+    pending: str = ""
+    pending_relations: list[int] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -113,6 +118,7 @@ def rows(results: Iterable[CheckResult]) -> list[CheckRow]:
                 note = f"{label}，可信度 {result.confidence:.0%}。{note}".strip()
             basis = result.refs.get(status.by) if status.by else None
             current = result.refs.get(status.current_version) if status.current_version else None
+            pending = result.pending.get(doc.id, [])
             out.append(
                 CheckRow(
                     result.query,
@@ -137,6 +143,8 @@ def rows(results: Iterable[CheckResult]) -> list[CheckRow]:
                     current=document_label(current, status.current_version),
                     current_version_title=current.title if current else "",
                     current_version_doc_number=current.doc_number if current else "",
+                    pending="；".join(p.text for p in pending),
+                    pending_relations=[p.relation for p in pending],
                 )
             )
     return out

@@ -20,6 +20,7 @@ from indexer.normalize import (
     normalize_doc_number,
     normalize_index_number,
 )
+from indexer.pending import Pending, pending_for
 from indexer.validity_view import ValidityView
 
 
@@ -34,6 +35,8 @@ class CheckResult:
     matches: list[tuple[Document, Status]] = field(default_factory=list)
     #: The documents the statuses name (``by``, ``current_version``), by id.
     refs: dict[str, Document] = field(default_factory=dict)
+    #: Proposals that would change a match's validity, by document id (not its status).
+    pending: dict[str, list[Pending]] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -61,6 +64,7 @@ class CheckResult:
                     "date_issued": doc.date_issued,
                     **status.to_dict(),
                     **_named(self.refs, status),
+                    "pending": [p.to_dict() for p in self.pending.get(doc.id, [])],
                 }
                 for doc, status in self.matches
             ],
@@ -244,6 +248,8 @@ def check(
         )
     named = {i for r in results for _, s in r.matches for i in (s.by, s.current_version) if i}
     refs = archive.get_many(sorted(named)) if named else {}
+    pending = pending_for(archive, {d.id for r in results for d, _ in r.matches})
     for result in results:
         result.refs = refs
+        result.pending = {d.id: pending[d.id] for d, _ in result.matches if d.id in pending}
     return results

@@ -253,3 +253,35 @@ def test_staff_form_by_doc_number(page, server) -> None:  # type: ignore[no-unty
     assert "（青信发〔2023〕1号）" in said and "失效" in said
     assert "本文件已失效" in page.locator("#status-banner").inner_text()
     shot(page, "staff-form-by-doc-number")
+
+
+def test_proposal_notice_on_the_document_page(page, server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: staff see on a document's page that a clause may have repealed it (a
+    proposal, not its status), and confirm it there."""
+    doc_id = server["ids"]["jiaotong-2018-9.txt"]
+    page.goto(f"{server['base']}/doc/{doc_id}")
+    assert page.locator("#pending-notice").count() == 0  # anonymous: not shown
+    sign_in(page, server)
+    page.goto(f"{server['base']}/check")
+    page.fill("#refs", "青交规〔2018〕9号")
+    page.locator('button[value="html"]').click()
+    pending = page.locator(".check-table .pending")
+    pending.wait_for()
+    assert "待确认：可能已被《青川市公共自行车停放管理办法》（青交规〔2022〕3号）废止" in (
+        pending.inner_text()
+    )
+    shot(page, "check-pending")
+    page.goto(f"{server['base']}/doc/{doc_id}")
+    notice = page.locator("#pending-notice")
+    assert (
+        "可能已被《青川市公共自行车停放管理办法》（青交规〔2022〕3号）废止" in notice.inner_text()
+    )
+    assert page.locator("#status-banner").count() == 0 or (
+        "已废止" not in page.locator("#status-banner").inner_text()
+    )
+    shot(page, "document-pending")
+    notice.locator("button", has_text="确认").click()
+    page.wait_for_url(f"**/doc/{doc_id}")
+    page.locator("#status-banner").wait_for()
+    assert "本文件已废止" in page.locator("#status-banner").inner_text()
+    assert page.locator("#pending-notice").count() == 0

@@ -160,3 +160,67 @@ def test_a_reference_to_several_documents_lists_them(
     said = one(html(response), "#form-error").text()
     assert "对应 2 件文件" in said and ids["yuanlin-2020-5.txt"] in said
     assert "请填写其中一件的编号" in visible(response)
+
+
+# -- item 5: pending proposals where decisions are made -----------------------------------
+
+# In the web fixtures, the 2022 measures repeal the 2018 rules by title only: a proposal.
+NOTICE = (
+    "待确认：可能已被《青川市公共自行车停放管理办法》（青交规〔2022〕3号）废止（自 2022-03-01 起）"
+)
+
+
+def test_check_shows_a_pending_proposal_beside_the_status_not_as_it(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    from helpers import cli_json, run_cli
+
+    app, data, ids = fresh
+    [result] = cli_json(data, "check", "--json", "青交规〔2018〕9号", exit_code=3)
+    [match] = result["matches"]
+    assert match["validity"] == "失效"  # as published; the proposal changes nothing
+    [pending] = match["pending"]
+    assert pending["text"] == NOTICE
+    assert (pending["by"], pending["validity"]) == (ids["jiaotong-2022-3.txt"], "已废止")
+    [other] = cli_json(data, "check", "--json", "青交规〔2022〕3号")
+    assert other["matches"][0]["pending"] == []
+
+    text = run_cli(data, "check", "青交规〔2018〕9号").output
+    assert f"{NOTICE}（gongkai proposals confirm {pending['relation']}）" in text
+    table = run_cli(data, "check", "--csv", "青交规〔2018〕9号").output.lstrip("\ufeff")
+    header, row = table.splitlines()[:2]
+    assert header.endswith(",编号,待确认") and row.endswith(NOTICE)
+
+    client = app.test_client()
+    api = client.get("/api/v1/check?ref=青交规〔2018〕9号").get_json()
+    assert api["results"][0]["pending"] == NOTICE
+    assert api["results"][0]["pending_relations"] == [pending["relation"]]
+    public = html(client.get("/check?refs=青交规〔2018〕9号"))
+    assert one(public, ".check-table .pending").text().strip() == NOTICE
+    assert not public.css(".check-table .pending a")  # confirming is for staff
+    login(client)
+    staff = html(client.get("/check?refs=青交规〔2018〕9号"))
+    link = one(staff, ".check-table .pending a").attributes["href"]
+    assert link == f"/staff/#proposal-{pending['relation']}"
+    assert one(html(client.get("/staff/")), f"#proposal-{pending['relation']}")
+
+
+def test_document_page_shows_staff_the_proposal_and_confirms_it(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    app, data, ids = fresh
+    old = ids["jiaotong-2018-9.txt"]
+    anonymous = html(app.test_client().get(f"/doc/{old}"))
+    assert not anonymous.css("#pending-notice")
+    client, _ = signed_in(app)
+    response = client.get(f"/doc/{old}")
+    notice = one(html(response), "#pending-notice")
+    assert NOTICE in notice.text()
+    confirm = [a for a in (f.attributes["action"] for f in notice.css("form")) if "confirm" in a]
+    done = client.post(confirm[0], data={"csrf_token": csrf_token(response), "back": f"/doc/{old}"})
+    assert (done.status_code, done.headers["Location"]) == (302, f"/doc/{old}")
+    after = html(client.get(f"/doc/{old}"))
+    assert not after.css("#pending-notice")
+    assert "本文件已废止" in one(after, "#status-banner").text()
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.status(gk.archive.get(old)).validity == "已废止"
