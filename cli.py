@@ -948,10 +948,11 @@ def proposals_reject(gk: Any, ids: tuple[int, ...], note: str, as_json: bool) ->
     _decide(gk, ids, "rejected", note, as_json)
 
 
-def _echo_history(entries: list[dict[str, Any]]) -> None:
-    for entry in entries:
-        detail = json.dumps(entry["detail"], ensure_ascii=False)
-        click.echo(f"{entry['at']}  {entry['actor']:<10} {entry['action']:<9} {detail}")
+def _echo_history(gk: Any, entries: list[dict[str, Any]]) -> None:
+    from indexer.history_view import readable
+
+    for line in readable(gk.archive, entries):
+        click.echo(line.text())
 
 
 @main.command()
@@ -961,7 +962,7 @@ def _echo_history(entries: list[dict[str, Any]]) -> None:
 @with_data(readonly=True)
 def history(gk: Any, ref: str, as_json: bool) -> None:
     """The append-only history of a document: import, relations, status records."""
-    emit(gk.history(gk.one(ref).id), as_json, _echo_history)
+    emit(gk.history(gk.one(ref).id), as_json, lambda rows: _echo_history(gk, rows))
 
 
 @main.command()

@@ -224,3 +224,72 @@ def test_document_page_shows_staff_the_proposal_and_confirms_it(
     assert "本文件已废止" in one(after, "#status-banner").text()
     with Gongkai(data, readonly=True) as gk:
         assert gk.status(gk.archive.get(old)).validity == "已废止"
+
+
+# -- item 7: history in words ----------------------------------------------------------------
+
+
+def test_document_page_history_reads_as_staff_say_it(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    from archive.dates import local_time
+
+    app, data, ids = fresh
+    doc_id = ids["jiaotong-2022-3.txt"]
+    assert not html(app.test_client().get(f"/doc/{doc_id}")).css("#history")  # staff only
+    client, token = signed_in(app)
+    form = {
+        "csrf_token": token,
+        "doc_id": doc_id,
+        "validity": "已废止",
+        "date": "2024-01-01",
+        "by": "青园发〔2020〕5号",
+        "note": "核对原文",
+    }
+    assert client.post("/staff/status", data=form).status_code == 302
+    section = one(html(client.get(f"/doc/{doc_id}")), "#history")
+    rows = [[td.text().strip() for td in tr.css("td")] for tr in section.css("tbody tr")]
+    with Gongkai(data, readonly=True) as gk:
+        raw = gk.history(doc_id)
+    assert len(rows) == len(raw)
+    assert rows[0][2] == "导入" and rows[0][0] == local_time(str(raw[0]["at"]))
+    staff = [r for r in rows if r[1] == "alice"]
+    assert [r[2] for r in staff] == ["工作人员记录有效性", "有效性变化"]
+    recorded, changed = staff
+    assert recorded[3] == (
+        "记录为“已废止”，自 2024-01-01 起，依据《青川市城市公园管理办法》（青园发〔2020〕5号）"
+        "；理由：核对原文"
+    )
+    assert changed[4] == (
+        "有效，自 2022-03-01 → 已废止，自 2024-01-01，"
+        "依据《青川市城市公园管理办法》（青园发〔2020〕5号）"
+    )
+    assert not any(doc_id in " ".join(r) for r in rows)  # documents by name, not by id
+    assert all("T" not in r[0] for r in rows)  # local time, not the stored UTC stamp
+
+
+def test_cli_history_is_readable_and_json_is_kept(
+    fresh: tuple[Flask, Path, dict[str, str]],
+) -> None:
+    from helpers import cli_json, run_cli
+
+    _, data, ids = fresh
+    old = ids["jiaotong-2018-9.txt"]
+    with Gongkai(data) as gk:
+        [proposal] = gk.proposals()
+        gk.set_relation_state(proposal.id, "confirmed", note="已核对", actor="bob")
+    lines = run_cli(data, "history", "青交规〔2018〕9号").output.splitlines()
+    assert any(
+        "bob  关联：确认关联：《青川市公共自行车停放管理办法》（青交规〔2022〕3号） 废止 "
+        "《青川市公共自行车停放管理规定》（青交规〔2018〕9号）；理由：已核对（待确认 → 已确认）"
+        in line
+        for line in lines
+    ), lines
+    assert any("bob  有效性变化：有效性随之改变（失效 → 已废止，自 2022-03-01" in x for x in lines)
+    assert "{" not in "\n".join(lines)  # no raw JSON
+    entries = cli_json(data, "history", "--json", old)
+    assert {"seq", "doc_id", "at", "actor", "action", "detail"} <= set(entries[0])
+    assert (
+        entries[-1]["action"] == "validity"
+        and entries[-1]["detail"]["after"]["validity"] == "已废止"
+    )

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, send_
 from archive.relations import TYPE_LABELS
 from archive.vocab import CLUSTER_SECTIONS, VALIDITY
 from indexer import lookup
+from indexer.history_view import readable
 from indexer.normalize import normalize_doc_number
 from indexer.pending import pending_for
 from search_app import get_gk
@@ -59,6 +60,7 @@ def show(doc_id: str) -> Any:
         as_of_given=bool(request.args.get("as_of")),
         # Staff see what automatic detection proposes for this document, to confirm or reject.
         pending=pending_for(gk.archive, [doc.id]).get(doc.id, []) if staff else [],
+        history=readable(gk.archive, gk.archive.history(doc.id)) if staff else [],
         VALIDITY=VALIDITY,
         RELATION_TYPES=TYPE_LABELS,
     )
