@@ -818,6 +818,8 @@ def _echo_checks(results: list[Any]) -> None:
             click.echo(line)
             if status.note:
                 click.echo(f"      {status.note}")
+            for pending in result.pending.get(doc.id, []):
+                click.echo(f"      {pending.text}（gongkai proposals confirm {pending.relation}）")
 
 
 def _actor() -> str:
@@ -1067,10 +1069,11 @@ def proposals_reject(gk: Any, ids: tuple[int, ...], note: str, as_json: bool) ->
     _decide(gk, ids, "rejected", note, as_json)
 
 
-def _echo_history(entries: list[dict[str, Any]]) -> None:
-    for entry in entries:
-        detail = json.dumps(entry["detail"], ensure_ascii=False)
-        click.echo(f"{entry['at']}  {entry['actor']:<10} {entry['action']:<9} {detail}")
+def _echo_history(gk: Any, entries: list[dict[str, Any]]) -> None:
+    from indexer.history_view import readable
+
+    for line in readable(gk.archive, entries):
+        click.echo(line.text())
 
 
 @main.command()
@@ -1080,7 +1083,7 @@ def _echo_history(entries: list[dict[str, Any]]) -> None:
 @with_data(readonly=True)
 def history(gk: Any, ref: str, as_json: bool) -> None:
     """The append-only history of a document: import, relations, status records."""
-    emit(gk.history(gk.one(ref).id), as_json, _echo_history)
+    emit(gk.history(gk.one(ref).id), as_json, lambda rows: _echo_history(gk, rows))
 
 
 @main.command()

@@ -9,7 +9,9 @@ The rules, in order:
    document's own date), and staff status records. On a date, the event that applies and is
    latest wins (ties: a staff record beats a relation). A staff record without a date applies
    on every date and ranks by the day it was recorded, so a later correction wins; a record with
-   validity ``""`` withdraws the staff records before it.
+   validity ``""`` withdraws the staff records before it. :attr:`Status.since` is when the
+   status in force began — the first of the events in a row that gave it — so it is the same
+   whichever later date is asked.
 3. With no event in force yet, the header's status holds, except that a header saying 已废止 /
    失效 / 已修改 (or nothing) for a document whose only recorded change lies in the future of
    that date is explained by that change: the document was 有效 until then.
@@ -122,6 +124,27 @@ class _Event:
     what: str  # human description
 
 
+def _winner(events: Iterable[_Event]) -> _Event:
+    """The event that decides the status among those in force: the latest (ties: staff)."""
+    return max(events, key=lambda e: (e.rank, e.tie, e.seq))
+
+
+def _began(applicable: Sequence[_Event], validity: str) -> str:
+    """The date the status ``validity`` began: the earliest event date from which, up to the
+    date asked, every winner has given ``validity``.
+
+    Not the winner's own date: a second amendment leaves the document 已修改 since the first,
+    so asking on a date after the second must not move "since" to it (it did: 已修改 自
+    2023-04-01 asked today, 自 2019-07-01 asked on 2020-06-30). "" when the status holds on
+    every date (a staff record without a date)."""
+    since = ""
+    for start in sorted({e.start for e in applicable}, reverse=True):
+        if _winner(e for e in applicable if e.start <= start).validity != validity:
+            break
+        since = start
+    return since
+
+
 def _label(doc_id: str, labels: Mapping[str, str]) -> str:
     return labels.get(doc_id) or doc_id
 
@@ -224,10 +247,10 @@ def status_on(
     upcoming = sorted((e for e in events if e.start > as_of), key=lambda e: e.start)
     notes: list[str] = []
     if applicable:
-        win = max(applicable, key=lambda e: (e.rank, e.tie, e.seq))
+        win = _winner(applicable)
         status.validity, status.since, status.by, status.source = (
             win.validity,
-            win.start,
+            _began(applicable, win.validity),
             win.by,
             win.source,
         )

@@ -133,6 +133,7 @@ MATCH_LABELS = {
     "index_number": "索引号",
     "title": "名称",
     "title_similar": "名称近似（请核对）",
+    "title_fuzzy": "名称相近，可能有错字（请核对）",
     "none": "未找到",
 }
 
@@ -158,6 +159,7 @@ def origin_label(origin: str, state: str = "confirmed", actor: str = "", machine
 #: History actions (``history.action``) in staff words.
 ACTION_LABELS = {
     "import": "导入",
+    "upload": "网页上传",
     "kind": "修改类别",
     "relation": "关联",
     "validity": "有效性变化",

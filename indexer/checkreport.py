@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
 from archive import Document
@@ -40,6 +40,7 @@ CSV_COLUMNS = (
     ("current", "现行版本"),
     ("note", "说明"),
     ("id", "编号"),
+    ("pending", "待确认"),
 )
 
 #: The summary's word for a query that matched nothing.
@@ -59,7 +60,7 @@ class CheckRow:
     """One line of a check report: a query and one document it matched (or none)."""
 
     query: str
-    match: str  # id / doc_number / index_number / title / title_similar / none
+    match: str  # id / doc_number / index_number / title / title_similar / title_fuzzy / none
     as_of: str
     id: str = ""
     title: str = ""
@@ -80,6 +81,10 @@ class CheckRow:
     current: str = ""  # the version in force, as 《title》（文号）
     current_version_title: str = ""
     current_version_doc_number: str = ""
+    #: Proposals that would change the status, as staff read them (待确认：可能已被…废止),
+    #: and their relation ids (to confirm on /staff or with ``gongkai proposals confirm``).
+    pending: str = ""
+    pending_relations: list[int] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -109,10 +114,11 @@ def rows(results: Iterable[CheckResult]) -> list[CheckRow]:
             continue
         for doc, status in result.matches:
             note = status.note
-            if result.matched_by == "title_similar":
-                note = f"名称近似（可信度 {result.confidence:.0%}），请核对。{note}".strip()
+            if result.matched_by in ("title_similar", "title_fuzzy"):
+                note = f"{label}，可信度 {result.confidence:.0%}。{note}".strip()
             basis = result.refs.get(status.by) if status.by else None
             current = result.refs.get(status.current_version) if status.current_version else None
+            pending = result.pending.get(doc.id, [])
             out.append(
                 CheckRow(
                     result.query,
@@ -137,6 +143,8 @@ def rows(results: Iterable[CheckResult]) -> list[CheckRow]:
                     current=document_label(current, status.current_version),
                     current_version_title=current.title if current else "",
                     current_version_doc_number=current.doc_number if current else "",
+                    pending="；".join(p.text for p in pending),
+                    pending_relations=[p.relation for p in pending],
                 )
             )
     return out

@@ -4,7 +4,6 @@ forms and ``link``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -14,12 +13,14 @@ from indexer.linking import title_key, title_keys
 from indexer.normalize import (
     STATE_PREFIX,
     decree_tail,
+    fold,
     is_decree_number,
     looks_like_doc_number,
     looks_like_index_number,
     normalize_doc_number,
     normalize_index_number,
 )
+from indexer.pending import Pending, pending_for
 from indexer.validity_view import ValidityView
 
 
@@ -29,11 +30,13 @@ class CheckResult:
 
     query: str
     as_of: str
-    matched_by: str  # id / doc_number / index_number / title / title_similar / none
+    matched_by: str  # id / doc_number / index_number / title / title_similar / title_fuzzy / none
     confidence: float
     matches: list[tuple[Document, Status]] = field(default_factory=list)
     #: The documents the statuses name (``by``, ``current_version``), by id.
     refs: dict[str, Document] = field(default_factory=dict)
+    #: Proposals that would change a match's validity, by document id (not its status).
+    pending: dict[str, list[Pending]] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -61,6 +64,7 @@ class CheckResult:
                     "date_issued": doc.date_issued,
                     **status.to_dict(),
                     **_named(self.refs, status),
+                    "pending": [p.to_dict() for p in self.pending.get(doc.id, [])],
                 }
                 for doc, status in self.matches
             ],
@@ -115,28 +119,100 @@ def lookup(archive: Archive, ref: str) -> list[Document]:
     return exact(archive, ref.strip())[0]
 
 
+#: How sure a title match is when the title differs from one in the archive only in form
+#: (《》, 关于印发…的通知 around it, traditional characters): close, never certain.
+SAME_TITLE_CONFIDENCE = 0.95
+#: A title with wrong characters is never rated above this.
+FUZZY_CEILING = 0.9
+
+
 def similar_title(archive: Archive, ref: str) -> tuple[list[Document], str, float]:
-    """Documents whose title contains ``ref`` or the title of what they issue equals it
-    (关于印发《X》的通知 for X). Confidence is the share of the title that matched."""
-    key = title_key(ref)
-    if len(key) < 4:
+    """Documents whose title is the one typed, but written differently or slightly wrong,
+    with how they matched and a confidence below 1 (a guess is never presented as certain):
+
+    * ``title_similar``: the same title once folded (traditional characters, width), without
+      《》 and spaces, or with 关于印发…的通知 taken off either side (0.95); or a title that
+      contains the one typed (the share of the title it covers);
+    * ``title_fuzzy``: a title one or two characters off (a wrong, missing or extra
+      character; two only in titles of 20 characters or more), 1 − edits / length, at most
+      0.9."""
+    keys = _query_keys(ref)
+    if not keys or max(len(k) for k in keys) < 4:
         return [], "none", 0.0
-    fragment = re.sub(r"[\s《》“”\"]+", "", ref)
-    scored: list[tuple[float, str]] = []
-    for doc_id, title in archive.titles_containing(fragment):
-        doc_key = title_key(title)
-        keys = title_keys(Document(title=title, text=""))
-        if key in keys:
-            scored.append((0.95, doc_id))
-        elif key in doc_key:
-            scored.append((round(len(key) / len(doc_key), 2), doc_id))
+    scored: dict[str, tuple[float, str]] = {}
+    # A 文号 or 索引号 that matched nothing is not a misspelt title: no search by halves.
+    fuzzy = not (looks_like_doc_number(ref) or looks_like_index_number(ref))
+    for doc_id, title in _candidates(archive, keys, fuzzy=fuzzy):
+        found = _score(keys, title)
+        if found and found[0] > scored.get(doc_id, (0.0, ""))[0]:
+            scored[doc_id] = found
     if not scored:
         return [], "none", 0.0
-    best = max(score for score, _ in scored)
-    ids = [doc_id for score, doc_id in scored if score == best]
+    best = max(score for score, _ in scored.values())
+    ids = [doc_id for doc_id, (score, _) in scored.items() if score == best]
+    how = "title_similar" if any(scored[i][1] == "title_similar" for i in ids) else "title_fuzzy"
     docs = archive.get_many(ids)
     ordered = sorted(docs.values(), key=lambda d: d.date_issued, reverse=True)
-    return ordered, "title_similar", best
+    return ordered, how, best
+
+
+def _query_keys(ref: str) -> set[str]:
+    """The typed title in comparable form, and the title it issues if it is wrapped as
+    关于印发…的通知 (with or without 《》)."""
+    return title_keys(Document(title=fold(ref.strip()), text=""))
+
+
+def _candidates(archive: Archive, keys: set[str], *, fuzzy: bool) -> list[tuple[str, str]]:
+    """(id, title) of documents that may match: titles holding a whole key, or (``fuzzy``)
+    half of one (a title with one wrong character still holds the half without it)."""
+    fragments: set[str] = set()
+    for key in keys:
+        fragments.add(key)
+        if fuzzy and len(key) >= 6:
+            middle = len(key) // 2
+            fragments.update((key[:middle], key[middle:]))
+    found: dict[str, str] = {}
+    for fragment in sorted(fragments, key=len, reverse=True):
+        for doc_id, title in archive.titles_containing(fragment):
+            found.setdefault(doc_id, title)
+    return list(found.items())
+
+
+def _score(keys: set[str], title: str) -> tuple[float, str] | None:
+    doc_keys = title_keys(Document(title=title, text=""))
+    if keys & doc_keys:
+        return SAME_TITLE_CONFIDENCE, "title_similar"
+    whole = title_key(title)
+    inside = [len(k) / len(whole) for k in keys if k in whole]
+    if inside:
+        return round(min(max(inside), SAME_TITLE_CONFIDENCE), 2), "title_similar"
+    best: tuple[float, str] | None = None
+    for key in keys:
+        allowed = 2 if len(key) >= 20 else 1
+        for doc_key in doc_keys:
+            edits = edit_distance(key, doc_key, allowed)
+            if edits <= allowed:
+                score = round(min(1 - edits / max(len(key), len(doc_key)), FUZZY_CEILING), 2)
+                if best is None or score > best[0]:
+                    best = (score, "title_fuzzy")
+    return best
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it is over ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
 
 
 def match(archive: Archive, query: str) -> tuple[list[Document], str, float]:
@@ -172,6 +248,8 @@ def check(
         )
     named = {i for r in results for _, s in r.matches for i in (s.by, s.current_version) if i}
     refs = archive.get_many(sorted(named)) if named else {}
+    pending = pending_for(archive, {d.id for r in results for d, _ in r.matches})
     for result in results:
         result.refs = refs
+        result.pending = {d.id: pending[d.id] for d, _ in result.matches if d.id in pending}
     return results

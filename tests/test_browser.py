@@ -234,3 +234,71 @@ def test_validity_question_and_why_this_rank(page, server) -> None:  # type: ign
     shown = block.inner_text()
     assert "匹配字段：标题" in shown and "未要求匹配的提问词：还有效吗" in shown
     shot(page, "search-explain")
+
+
+def sign_in(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server["base"] + "/login")
+    page.fill('input[name="name"]', "editor")
+    page.fill('input[name="password"]', PASSWORD)
+    page.locator(".login-form button").click()
+    page.wait_for_url("**/staff/")
+
+
+def test_staff_form_by_doc_number(page, server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: the staff page's status form takes a 文号 in any bracket style, keeps the
+    input when it names nothing, and says which document it changed."""
+    sign_in(page, server)
+    form = page.locator("#staff-status-form")
+    form.locator('input[name="doc_id"]').fill("青信发(2099)1号")
+    form.locator('select[name="validity"]').select_option("失效")
+    form.locator('input[name="date"]').fill("2025-01-01")
+    form.locator('input[name="note"]').fill("到期")
+    form.locator("button").click()
+    error = page.locator("#form-error")
+    error.wait_for()
+    assert "青信发(2099)1号" in error.inner_text()
+    form = page.locator("#staff-status-form")
+    assert form.locator('input[name="doc_id"]').input_value() == "青信发(2099)1号"
+    assert form.locator('input[name="note"]').input_value() == "到期"
+    assert form.locator('select[name="validity"]').input_value() == "失效"
+    shot(page, "staff-form-not-found")
+    form.locator('input[name="doc_id"]').fill("青信发(2023)1号")
+    form.locator("button").click()
+    doc_id = server["ids"]["hostile.txt"]
+    page.wait_for_url(f"**/doc/{doc_id}")
+    said = page.locator(".flash").inner_text()
+    assert "（青信发〔2023〕1号）" in said and "失效" in said
+    assert "本文件已失效" in page.locator("#status-banner").inner_text()
+    shot(page, "staff-form-by-doc-number")
+
+
+def test_proposal_notice_on_the_document_page(page, server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: staff see on a document's page that a clause may have repealed it (a
+    proposal, not its status), and confirm it there."""
+    doc_id = server["ids"]["jiaotong-2018-9.txt"]
+    page.goto(f"{server['base']}/doc/{doc_id}")
+    assert page.locator("#pending-notice").count() == 0  # anonymous: not shown
+    sign_in(page, server)
+    page.goto(f"{server['base']}/check")
+    page.fill("#refs", "青交规〔2018〕9号")
+    page.locator('button[value="html"]').click()
+    pending = page.locator(".check-table .pending")
+    pending.wait_for()
+    assert "待确认：可能已被《青川市公共自行车停放管理办法》（青交规〔2022〕3号）废止" in (
+        pending.inner_text()
+    )
+    shot(page, "check-pending")
+    page.goto(f"{server['base']}/doc/{doc_id}")
+    notice = page.locator("#pending-notice")
+    assert (
+        "可能已被《青川市公共自行车停放管理办法》（青交规〔2022〕3号）废止" in notice.inner_text()
+    )
+    assert page.locator("#status-banner").count() == 0 or (
+        "已废止" not in page.locator("#status-banner").inner_text()
+    )
+    shot(page, "document-pending")
+    notice.locator("button", has_text="确认").click()
+    page.wait_for_url(f"**/doc/{doc_id}")
+    page.locator("#status-banner").wait_for()
+    assert "本文件已废止" in page.locator("#status-banner").inner_text()
+    assert page.locator("#pending-notice").count() == 0

@@ -185,7 +185,8 @@ def test_status_link_unlink_relations_proposals_history(archive) -> None:
     history = cli_json(data, "history", old, "--json")
     changes = [e["detail"].get("change") for e in history if e["action"] == "relation"]
     assert changes == ["added", "rejected", "updated"]
-    assert "relation" in run_cli(data, "history", lamp).stdout
+    readable = run_cli(data, "history", lamp).stdout  # in words (issue 13), not raw JSON
+    assert "工作人员记录有效性：记录为“部分失效”，自 2019-01-01 起；理由：复核" in readable
 
     # Errors: unknown document (4), bad validity or relation type (2).
     assert run_cli(data, "status", "nope", "--json").exit_code == 4

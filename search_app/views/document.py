@@ -5,12 +5,14 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
 
 from archive.relations import TYPE_LABELS
 from archive.vocab import CLUSTER_SECTIONS, VALIDITY
 from indexer import lookup
+from indexer.history_view import readable
 from indexer.normalize import normalize_doc_number
+from indexer.pending import pending_for
 from search_app import get_gk
 from search_app.checking import check_date
 from search_app.filters import WARN
@@ -47,6 +49,7 @@ def show(doc_id: str) -> Any:
         if target:
             linked[key] = gk.archive.get(target)
     cluster = gk.cluster(doc)
+    staff = bool(g.get("user"))
     return render_template(
         "document.html",
         doc=doc,
@@ -55,6 +58,9 @@ def show(doc_id: str) -> Any:
         linked=linked,
         sections=cluster_sections(cluster, doc.id),
         as_of_given=bool(request.args.get("as_of")),
+        # Staff see what automatic detection proposes for this document, to confirm or reject.
+        pending=pending_for(gk.archive, [doc.id]).get(doc.id, []) if staff else [],
+        history=readable(gk.archive, gk.archive.history(doc.id)) if staff else [],
         VALIDITY=VALIDITY,
         RELATION_TYPES=TYPE_LABELS,
     )

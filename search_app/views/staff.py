@@ -44,6 +44,7 @@ from archive.dates import local_time, parse_date
 from archive.errors import BusyError, InvalidInput
 from archive.relations import TYPE_LABELS, Relations
 from archive.vocab import ACTION_LABELS, VALIDITY
+from indexer.checkreport import document_label
 from indexer.reading import iter_files
 from search_app import get_gk, writable_gk
 from search_app.auth import has_control_chars, login_required
@@ -103,19 +104,54 @@ def _recent(rows: list[dict[str, object]], archive: Any) -> list[dict[str, objec
 @bp.route("/")
 @login_required
 def index() -> Any:
+    return _index_page()
+
+
+def _index_page(error: str = "", form: str = "", status: int = 200) -> Any:
+    """The staff page; after a refused form, with its message and the input kept in ``form``
+    (the form's name: status, link or unlink)."""
     gk = get_gk()
     relations = list(gk.proposals())
     docs = gk.archive.get_many(sorted({r.src for r in relations} | {r.dst for r in relations}))
     proposals = [{"rel": r, "src": docs.get(r.src), "dst": docs.get(r.dst)} for r in relations]
     recent = _recent(gk.archive.recent_history(15), gk.archive)
-    return render_template(
+    page = render_template(
         "staff/index.html",
         proposals=proposals,
         recent=recent,
         VALIDITY=VALIDITY,
         RELATION_TYPES=RELATION_TYPES,
         report=None,
+        error=error,
+        failed=form,
+        entered=request.form if form else {},
     )
+    return page, status
+
+
+class FormError(Exception):
+    """A staff form that cannot be carried out as typed: the page is shown again with
+    ``message`` and the input kept."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def resolve(gk: Any, ref: str, field: str) -> Any:
+    """The one document ``ref`` names: 文号 in any bracket style, 索引号, exact title or id,
+    the same look-up as the CLI (:meth:`Gongkai.lookup`). :class:`FormError` for none or
+    several (naming them, so staff can pick one by its 文号 or id)."""
+    ref = ref.strip()
+    if not ref:
+        raise FormError(f"请填写{field}（文号、索引号、名称或编号）。")
+    docs = gk.lookup(ref)
+    if not docs:
+        raise FormError(f"{field}“{ref}”没有对应的文件，请检查文号、索引号或名称。", 404)
+    if len(docs) > 1:
+        named = "；".join(f"{document_label(d)}，编号 {d.id}" for d in docs[:5])
+        raise FormError(f"{field}“{ref}”对应 {len(docs)} 件文件：{named}。请填写其中一件的编号。")
+    return docs[0]
 
 
 def _safe_name(name: str, index: int) -> str:
@@ -209,14 +245,17 @@ def _back(doc_id: str = "", target: str = "") -> Any:
     return redirect(url_for("staff.index"))
 
 
-def _apply(change: Callable[[], object]) -> Any:
+def _apply(change: Callable[[], object], form: str = "") -> Any:
     """Run one staff change: a busy data directory gives the busy page (returned), a change
-    the service refuses gives 400; None when it went through."""
+    the service refuses gives 400 (with ``form``: the staff page again, input kept); None
+    when it went through."""
     try:
         change()
     except BusyError as exc:
         return _busy(exc)
     except (ValueError, LookupError) as exc:
+        if form:
+            return _index_page(str(exc), form, 400)
         abort(400, description=str(exc))
     return None
 
@@ -224,80 +263,98 @@ def _apply(change: Callable[[], object]) -> Any:
 @bp.route("/status", methods=["POST"])
 @login_required
 def set_status() -> Any:
-    doc_id = _field("doc_id")
+    """Record a status; the document (and the one it rests on, ``by``) may be named by 文号,
+    索引号, title or id, as in ``gongkai status``."""
     validity = request.form.get("validity", "")  # "" withdraws earlier staff records
     if validity and validity not in VALIDITY:
         abort(400, description=f"有效性只能是 {'、'.join(VALIDITY)}，或留空以撤销工作人员记录")
     date, by, note, back = _date_field(), _field("by"), _note(), _back_target()
     with writable_gk() as gk:
-        if gk.archive.get(doc_id) is None:
-            abort(404, description=f"没有编号为 {doc_id} 的文件。")
+        try:
+            doc = resolve(gk, _field("doc_id"), "文件")
+            basis = resolve(gk, by, "依据文件") if by else None
+        except FormError as exc:
+            return _index_page(str(exc), "status", exc.status)
         refused = _apply(
             lambda: gk.set_status(
-                doc_id,
+                doc.id,
                 validity,
                 date=date,
-                by=by,
+                by=basis.id if basis else "",
                 note=note,
                 actor=g.user,
-            )
+            ),
+            "status",
         )
         if refused is not None:
             return refused
     if validity:
-        flash(f"已将 {doc_id} 的有效性改为 {validity}。")
+        flash(f"已将{document_label(doc)}的有效性改为 {validity}。")
     else:
-        flash(f"已撤销 {doc_id} 的工作人员有效性记录，按原文与关联推定。")
-    return _back(doc_id, back)
+        flash(f"已撤销{document_label(doc)}的工作人员有效性记录，按原文与关联推定。")
+    return _back(doc.id, back)
 
 
-def _relation_form() -> tuple[str, str, str]:
-    """(src, type, dst) of a link or unlink form; 400 for an unknown type."""
+def _relation_form(gk: Any) -> tuple[Any, str, Any]:
+    """(src, type, dst) of a link or unlink form, both ends looked up like the CLI's; 400 for
+    an unknown type, :class:`FormError` for an end that names no single document."""
     rel = request.form.get("type", "")
     if rel not in RELATION_TYPES:
         abort(400, description=f"关系类型只能是 {', '.join(RELATION_TYPES)}")
-    return _field("src"), rel, _field("dst")
+    src = resolve(gk, _field("src"), "文件")
+    return src, rel, resolve(gk, _field("dst"), "目标文件")
 
 
 @bp.route("/link", methods=["POST"])
 @login_required
 def link() -> Any:
-    src, rel, dst = _relation_form()
     date, note, back = _date_field(), _note(), _back_target()
     with writable_gk() as gk:
-        for doc_id in (src, dst):
-            if gk.archive.get(doc_id) is None:
-                abort(404, description=f"没有编号为 {doc_id} 的文件。")
+        try:
+            src, rel, dst = _relation_form(gk)
+        except FormError as exc:
+            return _index_page(str(exc), "link", exc.status)
         refused = _apply(
             lambda: gk.link(
-                src,
+                src.id,
                 rel,
-                dst,
+                dst.id,
                 date=date,
                 note=note,
                 actor=g.user,
-            )
+            ),
+            "link",
         )
         if refused is not None:
             return refused
-    flash(f"已关联：{src} {RELATION_TYPES[rel]} {dst}。")
-    return _back(src, back)
+    flash(f"已关联：{document_label(src)} {RELATION_TYPES[rel]} {document_label(dst)}。")
+    return _back(src.id, back)
 
 
 @bp.route("/unlink", methods=["POST"])
 @login_required
 def unlink() -> Any:
     """Reject a relation (it is kept, with its history, as rejected): ``gongkai unlink``."""
-    src, rel, dst = _relation_form()
     note, back = _note(), _back_target()
     with writable_gk() as gk:
-        if Relations(gk.archive).find(src, rel, dst) is None:
-            abort(404, description=f"没有这条关联：{src} {RELATION_TYPES[rel]} {dst}。")
-        refused = _apply(lambda: gk.unlink(src, rel, dst, note=note, actor=g.user))
+        try:
+            src, rel, dst = _relation_form(gk)
+            if Relations(gk.archive).find(src.id, rel, dst.id) is None:
+                raise FormError(
+                    f"没有这条关联：{document_label(src)} {RELATION_TYPES[rel]} "
+                    f"{document_label(dst)}。",
+                    404,
+                )
+        except FormError as exc:
+            return _index_page(str(exc), "unlink", exc.status)
+        refused = _apply(
+            lambda: gk.unlink(src.id, rel, dst.id, note=note, actor=g.user),
+            "unlink",
+        )
         if refused is not None:
             return refused
-    flash(f"已撤销关联：{src} {RELATION_TYPES[rel]} {dst}。")
-    return _back(src, back)
+    flash(f"已撤销关联：{document_label(src)} {RELATION_TYPES[rel]} {document_label(dst)}。")
+    return _back(src.id, back)
 
 
 @bp.route("/proposals/<int:proposal_id>/<action>", methods=["POST"])

@@ -1,0 +1,144 @@
+"""A document's history as staff read it: local time, who, what was done in words, and for a
+change of validity what it was before and after.
+
+The archive keeps history as append-only rows with JSON details (:meth:`Archive.history`);
+``gongkai history --json`` gives them as they are. People need them said: the 历史记录 section
+of the document page (staff) and ``gongkai history`` without ``--json`` both read
+:func:`readable`, so the two say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from archive import Archive, Document
+from archive.dates import local_time
+from archive.vocab import ACTION_LABELS, KIND_LABELS, LINKER_ACTOR, STATE_LABELS, TYPE_LABELS
+
+#: What happened to a relation (``detail.change`` of a ``relation`` entry), in words.
+CHANGES = {
+    "added": "建立",
+    "updated": "更新",
+    "confirmed": "确认",
+    "rejected": "驳回",
+    "proposed": "改回待确认",
+}
+
+
+@dataclass
+class HistoryLine:
+    """One history entry in words."""
+
+    seq: int
+    at: str  # local time, YYYY-MM-DD HH:MM
+    actor: str  # the account, or 自动识别 for the import's linker
+    action: str  # ACTION_LABELS
+    what: str  # the change in a sentence
+    before: str = ""  # for a change of validity: the status before …
+    after: str = ""  # … and after
+
+    def text(self) -> str:
+        """One line for the terminal."""
+        line = f"{self.at}  {self.actor}  {self.action}：{self.what}"
+        if self.before or self.after:
+            line += f"（{self.before or '—'} → {self.after or '—'}）"
+        return line
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def readable(archive: Archive, entries: Sequence[Mapping[str, Any]]) -> list[HistoryLine]:
+    """``entries`` (rows of :meth:`Archive.history`) in words, naming documents by title and
+    文号 (one query for all the documents they mention)."""
+    mentioned: set[str] = set()
+    for entry in entries:
+        detail = entry.get("detail") or {}
+        for key in ("src", "dst", "by"):
+            if isinstance(detail.get(key), str) and detail[key]:
+                mentioned.add(detail[key])
+        for side in ("before", "after"):
+            state = detail.get(side)
+            if isinstance(state, dict):
+                for key in ("by", "current_version"):
+                    if state.get(key):
+                        mentioned.add(str(state[key]))
+    docs = archive.get_many(sorted(mentioned)) if mentioned else {}
+    return [_line(entry, docs) for entry in entries]
+
+
+def _name(doc_id: str, docs: Mapping[str, Document]) -> str:
+    doc = docs.get(doc_id)
+    if doc is None:
+        return doc_id
+    return f"《{doc.title.strip('《》')}》" + (f"（{doc.doc_number}）" if doc.doc_number else "")
+
+
+def _status(state: Mapping[str, Any] | None, docs: Mapping[str, Document]) -> str:
+    """A status as recorded in history (see ``indexer.curation.brief_status``) in words."""
+    if not state:
+        return ""
+    words = str(state.get("validity") or "")
+    if state.get("since"):
+        words += f"，自 {state['since']}"
+    if state.get("by"):
+        words += f"，依据{_name(str(state['by']), docs)}"
+    return words
+
+
+def _line(entry: Mapping[str, Any], docs: Mapping[str, Document]) -> HistoryLine:
+    action = str(entry.get("action", ""))
+    detail: Mapping[str, Any] = entry.get("detail") or {}
+    actor = str(entry.get("actor", ""))
+    line = HistoryLine(
+        seq=int(entry.get("seq") or 0),
+        at=local_time(str(entry.get("at", ""))),
+        actor="自动识别" if actor == LINKER_ACTOR else actor,
+        action=ACTION_LABELS.get(action, action),
+        what="",
+    )
+    why = f"；理由：{detail['why']}" if detail.get("why") else ""
+    if action == "import":
+        line.what = f"导入文件 {detail.get('source') or ''}".strip()
+    elif action == "upload":
+        line.what = f"通过网页上传 {detail.get('file') or ''}".strip()
+    elif action == "kind":
+        before, after = str(detail.get("before", "")), str(detail.get("after", ""))
+        line.what = "修改文件类别" + why
+        line.before, line.after = KIND_LABELS.get(before, before), KIND_LABELS.get(after, after)
+    elif action == "relation":
+        change = str(detail.get("change", ""))
+        rel_type = str(detail.get("type", ""))
+        line.what = (
+            f"{CHANGES.get(change, change)}关联：{_name(str(detail.get('src', '')), docs)} "
+            f"{TYPE_LABELS.get(rel_type, rel_type)} {_name(str(detail.get('dst', '')), docs)}" + why
+        )
+        old: Mapping[str, Any] = detail.get("before") or {}
+        new: Mapping[str, Any] = detail.get("after") or {}
+        if old and old.get("state") != new.get("state"):
+            line.before = STATE_LABELS.get(str(old.get("state")), str(old.get("state")))
+            line.after = STATE_LABELS.get(str(new.get("state")), str(new.get("state")))
+    elif action == "validity":
+        line.what = "有效性随之改变"
+        line.before = _status(detail.get("before"), docs)
+        line.after = _status(detail.get("after"), docs)
+    elif action == "status":
+        validity = str(detail.get("validity", ""))
+        if validity in ("", "(derived)"):
+            line.what = "撤销工作人员的有效性记录（按原文与关联推定）" + why
+        else:
+            line.what = f"记录为“{validity}”"
+            if detail.get("effective"):
+                line.what += f"，自 {detail['effective']} 起"
+            if detail.get("by"):
+                line.what += f"，依据{_name(str(detail['by']), docs)}"
+            line.what += why
+    elif action == "date_effective":
+        line.what = f"施行日期 {detail.get('after', '')}" + (
+            f"（{detail['why']}）" if detail.get("why") else ""
+        )
+    else:
+        line.what = "；".join(f"{k}：{v}" for k, v in detail.items() if v not in ("", None))
+    return line
