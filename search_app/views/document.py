@@ -9,7 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 
 from archive.relations import TYPE_LABELS
 from archive.vocab import CLUSTER_SECTIONS, VALIDITY
-from indexer import lookup
+from indexer import decisions, lookup
 from indexer.normalize import normalize_doc_number
 from search_app import get_gk
 from search_app.checking import check_date
@@ -57,6 +57,9 @@ def show(doc_id: str) -> Any:
         as_of_given=bool(request.args.get("as_of")),
         VALIDITY=VALIDITY,
         RELATION_TYPES=TYPE_LABELS,
+        decision=gk.decision(doc.id, as_of),  # a cleanup decision's rows (else none)
+        ACTION_LABELS=decisions.ACTION_LABELS,
+        OUTCOME_LABELS=decisions.OUTCOME_LABELS,
     )
 
 
