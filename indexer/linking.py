@@ -37,7 +37,7 @@ from archive.relations import (
     Reference,
     Relations,
 )
-from archive.vocab import INTERPRETATION, LINKER_ACTOR, NOTICE, REQUEST_ANSWER
+from archive.vocab import ANSWERING_KINDS, INTERPRETATION, LINKER_ACTOR, NOTICE
 from indexer.header import parse_date
 from indexer.normalize import DocNumberMention, doc_number_suffix, find_doc_numbers, fold
 
@@ -181,7 +181,7 @@ def find_references(doc: Document) -> list[Reference]:
 
     own = title_keys(doc)
     # The title of an interpretation or answer names its subject.
-    if doc.kind in (INTERPRETATION, REQUEST_ANSWER):
+    if doc.kind == INTERPRETATION or doc.kind in ANSWERING_KINDS:
         rel_type = INTERPRETS if doc.kind == INTERPRETATION else ANSWERS
         named = [m["title"] for m in _TITLE_RE.finditer(doc.title)]
         if not named and doc.kind == INTERPRETATION:
@@ -235,14 +235,14 @@ def find_references(doc: Document) -> list[Reference]:
         before = text[clause.start : start]
         if _VERSION_NOTE_RE.match(clause.text.strip()) and doc.kind not in (
             INTERPRETATION,
-            REQUEST_ANSWER,
+            *ANSWERING_KINDS,
         ):
             rel_type = SUPERSEDES  # （2016年…印发　根据…决定修改）: earlier versions of this one
         elif _BASIS_RE.search(before):
             rel_type = CITES
         elif doc.kind == INTERPRETATION:
             rel_type = INTERPRETS if (start < _INTERP_LEAD or number) else CITES
-        elif doc.kind == REQUEST_ANSWER:
+        elif doc.kind in ANSWERING_KINDS:
             # 已被《X》废止: X is what repealed the subject, not the subject.
             rel_type = CITES if before.rstrip().endswith(("被", "已被")) else ANSWERS
         elif _REPEAL_RE.search(clause.text):
