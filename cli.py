@@ -554,6 +554,40 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
             click.echo("\n" + "-" * 40)
 
 
+def _echo_decision(report: dict[str, Any]) -> None:
+    head = report["decision"]
+    number = f"（{head['doc_number']}）" if head["doc_number"] else ""
+    click.echo(f"《{head['title']}》{number}  生效日期: {report['effective'] or '—'}")
+    if not report["rows"]:
+        click.echo("本文件没有废止、宣布失效或继续有效的文件目录。")
+        return
+    for row in report["rows"]:
+        number = f"（{row['doc_number']}）" if row["doc_number"] else ""
+        click.echo(f"{row['action_label']} {row['n']:>3}. {row['title']}{number}")
+        targets = "；".join(
+            f"《{t['title']}》{'（' + t['doc_number'] + '）' if t['doc_number'] else ''}"
+            f" 现为{t['validity']} [{t['id']}]"
+            for t in row["targets"]
+        )
+        click.echo(f"      {row['outcome_label']}" + (f"：{targets}" if targets else ""))
+    shown = ", ".join(f"{k} {v}" for k, v in report["summary"].items())
+    click.echo(f"summary: {shown}")
+
+
+@main.command()
+@click.argument("ref")
+@click.option(
+    "--date", "as_of", default="", callback=parse_date_option, help="Status on YYYY-MM-DD."
+)
+@output_options()
+@handles_errors
+@with_data(readonly=True)
+def decision(gk: Any, ref: str, as_of: str | None, as_json: bool) -> None:
+    """What a cleanup decision (废止/宣布失效/继续有效 lists) changed, row by row:
+    applied, proposed (only a title named), unresolved or kept."""
+    emit(gk.decision(ref, as_of).to_dict(), as_json, _echo_decision)
+
+
 def _echo_stats(data: dict[str, Any]) -> None:
     click.echo(f"documents: {data['documents']}  (engine: {data['engine']})")
     for key in ("by_validity", "by_kind", "by_agency", "by_year"):

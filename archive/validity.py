@@ -43,7 +43,15 @@ from archive.relations import (
     StatusChange,
 )
 from archive.store import Archive
-from archive.vocab import IN_FORCE, LINKER_ACTOR, NOT_YET, UNKNOWN, VALID, origin_label
+from archive.vocab import (
+    IN_FORCE,
+    LINKER_ACTOR,
+    NOT_YET,
+    PROPOSAL_REPLY,
+    UNKNOWN,
+    VALID,
+    origin_label,
+)
 
 _ENDED = frozenset({"已废止", "失效", "已修改"})
 
@@ -78,6 +86,8 @@ class Cluster:
     doc_id: str
     interpretations: list[Document] = field(default_factory=list)
     answers: list[Document] = field(default_factory=list)
+    #: replies to 人大代表建议 / 政协委员提案 (kind proposal_reply) that answer this document
+    proposal_replies: list[Document] = field(default_factory=list)
     versions: list[Document] = field(default_factory=list)  # oldest first, this one included
     repealed_by: list[Document] = field(default_factory=list)
     repeals: list[Document] = field(default_factory=list)
@@ -506,6 +516,8 @@ def cluster_of(archive: Archive, doc: Document) -> Cluster:
         other = docs.get(rel.src if rel.dst == doc.id else rel.dst)
         if target is not None and other is not None and other not in target:
             target.append(other)
+    cluster.proposal_replies = [d for d in cluster.answers if d.kind == PROPOSAL_REPLY]
+    cluster.answers = [d for d in cluster.answers if d.kind != PROPOSAL_REPLY]
     cluster.versions = sorted(
         (docs[i] for i in chain if i in docs), key=lambda d: (doc_start(d), d.created_at)
     )

@@ -59,13 +59,18 @@ def canonical_validity(raw: str | None) -> str | None:
 NOTICE = "notice"
 INTERPRETATION = "interpretation"
 REQUEST_ANSWER = "request_answer"
+#: A reply to a 人大代表建议 or 政协委员提案 (建议提案办理结果).
+PROPOSAL_REPLY = "proposal_reply"
 OTHER = "other"
 
-KINDS = (NOTICE, INTERPRETATION, REQUEST_ANSWER, OTHER)
+KINDS = (NOTICE, INTERPRETATION, REQUEST_ANSWER, PROPOSAL_REPLY, OTHER)
+#: Kinds whose documents answer the documents they cite (relation ``answers``).
+ANSWERING_KINDS = (REQUEST_ANSWER, PROPOSAL_REPLY)
 KIND_LABELS = {
     NOTICE: "文件",
     INTERPRETATION: "政策解读",
     REQUEST_ANSWER: "依申请公开答复",
+    PROPOSAL_REPLY: "建议提案答复",
     OTHER: "其他",
 }
 _KIND_SYNONYMS = {
@@ -78,6 +83,9 @@ _KIND_SYNONYMS = {
     "解读": INTERPRETATION,
     "答复": REQUEST_ANSWER,
     "依申请公开": REQUEST_ANSWER,
+    "建议答复": PROPOSAL_REPLY,
+    "提案答复": PROPOSAL_REPLY,
+    "建议提案办理结果": PROPOSAL_REPLY,
 }
 
 
@@ -112,6 +120,7 @@ CLUSTER_PARTS = (
     ("versions", "历次版本", "版本"),
     ("interpretations", "政策解读", "政策解读"),
     ("answers", "依申请公开答复", "依申请公开答复"),
+    ("proposal_replies", "建议提案答复", "建议提案答复"),
     ("interprets", "本解读所解读的文件", "解读的文件"),
     ("answers_about", "本答复涉及的文件", "答复涉及的文件"),
     ("repeals", "本文件废止的文件", "废止了"),

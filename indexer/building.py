@@ -16,7 +16,14 @@ from pathlib import Path
 
 from archive import Document
 from archive.originals import OriginalStore
-from archive.vocab import NOTICE, OTHER, UNKNOWN, canonical_kind, canonical_validity
+from archive.vocab import (
+    NOTICE,
+    OTHER,
+    PROPOSAL_REPLY,
+    UNKNOWN,
+    canonical_kind,
+    canonical_validity,
+)
 from indexer.analysis import TermPositions
 from indexer.attachments import named_as_attachment
 from indexer.extract import Extracted, ExtractionError, extract
@@ -67,6 +74,8 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         validity = UNKNOWN
     if fields.get("keywords"):
         extra["keywords"] = fields["keywords"]
+    if fields.get("proposal_number"):
+        extra["proposal_number"] = fields["proposal_number"]
     doc_number = fields.get("doc_number", "").strip()
     index_number = fields.get("index_number", "").strip()
     return Document(
@@ -83,7 +92,8 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         date_effective=parse_date(fields.get("date_effective", "")),
         validity=validity,
         validity_raw=raw_validity,
-        kind=canonical_kind(fields.get("kind")) or infer_kind(title),
+        kind=canonical_kind(fields.get("kind"))
+        or (PROPOSAL_REPLY if fields.get("proposal_number") else infer_kind(title)),
         source_name=source_name,
         media_type=extracted.media_type,
         extractor=extracted.extractor,

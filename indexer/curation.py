@@ -14,6 +14,7 @@ from archive.errors import InvalidInput, NotFoundError
 from archive.relations import CONFIRMED, PROPOSED, REJECTED, Relation, Relations
 from archive.validity import Status
 from archive.vocab import VALIDITY, canonical_validity
+from indexer.decisions import apply_to_batch
 from indexer.linking import relink_all
 from indexer.validity_view import ValidityView
 
@@ -160,7 +161,7 @@ class Curator:
     def relink(self) -> dict[str, int]:
         """Run the linker over the whole archive (keeps existing relations and decisions)."""
         with self._lock():
-            report = relink_all(self.archive)
+            report = relink_all(self.archive, steps=[apply_to_batch])
             self._sync()
             return {
                 "added": len(report.added),

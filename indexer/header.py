@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from archive.dates import find_date
-from archive.vocab import INTERPRETATION, NOTICE, REQUEST_ANSWER
+from archive.vocab import INTERPRETATION, NOTICE, PROPOSAL_REPLY, REQUEST_ANSWER
 
 #: Published label spellings → our field names. Inner spaces are removed before lookup.
 LABELS = {
@@ -37,6 +37,10 @@ LABELS = {
     "时效性": "validity",
     "效力状态": "validity",
     "有效状态": "validity",
+    "建议编号": "proposal_number",
+    "提案编号": "proposal_number",
+    "建议号": "proposal_number",
+    "提案号": "proposal_number",
 }
 _SPACES = re.compile(r"[\s\u3000]+")
 _LABEL_ALT = "|".join(
@@ -140,9 +144,18 @@ _REQUEST_ANSWER_RE = re.compile(
     r"依申请公开|信息公开申请|申请公开.*答复|答复书|告知书|办理结果|答复意见"
 )
 
+#: Replies to 人大代表建议 / 政协委员提案: 对市十六届人大一次会议第12号建议的答复, 关于……建议的
+#: 答复, 对政协……第3号提案的答复, 关于……提案的复函.
+_PROPOSAL_REPLY_RE = re.compile(
+    r"(?:代表|委员|人大|政协)[^。]{0,40}第\s*[0-9０-９]+\s*号(?:建议|提案|议案)[^。]{0,6}(?:答复|复函)|"
+    r"(?:建议|提案|议案)(?:办理)?的?(?:答复|复函|办理结果)"
+)
+
 
 def infer_kind(title: str) -> str:
-    """notice, interpretation or request_answer, from the title's wording."""
+    """notice, interpretation, request_answer or proposal_reply, from the title's wording."""
+    if _PROPOSAL_REPLY_RE.search(title):
+        return PROPOSAL_REPLY
     if _REQUEST_ANSWER_RE.search(title):
         return REQUEST_ANSWER
     if _INTERPRETATION_RE.search(title):

@@ -94,6 +94,7 @@ def import_items(
     if indexer is None:
         raise ValueError("a real import needs the data directory's Indexer")
     indexer.sync()  # finish what an interrupted run left unindexed
+    from indexer.decisions import apply_to_batch
     from indexer.linking import Linker
 
     seen: dict[str, tuple[Path | None, bool]] = {}
@@ -107,7 +108,7 @@ def import_items(
         isolate=options.isolate,
         actor=options.actor,
         prepare=True,
-        batch=[LinkStage(Linker(indexer.archive)), index],
+        batch=[LinkStage(Linker(indexer.archive, steps=[apply_to_batch])), index],
         finish=[index.flush_stage(), AttachmentStage(indexer, seen)],
         expected=options.expected,
     )

@@ -18,7 +18,7 @@ before it arrived: linking runs in both directions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,7 @@ from archive.relations import (
     Reference,
     Relations,
 )
-from archive.vocab import INTERPRETATION, LINKER_ACTOR, NOTICE, REQUEST_ANSWER
+from archive.vocab import ANSWERING_KINDS, INTERPRETATION, LINKER_ACTOR, NOTICE
 from indexer.header import parse_date
 from indexer.normalize import DocNumberMention, doc_number_suffix, find_doc_numbers, fold
 
@@ -156,6 +156,12 @@ def _effective(clause: str, doc: Document) -> str:
     )
 
 
+def effective_date(text: str, doc: Document) -> str:
+    """When what ``doc`` decides takes effect: the date its text puts it in force
+    (本决定自公布之日起施行), else its 施行日期, else its date of issue."""
+    return _date_in(text, doc, _IN_FORCE_RE) or doc.date_effective or doc.date_issued
+
+
 def _excerpt(text: str, start: int, end: int, limit: int = 160) -> str:
     snippet = re.sub(r"\s+", " ", text[start:end]).strip()
     return snippet if len(snippet) <= limit else snippet[: limit - 1] + "…"
@@ -175,7 +181,7 @@ def find_references(doc: Document) -> list[Reference]:
 
     own = title_keys(doc)
     # The title of an interpretation or answer names its subject.
-    if doc.kind in (INTERPRETATION, REQUEST_ANSWER):
+    if doc.kind == INTERPRETATION or doc.kind in ANSWERING_KINDS:
         rel_type = INTERPRETS if doc.kind == INTERPRETATION else ANSWERS
         named = [m["title"] for m in _TITLE_RE.finditer(doc.title)]
         if not named and doc.kind == INTERPRETATION:
@@ -229,14 +235,14 @@ def find_references(doc: Document) -> list[Reference]:
         before = text[clause.start : start]
         if _VERSION_NOTE_RE.match(clause.text.strip()) and doc.kind not in (
             INTERPRETATION,
-            REQUEST_ANSWER,
+            *ANSWERING_KINDS,
         ):
             rel_type = SUPERSEDES  # （2016年…印发　根据…决定修改）: earlier versions of this one
         elif _BASIS_RE.search(before):
             rel_type = CITES
         elif doc.kind == INTERPRETATION:
             rel_type = INTERPRETS if (start < _INTERP_LEAD or number) else CITES
-        elif doc.kind == REQUEST_ANSWER:
+        elif doc.kind in ANSWERING_KINDS:
             # 已被《X》废止: X is what repealed the subject, not the subject.
             rel_type = CITES if before.rstrip().endswith(("被", "已被")) else ANSWERS
         elif _REPEAL_RE.search(clause.text):
@@ -282,13 +288,21 @@ class LinkReport:
     affected: set[str] = field(default_factory=set)  # documents whose validity may change
 
 
+#: Work a linker does for each batch before it applies the batch's references (e.g.
+#: :func:`indexer.decisions.apply_to_batch`): called with the linker, the batch and the report.
+BatchStep = Callable[["Linker", list[Document], "LinkReport"], None]
+
+
 class Linker:
     """Links documents to the archive they are imported into (one per import run)."""
 
-    def __init__(self, archive: Archive, *, actor: str = ACTOR) -> None:
+    def __init__(
+        self, archive: Archive, *, actor: str = ACTOR, steps: Sequence[BatchStep] = ()
+    ) -> None:
         self.archive = archive
         self.relations = Relations(archive)
         self.actor = actor
+        self.steps = tuple(steps)
         self._info: dict[str, _Info] = {}
         self._by_key: dict[str, set[str]] = {}
         self._by_suffix: dict[str, set[tuple[str, str]]] = {}
@@ -360,8 +374,10 @@ class Linker:
                     found = find_references(doc)
                 self.relations.replace_refs(doc.id, found)
                 refs.extend(found)
+            for step in self.steps:
+                step(self, docs, report)
             keys = {k for d in docs for k in self._info[d.id].keys}
-            suffixes = {doc_number_suffix(d.doc_number_norm) for d in docs if d.doc_number_norm}
+            suffixes = self.suffixes_of(docs)
             new_ids = {d.id for d in docs}
             earlier = self.relations.refs_naming(title_keys=keys, number_suffixes=suffixes)
             refs.extend(r for r in earlier if r.src not in new_ids)
@@ -371,6 +387,11 @@ class Linker:
         if report.affected:
             self.relations.touch(report.affected)
         return report
+
+    @staticmethod
+    def suffixes_of(docs: Iterable[Document]) -> set[str]:
+        """The 文号 suffixes (``〔2019〕2号``) by which ``docs`` may be cited."""
+        return {doc_number_suffix(d.doc_number_norm) for d in docs if d.doc_number_norm}
 
     def _own_effective(self, doc: Document) -> str:
         """Keep a document's 施行日期 from its text when the header has none; returns it."""
@@ -429,10 +450,12 @@ class Linker:
         return self.relations.related(src, dst)
 
 
-def relink_all(archive: Archive, *, batch: int = 500) -> LinkReport:
+def relink_all(
+    archive: Archive, *, batch: int = 500, steps: Sequence[BatchStep] = ()
+) -> LinkReport:
     """Link every archived document (for archives imported before linking, or after the
     linker improved). Existing relations, and staff decisions about them, are kept."""
-    linker = Linker(archive)
+    linker = Linker(archive, steps=steps)
     total = LinkReport()
     pending: list[Document] = []
 

@@ -46,6 +46,7 @@ from indexer.validity_view import ValidityView
 # import than the rest of the CLI together), ``search`` never loads the import pipeline.
 if TYPE_CHECKING:
     from indexer.curation import Curator
+    from indexer.decisions import DecisionReport
     from indexer.engines.base import Engine, Filters
     from indexer.items import ImportReport, Item, ProgressCallback
     from indexer.lookup import CheckResult
@@ -303,6 +304,12 @@ class Gongkai:
         from indexer import lookup as lookups
 
         return lookups.check(self.archive, self.validity, queries, as_of)
+
+    def decision(self, ref: str, as_of: str | None = None) -> DecisionReport:
+        """What the cleanup decision ``ref`` changed, row by row (:mod:`indexer.decisions`)."""
+        from indexer.decisions import decision_report
+
+        return decision_report(self.archive, self.one(ref), as_of)
 
     # -- staff curation (see indexer.curation) -------------------------------------------------
 

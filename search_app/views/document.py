@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, send_
 
 from archive.relations import TYPE_LABELS
 from archive.vocab import CLUSTER_SECTIONS, VALIDITY
-from indexer import lookup
+from indexer import decisions, lookup
 from indexer.history_view import readable
 from indexer.normalize import normalize_doc_number
 from indexer.pending import pending_for
@@ -63,6 +63,9 @@ def show(doc_id: str) -> Any:
         history=readable(gk.archive, gk.archive.history(doc.id)) if staff else [],
         VALIDITY=VALIDITY,
         RELATION_TYPES=TYPE_LABELS,
+        decision=gk.decision(doc.id, as_of),  # a cleanup decision's rows (else none)
+        ACTION_LABELS=decisions.ACTION_LABELS,
+        OUTCOME_LABELS=decisions.OUTCOME_LABELS,
     )
 
 
