@@ -45,8 +45,9 @@ def kind_label(kind: str) -> str:
 
 #: A Markdown ATX heading line (``## 第一章``): the marks, then the heading's text.
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t\u3000]+(.+?)[ \t#]*$")
-#: Markdown heading marks inside a snippet (at its start or after a line break or a space).
-_MD_MARKS = re.compile(r"(?:(?<=^)|(?<=[\s\u3000]))#{1,6}[ \t\u3000]+")
+#: Markdown heading marks inside a snippet (at its start, after a space or after the ellipsis
+#: that opens a snippet).
+_MD_MARKS = re.compile(r"(?<![^\s\u3000…])#{1,6}[ \t\u3000]+")
 
 
 def paragraphs(text: str, markdown: bool = False) -> Markup:
