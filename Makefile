@@ -38,7 +38,14 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test lint
+# axe-core for the browser tests' accessibility checks (tests/package.json); without npm
+# those checks skip (CI installs npm and requires them).
+AXE := tests/node_modules/axe-core/axe.min.js
+$(AXE): tests/package.json tests/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility checks of the browser tests will skip"; fi
+
+test: install-test lint $(AXE)
 	$(BIN)/python -m pytest
 
 bench: install-test

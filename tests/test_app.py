@@ -276,7 +276,7 @@ def test_repealed_and_expired_documents_carry_a_banner(
     banner = one(page(client, f"/doc/{ids['yuanlin-2016-2.txt']}"), "#status-banner")
     assert "本文件已废止" in banner.text()
     # the repeal clause of the 2020 measures names the 2016 文号: linked, with its date
-    assert "2020-03-10" in banner.text()
+    assert "2020年3月10日" in banner.text()  # in words, for the public
     assert f"/doc/{ids['yuanlin-2020-5.txt']}" in attrs(banner, "a", "href")
     banner = one(page(client, f"/doc/{ids['jiaotong-2018-9.txt']}"), "#status-banner")
     assert "本文件已失效" in banner.text()

@@ -1,4 +1,8 @@
-"""The document page, the original file, and permanent URLs by 文号."""
+"""The document page, the original file, and permanent URLs by 文号.
+
+The page puts what people look for first: the status as one plain sentence (the reasoning is
+shown to signed-in staff only), and the 相关解读与答复 box beside the text on a desktop and
+above it on a phone, each related document with its validity badge."""
 
 from __future__ import annotations
 
@@ -18,6 +22,10 @@ from search_app.checking import check_date
 from search_app.filters import WARN
 
 bp = Blueprint("document", __name__)
+
+
+#: Cluster parts shown in the 相关解读与答复 box next to the text (the rest go below it).
+RELATED_BOX = ("interpretations", "answers", "interprets", "answers_about")
 
 
 def cluster_sections(cluster: Any, doc_id: str) -> list[dict[str, Any]]:
@@ -50,13 +58,25 @@ def show(doc_id: str) -> Any:
             linked[key] = gk.archive.get(target)
     cluster = gk.cluster(doc)
     staff = bool(g.get("user"))
+    sections = cluster_sections(cluster, doc.id)
+    related_docs = {d.id: d for section in sections for d in section["docs"]}
+    related_status = gk.validity.statuses(related_docs.values(), as_of) if related_docs else {}
     return render_template(
         "document.html",
         doc=doc,
         status=status,
         warn=status.validity in WARN,
         linked=linked,
-        sections=cluster_sections(cluster, doc.id),
+        sections=[s for s in sections if s["key"] not in RELATED_BOX],
+        related=[s for s in sections if s["key"] in RELATED_BOX],
+        related_status=related_status,
+        ended_targets=[
+            (d, related_status[d.id])
+            for section in sections
+            if section["key"] in ("interprets", "answers_about")
+            for d in section["docs"]
+            if related_status.get(d.id) and related_status[d.id].validity in WARN
+        ],
         as_of_given=bool(request.args.get("as_of")),
         # Staff see what automatic detection proposes for this document, to confirm or reject.
         pending=pending_for(gk.archive, [doc.id]).get(doc.id, []) if staff else [],
