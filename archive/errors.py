@@ -82,3 +82,16 @@ class DamagedError(GongkaiError):
 
     exit_code = EXIT_DAMAGED
     http_status = 503
+
+
+class IndexDamagedError(DamagedError, RuntimeError):
+    """The search index cannot be read (a segment file deleted or truncated): searches fail
+    with this, one clear line or a 503 page, until ``gongkai verify --repair`` rebuilds the
+    index from the archive (exit 7, HTTP 503)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message
+            or "the search index needs repair (a file of it is missing or damaged); "
+            "run `gongkai verify --repair`"
+        )

@@ -218,20 +218,22 @@ class Gongkai:
         ``exact`` searches the query as typed (no pinyin reading, no typo correction)."""
         from indexer.searching import search
 
-        return search(
-            self.archive,
-            self.engine,
-            self.validity,
-            query,
-            filters=filters,
-            sort=sort,
-            limit=limit,
-            offset=offset,
-            facets=facets,
-            as_of=as_of,
-            synonyms=self.synonyms.current() if expand else None,
-            vocabulary=None if exact or not query.strip() else self.vocabulary(),
-            exact=exact,
+        return self.indexer.reading(
+            lambda engine: search(
+                self.archive,
+                engine,
+                self.validity,
+                query,
+                filters=filters,
+                sort=sort,
+                limit=limit,
+                offset=offset,
+                facets=facets,
+                as_of=as_of,
+                synonyms=self.synonyms.current() if expand else None,
+                vocabulary=None if exact or not query.strip() else self.vocabulary(),
+                exact=exact,
+            )
         )
 
     def vocabulary(self) -> Vocabulary:

@@ -31,8 +31,16 @@ from pathlib import Path
 
 import tantivy
 
+from archive.errors import IndexDamagedError
 from indexer import analysis
-from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
+from indexer.engines.base import (
+    FACET_FIELDS,
+    EngineHit,
+    EngineResult,
+    Filters,
+    IndexDoc,
+    reads_index,
+)
 from indexer.normalize import doc_number_suffix
 from indexer.query import Match, ParsedQuery, Word, doc_number_terms
 
@@ -267,7 +275,7 @@ class TantivyEngine:
     @property
     def _ix(self) -> tantivy.Index:
         if self._opened is None:
-            raise RuntimeError(self._problem)
+            raise IndexDamagedError(self._problem)
         return self._opened
 
     @property
@@ -337,10 +345,12 @@ class TantivyEngine:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @reads_index
     def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
         pairs = self._ix.searcher().terms_with_prefix(field, "")
         return {term: count for term, count in pairs if count >= min_count}
 
+    @reads_index
     def revisions(self) -> dict[str, int]:
         searcher = self._ix.searcher()
         total = searcher.num_docs
@@ -353,6 +363,7 @@ class TantivyEngine:
             revs[str(stored.get_first("id"))] = int(stored.get_first("rev") or 0)
         return revs
 
+    @reads_index
     def search(
         self,
         query: ParsedQuery,
