@@ -338,6 +338,7 @@ def import_command(
                 "dry_run": dry_run,
                 "attachments": len(result.attachments),
                 "failures": failures,
+                "stopped": result.stopped,
             }
         )
     else:
@@ -350,7 +351,9 @@ def import_command(
         )
         for failure in failures:
             click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
-    if failures:
+    if result.stopped:
+        click.echo(f"gongkai: import stopped: {result.stopped}", err=True)
+    if failures or result.stopped:
         ctx.exit(EXIT_FAILED)
 
 

@@ -22,6 +22,8 @@ Exit codes (documented in the README and in ``gongkai --help``)::
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -95,3 +97,15 @@ class IndexDamagedError(DamagedError, RuntimeError):
             or "the search index needs repair (a file of it is missing or damaged); "
             "run `gongkai verify --repair`"
         )
+
+
+#: What SQLite says when a write finds no room (SQLITE_FULL).
+_SQLITE_FULL = "database or disk is full"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) is full: an ``OSError`` with
+    ENOSPC or EDQUOT, or SQLite's SQLITE_FULL."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return _SQLITE_FULL in str(exc) or getattr(exc, "sqlite_errorcode", None) == 13
