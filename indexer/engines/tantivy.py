@@ -256,26 +256,31 @@ class TantivyEngine:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._opened: tantivy.Index | None = None
-        self._problem = ""
+        self._problem: Exception | None = None
         try:
             self._opened = self._open()
         except (RuntimeError, OSError, ValueError) as exc:
             # Kept for later: clear() (i.e. `gongkai reindex`) must still be able to rebuild.
-            self._problem = f"cannot open the tantivy index in {self.path}: {exc}"
+            self._problem = exc
 
     def _open(self) -> tantivy.Index:
         marker = self.path / "gongkai-schema"
         if tantivy.Index.exists(str(self.path)):
             if not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION:
-                raise RuntimeError("it has another layout; run `gongkai reindex` to rebuild it")
+                raise IndexDamagedError(
+                    f"the tantivy index in {self.path} has another layout; "
+                    "run `gongkai reindex` to rebuild it"
+                )
             return tantivy.Index.open(str(self.path))
         marker.write_text(SCHEMA_VERSION)
         return tantivy.Index(_schema(), path=str(self.path))
 
     @property
     def _ix(self) -> tantivy.Index:
-        if self._opened is None:
-            raise IndexDamagedError(self._problem)
+        if isinstance(self._problem, IndexDamagedError):
+            raise self._problem
+        if self._opened is None:  # a file missing or damaged: the library's words as the cause
+            raise IndexDamagedError() from self._problem
         return self._opened
 
     @property
@@ -341,7 +346,7 @@ class TantivyEngine:
         # A fresh directory rather than delete_all_documents: the space is given back at once.
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._opened, self._problem = self._open(), ""
+        self._opened, self._problem = self._open(), None
 
     # -- reading ---------------------------------------------------------------------------
 
