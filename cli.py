@@ -338,6 +338,7 @@ def import_command(
                 "dry_run": dry_run,
                 "attachments": len(result.attachments),
                 "failures": failures,
+                "stopped": result.stopped,
             }
         )
     else:
@@ -350,7 +351,9 @@ def import_command(
         )
         for failure in failures:
             click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
-    if failures:
+    if result.stopped:
+        click.echo(f"gongkai: import stopped: {result.stopped}", err=True)
+    if failures or result.stopped:
         ctx.exit(EXIT_FAILED)
 
 
@@ -663,6 +666,53 @@ def verify(gk: Any, repair: bool, quick: bool, as_json: bool) -> None:
     emit(report, as_json, _echo_verify)
     if not report["ok"]:
         click.get_current_context().exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@output_options()
+@click.pass_context
+@handles_errors
+def backup(ctx: click.Context, dest: Path, as_json: bool) -> None:
+    """Back up the archive, its originals and configuration into the new folder DEST, with a
+    manifest of sha256 hashes; safe while the site serves and an import runs (no index: a
+    restore rebuilds it). Exit 1 if an original was missing or damaged."""
+    from archive.backup import backup as make_backup
+
+    report = make_backup(ctx.obj["data"], dest)
+    emit(
+        report,
+        as_json,
+        lambda r: click.echo(f"backed up {r['documents']} documents to {r['dest']}"),
+    )
+    if not report["ok"]:
+        click.echo("gongkai: originals missing or damaged, not in the backup", err=True)
+        ctx.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace what the data directory holds.")
+@output_options()
+@click.pass_context
+@handles_errors
+def restore(ctx: click.Context, src: Path, force: bool, as_json: bool) -> None:
+    """Restore the backup SRC into the data directory: every file checked against the
+    manifest (exit 7 if one differs, nothing touched), the index rebuilt, then verified
+    (exit 1 if verify finds problems). A data directory that holds anything needs --force."""
+    from indexer.service import restore as restore_backup
+
+    report = restore_backup(src, ctx.obj["data"], force=force)
+    emit(
+        report,
+        as_json,
+        lambda r: click.echo(
+            f"restored {r['documents']} documents into {r['data']}; "
+            + ("verify: ok" if r["ok"] else "verify found problems (run `gongkai verify`)")
+        ),
+    )
+    if not report["ok"]:
+        ctx.exit(EXIT_FAILED)
 
 
 # -- web site and staff accounts ----------------------------------------------------------

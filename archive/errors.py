@@ -22,6 +22,8 @@ Exit codes (documented in the README and in ``gongkai --help``)::
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -82,3 +84,28 @@ class DamagedError(GongkaiError):
 
     exit_code = EXIT_DAMAGED
     http_status = 503
+
+
+class IndexDamagedError(DamagedError, RuntimeError):
+    """The search index cannot be read (a segment file deleted or truncated): searches fail
+    with this, one clear line or a 503 page, until ``gongkai verify --repair`` rebuilds the
+    index from the archive (exit 7, HTTP 503)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message
+            or "the search index needs repair (a file of it is missing or damaged); "
+            "run `gongkai verify --repair`"
+        )
+
+
+#: What SQLite says when a write finds no room (SQLITE_FULL).
+_SQLITE_FULL = "database or disk is full"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) is full: an ``OSError`` with
+    ENOSPC or EDQUOT, or SQLite's SQLITE_FULL."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return _SQLITE_FULL in str(exc) or getattr(exc, "sqlite_errorcode", None) == 13

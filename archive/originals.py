@@ -104,3 +104,21 @@ class OriginalStore:
 
     def all_digests(self) -> set[str]:
         return {p.name for p in self.root.glob("??/??/*") if not p.name.startswith(".tmp-")}
+
+    def remove_unreferenced(self, referenced: set[str], *, since: float) -> int:
+        """Remove originals (and temporary files) written at ``since`` or later that no
+        document names: what a failed group wrote before its rows were rolled back (a full
+        disk). Older unnamed files are left alone. Returns how many were removed."""
+        removed = 0
+        for path in self.root.glob("??/??/*"):
+            name = path.name
+            digest = name[5:].split("-", 1)[0] if name.startswith(".tmp-") else name
+            if digest in referenced and not name.startswith(".tmp-"):
+                continue
+            try:
+                if path.stat().st_mtime >= since - 1:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass
+        return removed

@@ -2,11 +2,18 @@
 
 Layout of a data directory::
 
-    gongkai.json         configuration (engine, analyzer: the analyzer version of the index)
+    gongkai.json         configuration (engine, analyzer: the analyzer version of the index,
+                         index_dir: the folder under index/ that holds the live index)
     archive.sqlite3      the archive (source of truth)
     originals/           original files by sha256
-    index/<engine>/      the search index (derived; rebuildable)
+    index/<index_dir>/   the search index (derived; rebuildable); index/<engine>/ when
+                         gongkai.json names none (every index before a reindex moved it)
     write.lock           held by whoever writes (import, reindex, status changes)
+
+A reindex builds the new index in ``index/<engine>.new-<pid>/`` beside the live one, renames
+it and then switches ``index_dir`` with one atomic replace of ``gongkai.json``: readers follow
+the switch (:class:`indexer.indexing.Indexer` notices the file changed), and a reindex killed
+before the switch leaves the live index untouched.
 """
 
 from __future__ import annotations
@@ -52,6 +59,16 @@ def engine_name(config: dict[str, object]) -> str:
     return str(config.get("engine", DEFAULT_ENGINE))
 
 
+def index_dir(config: dict[str, object]) -> str:
+    """The folder under ``index/`` holding the live index (see the module docstring)."""
+    return str(config.get("index_dir") or engine_name(config))
+
+
+def live_index_path(data_dir: Path) -> Path:
+    """Where the live index of ``data_dir`` is."""
+    return Path(data_dir) / "index" / index_dir(read_config(data_dir))
+
+
 def write_config(data_dir: Path, config: dict[str, object]) -> None:
     """Replace the data directory's configuration atomically."""
     tmp = Path(data_dir) / (CONFIG_NAME + ".tmp")
@@ -85,6 +102,8 @@ def init_data_dir(data_dir: Path | str, engine: str = DEFAULT_ENGINE) -> dict[st
                 f"{data_dir} holds {documents} documents indexed with {config.get('engine')}; "
                 f"convert it with `gongkai reindex --engine {engine}`"
             )
+    if engine_name(config) != engine:
+        config.pop("index_dir", None)  # the other engine's index is not this one's
     config = {**config, "engine": engine}
     write_config(data_dir, config)
     return config

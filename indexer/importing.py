@@ -164,7 +164,9 @@ class IndexStage:
         if self.writer is None and batch.is_full:
             from indexer.engines.background import BackgroundWriter
 
-            self.writer = BackgroundWriter(self.indexer.data_dir, self.indexer.engine_name)
+            self.writer = BackgroundWriter(
+                self.indexer.data_dir, self.indexer.engine_name, self.indexer.index_dir
+            )
         if self.writer is not None:
             self.writer.add(entries)
         else:

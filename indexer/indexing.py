@@ -9,23 +9,42 @@ callers hold the write lock when they change anything (see :class:`indexer.servi
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from archive import Archive, Document
+from archive.errors import IndexDamagedError
 from archive.relations import Relations
 from archive.validity import statuses, today
-from indexer.config import ANALYZER_VERSION, analyzer_version, read_config, write_config
-from indexer.engines import open_engine
-from indexer.engines.base import Engine, IndexDoc
+from indexer.config import (
+    ANALYZER_VERSION,
+    CONFIG_NAME,
+    analyzer_version,
+    engine_name,
+    index_dir,
+    read_config,
+    write_config,
+)
+from indexer.engines import ENGINES, check_engine, open_engine
+from indexer.engines.base import READ_FAILURES, Engine, IndexDoc
 from indexer.items import BATCH_DOCS, Prepared
 from indexer.validity_view import VALIDITY_INDEXED_ON
 
 if TYPE_CHECKING:
     from indexer.analysis import TermPositions
+
+R = TypeVar("R")
+
+
+def engine_name_of(folder: str) -> str:
+    """The engine of the index folder ``folder`` (``whoosh``, ``tantivy.new-12``, …)."""
+    return folder.split(".", 1)[0]
 
 
 def index_doc(
@@ -73,14 +92,54 @@ class Indexer:
         self.archive = archive
         self.data_dir = Path(data_dir)
         self.engine_name = engine_name
+        #: The folder under ``index/`` of the live index (``gongkai.json``'s ``index_dir``).
+        self.index_dir = index_dir(read_config(self.data_dir))
         self.readonly = readonly
         self._engine: Engine | None = None
+        self._config_seen = self._config_stamp()
 
     @property
     def engine(self) -> Engine:
+        self.follow()
         if self._engine is None:
-            self._engine = open_engine(self.data_dir, self.engine_name)
+            try:
+                self._engine = open_engine(self.data_dir, self.engine_name, self.index_dir)
+            except READ_FAILURES as exc:
+                raise IndexDamagedError() from exc
         return self._engine
+
+    def _config_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.data_dir / CONFIG_NAME)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def follow(self) -> bool:
+        """Notice that another process switched the live index (a reindex): ``gongkai.json``
+        is replaced by every switch, so one ``stat`` per search tells; the engine is then
+        opened on the new index. Returns whether it moved."""
+        stamp = self._config_stamp()
+        if stamp == self._config_seen:
+            return False
+        self._config_seen = stamp
+        config = read_config(self.data_dir)
+        live = (engine_name(config), index_dir(config))
+        if live == (self.engine_name, self.index_dir):
+            return False
+        self.close()
+        self.engine_name, self.index_dir = live
+        return True
+
+    def reading(self, read: Callable[[Engine], R]) -> R:
+        """``read(engine)``, once more on the new index if the live one was switched under
+        it (a reader that looked just before a reindex removed the old index)."""
+        try:
+            return read(self.engine)
+        except IndexDamagedError:
+            if not self.follow():
+                raise
+            return read(self.engine)
 
     def close(self) -> None:
         if self._engine is not None:
@@ -135,39 +194,68 @@ class Indexer:
     # -- rebuild -----------------------------------------------------------------------------
 
     def reindex(self, engine: str | None = None, *, workers: int = 1) -> int:
-        """Rebuild the index from the archive. With another ``engine``, convert: build that
-        engine's index first, then switch the configuration to it (the old index is left on
-        disk, unused, until removed by hand). With ``workers`` > 1, documents are segmented
-        in that many processes and the index is written by one more (see
-        :meth:`_rebuild_in_parallel`). The caller holds the write lock."""
-        target = self.engine
-        name = self.engine_name
-        if engine is not None and engine != self.engine_name:
-            target = open_engine(self.data_dir, engine)  # InvalidInput if unknown
-            name = engine
-        target.clear()
-        if workers > 1:
-            count = self._rebuild_in_parallel(target, name, workers)
-        else:
-            count = 0
-            for batch in _batches(self.archive.iter_documents(), BATCH_DOCS):
-                count += target.add(self.entries(batch))
-        config = {**read_config(self.data_dir), "analyzer": ANALYZER_VERSION}
-        if target is not self._engine:
-            config["engine"] = engine
-        write_config(self.data_dir, config)
-        if target is not self._engine:
-            if self._engine is not None:
-                self._engine.close()
-            self._engine, self.engine_name = target, str(engine)
+        """Rebuild the index from the archive, beside the live one, which keeps answering
+        searches until the new one is complete: it is built in ``index/<engine>.new-<pid>``,
+        renamed, and made live by one atomic replace of ``gongkai.json`` (``index_dir``); the
+        old one is then removed. A reindex killed before the switch leaves the live index as it
+        was, and the next reindex removes what it left. With another ``engine``, convert (the
+        old engine's index is left on disk, unused, until removed by hand or the next
+        reindex). With ``workers`` > 1, documents are segmented in that many processes and the
+        index is written by one more (see :meth:`_rebuild_in_parallel`). The caller holds the
+        write lock."""
+        name = check_engine(engine) if engine is not None else self.engine_name
+        self.follow()
+        old = self.index_dir
+        index_root = self.data_dir / "index"
+        self._remove_leftovers(keep={old})
+        building = f"{name}.new-{os.getpid()}"
+        target = open_engine(self.data_dir, name, building)
+        try:
+            if workers > 1:
+                count = self._rebuild_in_parallel(target, name, building, workers)
+            else:
+                count = 0
+                for batch in _batches(self.archive.iter_documents(), BATCH_DOCS):
+                    count += target.add(self.entries(batch))
+        finally:
+            target.close()
+        live = f"{name}.{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        os.replace(index_root / building, index_root / live)
+        self.close()
+        config = {
+            **read_config(self.data_dir),
+            "analyzer": ANALYZER_VERSION,
+            "engine": name,
+            "index_dir": live,
+        }
+        write_config(self.data_dir, config)  # the switch: readers follow from here
+        self.engine_name, self.index_dir = name, live
+        self._config_seen = self._config_stamp()
+        if name == engine_name_of(old):
+            shutil.rmtree(index_root / old, ignore_errors=True)
         if not self.readonly:
             Relations(self.archive).set_meta(VALIDITY_INDEXED_ON, today())
         return count
 
-    def _rebuild_in_parallel(self, target: Engine, name: str, workers: int) -> int:
+    def _remove_leftovers(self, keep: set[str]) -> None:
+        """Remove the indexes a killed reindex left (``*.new-*``, or renamed but never made
+        live) and old ones of engines no longer live; ``keep`` and the other engine's index
+        under its plain name (left by a conversion) stay. The caller holds the write lock, so
+        no other reindex is running."""
+        root = self.data_dir / "index"
+        if not root.is_dir():
+            return
+        for path in root.iterdir():
+            if path.name in keep or path.name in ENGINES:
+                continue
+            if engine_name_of(path.name) in ENGINES:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _rebuild_in_parallel(self, target: Engine, name: str, folder: str, workers: int) -> int:
         """Fill the empty index ``target`` (engine ``name``) from the archive: ``workers``
         processes segment titles and bodies (:func:`indexer.building.segment_chunk`), this
-        process adds statuses, and a :class:`BackgroundWriter` writes the index. If that
+        process adds statuses, and a :class:`BackgroundWriter` writes the index (in
+        ``index/<folder>``). If that
         writer fails, what it did not write is added here."""
         from indexer.building import segment_chunk
         from indexer.engines.background import BackgroundWriter
@@ -175,7 +263,7 @@ class Indexer:
         from indexer.workers import WorkerPool
 
         pool = WorkerPool(workers, segment_chunk, preload=["indexer.building"])
-        writer = BackgroundWriter(self.data_dir, name)
+        writer = BackgroundWriter(self.data_dir, name, folder)
         window: deque[tuple[Document, object]] = deque()
         batch: list[tuple[Document, tuple[TermPositions, TermPositions]]] = []
 
@@ -231,7 +319,8 @@ class Indexer:
             indexed = self.engine.revisions()
         except Exception as exc:  # a deleted segment file, a truncated index
             indexed = {}
-            index_errors.append(f"the index cannot be read: {type(exc).__name__}: {exc}")
+            cause = exc.__cause__ or exc  # the library's own words, for the operator
+            index_errors.append(f"the index cannot be read: {type(cause).__name__}: {cause}")
             self.close()
         missing = sorted(i for i in archived if i not in indexed) if not index_errors else []
         stale = sorted(i for i, rev in archived.items() if i in indexed and indexed[i] != rev)

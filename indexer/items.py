@@ -74,6 +74,8 @@ class ImportReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     #: (attachment id, notice id) linked by this run (see :mod:`indexer.attachments`).
     attachments: list[tuple[str, str]] = field(default_factory=list)
+    #: Why the run stopped before its last item ("" if it did not): a full disk.
+    stopped: str = ""
 
     def counts(self) -> dict[str, int]:
         counts = {IMPORTED: 0, DUPLICATE: 0, FAILED: 0, SKIPPED: 0}

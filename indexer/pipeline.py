@@ -18,13 +18,15 @@ it again resumes. If the process dies before a batch reaches the index, the next
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from archive import Archive, Document, DuplicateIdError
+from archive.errors import is_disk_full
 from archive.originals import sha256_of
 from indexer.building import PRELOAD, WORKER_MEMORY, build_chunk, build_safely, isolated
 from indexer.extract import ExtractionError
@@ -267,6 +269,24 @@ class CommitStage:
             self.started = None
         self.held.clear()
 
+    def fail_group(self, reason: str) -> None:
+        """The open group cannot be written (a full disk): roll it back and report its
+        items as failed with ``reason``."""
+        if self.started is not None:
+            self.archive.rollback_group()
+            self.started = None
+        self.held = [
+            replace(o, status=FAILED, id="", title="", reason=reason) if o.status == IMPORTED else o
+            for o in self.held
+        ]
+        self._flush()
+
+    def remove_orphans(self, since: float) -> int:
+        """Remove the originals written since ``since`` that no committed document names
+        (after the build workers stopped: they write originals ahead of the commit)."""
+        referenced = set(self.archive.digests().values())
+        return self.archive.originals.remove_unreferenced(referenced, since=since)
+
     def _open(self) -> None:
         if self.started is None:
             self.archive.begin_group()
@@ -370,10 +390,13 @@ def run(stages: Stages, items: Iterable[Item], report: ImportReport) -> ImportRe
 
     Reading, the duplicate check and the commit happen here; building runs in the build
     stage's workers, with a bounded window of items read ahead, so memory stays bounded
-    however many items there are. Outcomes are reported in input order."""
+    however many items there are. Outcomes are reported in input order.
+
+    A full disk stops the run cleanly: the open group is rolled back and its items reported
+    failed, the originals it wrote are removed, and ``report.stopped`` says why; what was
+    committed before stays (and is indexed when there is room)."""
     pending = _Pending()
     window: deque[tuple[Item, bytes, object]] = deque()
-    window_bytes = 0
     commit = stages.commit
 
     def finish(item: Item, data: bytes, ticket: object) -> None:
@@ -397,8 +420,8 @@ def run(stages: Stages, items: Iterable[Item], report: ImportReport) -> ImportRe
         if batch_ends:
             _run_batch(stages, pending.take(full=True))
 
-    stages.build.setup()
-    try:
+    def feed() -> None:
+        window_bytes = 0
         for item in items:
             early = stages.read.run(item)
             if isinstance(early, FileOutcome):
@@ -419,13 +442,34 @@ def run(stages: Stages, items: Iterable[Item], report: ImportReport) -> ImportRe
         while window:
             finish(*window.popleft())
         commit.commit()
+
+    stages.build.setup()
+    began = time.time()
+    try:
+        feed()
+    except (OSError, sqlite3.Error) as exc:
+        if not (is_disk_full(exc) and isinstance(commit, CommitStage)):
+            raise
+        report.stopped = f"disk full ({exc}); free some space and import again to resume"
+        commit.fail_group(f"not imported: {report.stopped}")
+        pending.docs = [d for d in pending.docs if commit.archive.exists(d.id)]
     finally:
         commit.cleanup()
         stages.build.cleanup()
-    if pending.docs:
-        _run_batch(stages, pending.take())
-    for stage in stages.finish:
-        stage.run(report)
+    if report.stopped and isinstance(commit, CommitStage):
+        commit.remove_orphans(began)
+    try:
+        if pending.docs:
+            _run_batch(stages, pending.take())
+        for stage in stages.finish:
+            stage.run(report)
+    except (OSError, sqlite3.Error) as exc:
+        if not is_disk_full(exc):
+            raise
+        report.stopped = report.stopped or (
+            f"disk full ({exc}) while indexing: what is archived is kept; free some space "
+            "and run `gongkai verify --repair`"
+        )
     return report
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "init_data_dir",
     "open_engine",
     "read_config",
+    "restore",
     "write_config",
 ]
 
@@ -223,23 +224,25 @@ class Gongkai:
         ``explain`` says why each hit ranks where it does."""
         from indexer.searching import search
 
-        return search(
-            self.archive,
-            self.engine,
-            self.validity,
-            query,
-            filters=filters,
-            sort=sort,
-            limit=limit,
-            offset=offset,
-            facets=facets,
-            as_of=as_of,
-            synonyms=self.synonyms.current() if expand else None,
-            vocabulary=None if exact or not query.strip() else self.vocabulary(),
-            exact=exact,
-            explain=explain,
-            relaxed=relaxed,
-            collapse=collapse,
+        return self.indexer.reading(
+            lambda engine: search(
+                self.archive,
+                engine,
+                self.validity,
+                query,
+                filters=filters,
+                sort=sort,
+                limit=limit,
+                offset=offset,
+                facets=facets,
+                as_of=as_of,
+                synonyms=self.synonyms.current() if expand else None,
+                vocabulary=None if exact or not query.strip() else self.vocabulary(),
+                exact=exact,
+                explain=explain,
+                relaxed=relaxed,
+                collapse=collapse,
+            )
         )
 
     def vocabulary(self) -> Vocabulary:
@@ -340,3 +343,27 @@ class Gongkai:
 
     def relink(self) -> dict[str, int]:
         return self.curator.relink()
+
+
+def restore(src: Path | str, data_dir: Path | str, *, force: bool = False) -> dict[str, object]:
+    """Restore the backup ``src`` (made by :func:`archive.backup.backup`) into ``data_dir``:
+    every file checked against the manifest first, a directory holding anything refused
+    unless ``force``, then the index rebuilt and everything verified (originals re-hashed).
+    Under the data directory's write lock."""
+    from archive.backup import restore_files
+
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with write_lock(data_dir):
+        documents = restore_files(src, data_dir, force=force)
+        with Gongkai(data_dir) as gk:
+            indexed = gk.indexer.reindex()
+            report = gk.verify()
+    return {
+        "ok": bool(report["ok"]) and indexed == documents,
+        "data": str(data_dir),
+        "restored_from": str(src),
+        "documents": documents,
+        "indexed": indexed,
+        "verify": report,
+    }

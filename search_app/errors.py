@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import DamagedError
+from archive.errors import DamagedError, IndexDamagedError
 
 CODES = {
     400: "bad_request",
@@ -72,10 +72,14 @@ def register(app: Flask) -> None:
     def damaged(exc: DamagedError) -> Any:
         """Stored data that cannot be read (a damaged row, an unreadable index): a clear 503
         until ``gongkai verify --repair`` or a restore mends it; the details go to the log."""
-        app.logger.error("damaged data: %s", exc)
+        app.logger.error("damaged data: %s (%r)", exc, exc.__cause__)
         message = "该文件或检索索引的存储数据已损坏，管理员正在修复，请稍后再试。"
+        code = "damaged"
+        if isinstance(exc, IndexDamagedError):
+            message = "检索索引需要修复，暂时无法检索；管理员修复后即可恢复，请稍后再试。"
+            code = "index_damaged"
         if wants_json():
-            return json_error(503, message, "damaged")
+            return json_error(503, message, code)
         return render_template("error.html", status=503, title=TITLES[503], message=message), 503
 
     if app.testing:

@@ -28,14 +28,21 @@ def check_engine(name: str) -> str:
     return name
 
 
-def index_path(data_dir: Path, name: str) -> Path:
-    """Where engine ``name`` keeps the index of ``data_dir``."""
-    return Path(data_dir) / "index" / check_engine(name)
+def index_path(data_dir: Path, name: str, folder: str | None = None) -> Path:
+    """Where engine ``name`` keeps the index of ``data_dir``: ``index/<folder>``, by default
+    ``index/<name>`` (the data directory's configuration names the live folder: see
+    :func:`indexer.config.live_index_path`)."""
+    check_engine(name)
+    folder = folder or name
+    if "/" in folder or folder in (".", ".."):
+        raise InvalidInput(f"bad index folder name {folder!r}")
+    return Path(data_dir) / "index" / folder
 
 
-def open_engine(data_dir: Path, name: str) -> Engine:
-    """Open (creating if needed) the index of engine ``name`` in ``data_dir``."""
-    path = index_path(data_dir, name)
+def open_engine(data_dir: Path, name: str, folder: str | None = None) -> Engine:
+    """Open (creating if needed) the index of engine ``name`` in ``data_dir`` (in
+    ``index/<folder>``, by default ``index/<name>``)."""
+    path = index_path(data_dir, name, folder)
     if name == "whoosh":
         from indexer.engines.whoosh import WhooshEngine
 

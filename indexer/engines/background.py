@@ -36,12 +36,12 @@ class BackgroundWriter:
     child process. Use :meth:`add` per batch, then :meth:`close`, which waits for the last
     batch and says whether every batch was written."""
 
-    def __init__(self, data_dir: Path, engine_name: str) -> None:
+    def __init__(self, data_dir: Path, engine_name: str, folder: str | None = None) -> None:
         context = multiprocessing.get_context("forkserver")
         self._conn, child_conn = context.Pipe()
         self._process = context.Process(
             target=_serve,
-            args=(child_conn, str(data_dir), engine_name),
+            args=(child_conn, str(data_dir), engine_name, folder),
             name="gongkai-index-writer",
             daemon=True,
         )
@@ -98,14 +98,14 @@ class BackgroundWriter:
         self._outstanding = 0
 
 
-def _serve(conn: Connection, data_dir: str, engine_name: str) -> None:
+def _serve(conn: Connection, data_dir: str, engine_name: str, folder: str | None) -> None:
     """In the child: add each batch received, answer ("ok", count) or ("error", reason)."""
     from indexer.engines import open_engine
 
     # Ctrl-C in a terminal reaches the whole process group: the importer stops and closes
     # this pipe, and this process ends after the batch in hand, not in the middle of it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    engine = open_engine(Path(data_dir), engine_name)
+    engine = open_engine(Path(data_dir), engine_name, folder)
     try:
         while True:
             try:

@@ -7,12 +7,20 @@ so every engine shows the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+import struct
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from functools import wraps
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from archive.errors import GongkaiError, IndexDamagedError
 
 if TYPE_CHECKING:  # importing the query parser loads the segmenter (rjieba, ~0.15 s)
     from indexer.query import ParsedQuery
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 FACET_FIELDS = ("agency", "category", "year", "validity", "kind")
 SORTS = ("relevance", "newest", "oldest")
@@ -123,3 +131,27 @@ class Engine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+#: What an engine library raises when its files are missing or damaged (Whoosh: OSError,
+#: struct.error, EOFError; tantivy: ValueError or RuntimeError with the I/O error's text).
+READ_FAILURES = (OSError, RuntimeError, ValueError, EOFError, KeyError, struct.error)
+
+
+def reads_index(method: Callable[..., R]) -> Callable[..., R]:
+    """Make an engine's reading method raise :class:`IndexDamagedError` (one clear message;
+    the library's own error kept as the cause, for verify and the web log) when the index
+    files cannot be read, instead of the library's FileNotFoundError or panic text."""
+
+    @wraps(method)
+    def wrapper(self: object, *args: object, **kwargs: object) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except GongkaiError:
+            raise
+        except READ_FAILURES as exc:
+            # Debug only: the CLI says it in one line, the web app logs the cause.
+            log.debug("the index in %s cannot be read: %r", getattr(self, "path", "?"), exc)
+            raise IndexDamagedError() from exc
+
+    return wrapper

@@ -34,8 +34,16 @@ from pathlib import Path
 
 import tantivy
 
+from archive.errors import IndexDamagedError
 from indexer import analysis
-from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
+from indexer.engines.base import (
+    FACET_FIELDS,
+    EngineHit,
+    EngineResult,
+    Filters,
+    IndexDoc,
+    reads_index,
+)
 from indexer.normalize import doc_number_suffix
 from indexer.query import Match, ParsedQuery, Word, doc_number_terms
 
@@ -265,26 +273,31 @@ class TantivyEngine:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._opened: tantivy.Index | None = None
-        self._problem = ""
+        self._problem: Exception | None = None
         try:
             self._opened = self._open()
         except (RuntimeError, OSError, ValueError) as exc:
             # Kept for later: clear() (i.e. `gongkai reindex`) must still be able to rebuild.
-            self._problem = f"cannot open the tantivy index in {self.path}: {exc}"
+            self._problem = exc
 
     def _open(self) -> tantivy.Index:
         marker = self.path / "gongkai-schema"
         if tantivy.Index.exists(str(self.path)):
             if not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION:
-                raise RuntimeError("it has another layout; run `gongkai reindex` to rebuild it")
+                raise IndexDamagedError(
+                    f"the tantivy index in {self.path} has another layout; "
+                    "run `gongkai reindex` to rebuild it"
+                )
             return tantivy.Index.open(str(self.path))
         marker.write_text(SCHEMA_VERSION)
         return tantivy.Index(_schema(), path=str(self.path))
 
     @property
     def _ix(self) -> tantivy.Index:
-        if self._opened is None:
-            raise RuntimeError(self._problem)
+        if isinstance(self._problem, IndexDamagedError):
+            raise self._problem
+        if self._opened is None:  # a file missing or damaged: the library's words as the cause
+            raise IndexDamagedError() from self._problem
         return self._opened
 
     @property
@@ -350,14 +363,16 @@ class TantivyEngine:
         # A fresh directory rather than delete_all_documents: the space is given back at once.
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._opened, self._problem = self._open(), ""
+        self._opened, self._problem = self._open(), None
 
     # -- reading ---------------------------------------------------------------------------
 
+    @reads_index
     def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
         pairs = self._ix.searcher().terms_with_prefix(field, "")
         return {term: count for term, count in pairs if count >= min_count}
 
+    @reads_index
     def revisions(self) -> dict[str, int]:
         searcher = self._ix.searcher()
         total = searcher.num_docs
@@ -370,6 +385,7 @@ class TantivyEngine:
             revs[str(stored.get_first("id"))] = int(stored.get_first("rev") or 0)
         return revs
 
+    @reads_index
     def search(
         self,
         query: ParsedQuery,

@@ -21,7 +21,14 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from indexer import analysis
-from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
+from indexer.engines.base import (
+    FACET_FIELDS,
+    EngineHit,
+    EngineResult,
+    Filters,
+    IndexDoc,
+    reads_index,
+)
 from indexer.normalize import doc_number_suffix
 from indexer.query import Match, ParsedQuery, Word, doc_number_terms
 
@@ -273,6 +280,7 @@ class WhooshEngine:
         column = searcher.reader().column_reader("date_issued")
         return [column[d] or "" for d in docnums]
 
+    @reads_index
     def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
         # Segment by segment: the merged reader looks every term up in every segment.
         counts: dict[str, int] = {}
@@ -282,10 +290,12 @@ class WhooshEngine:
                 counts[key] = counts.get(key, 0) + info.doc_frequency()
         return {term: n for term, n in counts.items() if n >= min_count}
 
+    @reads_index
     def revisions(self) -> dict[str, int]:
         searcher = self._current_searcher()
         return {f["id"]: f.get("rev", 0) for f in searcher.all_stored_fields()}
 
+    @reads_index
     def search(
         self,
         query: ParsedQuery,
