@@ -235,6 +235,8 @@ def parse(query: str, synonyms: Synonyms | None = None, *, questions: bool = Tru
     With ``synonyms``, words that are synonym terms also match their group's other terms
     (see the module docstring). With ``questions`` (the default), question and filler words
     are not required (:mod:`indexer.question`)."""
+    if any("\ud800" <= ch <= "\udfff" for ch in query or ""):
+        raise QuerySyntaxError("检索式含有无效字符（a lone surrogate is not text）")
     if questions:
         asked = question.read(query)
         if asked.ignored:
@@ -253,8 +255,6 @@ def parse(query: str, synonyms: Synonyms | None = None, *, questions: bool = Tru
             f"检索式过长：最多 {MAX_QUERY_CHARS} 个字符（query longer than {MAX_QUERY_CHARS}"
             f" characters: {len(whole)}）"
         )
-    if any("\ud800" <= ch <= "\udfff" for ch in whole):
-        raise QuerySyntaxError("检索式含有无效字符（a lone surrogate is not text）")
     if looks_like_doc_number(whole):
         # A 文号 typed with spaces (国办发 (2019) 2 号) is one clause, not four words.
         items: list[_Raw | str] = [_Raw(whole, False, False, TEXT_FIELDS)]

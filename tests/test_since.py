@@ -122,4 +122,4 @@ def test_since_is_stable_through_the_archive_check_and_page(tmp_path: Path) -> N
             [result] = gk.check(["青测发〔2015〕2号"], as_of)
             assert result.matches[0][1].since == "2019-07-01"
             page = client.get(f"/doc/{rule.id}" + (f"?as_of={as_of}" if as_of else ""))
-            assert "自 2019-07-01 起" in page.get_data(as_text=True)
+            assert "2019年7月1日" in page.get_data(as_text=True)  # the plain status sentence
