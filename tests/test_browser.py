@@ -302,3 +302,18 @@ def test_proposal_notice_on_the_document_page(page, server) -> None:  # type: ig
     page.locator("#status-banner").wait_for()
     assert "本文件已废止" in page.locator("#status-banner").inner_text()
     assert page.locator("#pending-notice").count() == 0
+
+
+def test_typo_correction_on_the_page(page, server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: a query with a typo (管里 for 管理) that finds nothing shows the corrected
+    query's results at once, says so, and links to the query as typed."""
+    page.goto(server["base"] + "/search?q=自行车停放管里办法")
+    note = page.locator("p.suggestion.corrected")
+    assert note.is_visible()
+    assert "以下是" in note.inner_text() and "停放管理办法" in note.inner_text()
+    titles = page.locator("ol.hits li.hit .hit-title a").all_inner_texts()
+    assert any("青川市公共自行车停放管理办法" in t for t in titles), titles
+    shot(page, "search-corrected")
+    page.locator("a.search-exact").click()
+    page.wait_for_url("**exact=1**")
+    assert page.locator("p.suggestion").count() == 0  # as typed: no correction offered
