@@ -12,6 +12,10 @@ A status record is a staff statement "document D has validity V from date E (bec
 Status records are append-only; a later record (or a ``clear`` record, validity ``""``) takes
 precedence as :mod:`archive.validity` explains.
 
+An expiry (``text_expiry``) is the day a document's own 有效期 ends, as its text or header says
+(本规定有效期三年 → three years after it took effect): :mod:`archive.validity` makes the document
+失效 from that day unless staff say otherwise.
+
 References (``refs``) are what the linker found in a document's text: a title in 《》 and/or a
 文号, with the kind of relation the sentence implies. They are kept, resolved or not, so that a
 document imported later can be linked to what was imported before it.
@@ -114,6 +118,24 @@ class Reference:
         return asdict(self)
 
 
+@dataclass
+class Expiry:
+    """The end of a document's own 有效期: it is 失效 from ``expires`` (the first day after
+    the period), because of ``clause`` (where and what: ``本文件第十条：有效期三年``);
+    ``basis`` says where a period is counted from (``自 2018-06-01 起算``; "" for 有效期至……),
+    ``evidence`` is the sentence."""
+
+    doc_id: str
+    expires: str  # YYYY-MM-DD, the first day the document is 失效
+    clause: str
+    basis: str = ""
+    evidence: str = ""
+    created_at: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
 def _relation_snapshot(rel: Relation | None) -> dict[str, object] | None:
     if rel is None:
         return None
@@ -132,6 +154,7 @@ class Relations:
         }
         self.available = "relations" in tables
         self._text_dates = "text_dates" in tables
+        self._expiry = "text_expiry" in tables
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -453,6 +476,56 @@ class Relations:
             found.update({r[0]: r[1] for r in rows})
         return found
 
+    def set_expiry(self, doc_id: str, expiry: Expiry | None, *, actor: str) -> bool:
+        """Keep (or with ``None`` forget) the end of ``doc_id``'s 有效期 as found in its text or
+        header; recorded in history when it changes. Returns whether it changed."""
+        if not self._expiry:
+            return False
+        with self.transaction():
+            before = self.expiries([doc_id]).get(doc_id)
+            same = (before.expires, before.clause, before.basis) if before else None
+            if same == ((expiry.expires, expiry.clause, expiry.basis) if expiry else None):
+                return False
+            if expiry is None:
+                self.conn.execute("DELETE FROM text_expiry WHERE doc_id = ?", (doc_id,))
+            else:
+                self.conn.execute(
+                    "INSERT INTO text_expiry (doc_id, expires, clause, basis, evidence, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET "
+                    "expires = excluded.expires, clause = excluded.clause, "
+                    "basis = excluded.basis, evidence = excluded.evidence, "
+                    "created_at = excluded.created_at",
+                    (doc_id, expiry.expires, expiry.clause, expiry.basis, expiry.evidence, now()),
+                )
+            self.archive.log(
+                doc_id,
+                actor,
+                "expiry",
+                {
+                    "before": before.expires if before else "",
+                    "after": expiry.expires if expiry else "",
+                    "why": "，".join(filter(None, (expiry.clause, expiry.basis)))
+                    if expiry
+                    else "条款已不在文中",
+                },
+            )
+            return True
+
+    def expiries(self, ids: Iterable[str]) -> dict[str, Expiry]:
+        """The end of the 有效期 of each of ``ids`` (where its text or header states one)."""
+        ids = list(dict.fromkeys(ids))
+        found: dict[str, Expiry] = {}
+        if not self._expiry:
+            return found
+        for start in range(0, len(ids), 400):
+            chunk = ids[start : start + 400]
+            rows = self.conn.execute(
+                f"SELECT * FROM text_expiry WHERE doc_id IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+            found.update({r["doc_id"]: Expiry(**dict(r)) for r in rows})
+        return found
+
     # -- references found in text ----------------------------------------------------------
 
     def replace_refs(self, src: str, refs: Iterable[Reference]) -> None:
@@ -497,9 +570,9 @@ class Relations:
 
     def due_between(self, after: str, until: str) -> set[str]:
         """Documents whose derived validity may change on a date in (``after``, ``until``]:
-        their own effective date, a relation's or a staff record's."""
+        their own effective date, a relation's, a staff record's or the end of their 有效期."""
         ids: set[str] = set()
-        queries = (
+        queries = [
             "SELECT id FROM documents WHERE date_effective > ? AND date_effective <= ?",
             "SELECT id FROM documents WHERE date_effective = '' "
             "AND date_issued > ? AND date_issued <= ?",
@@ -507,7 +580,9 @@ class Relations:
             "AND effective <= ?",
             "SELECT doc_id FROM status_changes WHERE effective > ? AND effective <= ?",
             "SELECT doc_id FROM text_dates WHERE effective > ? AND effective <= ?",
-        )
+        ]
+        if self._expiry:
+            queries.append("SELECT doc_id FROM text_expiry WHERE expires > ? AND expires <= ?")
         for sql in queries:
             ids.update(r[0] for r in self.conn.execute(sql, (after, until)))
         return ids

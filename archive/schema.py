@@ -202,6 +202,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX login_failures_key ON login_failures(key, at);
     """,
+    # 8: the day a document's own 有效期 ends, from its text (本规定有效期三年, 有效期至……) or its
+    # header's 有效期 field, beside the published metadata (which stays as imported). Derived
+    # data, found again when the document is relinked; every change is written to history.
+    """
+    CREATE TABLE text_expiry (
+        doc_id TEXT PRIMARY KEY,
+        expires TEXT NOT NULL,
+        clause TEXT NOT NULL DEFAULT '',
+        basis TEXT NOT NULL DEFAULT '',
+        evidence TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX text_expiry_expires ON text_expiry(expires);
+    """,
 ]
 
 

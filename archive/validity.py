@@ -12,6 +12,11 @@ The rules, in order:
    validity ``""`` withdraws the staff records before it. :attr:`Status.since` is when the
    status in force began — the first of the events in a row that gave it — so it is the same
    whichever later date is asked.
+   The end of the document's own 有效期 (本规定有效期三年, found in its text or header and kept
+   as an :class:`~archive.relations.Expiry`) is an event too: 失效 from the day after the
+   period, unless the document had already ended (repealed, amended) before that day. A staff
+   record made (or dated) later wins over it, like over a relation. When the header says 已废止
+   or 已修改 and the period is over, the header stands: it says more than the period does.
 3. With no event in force yet, the header's status holds, except that a header saying 已废止 /
    失效 / 已修改 (or nothing) for a document whose only recorded change lies in the future of
    that date is explained by that change: the document was 有效 until then.
@@ -38,16 +43,20 @@ from archive.relations import (
     SUPERSEDES,
     TYPE_LABELS,
     VALIDITY_EFFECT,
+    Expiry,
     Relation,
     Relations,
     StatusChange,
 )
 from archive.store import Archive
 from archive.vocab import (
+    AMENDED,
+    EXPIRED,
     IN_FORCE,
     LINKER_ACTOR,
     NOT_YET,
     PROPOSAL_REPLY,
+    REPEALED,
     UNKNOWN,
     VALID,
     origin_label,
@@ -67,8 +76,12 @@ class Status:
     by: str = ""  # id of the document that caused it (repealing / amending / superseding)
     current_version: str = ""  # id of the current version when this one is superseded
     published: str = ""  # validity as published on the original (header)
-    source: str = "header"  # "header", "relation" or "staff": which one decided ``validity``
+    #: "header", "relation", "staff" or "expiry" (the document's own 有效期 ended): which one
+    #: decided ``validity``
+    source: str = "header"
     note: str = ""  # when header and relations disagree: both, which wins and why
+    expires: str = ""  # the first day its own 有效期 is over ("" if it states none)
+    expiry: str = ""  # the clause that says so: 本文件第十条：有效期三年
 
     @property
     def in_force(self) -> bool:
@@ -129,7 +142,7 @@ class _Event:
     tie: int  # 1 for staff records (beat relations on the same rank)
     seq: int
     validity: str
-    source: str  # "relation" or "staff"
+    source: str  # "relation", "staff" or "expiry"
     by: str
     what: str  # human description
 
@@ -219,6 +232,25 @@ def _events(
     return events
 
 
+def _expiry_event(expiry: Expiry, others: Sequence[_Event]) -> _Event | None:
+    """The end of the document's own 有效期 as an event, or None when the document had already
+    ended before it (a repealed document does not later "expire")."""
+    before = [e for e in others if e.start < expiry.expires]
+    if before and _winner(before).validity not in IN_FORCE:
+        return None
+    why = "，".join(filter(None, (expiry.clause, expiry.basis)))
+    return _Event(
+        start=expiry.expires,
+        rank=expiry.expires,
+        tie=0,
+        seq=0,
+        validity=EXPIRED,
+        source="expiry",
+        by="",
+        what=f"有效期届满，自 {expiry.expires} 起失效（{why}）",
+    )
+
+
 def status_on(
     doc: Document,
     as_of: str | None = None,
@@ -228,13 +260,15 @@ def status_on(
     dates: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     current_version: str = "",
+    expiry: Expiry | None = None,
 ) -> Status:
     """The status of ``doc`` on ``as_of`` (default today), from its header, the confirmed
     relations pointing at it (``incoming``) and staff records (``changes``).
 
     ``dates`` gives the effective date of acting documents (used when a relation has none);
     ``labels`` names documents in the note; ``current_version`` is the newest version on
-    ``as_of`` when the document has been superseded (see :func:`statuses`).
+    ``as_of`` when the document has been superseded (see :func:`statuses`); ``expiry`` is
+    the end of its own 有效期, if it states one.
     """
     as_of = as_of or today()
     dates = dates or {}
@@ -242,6 +276,8 @@ def status_on(
     published = doc.validity or UNKNOWN
     status = Status(doc_id=doc.id, as_of=as_of, validity=published, published=published)
     status.current_version = current_version
+    if expiry is not None:
+        status.expires, status.expiry = expiry.expires, expiry.clause
 
     own_start = doc_start(doc)
     if own_start and as_of < own_start:
@@ -253,6 +289,9 @@ def status_on(
         return status
 
     events = _events(incoming, changes, dates, labels)
+    ended = _expiry_event(expiry, events) if expiry is not None else None
+    if ended is not None:
+        events.append(ended)
     applicable = [e for e in events if e.start <= as_of]
     upcoming = sorted((e for e in events if e.start > as_of), key=lambda e: e.start)
     notes: list[str] = []
@@ -268,6 +307,15 @@ def status_on(
         if published != win.validity:
             if published == UNKNOWN:
                 notes.append("原文未标注有效性")
+            elif win.source == "expiry" and published in (REPEALED, AMENDED):
+                # The header says more than the period does (repealed, amended): it stands.
+                status.validity, status.since, status.source = published, "", "header"
+                notes.append(f"原文标注“{published}”，以原文标注为准")
+            elif win.source == "expiry":
+                notes.append(
+                    f"原文标注“{published}”，与有效期条款不一致；以有效期条款为准："
+                    "有效期已届满，原文标注未反映这一变化（已过时）"
+                )
             elif win.source == "relation":
                 notes.append(
                     f"原文标注“{published}”，与已确认的关系不一致；以关系为准："
@@ -283,10 +331,7 @@ def status_on(
             notes.append("另有较早记录：" + "；".join(e.what for e in losers))
     elif upcoming and (published in _ENDED or published == UNKNOWN):
         first = upcoming[0]
-        status.validity, status.source = (
-            VALID,
-            "relation" if first.source == "relation" else "staff",
-        )
+        status.validity, status.source = VALID, first.source
         if published == UNKNOWN:
             notes.append(f"原文未标注有效性；{first.what}，在此之前有效")
         else:
@@ -386,6 +431,7 @@ def statuses(
     ids = [d.id for d in docs]
     incoming = relations.incoming(ids, types=tuple(VALIDITY_EFFECT))
     changes = relations.status_changes(ids)
+    expiries = relations.expiries(ids)
     others = {r.src for rels in incoming.values() for r in rels}
     others |= {c.by_doc for chs in changes.values() for c in chs if c.by_doc}
     brief = {d.id: d for d in _with_text_dates(relations, _brief_docs(archive, others).values())}
@@ -405,6 +451,7 @@ def statuses(
             dates=dates,
             labels=labels,
             current_version=versions.get(d.id, ""),
+            expiry=expiries.get(d.id),
         )
         for d in docs
     }

@@ -174,4 +174,5 @@ ACTION_LABELS = {
     "validity": "有效性变化",
     "status": "工作人员记录有效性",
     "date_effective": "施行日期（正文）",
+    "expiry": "有效期",
 }

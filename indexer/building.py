@@ -74,6 +74,8 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         validity = UNKNOWN
     if fields.get("keywords"):
         extra["keywords"] = fields["keywords"]
+    if fields.get("expiry"):
+        extra["expiry"] = fields["expiry"]  # 有效期 as published (see indexer.expiry)
     if fields.get("proposal_number"):
         extra["proposal_number"] = fields["proposal_number"]
     doc_number = fields.get("doc_number", "").strip()

@@ -139,6 +139,13 @@ def _line(entry: Mapping[str, Any], docs: Mapping[str, Document]) -> HistoryLine
         line.what = f"施行日期 {detail.get('after', '')}" + (
             f"（{detail['why']}）" if detail.get("why") else ""
         )
+    elif action == "expiry":
+        after = str(detail.get("after", ""))
+        line.what = (f"有效期届满，自 {after} 起失效" if after else "不再有有效期") + (
+            f"（{detail['why']}）" if detail.get("why") else ""
+        )
+        if detail.get("before"):  # found again, with another date (the text changed)
+            line.before, line.after = str(detail["before"]), after or "—"
     else:
         line.what = "；".join(f"{k}：{v}" for k, v in detail.items() if v not in ("", None))
     return line

@@ -4,6 +4,8 @@
   interprets in its title or body → ``interprets``.
 * An answered disclosure request (告知书, 答复书, 办理结果) that cites a title or 文号 → ``answers``
   (citations of a legal basis, 根据《……条例》, are only ``cites``).
+* A document's own 有效期 (本规定有效期三年, 有效期至……, 试行两年, or the header's 有效期) → the
+  day it ends, kept beside the document (:mod:`indexer.expiry`) like the 施行日期 its text states.
 * A notice's repeal and amendment clauses (《……》（……〔……〕……号）同时废止, 自……起废止, 予以废止,
   决定修改) → ``repeals`` / ``amends``, or ``supersedes`` when the repealed document has the same
   title (a new version), with the effective date the text states.
@@ -38,6 +40,7 @@ from archive.relations import (
     Relations,
 )
 from archive.vocab import ANSWERING_KINDS, INTERPRETATION, LINKER_ACTOR, NOTICE
+from indexer.expiry import find_expiry
 from indexer.header import parse_date
 from indexer.normalize import DocNumberMention, doc_number_suffix, find_doc_numbers, fold
 
@@ -364,7 +367,10 @@ class Linker:
         report = LinkReport()
         with self.relations.transaction():
             for doc in docs:
-                self._remember(doc, self._own_effective(doc))
+                own = self._own_effective(doc)
+                self._remember(doc, own)
+                if self._own_expiry(doc, own):
+                    report.affected.add(doc.id)
             refs: list[Reference] = []
             for doc in docs:
                 done = prepared.get(doc.id) if prepared is not None else None
@@ -406,6 +412,16 @@ class Linker:
         evidence = _excerpt(doc.text, match.start(), match.end())
         self.relations.fill_effective(doc.id, effective, evidence=evidence, actor=self.actor)
         return effective
+
+    def _own_expiry(self, doc: Document, text_date: str) -> bool:
+        """Keep the end of the document's own 有效期 (本规定有效期三年, header 有效期 …; see
+        :mod:`indexer.expiry`), counted from its 施行日期 (header, else ``text_date`` from its
+        text, else its date of issue); returns whether it changed. Interpretations and answers
+        quote other documents' clauses, so only documents in their own right are read."""
+        if doc.kind == INTERPRETATION or doc.kind in ANSWERING_KINDS:
+            return False
+        found = find_expiry(doc, doc.date_effective or text_date)
+        return self.relations.set_expiry(doc.id, found, actor=self.actor)
 
     def _apply(self, ref: Reference, report: LinkReport) -> None:
         targets, exact = self.resolve(ref)

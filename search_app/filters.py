@@ -5,6 +5,7 @@ sentence the public sees instead of the staff's reasoning (:func:`plain_status`)
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -198,6 +199,9 @@ def plain_status(
     if validity in ("已废止", "失效", "已修改"):
         verb = _ENDED_VERB[validity]
         sentence = Markup("本文件")
+        if getattr(status, "source", "") == "expiry":
+            # 本文件有效期已满（本文件第十条：有效期三年），已于2021年6月1日失效。
+            sentence += Markup("有效期已满（{}），").format(getattr(status, "expiry", ""))
         sentence += Markup("已于{}").format(when) if when else Markup("已")
         if by is not None and validity != "失效":
             sentence += Markup("被") + name(by)
@@ -216,9 +220,14 @@ def plain_status(
             Markup("，将于{}起施行。").format(when) if when else Markup("。")
         )
     if validity == "有效":
-        return Markup("本文件现行有效") + (
-            Markup("，自{}起施行。").format(when) if when else Markup("。")
+        sentence = Markup("本文件现行有效") + (
+            Markup("，自{}起施行").format(when) if when else Markup("")
         )
+        expires = getattr(status, "expires", "")
+        if expires and expires > getattr(status, "as_of", ""):
+            last = (date.fromisoformat(expires) - timedelta(days=1)).isoformat()
+            sentence += Markup("，有效期至{}").format(cn_date(last))
+        return sentence + Markup("。")
     return Markup("发布机关未标注本文件的有效性，引用前请向发布机关核实。")
 
 

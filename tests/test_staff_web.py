@@ -285,7 +285,11 @@ def test_cli_history_is_readable_and_json_is_kept(
         in line
         for line in lines
     ), lines
-    assert any("bob  有效性变化：有效性随之改变（失效 → 已废止，自 2022-03-01" in x for x in lines)
+    # The old rule's 有效期三年 ended on 2021-06-01 (失效 since then) before the repeal.
+    assert any(
+        "bob  有效性变化：有效性随之改变（失效，自 2021-06-01 → 已废止，自 2022-03-01" in x
+        for x in lines
+    )
     assert "{" not in "\n".join(lines)  # no raw JSON
     entries = cli_json(data, "history", "--json", old)
     assert {"seq", "doc_id", "at", "actor", "action", "detail"} <= set(entries[0])
