@@ -81,7 +81,7 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         extra["genre"] = fields["genre"]
     doc_number = fields.get("doc_number", "").strip()
     index_number = fields.get("index_number", "").strip()
-    return Document(
+    doc = Document(
         title=title.strip(),
         text=text,
         index_number=index_number,
@@ -102,6 +102,8 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         extractor=extracted.extractor,
         extra=extra,
     )
+    assign_doc_type(doc)
+    return doc
 
 
 _BARE_ATTACHMENT = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?$")
@@ -123,7 +125,7 @@ def build_item(item: Item, data: bytes) -> Document:
     doc = build_inline(item, data) if inline else build_document(item.path, data)
     if item.meta:
         apply_meta(doc, item.meta)
-    assign_doc_type(doc)  # last: from the final title, kind, issuer and 文号
+        assign_doc_type(doc)  # again: from the row's title, kind, issuer and 文号
     return doc
 
 

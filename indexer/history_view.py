@@ -118,7 +118,10 @@ def _line(entry: Mapping[str, Any], docs: Mapping[str, Document]) -> HistoryLine
     elif action == "doc_type":
         before, after = str(detail.get("before", "")), str(detail.get("after", ""))
         origin = str(detail.get("origin", ""))
-        line.what = "修改文件类型" + ("（交回自动识别）" if origin == "auto" else "") + why
+        line.what = f"改为“{doc_type_label(after)}”" + (
+            "（交回自动识别）" if origin == "auto" else ""
+        )
+        line.what += why
         line.before, line.after = doc_type_label(before), doc_type_label(after)
     elif action == "relation":
         change = str(detail.get("change", ""))
