@@ -55,6 +55,8 @@ _DECREE = re.compile(
     rf"(?P<issuer>[\u4e00-\u9fff]{{0,30}}?)令\s*[（(]?\s*第\s*{_NUM}\s*号\s*[)）]?|"
     rf"第\s*{_NUM}\s*号\s*(?P<issuer2>[\u4e00-\u9fff]{{0,12}}?)令"
 )
+#: A decree number with a year, as :func:`normalize_doc_number` writes it (部令〔2019〕3号).
+_DATED_DECREE = re.compile(r"(?P<issuer>[\u4e00-\u9fff]{0,30}?)令〔\d{4}〕")
 #: A 公告 of a 人大常委会 (how local regulations are promulgated), with its number if any.
 _CONGRESS_NOTICE = re.compile(
     rf"[\u4e00-\u9fff]{{0,30}}(?:人民代表大会常务委员会|人大常委会)公告"
@@ -95,6 +97,9 @@ def _from_number(number: str) -> str | None:
     decree = _DECREE.search(norm)
     if decree:
         return _decree_type(decree["issuer"] or decree["issuer2"] or "")
+    dated = _DATED_DECREE.search(norm)  # 交通运输部令2019年第3号 → 交通运输部令〔2019〕3号
+    if dated:
+        return _decree_type(dated["issuer"])
     if _NORMATIVE_NUMBER.search(norm):
         return NORMATIVE
     return None
