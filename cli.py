@@ -39,7 +39,16 @@ from archive.errors import (
     GongkaiError,
     InvalidInput,
 )
-from archive.vocab import CLUSTER_LABELS, KIND_LABELS, KINDS, RELATION_TYPES, VALIDITY
+from archive.vocab import (
+    CLUSTER_LABELS,
+    DOC_TYPES,
+    KIND_LABELS,
+    KINDS,
+    RELATION_TYPES,
+    VALIDITY,
+    canonical_doc_type,
+    doc_type_label,
+)
 from indexer.engines import ENGINES as ENGINE_NAMES  # the registry; no engine is imported
 from indexer.engines.base import SORTS
 
@@ -373,6 +382,7 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
     return Filters(
         agency=list(chosen["agency"]),
         kind=list(chosen["kind"]),
+        doc_type=list(chosen["doc_type"]),
         year=list(chosen["year"]),
         category=list(chosen["category"]),
         validity=validities,
@@ -389,6 +399,14 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
 @click.option("--valid-only", is_flag=True, help="Only documents in force (有效, 部分失效).")
 @click.option("--agency", multiple=True, help="发布机构 (repeatable: any of them).")
 @click.option("--kind", multiple=True, type=click.Choice(KINDS))
+@click.option(
+    "--doc-type",
+    "doc_type",
+    multiple=True,
+    callback=lambda ctx, param, values: tuple(_doc_type_option(v) for v in values),
+    help="Document type, by code or Chinese name: 法律 行政法规 地方性法规 规章 规范性文件 "
+    "其他文件 政策解读 依申请公开答复 建议提案答复 (repeatable: any of them).",
+)
 @click.option("--year", multiple=True, type=int, help="Year issued (repeatable).")
 @click.option("--validity", multiple=True, type=click.Choice(VALIDITY))
 @click.option("--category", multiple=True, help="主题分类 (repeatable).")
@@ -435,7 +453,7 @@ def search(
     exact: bool,
     explain: bool,
     as_json: bool,
-    **chosen: Any,  # --agency --kind --year --validity --category --from --to
+    **chosen: Any,  # --agency --kind --doc-type --year --validity --category --from --to
 ) -> None:
     """Search. Words are ANDed; "a phrase"; -exclude; a OR b; title:word; a 文号 or 索引号.
 
@@ -479,7 +497,7 @@ def search(
         click.echo(
             f"\n{rank}. {click.style(hit.title, bold=True) if bold else hit.title}  [{hit.id}]"
         )
-        click.echo(f"   {meta}  ({KIND_LABELS.get(hit.kind, hit.kind)})")
+        click.echo(f"   {meta}  ({doc_type_label(hit.doc_type) or KIND_LABELS.get(hit.kind)})")
         snippet = _marked(hit.snippet, hit.highlights, bold)
         click.echo(f"   {snippet}")
         linked = _cluster_line(hit.cluster)
@@ -503,6 +521,20 @@ def _marked(text: str, spans: list[list[int]], bold: bool) -> str:
     return "".join(
         f"{before}{piece}{after}" if hit else piece for piece, hit in pieces(text, spans)
     )
+
+
+def _doc_type_option(value: str) -> str:
+    """A ``--doc-type`` value (code or Chinese name) as its code; exit 2 for anything else."""
+    found = canonical_doc_type(value)
+    if found is None:
+        raise click.BadParameter(f"{value!r} is not a document type ({', '.join(DOC_TYPES)})")
+    return found
+
+
+def _doc_type_text(doc_type: str, origin: str) -> str:
+    """规章, or 规章（工作人员修改） when staff set it."""
+    extra = {"staff": "（工作人员修改）", "manifest": "（导入清单）"}.get(origin, "")
+    return doc_type_label(doc_type) + extra if doc_type else ""
 
 
 # -- show / stats / reindex / verify ------------------------------------------------------
@@ -540,6 +572,7 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
             ("发文日期", doc.date_issued),
             ("有效性", doc.validity),
             ("类型", KIND_LABELS.get(doc.kind, doc.kind)),
+            ("文件类型", _doc_type_text(doc.doc_type, doc.doc_type_origin)),
             ("来源文件", doc.source_name),
         ):
             if value:
@@ -593,7 +626,7 @@ def decision(gk: Any, ref: str, as_of: str | None, as_json: bool) -> None:
 
 def _echo_stats(data: dict[str, Any]) -> None:
     click.echo(f"documents: {data['documents']}  (engine: {data['engine']})")
-    for key in ("by_validity", "by_kind", "by_agency", "by_year"):
+    for key in ("by_validity", "by_kind", "by_doc_type", "by_agency", "by_year"):
         shown = ", ".join(f"{k or '-'} {v}" for k, v in data[key].items())
         click.echo(f"{key[3:]}: {shown}")
 
@@ -1181,6 +1214,45 @@ def relink(gk: Any, as_json: bool) -> None:
         as_json,
         lambda report: click.echo(", ".join(f"{k} {v}" for k, v in report.items())),
     )
+
+
+@main.command("type")
+@click.argument("ref")
+@click.argument("value")
+@click.option("--reason", required=True, help="Why (kept in history).")
+@output_options()
+@handles_errors
+@with_data()
+def type_command(gk: Any, ref: str, value: str, reason: str, as_json: bool) -> None:
+    """Correct the type of a document: VALUE is 法律 行政法规 地方性法规 规章 规范性文件 其他文件
+    政策解读 依申请公开答复 建议提案答复 (or a code such as rule), kept when types are inferred
+    again; ``auto`` hands the document back to inference."""
+    doc = gk.set_doc_type(gk.one(ref).id, value, reason=reason, actor=_actor())
+    row = {"id": doc.id, "doc_type": doc.doc_type, "doc_type_origin": doc.doc_type_origin}
+    emit(
+        row,
+        as_json,
+        lambda r: click.echo(
+            f"{doc.title} [{doc.id}]: {_doc_type_text(doc.doc_type, r['doc_type_origin'])}"
+        ),
+    )
+
+
+@main.command()
+@click.option("--untyped", is_flag=True, help="Only documents without a type yet.")
+@output_options()
+@handles_errors
+@with_data()
+def retype(gk: Any, untyped: bool, as_json: bool) -> None:
+    """Infer every document's type again (法律, 规章 …); types staff or a manifest gave are kept."""
+    report = gk.retype(untyped_only=untyped)
+
+    def text(r: dict[str, Any]) -> None:
+        click.echo(f"changed {r['changed']} of {r['documents']}")
+        for code, n in r["by_doc_type"].items():
+            click.echo(f"  {doc_type_label(code) or '（未分类）'}: {n}")
+
+    emit(report, as_json, text)
 
 
 @main.command()

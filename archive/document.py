@@ -53,6 +53,9 @@ class Document:
     validity: str = UNKNOWN
     validity_raw: str = ""
     kind: str = NOTICE
+    #: 法律, 行政法规, 规章, 规范性文件 … (``archive.vocab.DOC_TYPES``); "" until typed.
+    doc_type: str = ""
+    doc_type_origin: str = ""  # auto, manifest or staff (archive.vocab.DOC_TYPE_ORIGINS)
     source_name: str = ""
     sha256: str = ""
     size: int = 0

@@ -216,6 +216,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX text_expiry_expires ON text_expiry(expires);
     """,
+    # 9: document types (法律, 行政法规, 地方性法规, 规章, 规范性文件 …: archive/vocab.py DOC_TYPES)
+    # and who decided each (auto, manifest, staff). Rows of the three answering kinds take the
+    # type of the same name here; the rest are typed by `gongkai retype` (or `gongkai reindex`,
+    # which the index version bump asks for), which never overrides a manifest's or staff's.
+    """
+    ALTER TABLE documents ADD COLUMN doc_type TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN doc_type_origin TEXT NOT NULL DEFAULT '';
+    UPDATE documents SET doc_type = kind, doc_type_origin = 'auto'
+        WHERE kind IN ('interpretation', 'request_answer', 'proposal_reply');
+    CREATE INDEX documents_doc_type ON documents(doc_type);
+    """,
 ]
 
 

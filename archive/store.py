@@ -20,7 +20,7 @@ from archive import schema
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 from archive.originals import OriginalStore, sha256_of
-from archive.vocab import KINDS
+from archive.vocab import DOC_TYPE_ORIGINS, DOC_TYPES, KINDS
 
 _COLUMNS = [
     "id",
@@ -38,6 +38,8 @@ _COLUMNS = [
     "validity",
     "validity_raw",
     "kind",
+    "doc_type",
+    "doc_type_origin",
     "source_name",
     "sha256",
     "size",
@@ -252,6 +254,70 @@ class Archive:
                 detail["why"] = why
             self.log(doc_id, actor, "kind", detail)
         return True
+
+    def set_doc_type(
+        self, doc_id: str, doc_type: str, *, actor: str, why: str = "", origin: str = "staff"
+    ) -> bool:
+        """Set a document's type (法律, 规章 …) and who decided it (``origin``): a new revision,
+        recorded in its history with ``why``; False when nothing changes."""
+        if doc_type not in DOC_TYPES:
+            known = ", ".join(DOC_TYPES)
+            raise InvalidInput(f"unknown document type {doc_type!r} (one of {known})")
+        if origin not in DOC_TYPE_ORIGINS:
+            raise InvalidInput(f"unknown origin {origin!r} (one of {', '.join(DOC_TYPE_ORIGINS)})")
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT doc_type, doc_type_origin FROM documents WHERE id = ?", (doc_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no document {doc_id}")
+            if (row["doc_type"], row["doc_type_origin"]) == (doc_type, origin):
+                return False
+            self.conn.execute(
+                "UPDATE documents SET doc_type = ?, doc_type_origin = ?, rev = rev + 1, "
+                "updated_at = ? WHERE id = ?",
+                (doc_type, origin, now(), doc_id),
+            )
+            detail: dict[str, object] = {
+                "before": row["doc_type"],
+                "after": doc_type,
+                "origin": origin,
+            }
+            if why:
+                detail["why"] = why
+            self.log(doc_id, actor, "doc_type", detail)
+        return True
+
+    def retype(self, inferred: dict[str, str], *, actor: str) -> int:
+        """Give documents their inferred types (id → type) in one transaction, leaving those
+        a manifest or staff typed alone; returns how many changed. A changed type is recorded
+        in the history; a first type (an untyped row after the upgrade) is not."""
+        changed = 0
+        with self.transaction():
+            for doc_id, doc_type in inferred.items():
+                if doc_type not in DOC_TYPES:
+                    raise InvalidInput(f"unknown document type {doc_type!r}")
+                row = self.conn.execute(
+                    "SELECT doc_type, doc_type_origin FROM documents WHERE id = ?", (doc_id,)
+                ).fetchone()
+                if row is None or row["doc_type_origin"] in ("manifest", "staff"):
+                    continue
+                if (row["doc_type"], row["doc_type_origin"]) == (doc_type, "auto"):
+                    continue
+                self.conn.execute(
+                    "UPDATE documents SET doc_type = ?, doc_type_origin = 'auto', "
+                    "rev = rev + 1, updated_at = ? WHERE id = ?",
+                    (doc_type, now(), doc_id),
+                )
+                if row["doc_type"] and row["doc_type"] != doc_type:
+                    detail = {"before": row["doc_type"], "after": doc_type, "origin": "auto"}
+                    self.log(doc_id, actor, "doc_type", detail)
+                changed += 1
+        return changed
+
+    def untyped(self) -> list[str]:
+        """Ids of the documents that have no type yet (archived before types existed)."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM documents WHERE doc_type = ''")]
 
     def exists(self, doc_id: str) -> bool:
         """Whether a document has this id."""
@@ -495,6 +561,7 @@ class Archive:
             "text_chars": size[1],
             "by_validity": grouped("validity"),
             "by_kind": grouped("kind"),
+            "by_doc_type": grouped("doc_type"),
             "by_agency": grouped("agency"),
             "by_year": grouped("substr(date_issued, 1, 4)"),
         }

@@ -93,6 +93,78 @@ def canonical_kind(raw: str | None) -> str | None:
     return _KIND_SYNONYMS.get((raw or "").strip())
 
 
+#: Document types people filter by (公文种类 on gov.cn, 法律性质 on flk.npc.gov.cn), finer than
+#: ``kind``: a separate field (``Document.doc_type``, migration 8), inferred at import by
+#: :mod:`indexer.doctypes` and correctable by staff. The last three are the kinds of the same name.
+LAW = "law"
+ADMIN_REGULATION = "admin_regulation"
+LOCAL_REGULATION = "local_regulation"
+RULE = "rule"
+NORMATIVE = "normative"
+OTHER_DOCUMENT = "other"
+DOC_TYPES = (
+    LAW,
+    ADMIN_REGULATION,
+    LOCAL_REGULATION,
+    RULE,
+    NORMATIVE,
+    OTHER_DOCUMENT,
+    INTERPRETATION,
+    REQUEST_ANSWER,
+    PROPOSAL_REPLY,
+)
+DOC_TYPE_LABELS = {
+    LAW: "法律",
+    ADMIN_REGULATION: "行政法规",
+    LOCAL_REGULATION: "地方性法规",
+    RULE: "规章",
+    NORMATIVE: "规范性文件",
+    OTHER_DOCUMENT: "其他文件",
+    INTERPRETATION: "政策解读",
+    REQUEST_ANSWER: "依申请公开答复",
+    PROPOSAL_REPLY: "建议提案答复",
+}
+#: Who decided a document's type (``Document.doc_type_origin``): inferred, a manifest's
+#: ``doc_type`` column, or staff. Re-inference (``gongkai retype``) never overrides the last two.
+DOC_TYPE_ORIGINS = ("auto", "manifest", "staff")
+_DOC_TYPE_SYNONYMS = {
+    **{t: t for t in DOC_TYPES},
+    **{v: k for k, v in DOC_TYPE_LABELS.items()},
+    "法律解释": LAW,
+    "有关法律问题的决定": LAW,
+    "国务院行政法规": ADMIN_REGULATION,
+    "地方法规": LOCAL_REGULATION,
+    "自治条例": LOCAL_REGULATION,
+    "单行条例": LOCAL_REGULATION,
+    "自治条例和单行条例": LOCAL_REGULATION,
+    "经济特区法规": LOCAL_REGULATION,
+    "部门规章": RULE,
+    "政府规章": RULE,
+    "地方政府规章": RULE,
+    "地方规章": RULE,
+    "行政规章": RULE,
+    "行政规范性文件": NORMATIVE,
+    "其他规范性文件": NORMATIVE,
+    "其他": OTHER_DOCUMENT,
+    "解读": INTERPRETATION,
+    "依申请公开": REQUEST_ANSWER,
+    "建议答复": PROPOSAL_REPLY,
+    "提案答复": PROPOSAL_REPLY,
+    "建议提案办理结果": PROPOSAL_REPLY,
+}
+
+
+def canonical_doc_type(raw: str | None) -> str | None:
+    """A document type (``law`` …) from its code or Chinese name (法律, 部门规章, 规范性文件 …);
+    None for anything else (通知, 意见: a 文种, not a type)."""
+    return _DOC_TYPE_SYNONYMS.get(re.sub(r"\s+", "", raw or ""))
+
+
+def doc_type_label(doc_type: str) -> str:
+    """How a document type reads (规章); "" for a document not yet typed."""
+    return DOC_TYPE_LABELS.get(doc_type, doc_type)
+
+
 REPEALS, AMENDS, SUPERSEDES = "repeals", "amends", "supersedes"
 INTERPRETS, ANSWERS, CITES = "interprets", "answers", "cites"
 #: ``src`` is an attachment (附件) of ``dst``, published with it (migration 5 allows it).
@@ -175,4 +247,5 @@ ACTION_LABELS = {
     "status": "工作人员记录有效性",
     "date_effective": "施行日期（正文）",
     "expiry": "有效期",
+    "doc_type": "修改文件类型",
 }

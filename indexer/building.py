@@ -26,6 +26,7 @@ from archive.vocab import (
 )
 from indexer.analysis import TermPositions
 from indexer.attachments import named_as_attachment
+from indexer.doctypes import assign_doc_type
 from indexer.extract import Extracted, ExtractionError, extract
 from indexer.header import first_title, infer_kind, parse_date, parse_header, strip_chrome
 from indexer.items import Item, Prepared
@@ -78,9 +79,11 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         extra["expiry"] = fields["expiry"]  # 有效期 as published (see indexer.expiry)
     if fields.get("proposal_number"):
         extra["proposal_number"] = fields["proposal_number"]
+    if fields.get("genre"):
+        extra["genre"] = fields["genre"]
     doc_number = fields.get("doc_number", "").strip()
     index_number = fields.get("index_number", "").strip()
-    return Document(
+    doc = Document(
         title=title.strip(),
         text=text,
         index_number=index_number,
@@ -101,6 +104,8 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         extractor=extracted.extractor,
         extra=extra,
     )
+    assign_doc_type(doc)
+    return doc
 
 
 _BARE_ATTACHMENT = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?$")
@@ -122,11 +127,13 @@ def build_item(item: Item, data: bytes) -> Document:
     doc = build_inline(item, data) if inline else build_document(item.path, data)
     if item.meta:
         apply_meta(doc, item.meta)
+        assign_doc_type(doc)  # again: from the row's title, kind, issuer and 文号
     return doc
 
 
 def apply_meta(doc: Document, meta: dict[str, object]) -> None:
-    """Let a manifest row's metadata override what extraction and the header gave ``doc``."""
+    """Let a manifest row's metadata override what extraction and the header gave ``doc``
+    (a ``doc_type`` it gives is the document's type for good, see :mod:`indexer.doctypes`)."""
     for key, value in meta.items():
         if key == "extra":
             doc.extra.update(value)  # type: ignore[call-overload]
@@ -136,6 +143,8 @@ def apply_meta(doc: Document, meta: dict[str, object]) -> None:
         elif key == "index_number":
             doc.index_number = str(value)
             doc.index_number_norm = normalize_index_number(doc.index_number)
+        elif key == "doc_type":  # a manifest's type is kept: never inferred again
+            doc.doc_type, doc.doc_type_origin = str(value), "manifest"
         else:
             setattr(doc, key, value)
     if "validity" in meta:

@@ -31,8 +31,9 @@ CONFIG_NAME = "gongkai.json"
 #: What an index built by this version's analyzer (:mod:`indexer.analysis`,
 #: :mod:`indexer.normalize`) holds; an index built by another needs a reindex (``gongkai
 #: verify`` says so). Bump it whenever the same text would be indexed differently.
-#: 1: the first; 2: traditional characters fold to simplified.
-ANALYZER_VERSION = "2"
+#: 1: the first; 2: traditional characters fold to simplified; 3: the document type
+#: (``doc_type``) field and facet (the reindex also types documents archived before it).
+ANALYZER_VERSION = "3"
 #: The version of an index whose data directory recorded none (built before the marker).
 UNRECORDED_ANALYZER = "1"
 

@@ -13,7 +13,7 @@ from archive import Archive, Document
 from archive.errors import InvalidInput, NotFoundError
 from archive.relations import CONFIRMED, PROPOSED, REJECTED, Relation, Relations
 from archive.validity import Status
-from archive.vocab import VALIDITY, canonical_validity
+from archive.vocab import DOC_TYPES, VALIDITY, canonical_doc_type, canonical_validity
 from indexer.decisions import apply_to_batch
 from indexer.linking import relink_all
 from indexer.validity_view import ValidityView
@@ -158,6 +158,43 @@ class Curator:
         if old != new:
             relations.log_validity(doc_id, actor, old, new)
 
+    # -- document types ----------------------------------------------------------------------
+
+    def set_doc_type(
+        self, doc_id: str, value: str, *, reason: str = "", actor: str = "staff"
+    ) -> Document:
+        """Set the type of ``doc_id`` by staff (a code or Chinese name: 规章, 规范性文件 …),
+        kept across re-inference; ``auto`` hands it back to inference. Recorded in the history
+        with ``reason``; re-indexed at once."""
+        from indexer.doctypes import infer_doc_type
+
+        auto = value.strip().lower() in ("auto", "自动", "自动识别")
+        doc_type = "" if auto else canonical_doc_type(value)
+        if not auto and doc_type is None:
+            raise InvalidInput(
+                f"unknown document type {value!r} (one of {', '.join(DOC_TYPES)}, their "
+                "Chinese names such as 规章 or 规范性文件, or auto)"
+            )
+        with self._lock():
+            doc = self.get(doc_id)
+            if auto:
+                self.archive.set_doc_type(
+                    doc.id, infer_doc_type(doc), actor=actor, why=reason, origin="auto"
+                )
+            else:
+                self.archive.set_doc_type(doc.id, str(doc_type), actor=actor, why=reason)
+            self._sync()
+            return self.get(doc.id)
+
+    def retype(self, *, untyped_only: bool = False) -> dict[str, object]:
+        """Infer the type of every document (or only of those without one) again; types a
+        manifest or staff gave are kept. Re-indexes what changed."""
+        with self._lock():
+            changed = retype_archive(self.archive, untyped_only=untyped_only)
+            self._sync()
+        by_type = self.archive.stats()["by_doc_type"]
+        return {"changed": changed, "documents": self.archive.count(), "by_doc_type": by_type}
+
     def relink(self) -> dict[str, int]:
         """Run the linker over the whole archive (keeps existing relations and decisions)."""
         with self._lock():
@@ -197,3 +234,29 @@ class Curator:
         """The append-only history of ``doc_id``: import, relations, status records."""
         self.get(doc_id)
         return self.archive.history(doc_id)
+
+
+#: The actor under which re-inference records a changed type.
+RETYPE_ACTOR = "retype"
+
+
+def retype_archive(archive: Archive, *, untyped_only: bool = False) -> int:
+    """Infer the types of the archive's documents (only the untyped ones with
+    ``untyped_only``) and store them; returns how many changed. The caller holds the lock."""
+    from indexer.doctypes import infer_doc_type
+
+    wanted = set(archive.untyped()) if untyped_only else None
+    if wanted is not None and not wanted:
+        return 0
+    changed = 0
+    inferred: dict[str, str] = {}
+    for doc in archive.iter_documents():
+        if wanted is not None and doc.id not in wanted:
+            continue
+        if doc.doc_type_origin in ("manifest", "staff"):
+            continue
+        inferred[doc.id] = infer_doc_type(doc)
+        if len(inferred) >= 500:
+            changed += archive.retype(inferred, actor=RETYPE_ACTOR)
+            inferred = {}
+    return changed + archive.retype(inferred, actor=RETYPE_ACTOR)

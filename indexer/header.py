@@ -44,6 +44,12 @@ LABELS = {
     "提案编号": "proposal_number",
     "建议号": "proposal_number",
     "提案号": "proposal_number",
+    # The document's type as the site states it (规章, 规范性文件 …; see indexer/doctypes.py).
+    "文种": "genre",
+    "公文种类": "genre",
+    "效力级别": "genre",
+    "法律性质": "genre",
+    "文件类型": "genre",
 }
 _SPACES = re.compile(r"[\s\u3000]+")
 _LABEL_ALT = "|".join(

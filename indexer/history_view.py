@@ -15,7 +15,14 @@ from typing import Any
 
 from archive import Archive, Document
 from archive.dates import local_time
-from archive.vocab import ACTION_LABELS, KIND_LABELS, LINKER_ACTOR, STATE_LABELS, TYPE_LABELS
+from archive.vocab import (
+    ACTION_LABELS,
+    KIND_LABELS,
+    LINKER_ACTOR,
+    STATE_LABELS,
+    TYPE_LABELS,
+    doc_type_label,
+)
 
 #: What happened to a relation (``detail.change`` of a ``relation`` entry), in words.
 CHANGES = {
@@ -108,6 +115,14 @@ def _line(entry: Mapping[str, Any], docs: Mapping[str, Document]) -> HistoryLine
         before, after = str(detail.get("before", "")), str(detail.get("after", ""))
         line.what = "修改文件类别" + why
         line.before, line.after = KIND_LABELS.get(before, before), KIND_LABELS.get(after, after)
+    elif action == "doc_type":
+        before, after = str(detail.get("before", "")), str(detail.get("after", ""))
+        origin = str(detail.get("origin", ""))
+        line.what = f"改为“{doc_type_label(after)}”" + (
+            "（交回自动识别）" if origin == "auto" else ""
+        )
+        line.what += why
+        line.before, line.after = doc_type_label(before), doc_type_label(after)
     elif action == "relation":
         change = str(detail.get("change", ""))
         rel_type = str(detail.get("type", ""))

@@ -64,6 +64,7 @@ def index_doc(
         agency=doc.agency,
         categories=doc.categories,
         kind=doc.kind,
+        doc_type=doc.doc_type,
         validity=validity or doc.validity,
         date_issued=doc.date_issued,
         title_terms=cut.title_terms if cut else None,

@@ -3,8 +3,11 @@
 A row names a file (``path``, relative to the manifest) or carries the text inline (``body``),
 with any of the fields in :data:`FIELDS`. What a row gives overrides what the header parser
 found in the text. Columns not in :data:`FIELDS` are kept in ``Document.extra`` (for example
-``region``, ``history``, ``source_repo``); ``doc_type`` is kept too and, when no ``kind`` is
-given, decides it (地方性法规 → notice). The file may be UTF-8 (with or without the BOM Excel
+``region``, ``history``, ``source_repo``). ``doc_type`` — a code or Chinese name (地方性法规,
+规章, 部门规章, 规范性文件 …, see :func:`archive.vocab.canonical_doc_type`) — is the document's
+type, never inferred again; a value that names no type is only kept in ``extra`` and the type
+is inferred. It is kept in ``extra`` too and, when no ``kind`` is given, decides the kind
+(地方性法规 → notice). The file may be UTF-8 (with or without the BOM Excel
 writes) or GB18030. A bad row is reported with its line number and reason
 (``manifest.csv:17``) and the other rows are imported.
 
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from archive.document import check_doc_id
 from archive.errors import InvalidInput
-from archive.vocab import canonical_kind, canonical_validity
+from archive.vocab import canonical_doc_type, canonical_kind, canonical_validity
 from indexer.building import apply_meta, build_inline
 from indexer.header import parse_date
 from indexer.items import FAILED, Item
@@ -183,9 +186,12 @@ def row_meta(row: dict[str, object]) -> dict[str, object]:
             extra["interprets"] = text
         else:
             meta[key] = text
-    if "kind" not in meta and isinstance(extra.get("doc_type"), str):
+    if isinstance(extra.get("doc_type"), str):
+        doc_type = canonical_doc_type(str(extra["doc_type"]))
+        if doc_type:
+            meta["doc_type"] = doc_type
         kind = canonical_kind(str(extra["doc_type"]))
-        if kind:
+        if kind and "kind" not in meta:
             meta["kind"] = kind
     if extra:
         meta["extra"] = extra

@@ -61,6 +61,7 @@ class Hit:
     cluster: dict[str, object] = field(default_factory=dict)  # see with_version
     partial: bool = False  # a relaxed match: holds only some of the query's words
     same_title: int = 0  # other documents of the same title grouped under this one
+    doc_type: str = ""  # 法律, 规章 … (archive.vocab.DOC_TYPES); "" not yet typed
     #: Why the hit ranks here (indexer.explain), only when asked: [{"factor", "detail", …}]
     explanation: list[dict[str, object]] | None = None
 
@@ -74,6 +75,7 @@ class Hit:
             "date_issued": self.date_issued,
             "validity": self.validity,
             "kind": self.kind,
+            "doc_type": self.doc_type,
             "source": self.source,
             "score": round(self.score, 4),
             "snippet": self.snippet,
@@ -303,6 +305,7 @@ def _hits(
                 date_issued=doc.date_issued,
                 validity=status.validity,
                 kind=doc.kind,
+                doc_type=doc.doc_type,
                 source=doc.source_name,
                 score=engine_hit.score,
                 snippet=snip.text,

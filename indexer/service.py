@@ -186,8 +186,12 @@ class Gongkai:
         return self.indexer.sync()
 
     def reindex(self, engine: str | None = None, *, workers: int = 1) -> int:
-        """Rebuild the index from the archive (with another ``engine``: convert to it)."""
+        """Rebuild the index from the archive (with another ``engine``: convert to it).
+        Documents archived before document types existed are typed first."""
+        from indexer.curation import retype_archive
+
         with self.write_lock():
+            retype_archive(self.archive, untyped_only=True)
             return self.indexer.reindex(engine, workers=workers)
 
     def verify(self, *, quick: bool = False, repair: bool = False) -> dict[str, object]:
@@ -343,6 +347,12 @@ class Gongkai:
 
     def relink(self) -> dict[str, int]:
         return self.curator.relink()
+
+    def set_doc_type(self, doc_id: str, value: str, **options: str) -> Document:
+        return self.curator.set_doc_type(doc_id, value, **options)
+
+    def retype(self, *, untyped_only: bool = False) -> dict[str, object]:
+        return self.curator.retype(untyped_only=untyped_only)
 
 
 def restore(src: Path | str, data_dir: Path | str, *, force: bool = False) -> dict[str, object]:

@@ -224,6 +224,11 @@ def openapi_document() -> dict[str, Any]:
         _param("agency", "发布机构 (repeatable)", _array(string), explode=True),
         _param("category", "主题分类 (repeatable)", _array(string), explode=True),
         _param("kind", "Kind (repeatable)", _array({"type": "string", "enum": list(KINDS)})),
+        _param(
+            "doc_type",
+            "Document type (repeatable): a code, or its Chinese name (法律, 规章, 规范性文件 …)",
+            _array(string),
+        ),
         _param("year", "Year issued (repeatable)", _array({"type": "integer"})),
         _param(
             "validity", "有效性 (repeatable)", _array({"type": "string", "enum": list(VALIDITY)})
@@ -267,6 +272,7 @@ def openapi_document() -> dict[str, Any]:
             "date_issued",
             "validity",
             "kind",
+            "doc_type",
             "source",
             "snippet",
         ]

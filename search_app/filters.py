@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Flask, request, url_for
 from markupsafe import Markup, escape
 
-from archive.vocab import KIND_LABELS
+from archive.vocab import KIND_LABELS, doc_type_label
 from indexer.highlight import pieces
 
 VALIDITY_CLASS = {
@@ -32,6 +32,7 @@ FACET_LABELS = {
     "year": "年份",
     "validity": "有效性",
     "kind": "类型",
+    "doc_type": "文件类型",
 }
 
 
@@ -101,6 +102,8 @@ def strip_marks(text: str, spans: Any) -> tuple[str, list[tuple[int, int]]]:
 
 
 def facet_value_label(name: str, value: str) -> str:
+    if name == "doc_type":
+        return doc_type_label(value)
     return kind_label(value) if name == "kind" else value
 
 
@@ -234,6 +237,7 @@ def plain_status(
 def register(app: Flask) -> None:
     app.jinja_env.filters["badge"] = badge
     app.jinja_env.filters["kind_label"] = kind_label
+    app.jinja_env.filters["doc_type_label"] = doc_type_label
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.globals.update(

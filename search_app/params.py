@@ -1,7 +1,8 @@
 """Search parameters shared by the results page, the JSON API and the feed.
 
 The page and the API take the same names as ``gongkai search`` options: ``q``, ``agency``,
-``category``, ``kind``, ``year``, ``validity`` (each repeatable), ``valid_only``, ``from``,
+``category``, ``kind``, ``doc_type`` (a code or Chinese name: 规章, 规范性文件 …), ``year``,
+``validity`` (each repeatable), ``valid_only``, ``from``,
 ``to``, ``sort``, ``expand`` (``expand=0``: no synonyms, like ``--no-synonyms``); the page
 adds an advanced form (``title_only``, ``phrase``, ``wenhao``) that is folded into the query
 text.
@@ -17,10 +18,10 @@ from werkzeug.datastructures import MultiDict
 
 from archive.dates import parse_date
 from archive.errors import InvalidInput
-from archive.vocab import IN_FORCE, KINDS, VALIDITY
+from archive.vocab import DOC_TYPES, IN_FORCE, KINDS, VALIDITY, canonical_doc_type
 from indexer.engines.base import SORTS, Filters
 
-FILTER_NAMES = ("agency", "category", "year", "validity", "kind")
+FILTER_NAMES = ("agency", "category", "year", "validity", "kind", "doc_type")
 _CHUNK = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」|\S+')
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -42,6 +43,7 @@ class SearchParams:
     agency: list[str] = field(default_factory=list)
     category: list[str] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)
+    doc_type: list[str] = field(default_factory=list)
     validity: list[str] = field(default_factory=list)
     year: list[int] = field(default_factory=list)
     valid_only: bool = False
@@ -79,6 +81,7 @@ class SearchParams:
             agency=list(self.agency),
             category=list(self.category),
             kind=list(self.kind),
+            doc_type=list(self.doc_type),
             validity=validities,
             year=list(self.year),
             date_from=self.date_from,
@@ -145,6 +148,16 @@ def parse_search(args: MultiDict) -> SearchParams:
             raise ParamError("kind", f"kind 只能是 {', '.join(KINDS)}（got {value!r}）")
         if value:
             params.kind.append(value)
+    for value in args.getlist("doc_type"):
+        if not value.strip():
+            continue
+        doc_type = canonical_doc_type(value)
+        if doc_type is None:
+            raise ParamError(
+                "doc_type", f"doc_type 只能是 {', '.join(DOC_TYPES)} 或其中文名称（got {value!r}）"
+            )
+        if doc_type not in params.doc_type:
+            params.doc_type.append(doc_type)
     for value in args.getlist("validity"):
         if value and value not in VALIDITY:
             raise ParamError("validity", f"validity 只能是 {'、'.join(VALIDITY)}（got {value!r}）")

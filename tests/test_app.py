@@ -172,7 +172,7 @@ def test_hostile_text_is_escaped_in_results_and_document(
 def test_facets_have_counts_and_combine(client: FlaskClient) -> None:
     tree = page(client, "/search?q=公共自行车 OR 公园")
     named = attrs(tree, "section.facet", "data-facet")
-    assert set(named) == {"agency", "category", "year", "validity", "kind"}
+    assert set(named) == {"agency", "category", "year", "validity", "kind", "doc_type"}
     link, count = facet(tree, "agency")["青川市交通运输局"]
     assert count == 2
     narrowed = page(client, link)
@@ -258,6 +258,7 @@ def test_document_page_metadata_as_published(client: FlaskClient, ids: dict[str,
         "发布机构",
         "文号",
         "主题分类",
+        "文件类型",  # issue 14 item 4
         "成文日期",
         "发文日期",
         "有效性",
@@ -451,6 +452,7 @@ WRITE_ROUTES = {
     "staff.unlink": ("/staff/unlink", {"src": "ID", "type": "cites", "dst": "ID", "note": "x"}),
     "staff.decide": ("/staff/proposals/1/confirm", {}),
     "staff.synonyms": ("/staff/synonyms", {"action": "add", "terms": "查档|查阅档案"}),
+    "staff.set_doc_type": ("/staff/type", {"doc_id": "ID", "doc_type": "rule", "note": "x"}),
 }
 
 
@@ -673,7 +675,7 @@ def test_api_search_has_the_cli_fields_plus_facets(
     assert api["total"] == cli["total"]
     assert [h["id"] for h in api["hits"]] == [h["id"] for h in cli["hits"]]
     assert set(api["hits"][0]) == set(cli["hits"][0])
-    assert set(api["facets"]) == {"agency", "category", "year", "validity", "kind"}
+    assert set(api["facets"]) == {"agency", "category", "year", "validity", "kind", "doc_type"}
     assert api["facets"]["agency"]["青川市园林局"] >= 3
     filtered = client.get("/api/v1/search?q=公共自行车&valid_only=1").get_json()
     assert [h["validity"] for h in filtered["hits"]] == ["有效"]

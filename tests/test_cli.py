@@ -24,6 +24,7 @@ HIT_KEYS = {
     "date_issued",
     "validity",
     "kind",
+    "doc_type",  # 法律, 规章, 规范性文件 … (issue 14 item 4)
     "source",
     "score",
     "snippet",

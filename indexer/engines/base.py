@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # importing the query parser loads the segmenter (rjieba, ~0.
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 
-FACET_FIELDS = ("agency", "category", "year", "validity", "kind")
+FACET_FIELDS = ("agency", "category", "year", "validity", "kind", "doc_type")
 SORTS = ("relevance", "newest", "oldest")
 
 
@@ -39,6 +39,7 @@ class IndexDoc:
     agency: str = ""
     categories: tuple[str, ...] = ()
     kind: str = "notice"
+    doc_type: str = ""  # 法律, 规章 … (archive.vocab.DOC_TYPES); "" not yet typed
     validity: str = "未知"
     date_issued: str = ""  # YYYY-MM-DD or ""
     #: ``title`` and ``body`` already segmented (:func:`indexer.analysis.term_positions`,
@@ -59,6 +60,7 @@ class Filters:
     agency: list[str] = field(default_factory=list)
     category: list[str] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)
+    doc_type: list[str] = field(default_factory=list)
     validity: list[str] = field(default_factory=list)
     year: list[int] = field(default_factory=list)
     date_from: str = ""  # inclusive, YYYY-MM-DD
@@ -70,6 +72,7 @@ class Filters:
             self.agency
             or self.category
             or self.kind
+            or self.doc_type
             or self.validity
             or self.year
             or self.date_from

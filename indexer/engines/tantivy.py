@@ -57,7 +57,7 @@ WRITER_HEAP = 128_000_000
 #: indexes, and on a small machine more threads only compete with the import for the CPU.
 WRITER_THREADS = 1
 WRITER_WAIT = 30.0  # seconds to wait for another process's writer to finish
-SCHEMA_VERSION = "2"  # 2: the character bigram fields
+SCHEMA_VERSION = "3"  # 2: the character bigram fields; 3: the document type (doc_type)
 
 Q = tantivy.Query
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
@@ -86,7 +86,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("body_chars", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("doc_number", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("index_number", tokenizer_name="raw", index_option="basic")
-    for name in ("agency", "category", "kind", "validity"):
+    for name in ("agency", "category", "kind", "doc_type", "validity"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_unsigned_field("year", indexed=True, fast=True)
     sb.add_unsigned_field("date", indexed=True, fast=True)
@@ -121,7 +121,12 @@ def to_document(doc: IndexDoc) -> tantivy.Document:
             d.add_text("doc_number", term)
     if doc.index_number:
         d.add_text("index_number", doc.index_number)
-    for name, value in (("agency", doc.agency), ("kind", doc.kind), ("validity", doc.validity)):
+    for name, value in (
+        ("agency", doc.agency),
+        ("kind", doc.kind),
+        ("doc_type", doc.doc_type),
+        ("validity", doc.validity),
+    ):
         if value:
             d.add_text(name, value)
     for category in dict.fromkeys(doc.categories):
@@ -228,7 +233,7 @@ class _Compiler:
         if filters is None or filters.is_empty():
             return None
         parts: list[tantivy.Query] = []
-        for name in ("agency", "category", "kind", "validity"):
+        for name in ("agency", "category", "kind", "doc_type", "validity"):
             values = getattr(filters, name)
             if values:
                 parts.append(Q.term_set_query(self.schema, name, list(values)))

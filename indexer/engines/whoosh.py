@@ -96,6 +96,7 @@ def _schema() -> wf.Schema:
         agency=wf.ID(sortable=True),
         category=wf.KEYWORD(commas=True, sortable=True),
         kind=wf.ID(sortable=True),
+        doc_type=wf.ID(sortable=True),
         validity=wf.ID(sortable=True),
         year=wf.NUMERIC(int, sortable=True, signed=False),
         date_issued=wf.ID(sortable=True),
@@ -175,7 +176,7 @@ def compile_filters(filters: Filters | None) -> wq.Query | None:
     if filters is None or filters.is_empty():
         return None
     parts: list[wq.Query] = []
-    for name in ("agency", "kind", "validity"):
+    for name in ("agency", "kind", "doc_type", "validity"):
         values = getattr(filters, name)
         if values:
             parts.append(wq.Or([wq.Term(name, v) for v in values]))
@@ -208,8 +209,10 @@ class WhooshEngine:
             self._ix = storage.open_index()
         else:
             self._ix = storage.create_index(_schema())
-        # An index made before the character bigram fields works as before until rebuilt.
+        # An index made before the character bigram fields works as before until rebuilt;
+        # one made before the document type has no type facet (a type filter finds nothing).
         self._chars = "body_chars" in self._ix.schema
+        self._facets = tuple(n for n in FACET_FIELDS if n in self._ix.schema)
         self._searcher = None
         self._docnums: tuple[object, dict[str, int]] | None = None  # (searcher, id → docnum)
 
@@ -220,7 +223,10 @@ class WhooshEngine:
         writer = self._ix.writer(limitmb=256, timeout=WRITER_WAIT)
         try:
             for doc in docs:
-                writer.update_document(**_fields(doc, self._chars))
+                fields = _fields(doc, self._chars)
+                if "doc_type" not in self._facets:
+                    fields.pop("doc_type", None)
+                writer.update_document(**fields)
                 count += 1
         except BaseException:
             writer.cancel()
@@ -243,6 +249,7 @@ class WhooshEngine:
         storage = FileStorage(str(self.path))
         self._ix = storage.create_index(_schema())
         self._chars = True
+        self._facets = FACET_FIELDS
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -315,7 +322,7 @@ class WhooshEngine:
         if facets:
             groupedby = {
                 name: sorting.FieldFacet(name, allow_overlap=(name == "category"))
-                for name in FACET_FIELDS
+                for name in self._facets
             }
         allowed = self._filter(searcher, filters)
         if isinstance(allowed, set) and not allowed:
@@ -346,6 +353,9 @@ class WhooshEngine:
         facet_counts: dict[str, dict[str, int]] = {}
         if facets:
             for name in FACET_FIELDS:
+                if name not in self._facets:
+                    facet_counts[name] = {}
+                    continue
                 groups = results.groups(name)
                 facet_counts[name] = {
                     str(k): int(v) for k, v in groups.items() if k not in _NO_VALUE
@@ -387,6 +397,8 @@ def _fields(doc: IndexDoc, chars: bool = True) -> dict[str, object]:
         fields["category"] = ",".join(doc.categories)
     if doc.year is not None:
         fields["year"] = doc.year
+    if doc.doc_type:
+        fields["doc_type"] = doc.doc_type
     return fields
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
 
 from archive.relations import TYPE_LABELS
-from archive.vocab import CLUSTER_SECTIONS, VALIDITY
+from archive.vocab import CLUSTER_SECTIONS, DOC_TYPES, VALIDITY
 from indexer import decisions, lookup
 from indexer.history_view import readable
 from indexer.normalize import normalize_doc_number
@@ -82,6 +82,7 @@ def show(doc_id: str) -> Any:
         pending=pending_for(gk.archive, [doc.id]).get(doc.id, []) if staff else [],
         history=readable(gk.archive, gk.archive.history(doc.id)) if staff else [],
         VALIDITY=VALIDITY,
+        DOC_TYPES=DOC_TYPES,
         RELATION_TYPES=TYPE_LABELS,
         decision=gk.decision(doc.id, as_of),  # a cleanup decision's rows (else none)
         ACTION_LABELS=decisions.ACTION_LABELS,

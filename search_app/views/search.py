@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
-from archive.vocab import VALIDITY
+from archive.vocab import DOC_TYPES, VALIDITY
 from indexer.normalize import looks_like_doc_number, normalize_doc_number
 from indexer.query import QuerySyntaxError
 from search_app import get_gk
@@ -80,13 +80,13 @@ def _statuses(gk, hits) -> dict[str, Any]:
 
 def _facets(facets: dict[str, dict[str, int]], params: SearchParams) -> list[dict[str, Any]]:
     shown = []
-    for name in ("validity", "kind", "agency", "category", "year"):
+    for name in ("validity", "doc_type", "kind", "agency", "category", "year"):
         counts = facets.get(name, {})
         selected = {str(v) for v in getattr(params, name)}
         if name == "year":
             items = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
-        elif name == "validity":
-            order = {v: i for i, v in enumerate(VALIDITY)}
+        elif name in ("validity", "doc_type"):
+            order = {v: i for i, v in enumerate(VALIDITY if name == "validity" else DOC_TYPES)}
             items = sorted(counts.items(), key=lambda kv: order.get(kv[0], 99))
         else:
             items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -1,6 +1,6 @@
-"""Staff tools (login required): upload files to import, change a status, link documents,
-confirm or reject proposed relations, add or remove synonym groups. Every change is recorded
-with the account name.
+"""Staff tools (login required): upload files to import, change a status, correct a document's
+type, link documents, confirm or reject proposed relations, add or remove synonym groups. Every
+change is recorded with the account name.
 
 Every field is checked before anything is written: dates exactly as the CLI reads them
 (:func:`archive.dates.parse_date`: ``yesterday``, ``2019-02-30`` and ``<b>x</b>`` are refused,
@@ -43,7 +43,13 @@ from flask import (
 from archive.dates import local_time, parse_date
 from archive.errors import BusyError, InvalidInput
 from archive.relations import TYPE_LABELS, Relations
-from archive.vocab import ACTION_LABELS, VALIDITY
+from archive.vocab import (
+    ACTION_LABELS,
+    DOC_TYPE_LABELS,
+    VALIDITY,
+    canonical_doc_type,
+    doc_type_label,
+)
 from indexer.checkreport import document_label
 from indexer.reading import iter_files
 from search_app import get_gk, writable_gk
@@ -303,6 +309,30 @@ def _relation_form(gk: Any) -> tuple[Any, str, Any]:
         abort(400, description=f"关系类型只能是 {', '.join(RELATION_TYPES)}")
     src = resolve(gk, _field("src"), "文件")
     return src, rel, resolve(gk, _field("dst"), "目标文件")
+
+
+@bp.route("/type", methods=["POST"])
+@login_required
+def set_doc_type() -> Any:
+    """Correct a document's type (法律, 规章 …; ``auto`` hands it back to inference), with a
+    reason: ``gongkai type``."""
+    value = _field("doc_type", 40)
+    if value != "auto" and canonical_doc_type(value) is None:
+        abort(400, description=f"文件类型只能是 {'、'.join(DOC_TYPE_LABELS.values())} 或 auto")
+    note, back = _note(), _back_target()
+    if not note:
+        abort(400, description="请填写修改文件类型的理由。")
+    with writable_gk() as gk:
+        try:
+            doc = resolve(gk, _field("doc_id"), "文件")
+        except FormError as exc:
+            abort(exc.status, description=str(exc))
+        refused = _apply(lambda: gk.set_doc_type(doc.id, value, reason=note, actor=g.user))
+        if refused is not None:
+            return refused
+        typed = gk.archive.get(doc.id)
+    flash(f"已将{document_label(doc)}的文件类型改为 {doc_type_label(typed.doc_type)}。")
+    return _back(doc.id, back)
 
 
 @bp.route("/link", methods=["POST"])

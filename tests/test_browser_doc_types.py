@@ -1,0 +1,114 @@
+"""Document types in a real browser (issue 14 item 4): the real ``gongkai serve`` over the
+river-bank fixtures (tests/fixtures/doctypes/), in Debian's Chromium at a desktop and a phone
+width, shows a 文件类型 facet that filters, each hit's type, and the type on the document page.
+Screenshots go to tests/artifacts/ as ``public-doctype-<what>-<width>.png``.
+
+Skipped with a reason when Chromium or Playwright is missing, unless GONGKAI_REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+import test_browser_public as public
+from helpers import FIXTURES, gongkai_executable, import_docs
+from test_browser import _free_port
+from test_browser_public import axe_violations, box, no_horizontal_scroll, shot
+
+pytestmark = pytest.mark.browser
+
+# The browser and width fixtures of the public-site tests, over this module's ``site``.
+chromium = public.chromium
+width = public.width
+
+
+@pytest.fixture
+def page(chromium, width: str):  # type: ignore[no-untyped-def]
+    """A page at ``width``. It bypasses the site's Content-Security-Policy (script-src 'self')
+    only so that axe-core can be injected: the site itself runs no script."""
+    w, h = public.WIDTHS[width]
+    context = chromium.new_context(
+        locale="zh-CN", viewport={"width": w, "height": h}, bypass_csp=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """``gongkai serve`` over the document-type fixtures; stopped afterwards."""
+    home = tmp_path_factory.mktemp("xdg-doctypes")
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+    }
+    data = tmp_path_factory.mktemp("doctypes-web")
+    ids = import_docs(data, FIXTURES / "doctypes")
+    port = _free_port()
+    log = (data / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [str(gongkai_executable()), "--data", str(data), "serve", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"gongkai serve did not come up: {(data / 'serve.log').read_text()}")
+        time.sleep(0.2)
+    try:
+        yield {"base": base, "ids": ids}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_type_facet_filters_and_hits_show_their_type(page, site, width) -> None:  # type: ignore[no-untyped-def]
+    page.goto(site["base"] + "/search?q=岸线")
+    facet = page.locator('[data-facet="doc_type"]')
+    if width == "phone":  # the filters panel opens with one tap
+        page.locator("details#filters > summary").click()
+    assert facet.locator("h2").inner_text() == "文件类型"
+    rule = facet.get_by_role("link", name="规章")
+    assert rule.is_visible()
+    labels = page.locator("li.hit .doc-type").all_inner_texts()
+    assert {"法律", "行政法规", "地方性法规", "规章", "规范性文件"} <= set(labels)
+    assert no_horizontal_scroll(page)
+    shot(page, "doctype-facet", width)
+    rule.click()
+    page.wait_for_url("**doc_type=rule**")
+    assert set(page.locator("li.hit .doc-type").all_inner_texts()) == {"规章"}
+    assert page.locator("li.hit").count() == 3
+    assert "文件类型：规章" in page.locator(".active-filters").inner_text()
+    serious = axe_violations(page)
+    assert serious == [], [(v["id"], v["help"]) for v in serious]
+
+
+def test_document_page_shows_its_type(page, site, width) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{site['base']}/doc/{site['ids']['local-anxian.txt']}")
+    cell = page.locator("td.doc-type")
+    assert cell.inner_text().strip() == "地方性法规"
+    assert cell.is_visible()
+    assert box(page, "td.doc-type")["y"] < box(page, ".doc-body")["y"]  # above the text
+    shot(page, "doctype-document", width)
