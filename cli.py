@@ -3,7 +3,8 @@ takes ``--json``. Exit codes (also in README):
 
 0 success · 1 some items failed (import) or a check found problems (verify) · 2 usage error or
 unreadable query · 3 a checked document is not valid · 4 not found · 5 data directory busy
-(another writer) · 6 any other error (one line on stderr, never a traceback).
+(another writer) · 6 any other error (one line on stderr, never a traceback) · 7 stored data
+is damaged · 8 this account cannot read what it needs (``serve`` run by another user).
 
 Each command is its options, one call into the library and its output. What they share is
 declared once: :func:`output_options` (``--json``, and ``--csv`` where a command has it),
@@ -30,6 +31,7 @@ import click
 
 from archive.dates import parse_date
 from archive.errors import (
+    EXIT_ACCESS,
     EXIT_ERROR,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -191,10 +193,25 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
         ctx.exit()
 
 
+def _readable_data_dir(path: Path) -> Path:
+    """``--data`` as given; exit 8 with one line when it exists but this account may not
+    read it (README: Running as two users)."""
+    if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
+        from archive.sharing import account
+
+        fail(
+            f"this account, {account()}, cannot read the data directory {path}; "
+            "share it with `gongkai init --group NAME` and add this account to the group",
+            EXIT_ACCESS,
+        )
+    return path
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--data",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False, readable=False, path_type=Path),
+    callback=lambda ctx, param, value: _readable_data_dir(value),
     envvar="GONGKAI_DATA",
     default=Path("gongkai-data"),
     show_default=True,
@@ -711,6 +728,9 @@ def backup(ctx: click.Context, dest: Path, as_json: bool) -> None:
     manifest of sha256 hashes; safe while the site serves and an import runs (no index: a
     restore rebuilds it). Exit 1 if an original was missing or damaged."""
     from archive.backup import backup as make_backup
+    from indexer.config import apply_sharing, read_config
+
+    apply_sharing(read_config(ctx.obj["data"]))  # a shared directory's backup: group-readable
 
     report = make_backup(ctx.obj["data"], dest)
     emit(
@@ -769,6 +789,12 @@ def restore(ctx: click.Context, src: Path, force: bool, as_json: bool) -> None:
     help="Send cookies over HTTPS only [env GONGKAI_SECURE_COOKIES; default: on when the "
     "base URL is https].",
 )
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Only check that this account can read what the site reads; exit 0 or 8.",
+)
 @click.pass_context
 @handles_errors
 def serve(
@@ -778,11 +804,26 @@ def serve(
     threads: int,
     base_url: str,
     secure_cookies: bool | None,
+    check_only: bool,
 ) -> None:
     """Run the web site and JSON API with a production WSGI server (waitress).
 
     Public pages read the data directory read-only; staff changes take the write lock.
+    First it checks that this account can read the data directory, gongkai.json, the
+    archive, web-secret.key, the originals and the index; if not, it names what it cannot
+    read and exits 8 (README: Running as two users).
     """
+    from search_app.access import check_access
+
+    data_dir = ctx.obj["data"]
+    readable = os.access(data_dir, os.R_OK | os.X_OK)
+    if not data_dir.is_dir() or (readable and not (data_dir / "archive.sqlite3").exists()):
+        fail(f"no Gongkai archive in {data_dir} (run `gongkai import` first)", EXIT_NOT_FOUND)
+    check_access(data_dir)
+    if check_only:
+        click.echo(f"{data_dir}: this account can read what the site needs")
+        return
+
     from waitress import serve as waitress_serve
 
     from search_app import create_app
@@ -1263,23 +1304,32 @@ def retype(gk: Any, untyped: bool, as_json: bool) -> None:
     show_default=True,
     help="Search engine of this data directory (tantivy for large archives).",
 )
+@click.option(
+    "--group",
+    default=None,
+    help="Share the data directory with this group (the web server's account reads through "
+    "it): chgrp, setgid folders, group-readable files from now on.",
+)
 @output_options()
 @click.pass_context
 @handles_errors
-def init(ctx: click.Context, engine: str, as_json: bool) -> None:
+def init(ctx: click.Context, engine: str, group: str | None, as_json: bool) -> None:
     """Create a data directory using ENGINE (recorded in its gongkai.json).
 
     A data directory that already holds documents keeps its engine; convert it with
-    `gongkai reindex --engine NAME`.
+    `gongkai reindex --engine NAME`. With --group NAME (also on an existing directory) the
+    tree is handed to group NAME, its folders made setgid (2750) and its files
+    group-readable (0640), and everything Gongkai writes there later is 0640 too.
     """
     from indexer.service import init_data_dir
 
     data_dir = ctx.obj["data"]
-    config = init_data_dir(data_dir, engine)
+    config = init_data_dir(data_dir, engine, group=group)
+    shared = f", shared with group {config['group']}" if config.get("group") else ""
     emit(
         {"data": str(data_dir), **config},
         as_json,
-        lambda _: click.echo(f"{data_dir}: engine {config['engine']}"),
+        lambda _: click.echo(f"{data_dir}: engine {config['engine']}{shared}"),
     )
 
 

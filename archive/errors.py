@@ -17,6 +17,7 @@ Exit codes (documented in the README and in ``gongkai --help``)::
     5 data directory busy (another writer)
     6 any other error
     7 stored data is damaged (run ``gongkai verify``)
+    8 this account cannot read (or write) what it needs in the data directory
     130 interrupted (Ctrl-C)
 """
 
@@ -32,6 +33,7 @@ EXIT_NOT_FOUND = 4
 EXIT_BUSY = 5
 EXIT_ERROR = 6
 EXIT_DAMAGED = 7
+EXIT_ACCESS = 8
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
@@ -97,6 +99,15 @@ class IndexDamagedError(DamagedError, RuntimeError):
             or "the search index needs repair (a file of it is missing or damaged); "
             "run `gongkai verify --repair`"
         )
+
+
+class AccessError(GongkaiError, PermissionError):
+    """The account running Gongkai may not read (or write) a file of the data directory: the
+    web server run by another user than the importer without a shared group (see ``gongkai
+    init --group``); exit 8, HTTP 503. The message names the file and the account."""
+
+    exit_code = EXIT_ACCESS
+    http_status = 503
 
 
 #: What SQLite says when a write finds no room (SQLITE_FULL).

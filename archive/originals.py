@@ -1,4 +1,7 @@
-"""Original files, byte for byte, in a content-addressed store: ``originals/ab/cd/<sha256>``."""
+"""Original files, byte for byte, in a content-addressed store: ``originals/ab/cd/<sha256>``.
+
+They are private to the writing account (0600) unless the store's folder is setgid (a data
+directory shared with the web server's group, :mod:`archive.sharing`): then 0640."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import hashlib
 import os
 import threading
 from pathlib import Path
+
+from archive.sharing import file_mode
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
@@ -50,11 +55,14 @@ class OriginalStore:
         # The temporary name is this writer's own (process and thread), so no other writer
         # of the same bytes can touch it; a leftover from a crash is simply overwritten.
         tmp = os.path.join(folder, f".tmp-{digest}-{os.getpid()}-{threading.get_ident()}")
+        # 0600, or 0640 in a store shared with a group (asked each time: one stat, and a
+        # store kept open by a worker follows `gongkai init --group`).
+        mode = file_mode(self._root)
         try:
-            fd = os.open(tmp, _FLAGS, 0o600)
+            fd = os.open(tmp, _FLAGS, mode)
         except FileNotFoundError:  # the first original in this folder
             os.makedirs(folder, exist_ok=True)
-            fd = os.open(tmp, _FLAGS, 0o600)
+            fd = os.open(tmp, _FLAGS, mode)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

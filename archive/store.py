@@ -7,6 +7,7 @@ and can be rebuilt from it; it never reads the index.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -75,14 +76,26 @@ class Archive:
         self.conn = conn
         self.originals = OriginalStore(root / "originals")
         self._group = False  # inside begin_group() … commit_group()
+        self.immutable = False  # read as immutable: see open() and outdated()
 
     @classmethod
     def open(cls, root: Path | str, *, readonly: bool = False) -> Archive:
         root = Path(root)
         db_path = root / cls.DB_NAME
+        immutable = False
         if readonly:
+            # A reader of a WAL database needs its -wal and -shm files (it may read them
+            # when they are the writer's, 0640 in a shared data directory). When they are
+            # absent (the last writer closed cleanly: everything is in the database file)
+            # and this account may not create them (the web server reading the importer's
+            # data directory through a group), the database is read as immutable until a
+            # writer starts again: see :meth:`outdated`.
+            immutable = not cls._log_present(db_path) and not os.access(root, os.W_OK)
             conn = sqlite3.connect(
-                f"file:{db_path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+                f"file:{db_path}?{'immutable=1' if immutable else 'mode=ro'}",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
             )
         else:
             root.mkdir(parents=True, exist_ok=True)
@@ -97,7 +110,19 @@ class Archive:
         conn.execute("PRAGMA busy_timeout=30000")
         if not readonly:
             schema.migrate(conn)
-        return cls(root, conn)
+        archive = cls(root, conn)
+        archive.immutable = immutable
+        return archive
+
+    @staticmethod
+    def _log_present(db_path: Path) -> bool:
+        return os.path.exists(f"{db_path}-wal") and os.path.exists(f"{db_path}-shm")
+
+    def outdated(self) -> bool:
+        """Whether this connection was opened immutable (see :meth:`open`) and a writer has
+        started since: its -wal file exists, so the database must be opened again to see
+        what the writer commits. Cheap (a ``stat``); a long-lived reader asks per request."""
+        return self.immutable and os.path.exists(f"{self.root / self.DB_NAME}-wal")
 
     @classmethod
     def open_untouched(cls, root: Path | str) -> Archive | None:

@@ -3,7 +3,8 @@
 Layout of a data directory::
 
     gongkai.json         configuration (engine, analyzer: the analyzer version of the index,
-                         index_dir: the folder under index/ that holds the live index)
+                         index_dir: the folder under index/ that holds the live index,
+                         group: the group the web server reads through, if shared)
     archive.sqlite3      the archive (source of truth)
     originals/           original files by sha256
     index/<index_dir>/   the search index (derived; rebuildable); index/<engine>/ when
@@ -14,6 +15,10 @@ A reindex builds the new index in ``index/<engine>.new-<pid>/`` beside the live 
 it and then switches ``index_dir`` with one atomic replace of ``gongkai.json``: readers follow
 the switch (:class:`indexer.indexing.Indexer` notices the file changed), and a reindex killed
 before the switch leaves the live index untouched.
+
+``gongkai init --group NAME`` shares the directory with the web server's account through
+group NAME (:mod:`archive.sharing`): the tree is handed to the group, folders are setgid, and
+every writer that opens the directory (:func:`apply_sharing`) creates group-readable files.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 from archive import Archive
 from archive.errors import ConflictError
+from archive.sharing import apply_shared_umask, group_id, share_tree
 from indexer.engines import DEFAULT_ENGINE, check_engine
 
 CONFIG_NAME = "gongkai.json"
@@ -85,13 +91,31 @@ def ensure_config(data_dir: Path) -> dict[str, object]:
     return config
 
 
-def init_data_dir(data_dir: Path | str, engine: str = DEFAULT_ENGINE) -> dict[str, object]:
+def shared_group(config: dict[str, object]) -> str | None:
+    """The group the data directory is shared with (``gongkai init --group``), if any."""
+    group = config.get("group")
+    return str(group) if group else None
+
+
+def apply_sharing(config: dict[str, object]) -> None:
+    """Before writing into a shared data directory: from now on this process creates files
+    its group may read (umask 027). A private directory keeps the process's umask."""
+    if shared_group(config):
+        apply_shared_umask()
+
+
+def init_data_dir(
+    data_dir: Path | str, engine: str = DEFAULT_ENGINE, *, group: str | None = None
+) -> dict[str, object]:
     """Create (or confirm) a data directory using ``engine``; returns its configuration.
 
     A directory whose archive already holds documents keeps its engine: converting is
-    ``Gongkai.reindex(engine=...)``, which builds the new index before switching.
+    ``Gongkai.reindex(engine=...)``, which builds the new index before switching. With
+    ``group``, the directory is shared with that group (see the module docstring); one
+    shared before stays shared when ``group`` is not given.
     """
     check_engine(engine)
+    gid = group_id(group) if group else None  # an unknown group is refused before anything
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     config = read_config(data_dir)
@@ -106,5 +130,14 @@ def init_data_dir(data_dir: Path | str, engine: str = DEFAULT_ENGINE) -> dict[st
     if engine_name(config) != engine:
         config.pop("index_dir", None)  # the other engine's index is not this one's
     config = {**config, "engine": engine}
+    if group:
+        config["group"] = group
+    apply_sharing(config)
     write_config(data_dir, config)
+    if gid is not None:
+        share_tree(data_dir, gid)
+        # A tantivy reader opens this empty lock file for writing (indexer.engines.tantivy).
+        lock = live_index_path(data_dir) / ".tantivy-meta.lock"
+        if lock.exists():
+            os.chmod(lock, 0o660)
     return config

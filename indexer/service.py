@@ -30,6 +30,7 @@ from archive.validity import Cluster, Status, cluster_briefs, cluster_of
 from indexer.config import (
     CONFIG_NAME,
     EngineChangeError,
+    apply_sharing,
     engine_name,
     ensure_config,
     init_data_dir,
@@ -78,6 +79,8 @@ class Gongkai:
                 f"no Gongkai archive in {self.data_dir} (run `gongkai import` first)"
             )
         self.readonly = readonly
+        if not readonly:  # a shared data directory: what we write, its group may read
+            apply_sharing(read_config(self.data_dir))
         self.archive = Archive.open(self.data_dir, readonly=readonly)
         config = read_config(self.data_dir) if readonly else ensure_config(self.data_dir)
         self.indexer = Indexer(self.archive, self.data_dir, engine_name(config), readonly=readonly)

@@ -8,7 +8,8 @@ Configuration keys (``create_app({...})``):
 
 ``DATA_DIR``       the data directory (required)
 ``SECRET_KEY``     signs session cookies; default: env ``GONGKAI_SECRET_KEY``, else a random key
-                   kept in ``<DATA_DIR>/web-secret.key`` (created 0600) so sessions survive restarts
+                   kept in ``<DATA_DIR>/web-secret.key`` (created 0600, 0640 in a data directory
+                   shared with a group) so sessions survive restarts
 ``MAX_CONTENT_LENGTH``  largest staff upload, bytes (default 100 MB)
 ``MAX_BODY``       largest body of any other request (JSON, forms), bytes (default 1 MB)
 ``BASE_URL``       the site's public root (``https://gongkai.example.gov``) for absolute URLs in
@@ -75,7 +76,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app import errors
 
     errors.register(app)
+    app.before_request(_reopen_if_outdated)
     return app
+
+
+def _reopen_if_outdated() -> None:
+    """At the start of a request: a thread's archive read as immutable (the web server's
+    account may not create the -wal/-shm files and a writer had closed them) is opened again
+    once a writer has started, so the pages show what it commits."""
+    local = current_app.extensions["gongkai_local"]
+    gk = getattr(local, "gk", None)
+    if gk is not None and gk.archive.outdated():
+        gk.close()
+        local.gk = None
 
 
 def _truthy(value: str | None) -> bool:
@@ -106,14 +119,22 @@ def _prepare_data_dir(data_dir: Path) -> None:
 
 
 def _secret_key(data_dir: Path) -> str:
+    from archive.errors import AccessError
+    from archive.sharing import file_mode
+
     path = data_dir / "web-secret.key"
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         pass
+    except PermissionError:
+        raise AccessError(
+            f"this account cannot read {path} (permission denied); share the data directory "
+            "with `gongkai init --group NAME`, or set GONGKAI_SECRET_KEY"
+        ) from None
     key = secrets.token_hex(32)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode(data_dir))
     except FileExistsError:
         return path.read_text(encoding="ascii").strip()
     except OSError:

@@ -25,7 +25,9 @@ archive.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import re
 import shutil
 import time
@@ -35,6 +37,7 @@ from pathlib import Path
 import tantivy
 
 from archive.errors import IndexDamagedError
+from archive.sharing import SHARED_FILE_MODE, is_shared
 from indexer import analysis
 from indexer.engines.base import (
     FACET_FIELDS,
@@ -271,6 +274,26 @@ def compile_query(
 # -- the engine ---------------------------------------------------------------------------
 
 
+#: The lock file every tantivy reader takes (for writing) while it reads ``meta.json``.
+META_LOCK = ".tantivy-meta.lock"
+
+
+def share_index_files(path: Path) -> None:
+    """In a data directory shared with a group (:mod:`archive.sharing`), make the files
+    tantivy writes 0600 whatever the umask (``meta.json``, ``.managed.json``) readable by the
+    group, as the segments already are, and its empty meta lock file writable by the group:
+    a tantivy reader opens that file for writing to take the lock while it reads meta.json."""
+    if not is_shared(path):
+        return
+    for name, mode in (
+        ("meta.json", SHARED_FILE_MODE),
+        (".managed.json", SHARED_FILE_MODE),
+        (META_LOCK, SHARED_FILE_MODE | 0o020),
+    ):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.chmod(path / name, mode)
+
+
 class TantivyEngine:
     name = "tantivy"
 
@@ -295,7 +318,9 @@ class TantivyEngine:
                 )
             return tantivy.Index.open(str(self.path))
         marker.write_text(SCHEMA_VERSION)
-        return tantivy.Index(_schema(), path=str(self.path))
+        index = tantivy.Index(_schema(), path=str(self.path))
+        share_index_files(self.path)
+        return index
 
     @property
     def _ix(self) -> tantivy.Index:
@@ -325,6 +350,7 @@ class TantivyEngine:
             raise
         writer.commit()
         writer.wait_merging_threads()
+        share_index_files(self.path)
         self._ix.reload()
 
     def _writer(self) -> tantivy.IndexWriter:

@@ -9,7 +9,17 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from archive.relations import TYPE_LABELS
 from archive.vocab import CLUSTER_SECTIONS, DOC_TYPES, VALIDITY
@@ -100,6 +110,11 @@ def original(doc_id: str) -> Any:
         data = gk.archive.originals.read(doc.sha256)
     except FileNotFoundError:
         abort(404, description="原始文件缺失（请运行 gongkai verify）。")
+    except PermissionError:  # served by an account the original was not shared with
+        current_app.logger.error(
+            "cannot read the original of %s: permission denied (see gongkai serve --check)", doc_id
+        )
+        abort(503, description="原始文件暂时无法读取（服务器没有读取权限），请联系网站管理员。")
     media_type = content_type(doc.media_type, data)
     response = send_file(
         BytesIO(data),
