@@ -15,7 +15,7 @@ as cheap numbers, read once per request:
 From it every anonymous ``GET`` of a public page or API answer gets an ``ETag`` and a
 ``Last-Modified`` (the latest of the last archive change, the last index commit, today's
 midnight and the code), and ``If-None-Match`` / ``If-Modified-Since`` that still match are
-answered ``304`` without running the view. Result pages (``/search`` and ``/api/v1/search``)
+answered ``304`` without running the view. Result pages (``/search``, ``/api/v1/search``, ``/``)
 are also kept in a small in-process LRU keyed by the full URL and the state, so a repeated
 query costs a dictionary look-up. A staff change made in any worker changes the counter (and
 the index stamp), so the next request in every worker misses its cache and reloads its
@@ -61,7 +61,7 @@ VALIDATED = frozenset(
     }
 )
 #: Pages whose rendered bodies are kept in the LRU (the expensive ones).
-CACHED = frozenset({"search.results", "api.search"})
+CACHED = frozenset({"search.home", "search.results", "api.search"})
 #: Rendered result pages kept per process (``PAGE_CACHE_SIZE`` in the config; 0 turns it off).
 PAGE_CACHE_SIZE = 256
 #: Response headers stored with a cached page (the rest are added per response).
