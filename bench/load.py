@@ -16,7 +16,8 @@ and 404 are all answers), 10 ``/api/v1/check`` POSTs of 20 references, 10 home p
 request is one new connection (as from nginx without upstream keep-alive); ``--distinct``
 bounds how many different URLs the mix holds, so popular pages repeat as they do on a real
 site. Each level runs until ``--requests`` are answered or ``--seconds`` pass, whichever comes
-first, after a warm-up of 20 requests that is not counted.
+first, after a warm-up of 20 requests that is not counted; each level draws its own requests
+from the same pool (so a later level finds some pages in the server's cache, as a site does).
 
 ``--prepare`` builds ``DATA_DIR`` from the shared corpus first when it holds no archive
 (``gongkai init --engine`` + ``gongkai import``). ``--gongkai`` runs another checkout's
@@ -321,7 +322,8 @@ def main() -> None:
     command = gongkai_command(args.gongkai)
     if args.prepare:
         prepare(args.data, args.engine, command, args.corpus, args.limit)
-    mix = build_mix(args.data, max(args.requests, 1), max(args.distinct, 1))
+    per_level = max(args.requests, 1)
+    mix = build_mix(args.data, WARM_UP + per_level * len(args.clients), max(args.distinct, 1))
     extra = []
     if args.workers is not None:
         extra += ["--workers", str(args.workers)]
@@ -340,8 +342,11 @@ def main() -> None:
     try:
         for request in mix[:WARM_UP]:
             fetch(port, request)
-        for clients in args.clients:
-            level = run_level(port, clients, mix, args.requests, args.seconds)
+        for n, clients in enumerate(args.clients):
+            start = WARM_UP + n * per_level
+            level = run_level(
+                port, clients, mix[start : start + per_level], per_level, args.seconds
+            )
             report["levels"].append(summary(level, rss_per_process(server.pid)))  # type: ignore[union-attr]
     finally:
         os.killpg(server.pid, 15)
