@@ -87,7 +87,7 @@ def _gunicorn_app(
 ) -> Any:
     from gunicorn.app.base import BaseApplication
 
-    class GongkaiApplication(BaseApplication):  # type: ignore[misc]
+    class GongkaiApplication(BaseApplication):
         def load_config(self) -> None:
             options = {
                 "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
