@@ -774,7 +774,22 @@ def restore(ctx: click.Context, src: Path, force: bool, as_json: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="Server processes (gunicorn) [default: number of cores].",
+)
+@click.option(
+    "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Per process."
+)
+@click.option(
+    "--server",
+    type=click.Choice(["auto", "gunicorn", "waitress"]),
+    default="auto",
+    show_default=True,
+    help="gunicorn (several processes; auto where it runs) or waitress (one process).",
+)
 @click.option(
     "--base-url",
     envvar="GONGKAI_BASE_URL",
@@ -801,18 +816,25 @@ def serve(
     ctx: click.Context,
     host: str,
     port: int,
+    workers: int | None,
     threads: int,
+    server: str,
     base_url: str,
     secure_cookies: bool | None,
     check_only: bool,
 ) -> None:
-    """Run the web site and JSON API with a production WSGI server (waitress).
+    """Run the web site and JSON API with a production WSGI server: gunicorn with several
+    processes where it runs, else waitress (one process).
 
-    Public pages read the data directory read-only; staff changes take the write lock.
+    Public pages read the data directory read-only; staff changes take the write lock. Every
+    process sees a change at once. `kill -HUP` on the first process printed restarts the
+    workers gracefully (new code and all); see README "Behind nginx".
     First it checks that this account can read the data directory, gongkai.json, the
     archive, web-secret.key, the originals and the index; if not, it names what it cannot
     read and exits 8 (README: Running as two users).
     """
+    from functools import partial
+
     from search_app.access import check_access
 
     data_dir = ctx.obj["data"]
@@ -824,19 +846,30 @@ def serve(
         click.echo(f"{data_dir}: this account can read what the site needs")
         return
 
-    from waitress import serve as waitress_serve
-
     from search_app import create_app
+    from search_app.serving import default_workers, pick_server, run, warmed
 
-    app = create_app(
-        {
-            "DATA_DIR": ctx.obj["data"],
-            "BASE_URL": base_url or f"http://{host}:{port}",
-            "SESSION_COOKIE_SECURE": secure_cookies,
-        }
+    try:
+        chosen = pick_server(server)
+    except RuntimeError as exc:
+        fail(str(exc), EXIT_USAGE)
+    config = {
+        "DATA_DIR": ctx.obj["data"],
+        "BASE_URL": base_url or f"http://{host}:{port}",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+    }
+    factory = partial(create_app, config)
+    factory()  # checks the data directory and applies migrations once, before any worker
+    count = workers or default_workers()
+    if chosen == "waitress":
+        count = 1
+    click.echo(
+        f"Gongkai serving {ctx.obj['data']} on http://{host}:{port}/ "
+        f"({chosen}, {count} process{'es' if count > 1 else ''} × {threads} threads, "
+        f"pid {os.getpid()})",
+        err=True,
     )
-    click.echo(f"Gongkai serving {ctx.obj['data']} on http://{host}:{port}/", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="gongkai")
+    run(warmed(factory), server=chosen, host=host, port=port, workers=count, threads=threads)
 
 
 @main.group()

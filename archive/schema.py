@@ -227,7 +227,25 @@ MIGRATIONS: list[str] = [
         WHERE kind IN ('interpretation', 'request_answer', 'proposal_reply');
     CREATE INDEX documents_doc_type ON documents(doc_type);
     """,
+    # 10: a change counter for the whole archive, persistent and shared by every connection
+    # and process (``PRAGMA data_version`` is per connection), so that web caches and HTTP
+    # validators can tell whether anything a reader sees has changed. Triggers bump it on
+    # every row written to a counted table (see :func:`count_changes`).
+    """
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        n INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    INSERT INTO changes (id, n, at) VALUES (1, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+    """,
 ]
+
+#: Tables whose writes change nothing a public reader sees: staff sign-ins, sessions (written
+#: on every staff request) and accounts; and the counter itself.
+UNCOUNTED = frozenset({"changes", "sessions", "login_failures", "users"})
+
+_BUMP = "UPDATE changes SET n = n + 1, at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = 1;"
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -248,7 +266,47 @@ def migrate(conn: sqlite3.Connection) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+    count_changes(conn)
     return len(MIGRATIONS)
+
+
+def count_changes(conn: sqlite3.Connection) -> int:
+    """Make every table outside :data:`UNCOUNTED` bump the change counter on insert, update
+    and delete; returns how many triggers were added.
+
+    Done by triggers, not by the writers, so that no writer path (today's or one added later,
+    a new table included: this runs after every migration) can forget it; a table rebuilt
+    by a migration gets its triggers back here."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'changes'").fetchone() is None:
+        return 0
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        if r[0] not in UNCOUNTED
+    ]
+    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    wanted = [
+        (f"{table}_counts_{event.lower()}", table, event)
+        for table in tables
+        for event in ("INSERT", "UPDATE", "DELETE")
+        if f"{table}_counts_{event.lower()}" not in triggers
+    ]
+    if not wanted:
+        return 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for name, table, event in wanted:
+            conn.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "{name}" AFTER {event} ON "{table}" '
+                f"BEGIN {_BUMP} END"
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(wanted)
 
 
 def _statements(script: str) -> list[str]:

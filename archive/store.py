@@ -551,6 +551,17 @@ class Archive:
             self.conn.total_changes,
         )
 
+    def changes(self) -> tuple[int, str] | None:
+        """(how many rows have been written, when the last was: ISO UTC) over the tables a
+        reader sees, the same for every connection and process (kept by triggers, see
+        :func:`archive.schema.count_changes`); None for an archive too old to have the
+        counter (opened read-only before its migration), which nothing may then cache by."""
+        try:
+            row = self.conn.execute("SELECT n, at FROM changes WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return (int(row[0]), str(row[1])) if row else None
+
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 

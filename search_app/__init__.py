@@ -18,6 +18,8 @@ Configuration keys (``create_app({...})``):
 ``SESSION_COOKIE_SECURE``  send cookies over HTTPS only; default: env
                    ``GONGKAI_SECURE_COOKIES`` (1/true/yes), else on when ``BASE_URL`` is https
 ``STAFF_SESSION_IDLE`` / ``STAFF_SESSION_MAX``  staff session timeouts, seconds (30 min / 12 h)
+``PAGE_CACHE_SIZE``  rendered result pages kept per process (default 256; 0: none), see
+                   :mod:`search_app.caching` (ETag, Last-Modified, 304s)
 ``LOGIN_FAILURES_PER_PAIR`` / ``LOGIN_FAILURES_PER_ADDRESS``  (count, seconds) sign-in limits
 """
 
@@ -73,7 +75,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     security.register(app)  # first: it bounds the body before anything reads it
     auth.register(app)
-    from search_app import errors
+    from search_app import caching, errors
+
+    caching.register(app)  # after auth: validators and cached pages are for anonymous readers
 
     errors.register(app)
     app.before_request(_reopen_if_outdated)

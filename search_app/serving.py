@@ -1,0 +1,111 @@
+"""Running the site in production: several processes with gunicorn, or waitress.
+
+Why processes: one Python process serves one request's Python at a time whatever the cores
+(the GIL), and a results page is mostly Python (re-ranking, snippets, templates). gunicorn's
+master forks ``workers`` processes, each with ``threads`` threads (``gthread``); each worker
+builds its own app (:func:`search_app.create_app`) and each thread opens the archive and the
+index read-only on first use. A change made anywhere (a staff form in another worker, an
+import from the command line) is seen by the next request in every worker: the archive's
+change counter is read per request (:mod:`search_app.caching`). ``kill -HUP`` on the master
+starts new workers with the code and configuration on disk and then lets the old ones finish
+their requests (a graceful restart); ``TERM`` stops after the requests in flight.
+
+waitress (one process, threads) is kept for systems where gunicorn does not run (Windows) or
+when asked for (``--server waitress``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+#: Servers ``gongkai serve --server`` accepts; ``auto`` is gunicorn where it runs.
+SERVERS = ("auto", "gunicorn", "waitress")
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def gunicorn_available() -> bool:
+    try:
+        import gunicorn.app.base  # noqa: F401  (needs fcntl: POSIX only)
+    except ImportError:
+        return False
+    return True
+
+
+def pick_server(name: str) -> str:
+    """The server ``name`` stands for here (``auto`` → gunicorn if it runs, else waitress)."""
+    if name == "auto":
+        return "gunicorn" if gunicorn_available() else "waitress"
+    if name == "gunicorn" and not gunicorn_available():
+        raise RuntimeError("gunicorn is not installed or does not run here; use --server waitress")
+    return name
+
+
+def warmed(factory: Callable[[], Any]) -> Callable[[], Any]:
+    """``factory`` followed by one search through the app, so that what a process loads once
+    (the segmenter's dictionary, the archive's vocabulary, the engine) is loaded before the
+    worker takes its first request rather than by it."""
+
+    def build() -> Any:
+        app = factory()
+        with app.test_client() as client:
+            client.get("/search?q=%E5%85%AC%E5%BC%80")  # 公开
+        return app
+
+    return build
+
+
+def run(
+    factory: Callable[[], Any],
+    *,
+    server: str,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+) -> None:
+    """Serve the app ``factory`` builds until stopped. With gunicorn, each worker calls
+    ``factory`` itself (after the fork, so no connection is shared between processes)."""
+    if server == "waitress":
+        from waitress import serve
+
+        serve(factory(), host=host, port=port, threads=threads, ident="gongkai")
+        return
+    _gunicorn_app(factory, host=host, port=port, workers=workers, threads=threads).run()
+
+
+def _gunicorn_app(
+    factory: Callable[[], Any], *, host: str, port: int, workers: int, threads: int
+) -> Any:
+    from gunicorn.app.base import BaseApplication
+
+    class GongkaiApplication(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "timeout": 300,  # a staff upload is imported inside its request
+                "graceful_timeout": 30,
+                "keepalive": 5,
+                "proc_name": "gongkai",
+                "errorlog": "-",
+                "loglevel": "warning",
+                "preload_app": False,  # HUP then loads the code on disk
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return factory()
+
+    return GongkaiApplication()

@@ -1,0 +1,131 @@
+"""``gongkai serve`` as people run it (issue 15): several gunicorn processes that all see a
+change made elsewhere at once, and a graceful restart on HUP. A real server on a free
+loopback port; the choice of server is also tested without starting one."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from helpers import CLI_MODULE, ROOT, WEB, import_docs, run_process
+
+from search_app import serving
+
+pytestmark = pytest.mark.skipif(not serving.gunicorn_available(), reason="needs gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", quote(path, safe="/?&=%"))
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_until_up(server: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        try:
+            get(port, "/api/v1/openapi.json")
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("server did not start within 60 s")
+
+
+@pytest.fixture
+def running(tmp_path: Path):
+    data = tmp_path / "data"
+    ids = import_docs(data, WEB)
+    port = free_port()
+    server = subprocess.Popen(
+        [*CLI_MODULE, "--data", str(data), "serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_until_up(server, port)
+        yield server, port, data, ids
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def worker_pids(master: int) -> set[int]:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if int(text[text.rfind(")") + 2 :].split()[1]) == master:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def test_every_worker_sees_a_change_made_elsewhere_at_once(running) -> None:
+    server, port, data, ids = running
+    doc = ids["yuanlin-2020-5.txt"]
+    assert len(worker_pids(server.pid)) == 2
+    path = f"/api/v1/documents/{doc}"
+    for _ in range(12):  # warm both workers (and their caches)
+        status, body = get(port, path)
+        assert status == 200 and json.loads(body)["status"]["validity"] == "有效"
+        assert get(port, "/search?q=公园&valid_only=1")[1].count(doc.encode()) > 0
+    changed = run_process(data, "status", doc, "失效")
+    assert changed.returncode == 0, changed.stderr
+    for _ in range(12):
+        status, body = get(port, path)
+        assert json.loads(body)["status"]["validity"] == "失效"
+        assert doc.encode() not in get(port, "/search?q=公园&valid_only=1")[1]
+
+
+def test_hup_restarts_the_workers_and_the_site_answers_throughout(running) -> None:
+    server, port, _data, _ids = running
+    before = worker_pids(server.pid)
+    os.kill(server.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 30
+    answered = 0
+    while time.monotonic() < deadline:
+        # gunicorn's gthread worker may reset a connection it accepted as it stops (#3038)
+        with contextlib.suppress(ConnectionResetError):
+            answered += get(port, "/search?q=公园")[0] == 200
+        now = worker_pids(server.pid)
+        if len(now) == 2 and not now & before:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the workers were not replaced within 30 s")
+    assert answered > 0
+    for _ in range(6):
+        assert get(port, "/")[0] == 200
+
+
+def test_server_choice() -> None:
+    assert serving.pick_server("auto") == "gunicorn"
+    assert serving.pick_server("waitress") == "waitress"
+    assert serving.default_workers() >= 1
