@@ -37,6 +37,7 @@ taken out before parsing and reported in :attr:`ParsedQuery.ignored` (and
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -62,7 +63,7 @@ MAX_QUERY_CHARS = 256
 MAX_CLAUSES = 64
 MAX_WORDS = 128
 #: Word-level variants a quoted phrase is also searched as (:func:`cut_phrases`).
-MAX_CUT_VARIANTS = 6
+MAX_CUT_VARIANTS = 8
 #: The first/last piece of a cut phrase is made of at most this many of its words.
 MAX_EDGE_WORDS = 2
 _FIELD_PREFIXES = {"title": "title", "标题": "title", "body": "body", "正文": "body"}
@@ -346,6 +347,18 @@ def _edge(text: str, terms: tuple[str, ...]) -> Word:
     return Word(text, tuple((t,) for t in terms))
 
 
+def _resplit(texts: list[str]) -> list[list[str]]:
+    """``texts`` (the phrase's words), then with its first or its last word split in two: the
+    query is cut without the document's context (取标准由管 → 取 标准 由管, where the text says
+    提取 标准 由 管理委员会), so an edge may fall inside one of its own words."""
+    out = [texts]
+    first, last = texts[0], texts[-1]
+    out += [[first[:i], first[i:], *texts[1:]] for i in range(1, len(first))]
+    if len(texts) > 1:
+        out += [[*texts[:-1], last[:i], last[i:]] for i in range(1, len(last))]
+    return out
+
+
 def _cut_variants(match: Match, terms: TermLookup) -> list[Match]:
     """Word-level variants of a quoted phrase that may begin or end inside a word, or lie in
     one (see the module docstring); only those whose edges exist in the vocabulary."""
@@ -358,30 +371,27 @@ def _cut_variants(match: Match, terms: TermLookup) -> list[Match]:
         found.append((_edge(chars, inside),))
     # The phrase as typed, and its characters alone (white space and punctuation can change
     # how it is cut: "城市 绿地" may be one word 城市绿地 in a document).
-    cuts = [match.words]
+    typed = [w.text for w in match.words]
+    cuts = [typed]
     plain = _words(chars)
-    if [w.text for w in plain] != [w.text for w in match.words]:
-        cuts.append(plain)
+    if [w.text for w in plain] != typed:
+        cuts.append([w.text for w in plain])
         found.append(plain)
-    for words in cuts:
-        n = len(words)
-        if n == 1:
-            # One word of the query may be the end of one word and the start of the next.
-            splits = [(chars[:i], (), chars[i:]) for i in range(1, len(chars))]
-        else:
-            splits = [
-                ("".join(w.text for w in words[:h]), words[h : n - t],
-                 "".join(w.text for w in words[n - t :]))
-                for h in range(1, MAX_EDGE_WORDS + 1)
-                for t in range(1, MAX_EDGE_WORDS + 1)
-                if h + t <= n
-            ]  # fmt: skip
-        for head, middle, tail in splits:
-            if len(found) >= MAX_CUT_VARIANTS:
-                break
-            first, last = terms.ending(head), terms.starting(tail)
-            if first and last:
-                variant = (_edge(head, first), *middle, _edge(tail, last))
+    ending: dict[str, tuple[str, ...]] = {}
+    starting: dict[str, tuple[str, ...]] = {}
+    for texts in (t for cut in cuts for t in _resplit(cut)):
+        n = len(texts)
+        for h, t in itertools.product(range(1, MAX_EDGE_WORDS + 1), repeat=2):
+            if h + t > n or len(found) >= MAX_CUT_VARIANTS:
+                continue
+            head, tail = "".join(texts[:h]), "".join(texts[n - t :])
+            if head not in ending:
+                ending[head] = terms.ending(head)
+            if tail not in starting:
+                starting[tail] = terms.starting(tail)
+            if ending[head] and starting[tail]:
+                middle = tuple(Word(w, tuple(analysis.alternatives(w))) for w in texts[h : n - t])
+                variant = (_edge(head, ending[head]), *middle, _edge(tail, starting[tail]))
                 if variant not in found:
                     found.append(variant)
     return [
