@@ -27,8 +27,9 @@ Edges of words (:meth:`Vocabulary.starting`, :meth:`Vocabulary.ending`,
 :meth:`Vocabulary.containing`): the terms that begin with, end with or hold a piece of text, most
 frequent first and at most :data:`MAX_EXPANSIONS` of them — what a quoted phrase cut in the
 middle of a word is matched with (:func:`indexer.query.cut_phrases`). Built on first use from the
-frequency tables (:class:`SortedTerms`: the terms sorted in one string, and the reversed terms
-likewise, looked up by bisection; about 12 bytes a term), never saved.
+frequency tables with the vocabulary and saved with it (:class:`SortedTerms`: the terms sorted
+in one string, and the reversed terms likewise, looked up by bisection; a few bytes a term, and
+a string and two arrays load from the saved file at copying speed).
 
 Kept current: :func:`vocabulary_for` builds once per process and per archive state
 (:meth:`Archive.stamp`), at most once every :data:`REBUILD_INTERVAL` seconds while an import
@@ -43,7 +44,6 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
-import re
 import threading
 import time
 from array import array
@@ -132,19 +132,19 @@ class SortedTerms:
         everything = range(len(self))
         lo = bisect_left(everything, prefix, key=self.term)
         hi = bisect_left(everything, prefix + _LAST, lo, key=self.term)
-        best = sorted(zip(self.dfs[lo:hi], range(lo, hi), strict=True), key=lambda p: -p[0])
+        best = sorted(zip(self.dfs[lo:hi], range(lo, hi), strict=True), reverse=True)
         return [(self.term(i), df) for df, i in best[:limit]]
 
 
 class _Edges:
-    """The look-ups behind :meth:`Vocabulary.starting` and friends (built on first use)."""
+    """The look-ups behind :meth:`Vocabulary.starting` and friends (built with the
+    vocabulary; on first use for one saved before them)."""
 
     def __init__(self, dfs: dict[str, int]) -> None:
         self.forward = SortedTerms(dfs.items())
         self.backward = SortedTerms((term[::-1], df) for term, df in dfs.items())
         # Terms of three characters or more, for a piece of two or more lying inside one.
         self.long = "".join(f"{term}\n" for term in dfs if len(term) > 2)
-        self.dfs = dfs
 
 
 def _most_frequent(found: Iterable[tuple[str, int]], limit: int) -> tuple[str, ...]:
@@ -242,9 +242,15 @@ class Vocabulary:
         if len(piece) < 2:
             return ()
         edges = self._edge_index()
-        terms = set(re.findall(f"[^\n]*{re.escape(piece)}[^\n]*", edges.long))
-        terms.discard(piece)
-        return _most_frequent(((t, edges.dfs[t]) for t in terms), limit)
+        text, found = edges.long, {}
+        at = text.find(piece)
+        while at >= 0:
+            start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+            term = text[start:end]
+            found[term] = self.df(term)
+            at = text.find(piece, end)
+        found.pop(piece, None)
+        return _most_frequent(found.items(), limit)
 
     @classmethod
     def build(cls, titles: Iterable[str], engine: Engine) -> Vocabulary:
@@ -280,6 +286,7 @@ class Vocabulary:
             for found in index.values():
                 found.sort(key=lambda e: (-e.df, len(e.tokens), e.text))
         vocab.full, vocab.initials = full, short
+        vocab._edge_index()
         return vocab
 
 
