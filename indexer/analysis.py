@@ -24,7 +24,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, repeat
-from operator import add
 
 import rjieba
 
@@ -240,34 +239,19 @@ def alternatives(word: str) -> list[tuple[str, ...]]:
     return result
 
 
-# -- character bigrams: phrases cut anywhere ----------------------------------------------
+# -- a phrase's characters ---------------------------------------------------------------
 #
 # A quoted phrase copied from a document may start or end inside a word (``…提取标`` where
-# the text says 提取标准) or lie inside one word (管理办 in 管理办法); word positions cannot
-# match it. As the CJK analyzers of the big engines do, the title and body are also indexed as
-# overlapping character bigrams at sequential positions, over the folded text with everything
-# but letters, digits and ideographs removed (so a line break or a space inside a phrase copied
-# from a PDF does not matter either). A quoted phrase of two or more characters is then also a
-# phrase of its bigrams, which matches exactly the texts holding its characters in a row.
+# the text says 提取标准) or lie inside one word (管理办 in 管理办法); word positions alone
+# cannot match it. The index keeps words only: the query is widened instead, its edge words to
+# the terms beginning or ending with them (:func:`indexer.query.cut_phrases`), and the
+# highlighter marks the phrase's characters in a row, white space and punctuation between them
+# ignored (so a line break inside a phrase copied from a PDF does not matter).
 
 _NOT_WORD_CHARS = re.compile(r"[\W_]+")
 
 
 def bigram_chars(text: str) -> str:
-    """The characters a bigram field is made from: ``text`` folded, letters, digits and
+    """The characters of ``text`` a phrase is made of: ``text`` folded, letters, digits and
     ideographs only."""
     return _NOT_WORD_CHARS.sub("", fold(text))
-
-
-def bigrams(text: str) -> list[str]:
-    """The overlapping character bigrams of ``text`` (see :func:`bigram_chars`), in order;
-    empty for fewer than two characters."""
-    chars = bigram_chars(text)
-    return list(map(add, chars, chars[1:]))
-
-
-def bigram_text(text: str) -> str:
-    """:func:`bigrams` joined by spaces: what an engine's white-space tokenizer cuts back into
-    the bigrams at sequential positions, in native code (no Python object per bigram)."""
-    chars = bigram_chars(text)
-    return " ".join(map(add, chars, chars[1:]))

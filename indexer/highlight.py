@@ -51,7 +51,9 @@ def _regions(text: str, matches: list[Match]) -> list[tuple[int, int]]:
     if len(text) <= WINDOW:
         return [(0, len(text))]
     folded = fold(text)
-    needles = {alt[0] for m in matches for w in m.words for alt in w.alternatives if alt and alt[0]}
+    needles = {
+        alt[0] for m in matches if not m.cut for w in m.words for alt in w.alternatives if alt[0]
+    }
     regions: list[tuple[int, int]] = []
     for needle in needles:
         start = folded.find(needle)
@@ -114,12 +116,12 @@ class _TokenTable:
 
 def _char_spans(text: str, matches: list[Match]) -> list[tuple[int, int, str]]:
     """Where a quoted phrase's characters stand in a row in ``text`` (folded; anything but
-    letters, digits and ideographs between them ignored, as in the bigram fields): a phrase
-    cut inside a word is marked character by character, not word by word."""
+    letters, digits and ideographs between them ignored): a phrase cut inside a word is
+    marked character by character, not word by word."""
     spans: list[tuple[int, int, str]] = []
     folded: str | None = None
     for match in matches:
-        chars = match.chars if match.quoted else ""
+        chars = match.chars if match.quoted and not match.cut else ""
         if len(chars) < 2:
             continue
         folded = fold(text) if folded is None else folded
@@ -137,6 +139,9 @@ def find_spans(
     if not matches:
         return []
     spans: list[tuple[int, int, str]] = _char_spans(text, matches)
+    # A cut phrase's variants stand for the phrase's characters, marked above: their edge
+    # words (提取标 → 标准) would mark more than was asked for.
+    matches = [m for m in matches if not m.cut]
     wanted = {t for m in matches for w in m.words for alt in w.alternatives for t in alt}
     for region_start, region_end in _regions(text, matches):
         table = _TokenTable(text[region_start:region_end], wanted)

@@ -19,6 +19,17 @@ characters, :data:`MAX_CLAUSES` terms (each side of an OR counts) and :data:`MAX
 segmented words. A pasted 5,000-term OR query once took 7.6 s and slowed every other search;
 past these limits it is a :class:`QuerySyntaxError` that says which limit.
 
+Phrases cut anywhere (:func:`cut_phrases`, given the archive's vocabulary): a quoted phrase
+copied from a document may begin or end inside a word (``"提取标"`` where the text says
+提取标准) or lie inside one word (``"管理委"`` in 管理委员会). The index holds words, so the
+phrase is also searched as variants whose first word is any term *ending* with the phrase's
+first piece, whose last word is any term *beginning* with its last piece, and, for a short
+phrase, as any term *containing* it — the terms taken from the vocabulary, at most
+:data:`~indexer.vocabulary.MAX_EXPANSIONS` of each (the most frequent), and at most
+:data:`MAX_CUT_VARIANTS` variants. They are further options of the phrase's clause, so
+exclusions and OR apply to them as to the phrase. The big engines index character bigrams for
+this instead; on tantivy that tripled the index and cost 70% more import CPU.
+
 Questions and filler (:mod:`indexer.question`): 还有效吗, 最新, 如何 … need not match; they are
 taken out before parsing and reported in :attr:`ParsedQuery.ignored` (and
 :attr:`ParsedQuery.validity_question`), unless nothing would be left to search.
@@ -26,9 +37,10 @@ taken out before parsing and reported in :attr:`ParsedQuery.ignored` (and
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from archive.errors import InvalidInput
 from indexer import analysis, question
@@ -50,6 +62,10 @@ _QUOTES = {'"': '"', "＂": "＂", "“": "”", "「": "」", "”": "”"}
 MAX_QUERY_CHARS = 256
 MAX_CLAUSES = 64
 MAX_WORDS = 128
+#: Word-level variants a quoted phrase is also searched as (:func:`cut_phrases`).
+MAX_CUT_VARIANTS = 8
+#: The first/last piece of a cut phrase is made of at most this many of its words.
+MAX_EDGE_WORDS = 2
 _FIELD_PREFIXES = {"title": "title", "标题": "title", "body": "body", "正文": "body"}
 
 
@@ -75,11 +91,14 @@ class Match:
     doc_number: str = ""  # canonical 文号 when the clause is one; matched exactly as well
     index_number: str = ""  # canonical 索引号 when the clause is one
     quoted: bool = False  # typed in quotes: also matched as characters in a row (cut anywhere)
+    #: A variant of a quoted phrase whose edge words are vocabulary terms (:func:`cut_phrases`):
+    #: highlights mark the phrase's characters, not those whole words.
+    cut: bool = False
 
     @property
     def chars(self) -> str:
-        """The phrase's characters as a bigram field holds them
-        (:func:`indexer.analysis.bigram_chars`)."""
+        """The phrase's characters, folded, letters, digits and ideographs only
+        (:func:`indexer.analysis.bigram_chars`): what a highlight looks for in a row."""
         return analysis.bigram_chars("".join(w.text for w in self.words))
 
 
@@ -314,3 +333,84 @@ def doc_number_terms(match: Match) -> list[str]:
         return []
     suffix = doc_number_suffix(match.doc_number)
     return [match.doc_number] if match.doc_number != suffix else [suffix]
+
+
+class TermLookup(Protocol):
+    """Where cut phrases find their words (:class:`indexer.vocabulary.Vocabulary`)."""
+
+    def starting(self, piece: str) -> tuple[str, ...]: ...
+    def ending(self, piece: str) -> tuple[str, ...]: ...
+    def containing(self, piece: str) -> tuple[str, ...]: ...
+
+
+def _edge(text: str, terms: tuple[str, ...]) -> Word:
+    return Word(text, tuple((t,) for t in terms))
+
+
+def _resplit(texts: list[str]) -> list[list[str]]:
+    """``texts`` (the phrase's words), then with its first or its last word split in two: the
+    query is cut without the document's context (取标准由管 → 取 标准 由管, where the text says
+    提取 标准 由 管理委员会), so an edge may fall inside one of its own words."""
+    out = [texts]
+    first, last = texts[0], texts[-1]
+    out += [[first[:i], first[i:], *texts[1:]] for i in range(1, len(first))]
+    if len(texts) > 1:
+        out += [[*texts[:-1], last[:i], last[i:]] for i in range(1, len(last))]
+    return out
+
+
+def _cut_variants(match: Match, terms: TermLookup) -> list[Match]:
+    """Word-level variants of a quoted phrase that may begin or end inside a word, or lie in
+    one (see the module docstring); only those whose edges exist in the vocabulary."""
+    chars = match.chars
+    if len(chars) < 2:
+        return []
+    found: list[tuple[Word, ...]] = []
+    inside = terms.containing(chars)
+    if inside:
+        found.append((_edge(chars, inside),))
+    # The phrase as typed, and its characters alone (white space and punctuation can change
+    # how it is cut: "城市 绿地" may be one word 城市绿地 in a document).
+    typed = [w.text for w in match.words]
+    cuts = [typed]
+    plain = _words(chars)
+    if [w.text for w in plain] != typed:
+        cuts.append([w.text for w in plain])
+        found.append(plain)
+    ending: dict[str, tuple[str, ...]] = {}
+    starting: dict[str, tuple[str, ...]] = {}
+    for texts in (t for cut in cuts for t in _resplit(cut)):
+        n = len(texts)
+        for h, t in itertools.product(range(1, MAX_EDGE_WORDS + 1), repeat=2):
+            if h + t > n or len(found) >= MAX_CUT_VARIANTS:
+                continue
+            head, tail = "".join(texts[:h]), "".join(texts[n - t :])
+            if head not in ending:
+                ending[head] = terms.ending(head)
+            if tail not in starting:
+                starting[tail] = terms.starting(tail)
+            if ending[head] and starting[tail]:
+                middle = tuple(Word(w, tuple(analysis.alternatives(w))) for w in texts[h : n - t])
+                variant = (_edge(head, ending[head]), *middle, _edge(tail, starting[tail]))
+                if variant not in found:
+                    found.append(variant)
+    return [
+        replace(match, words=words, cut=True, doc_number="", index_number="")
+        for words in found[:MAX_CUT_VARIANTS]
+    ]
+
+
+def cut_phrases(parsed: ParsedQuery, terms: TermLookup) -> ParsedQuery:
+    """``parsed`` with each quoted phrase also searched as the word-level variants that let it
+    begin or end inside a word or lie inside one (see the module docstring), as further
+    options of its clause; ``parsed`` itself when there is no quoted phrase."""
+    if not any(m.quoted for c in parsed.clauses for m in c.options):
+        return parsed
+    clauses = []
+    for clause in parsed.clauses:
+        options = list(clause.options)
+        for match in clause.options:
+            if match.quoted and not match.cut:
+                options += _cut_variants(match, terms)
+        clauses.append(replace(clause, options=tuple(options)))
+    return replace(parsed, clauses=tuple(clauses))

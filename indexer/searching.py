@@ -6,11 +6,11 @@ the query's synonym terms also search their group's other terms, and the result 
 (:mod:`indexer.question`); with ``explain``, every hit says why it ranks where it does
 (:mod:`indexer.explain`).
 
-Given the archive's vocabulary (:mod:`indexer.vocabulary`) and unless ``exact``, a search also
-reads pinyin words (:mod:`indexer.pinyin_query`) and corrects typos (:mod:`indexer.spelling`):
-a corrected query that finds more is offered as ``suggestion``; when the query as typed finds
-nothing, the corrected one is run at once and the result says so (``corrected``,
-``original_query``).
+Given the archive's vocabulary (:mod:`indexer.vocabulary`), a quoted phrase may begin or end
+inside a word (:func:`indexer.query.cut_phrases`); unless ``exact``, a search also reads pinyin
+words (:mod:`indexer.pinyin_query`) and corrects typos (:mod:`indexer.spelling`): a corrected
+query that finds more is offered as ``suggestion``; when the query as typed finds nothing, the
+corrected one is run at once and the result says so (``corrected``, ``original_query``).
 
 Two steps sit between the engine and the hits, the same for every engine: the top of a
 relevance ranking is re-ranked with what the archive knows (:mod:`indexer.ranking`: exact
@@ -29,7 +29,7 @@ from indexer import question, ranking
 from indexer.engines.base import Engine, EngineHit, Filters
 from indexer.highlight import snippet, title_spans
 from indexer.pinyin_query import expand
-from indexer.query import Expansion, ParsedQuery, parse
+from indexer.query import Expansion, ParsedQuery, cut_phrases, parse
 from indexer.relaxed import RELAX_BELOW, relax
 from indexer.spelling import correct
 from indexer.synonyms import load as load_synonyms
@@ -169,12 +169,15 @@ def search(
     Validity filters and the validity facet are judged on ``as_of`` (default today) by
     :class:`~indexer.validity_view.ValidityView`, and every hit carries its status on that
     date. With ``synonyms``, synonym terms are expanded (:func:`indexer.query.parse`). With a
-    ``vocabulary`` and not ``exact``, pinyin is read and typos corrected (see the module
+    ``vocabulary``, quoted phrases may be cut inside words; and when not ``exact``, pinyin is
+    read and typos corrected (see the module
     docstring). With ``explain``, each hit gets its :attr:`Hit.explanation`. ``relaxed`` adds
     partial matches when full ones are few; ``collapse`` groups the documents of one title
     under the leading one (:mod:`indexer.ranking`)."""
     parsed = parse(query, synonyms)
     spelled: dict[str, list[str]] = {}
+    if vocabulary is not None:
+        parsed = cut_phrases(parsed, vocabulary)
     if vocabulary is not None and not exact:
         parsed, spelled = expand(parsed, vocabulary)
     options = (filters, sort, limit, offset, facets, as_of)
@@ -186,7 +189,7 @@ def search(
     fix = correct(query, vocabulary, synonyms or load_synonyms())
     if fix is None:
         return result
-    fixed, fixed_spelled = expand(parse(fix.query, synonyms), vocabulary)
+    fixed, fixed_spelled = expand(cut_phrases(parse(fix.query, synonyms), vocabulary), vocabulary)
     if result.total:
         # Only a count: the corrected results are not shown.
         count = _How(relaxed=False, collapse=False)

@@ -244,7 +244,7 @@ class Gongkai:
                 facets=facets,
                 as_of=as_of,
                 synonyms=self.synonyms.current() if expand else None,
-                vocabulary=None if exact or not query.strip() else self.vocabulary(),
+                vocabulary=self.vocabulary() if query.strip() else None,
                 exact=exact,
                 explain=explain,
                 relaxed=relaxed,

@@ -23,6 +23,14 @@ What it holds:
 Body terms found in a single document and terms of one character are left out of the pinyin
 indexes (they are noise for spelling), but stay in the frequency tables.
 
+Edges of words (:meth:`Vocabulary.starting`, :meth:`Vocabulary.ending`,
+:meth:`Vocabulary.containing`): the terms that begin with, end with or hold a piece of text, most
+frequent first and at most :data:`MAX_EXPANSIONS` of them — what a quoted phrase cut in the
+middle of a word is matched with (:func:`indexer.query.cut_phrases`). Built on first use from the
+frequency tables with the vocabulary and saved with it (:class:`SortedTerms`: the terms sorted
+in one string, and the reversed terms likewise, looked up by bisection; a few bytes a term, and
+a string and two arrays load from the saved file at copying speed).
+
 Kept current: :func:`vocabulary_for` builds once per process and per archive state
 (:meth:`Archive.stamp`), at most once every :data:`REBUILD_INTERVAL` seconds while an import
 is changing the archive; a vocabulary a few minutes stale only misses the newest words. The
@@ -38,6 +46,8 @@ import os
 import pickle
 import threading
 import time
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -57,6 +67,10 @@ MAX_READINGS = 4  # pinyin combinations kept for a word with polyphonic characte
 PHRASE_SIZES = (2, 3)
 MIN_INITIALS, MAX_INITIALS = 3, 6
 REBUILD_INTERVAL = 300.0  # seconds between rebuilds while the archive keeps changing
+#: Terms a piece of a word is expanded to (the most frequent first): a cut phrase whose edge is
+#: a common character (标 → 标准, 标题, 标志 …) matches the documents using its likelier words.
+MAX_EXPANSIONS = 50
+_LAST = "\U0010ffff"
 
 Tokens = tuple[str, ...]
 
@@ -93,6 +107,51 @@ class Entry(NamedTuple):
         return "".join(self.tokens)
 
 
+class SortedTerms:
+    """Terms in sorted order, kept in one string (a newline after each) with the offsets of
+    their starts and their document frequencies in flat arrays: far smaller than a list of
+    strings, and a prefix is a contiguous run found by bisection."""
+
+    def __init__(self, dfs: Iterable[tuple[str, int]]) -> None:
+        pairs = sorted(dfs)
+        self.text = "".join(f"{term}\n" for term, _ in pairs)
+        starts = array("I", [0])
+        for term, _ in pairs:
+            starts.append(starts[-1] + len(term) + 1)
+        self.starts = starts
+        self.dfs = array("I", (df for _, df in pairs))
+
+    def __len__(self) -> int:
+        return len(self.dfs)
+
+    def term(self, i: int) -> str:
+        return self.text[self.starts[i] : self.starts[i + 1] - 1]
+
+    def with_prefix(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """(term, df) of the terms beginning with ``prefix``, the ``limit`` most frequent."""
+        everything = range(len(self))
+        lo = bisect_left(everything, prefix, key=self.term)
+        hi = bisect_left(everything, prefix + _LAST, lo, key=self.term)
+        best = sorted(zip(self.dfs[lo:hi], range(lo, hi), strict=True), reverse=True)
+        return [(self.term(i), df) for df, i in best[:limit]]
+
+
+class _Edges:
+    """The look-ups behind :meth:`Vocabulary.starting` and friends (built with the
+    vocabulary; on first use for one saved before them)."""
+
+    def __init__(self, dfs: dict[str, int]) -> None:
+        self.forward = SortedTerms(dfs.items())
+        self.backward = SortedTerms((term[::-1], df) for term, df in dfs.items())
+        # Terms of three characters or more, for a piece of two or more lying inside one.
+        self.long = "".join(f"{term}\n" for term in dfs if len(term) > 2)
+
+
+def _most_frequent(found: Iterable[tuple[str, int]], limit: int) -> tuple[str, ...]:
+    ranked = sorted(found, key=lambda p: (-p[1], p[0]))
+    return tuple(term for term, _ in ranked[:limit])
+
+
 @dataclass
 class Vocabulary:
     title: dict[str, int] = field(default_factory=dict)
@@ -101,6 +160,7 @@ class Vocabulary:
     full: dict[str, list[Entry]] = field(default_factory=dict)
     initials: dict[str, list[Entry]] = field(default_factory=dict)
     _wildcards: dict[str, list[Entry]] | None = field(default=None, repr=False)
+    _edges: _Edges | None = field(default=None, repr=False, compare=False)
 
     def df(self, term: str) -> int:
         """Documents holding ``term`` in the title or the body (the larger of the two counts)."""
@@ -153,6 +213,45 @@ class Vocabulary:
             e for e in self._wildcards.get(text[:i] + "?" + text[i + 1 :], []) if e.text != text
         ]
 
+    def _edge_index(self) -> _Edges:
+        if self._edges is None:
+            dfs = dict(self.body)
+            for term, df in self.title.items():
+                if df > dfs.get(term, 0):
+                    dfs[term] = df
+            self._edges = _Edges(dfs)
+        return self._edges
+
+    def starting(self, piece: str, limit: int = MAX_EXPANSIONS) -> tuple[str, ...]:
+        """Terms (title or body) that begin with ``piece``, ``piece`` itself included when it
+        is a term; the ``limit`` most frequent, most frequent first."""
+        if not piece:
+            return ()
+        return _most_frequent(self._edge_index().forward.with_prefix(piece, limit), limit)
+
+    def ending(self, piece: str, limit: int = MAX_EXPANSIONS) -> tuple[str, ...]:
+        """Terms that end with ``piece`` (as :meth:`starting`)."""
+        if not piece:
+            return ()
+        found = self._edge_index().backward.with_prefix(piece[::-1], limit)
+        return _most_frequent(((term[::-1], df) for term, df in found), limit)
+
+    def containing(self, piece: str, limit: int = MAX_EXPANSIONS) -> tuple[str, ...]:
+        """Terms longer than ``piece`` that hold it (a piece of two characters or more; one
+        character would hold half the vocabulary), as :meth:`starting`."""
+        if len(piece) < 2:
+            return ()
+        edges = self._edge_index()
+        text, found = edges.long, {}
+        at = text.find(piece)
+        while at >= 0:
+            start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+            term = text[start:end]
+            found[term] = self.df(term)
+            at = text.find(piece, end)
+        found.pop(piece, None)
+        return _most_frequent(found.items(), limit)
+
     @classmethod
     def build(cls, titles: Iterable[str], engine: Engine) -> Vocabulary:
         """The vocabulary of an archive whose titles are ``titles`` and whose index is
@@ -187,6 +286,7 @@ class Vocabulary:
             for found in index.values():
                 found.sort(key=lambda e: (-e.df, len(e.tokens), e.text))
         vocab.full, vocab.initials = full, short
+        vocab._edge_index()
         return vocab
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from helpers import write_doc
 
-from indexer.query import parse
+from indexer.query import MAX_CUT_VARIANTS, cut_phrases, parse
 from indexer.searching import SearchResult
 from indexer.service import ENGINES, Gongkai, init_data_dir
+from indexer.vocabulary import Vocabulary
 
 TITLE = "青测市养犬登记管理办法"
 
@@ -178,6 +179,60 @@ def test_cut_phrase_in_a_title_and_still_excluded(site) -> None:  # type: ignore
     assert names(site, _search(site, '"金提取规"')) == ["fund"]
     assert _search(site, '"提取标" -职工').total == 0
     assert set(names(site, _search(site, '公积金 -"提取标"'))) == {"fund16"}
+
+
+def test_cut_phrase_also_with_exact(site) -> None:  # type: ignore[no-untyped-def]
+    # exact turns off pinyin and typo correction, not the phrase's characters in a row.
+    assert names(site, _search(site, '"提取标"', exact=True)) == ["fund"]
+    assert _search(site, '"提取标"', exact=True, relaxed=False).total == 1
+
+
+def test_a_cut_phrase_needs_its_characters_in_a_row(site) -> None:  # type: ignore[no-untyped-def]
+    # 提取 is followed by 住房公积金 and by 标准, never by 标志; 标准 never by 提取标.
+    assert _search(site, '"提取标志"', relaxed=False).total == 0
+    assert _search(site, '"取标准由委"', relaxed=False).total == 0
+    assert names(site, _search(site, '"取标准由管"')) == ["fund"]
+
+
+def test_no_character_bigram_fields_in_the_index(sites) -> None:  # type: ignore[no-untyped-def]
+    # Cut phrases come from the vocabulary: the index holds words only (issue 11, the cost).
+    with Gongkai(sites["tantivy"][0], readonly=True) as gk:
+        assert "body_chars" not in str(gk.engine.schema)
+    with Gongkai(sites["whoosh"][0], readonly=True) as gk:
+        assert "body_chars" not in gk.engine._ix.schema
+
+
+# -- the vocabulary look-ups behind cut phrases ----------------------------------------------
+
+_VOCAB = Vocabulary(
+    title={"住房公积金": 5, "提取": 9, "规定": 7},
+    body={"标准": 30, "标题": 3, "标": 1, "提取": 20, "获取": 2, "管理委员会": 4, "公积金": 6},
+)
+
+
+def test_vocabulary_edges_most_frequent_first_and_capped() -> None:
+    assert _VOCAB.starting("标") == ("标准", "标题", "标")
+    assert _VOCAB.starting("标", limit=2) == ("标准", "标题")
+    assert _VOCAB.ending("取") == ("提取", "获取")  # 提取: 20 in bodies beats 9 in titles
+    assert _VOCAB.ending("积金") == ("公积金", "住房公积金")
+    assert _VOCAB.containing("管理委") == ("管理委员会",)
+    assert _VOCAB.containing("标准") == ()  # only longer terms hold a piece
+    assert _VOCAB.containing("理") == ()  # one character would hold half the vocabulary
+    assert _VOCAB.starting("鸟") == _VOCAB.ending("鸟") == ()
+
+
+def test_cut_phrases_adds_variants_of_quoted_phrases_only() -> None:
+    plain = parse("取 住房 公积")
+    assert cut_phrases(plain, _VOCAB) is plain
+    (clause,) = cut_phrases(parse('"取住房公积"'), _VOCAB).clauses
+    first, *variants = clause.options
+    assert not first.cut and variants and all(v.cut and v.phrase for v in variants)
+    edges = {tuple(w.alternatives for w in v.words[:: len(v.words) - 1]) for v in variants}
+    assert (((("提取",), ("获取",)), (("公积金",),))) in edges
+    assert (((("提取",), ("获取",)), (("住房公积金",),))) in edges
+    assert len(clause.options) <= 1 + MAX_CUT_VARIANTS
+    # Edges the vocabulary does not know give no variant.
+    assert cut_phrases(parse('"鸟住房"'), _VOCAB).clauses[0].options[1:] == ()
 
 
 def test_doc_number_one_never_matches_sixteen(site) -> None:  # type: ignore[no-untyped-def]

@@ -9,10 +9,10 @@ behave as they do on Whoosh. Queries are compiled from the same :class:`ParsedQu
 * a query word with alternatives (政务公开 or 政务 公开) is an OR of a term and a phrase;
 * a sequence of words (a quoted phrase, or the proximity bonus) is an OR of phrases, one per
   combination of the words' alternatives, with at most :data:`MAX_PHRASE_VARIANTS` of them
-  (the first combinations, the one made of the words themselves first);
-* a quoted phrase also matches as a phrase of character bigrams (the ``title_chars`` and
-  ``body_chars`` fields, cut by tantivy's white-space tokenizer from
-  :func:`indexer.analysis.bigram_text`), so it may start, end or lie inside a word;
+  (the first combinations, the one made of the words themselves first); a word's one-term
+  alternatives take one place of the phrase together (a regex phrase whose place is an
+  alternation of the literal terms), so the many terms a cut phrase's edge word may be
+  (:func:`indexer.query.cut_phrases`) cost one phrase, not one each;
 * title matches are boosted ×3, a 文号/索引号 matched in its exact field ×50, and words found
   next to each other (as the query cut them) ×2, as on Whoosh; exclusions, OR, ``title:`` work
   the same;
@@ -60,7 +60,9 @@ WRITER_HEAP = 128_000_000
 #: indexes, and on a small machine more threads only compete with the import for the CPU.
 WRITER_THREADS = 1
 WRITER_WAIT = 30.0  # seconds to wait for another process's writer to finish
-SCHEMA_VERSION = "3"  # 2: the character bigram fields; 3: the document type (doc_type)
+#: 2: the character bigram fields; 3: the document type (doc_type); 4: without the bigram
+#: fields again (cut phrases by word edges).
+SCHEMA_VERSION = "4"
 
 Q = tantivy.Query
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
@@ -84,9 +86,6 @@ def _schema() -> tantivy.Schema:
     # Pre-segmented text: the tokenizer name only tells tantivy not to touch query terms.
     sb.add_text_field("title", tokenizer_name="raw", index_option="position")
     sb.add_text_field("body", tokenizer_name="raw", index_option="position")
-    # Character bigrams, space-separated: tantivy's own tokenizer gives them their positions.
-    sb.add_text_field("title_chars", tokenizer_name="whitespace", index_option="position")
-    sb.add_text_field("body_chars", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("doc_number", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("index_number", tokenizer_name="raw", index_option="basic")
     for name in ("agency", "category", "kind", "doc_type", "validity"):
@@ -117,8 +116,6 @@ def to_document(doc: IndexDoc) -> tantivy.Document:
     d.add_unsigned("rev", doc.rev)
     d.add_pre_tokenized_text("title", segmented(doc.title, doc.title_terms))
     d.add_pre_tokenized_text("body", segmented(doc.body, doc.body_terms))
-    d.add_text("title_chars", analysis.bigram_text(doc.title))
-    d.add_text("body_chars", analysis.bigram_text(doc.body))
     if doc.doc_number:
         for term in dict.fromkeys([doc.doc_number, doc_number_suffix(doc.doc_number)]):
             d.add_text("doc_number", term)
@@ -156,6 +153,23 @@ def _all(queries: list[tantivy.Query]) -> tantivy.Query:
     return Q.boolean_query([(tantivy.Occur.Must, q) for q in queries])
 
 
+_REGEX_SPECIAL = frozenset("\\.+*?()|[]{}^$#&-~")
+
+
+def _literal(term: str) -> str:
+    """``term`` as a regular expression matching just it (tantivy's regex syntax)."""
+    return "".join("\\" + ch if ch in _REGEX_SPECIAL else ch for ch in term)
+
+
+def _choices(word: Word) -> list[tuple[list[str], ...]]:
+    """The ways ``word`` may fill a phrase, each as its places' terms: all its one-term
+    alternatives in one place, then each longer alternative (one term a place)."""
+    single = [alt[0] for alt in word.alternatives if len(alt) == 1]
+    choices: list[tuple[list[str], ...]] = [(single,)] if single else []
+    choices += [tuple([t] for t in alt) for alt in word.alternatives if len(alt) > 1]
+    return choices
+
+
 class _Compiler:
     def __init__(self, schema: tantivy.Schema) -> None:
         self.schema = schema
@@ -174,30 +188,29 @@ class _Compiler:
             fieldname, _any([self._tokens(fieldname, alt) for alt in word.alternatives])
         )
 
+    def _places(self, fieldname: str, places: list[list[str]]) -> tantivy.Query:
+        """A phrase whose each place is any of its terms."""
+        if all(len(terms) == 1 for terms in places):
+            return self._tokens(fieldname, tuple(terms[0] for terms in places))
+        patterns: list[str | tuple[int, str]] = ["|".join(map(_literal, t)) for t in places]
+        return Q.regex_phrase_query(self.schema, fieldname, patterns)
+
     def sequence(self, fieldname: str, words: tuple[Word, ...]) -> tantivy.Query:
         """The words adjacent and in order, each as any of its alternatives."""
         if len(words) == 1:
             return self.word(fieldname, words[0])
         variants = itertools.islice(
-            itertools.product(*(w.alternatives for w in words)), MAX_PHRASE_VARIANTS
+            itertools.product(*(_choices(w) for w in words)), MAX_PHRASE_VARIANTS
         )
         phrases = [
-            self._tokens(fieldname, tuple(t for alt in combo for t in alt)) for combo in variants
+            self._places(fieldname, [place for choice in combo for place in choice])
+            for combo in variants
         ]
         return self._field(fieldname, _any(phrases))
 
-    def chars(self, fieldname: str, chars: str) -> tantivy.Query:
-        """The characters in a row, as a phrase of their bigrams in ``<field>_chars``."""
-        grams = [chars[i : i + 2] for i in range(len(chars) - 1)]
-        return self._field(fieldname, self._tokens(f"{fieldname}_chars", tuple(grams)))
-
     def match(self, match: Match) -> tantivy.Query:
         if match.phrase:
-            options = [self.sequence(f, match.words) for f in match.fields]
-            chars = match.chars if match.quoted else ""
-            if len(chars) >= 2:
-                options += [self.chars(f, chars) for f in match.fields]
-            text_query = _any(options)
+            text_query = _any([self.sequence(f, match.words) for f in match.fields])
         else:
             each = _all([_any([self.word(f, w) for f in match.fields]) for w in match.words])
             # As on Whoosh, the proximity boost is a plain phrase of the words as the query

@@ -3,11 +3,14 @@
 Text fields are segmented by :mod:`indexer.analysis` (word positions, sub-words at their
 parent's position), 文号 and 索引号 are exact keyword fields, and the facet fields are sortable
 columns. Stored fields are only the id and its revision: everything shown comes from the archive.
+
+Quoted phrases cut inside a word are matched through their word-level variants
+(:func:`indexer.query.cut_phrases`); an index made while main still had character bigram fields
+(``title_chars``, ``body_chars``) keeps working, those fields unused until a reindex drops them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -52,20 +55,6 @@ class GongkaiTokenizer(Tokenizer):
             yield token
 
 
-class BigramText(wf.TEXT):
-    """A TEXT field of the character bigrams of the text (:func:`indexer.analysis.bigrams`)
-    at sequential positions, for quoted phrases cut anywhere."""
-
-    def index(self, value, **kwargs):
-        positions: dict[str, list[int]] = defaultdict(list)
-        for pos, gram in enumerate(analysis.bigrams(value)):
-            positions[gram].append(pos)
-        encode = self.format.encode
-        boost = self.format.field_boost
-        for term, poslist in positions.items():
-            yield term.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist)
-
-
 class SegmentedText(wf.TEXT):
     """A TEXT field indexed from :func:`indexer.analysis.term_positions`.
 
@@ -89,8 +78,6 @@ def _schema() -> wf.Schema:
         rev=wf.STORED(),
         title=SegmentedText(analyzer=analyzer, phrase=True, field_boost=TITLE_BOOST),
         body=SegmentedText(analyzer=analyzer, phrase=True),
-        title_chars=BigramText(phrase=True, field_boost=TITLE_BOOST),
-        body_chars=BigramText(phrase=True),
         doc_number=wf.KEYWORD(commas=True),
         index_number=wf.ID(),
         agency=wf.ID(sortable=True),
@@ -121,20 +108,9 @@ def _sequence(fieldname: str, words: tuple[Word, ...]) -> wq.Query:
     return wq.Sequence([_word_query(fieldname, w) for w in words])
 
 
-def _chars_query(fieldname: str, chars: str) -> wq.Query:
-    """The characters in a row, as a phrase of their bigrams in ``<field>_chars``."""
-    grams = [chars[i : i + 2] for i in range(len(chars) - 1)]
-    name = f"{fieldname}_chars"
-    return wq.Term(name, grams[0]) if len(grams) == 1 else wq.Phrase(name, grams)
-
-
-def _match_query(match: Match, chars_fields: bool = True) -> wq.Query:
+def _match_query(match: Match) -> wq.Query:
     if match.phrase:
-        options = [_sequence(f, match.words) for f in match.fields]
-        chars = match.chars if match.quoted and chars_fields else ""
-        if len(chars) >= 2:
-            options += [_chars_query(f, chars) for f in match.fields]
-        text_query = wq.Or(options)
+        text_query = wq.Or([_sequence(f, match.words) for f in match.fields])
     else:
         each = wq.And([wq.Or([_word_query(f, w) for f in match.fields]) for w in match.words])
         # The proximity boost uses each word as the query cut it (a plain Phrase): span
@@ -151,13 +127,12 @@ def _match_query(match: Match, chars_fields: bool = True) -> wq.Query:
     return text_query
 
 
-def compile_query(parsed: ParsedQuery, chars_fields: bool = True) -> wq.Query:
-    """Translate a parsed query into a Whoosh query; ``chars_fields`` False for an index
-    made before the character bigram fields (quoted phrases then match whole words only)."""
+def compile_query(parsed: ParsedQuery) -> wq.Query:
+    """Translate a parsed query into a Whoosh query."""
     positive: list[wq.Query] = []
     negative: list[wq.Query] = []
     for clause in parsed.clauses:
-        options = [_match_query(m, chars_fields) for m in clause.options]
+        options = [_match_query(m) for m in clause.options]
         q = options[0] if len(options) == 1 else wq.Or(options)
         (negative if clause.negated else positive).append(q)
     base: wq.Query = wq.And(positive) if positive else wq.Every()
@@ -209,9 +184,7 @@ class WhooshEngine:
             self._ix = storage.open_index()
         else:
             self._ix = storage.create_index(_schema())
-        # An index made before the character bigram fields works as before until rebuilt;
-        # one made before the document type has no type facet (a type filter finds nothing).
-        self._chars = "body_chars" in self._ix.schema
+        # An index made before the document type has no type facet (a type filter finds nothing).
         self._facets = tuple(n for n in FACET_FIELDS if n in self._ix.schema)
         self._searcher = None
         self._docnums: tuple[object, dict[str, int]] | None = None  # (searcher, id → docnum)
@@ -223,7 +196,7 @@ class WhooshEngine:
         writer = self._ix.writer(limitmb=256, timeout=WRITER_WAIT)
         try:
             for doc in docs:
-                fields = _fields(doc, self._chars)
+                fields = _fields(doc)
                 if "doc_type" not in self._facets:
                     fields.pop("doc_type", None)
                 writer.update_document(**fields)
@@ -248,7 +221,6 @@ class WhooshEngine:
         self.close()
         storage = FileStorage(str(self.path))
         self._ix = storage.create_index(_schema())
-        self._chars = True
         self._facets = FACET_FIELDS
 
     # -- reading ---------------------------------------------------------------------------
@@ -314,7 +286,7 @@ class WhooshEngine:
         facets: bool = False,
     ) -> EngineResult:
         searcher = self._current_searcher()
-        wquery = compile_query(query, self._chars)
+        wquery = compile_query(query)
         sortedby = None
         if sort in ("newest", "oldest"):
             sortedby = sorting.FieldFacet("date_issued", reverse=(sort == "newest"))
@@ -373,7 +345,7 @@ class WhooshEngine:
         self._ix.close()
 
 
-def _fields(doc: IndexDoc, chars: bool = True) -> dict[str, object]:
+def _fields(doc: IndexDoc) -> dict[str, object]:
     fields: dict[str, object] = {
         "id": doc.id,
         "rev": doc.rev,
@@ -385,9 +357,6 @@ def _fields(doc: IndexDoc, chars: bool = True) -> dict[str, object]:
         "validity": doc.validity,
         "date_issued": doc.date_issued,
     }
-    if chars:
-        fields["title_chars"] = doc.title
-        fields["body_chars"] = doc.body
     if doc.doc_number:
         suffix = doc_number_suffix(doc.doc_number)
         fields["doc_number"] = ",".join(dict.fromkeys([doc.doc_number, suffix]))
