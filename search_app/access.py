@@ -84,7 +84,7 @@ def _database(data_dir: Path) -> Iterator[str]:
             return
     try:
         with Archive.open(data_dir, readonly=True) as archive:
-            archive.conn.execute("SELECT count(*) FROM documents").fetchone()
+            archive.count()  # reads the documents table
     except sqlite3.Error as exc:
         yield f"{db}: SQLite cannot open it read-only ({exc})"
 

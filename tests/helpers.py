@@ -15,10 +15,14 @@ import io
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -305,3 +309,47 @@ def login(client: FlaskClient, name: str = "alice", password: str = PASSWORD) ->
     return client.post(
         "/login", data={"name": name, "password": password, "csrf_token": token, "next": ""}
     )
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(data: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``gongkai serve`` over ``data`` in a subprocess on a free loopback port, polled until
+    it answers; yields its base URL and stops it afterwards (its log is ``data/serve.log``)."""
+    port = free_port()
+    log = (data / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [str(gongkai_executable()), "--data", str(data), "serve", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            pytest.fail(f"gongkai serve did not come up: {(data / 'serve.log').read_text()}")
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

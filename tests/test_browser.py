@@ -8,15 +8,11 @@ GONGKAI_REQUIRE_BROWSER=1, which turns the skip into a failure (CI).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import WEB, gongkai_executable, import_docs
+from helpers import WEB, import_docs, serving
 
 from indexer.service import Gongkai
 from search_app.auth import add_user
@@ -44,12 +40,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def xdg(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("xdg")
@@ -65,36 +55,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, xdg: dict[str, str]) -> Ite
     ids = import_docs(data, WEB)
     with Gongkai(data) as gk:
         add_user(gk.archive, "editor", PASSWORD)
-    port = _free_port()
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [str(gongkai_executable()), "--data", str(data), "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **xdg},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"gongkai serve did not come up: {(data / 'serve.log').read_text()}")
-        time.sleep(0.2)
-    try:
+    with serving(data, xdg) as base:
         yield {"base": base, "ids": ids, "data": data}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

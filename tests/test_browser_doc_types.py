@@ -9,15 +9,11 @@ Skipped with a reason when Chromium or Playwright is missing, unless GONGKAI_REQ
 from __future__ import annotations
 
 import os
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 import test_browser_public as public
-from helpers import FIXTURES, gongkai_executable, import_docs
-from test_browser import _free_port
+from helpers import FIXTURES, import_docs, serving
 from test_browser_public import axe_violations, box, no_horizontal_scroll, shot
 
 pytestmark = pytest.mark.browser
@@ -52,36 +48,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     }
     data = tmp_path_factory.mktemp("doctypes-web")
     ids = import_docs(data, FIXTURES / "doctypes")
-    port = _free_port()
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [str(gongkai_executable()), "--data", str(data), "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"gongkai serve did not come up: {(data / 'serve.log').read_text()}")
-        time.sleep(0.2)
-    try:
+    with serving(data, env) as base:
         yield {"base": base, "ids": ids}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_type_facet_filters_and_hits_show_their_type(page, site, width) -> None:  # type: ignore[no-untyped-def]

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, WEB, gongkai_executable, import_docs
-from test_browser import ARTIFACTS, CHROMIUM, FLAGS, _free_port, _unavailable
+from helpers import FIXTURES, WEB, import_docs, serving
+from test_browser import ARTIFACTS, CHROMIUM, FLAGS, _unavailable
 
 from indexer.service import Gongkai
 from search_app.auth import add_user
@@ -47,36 +45,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     ids = import_docs(data, WEB, PUBLIC)
     with Gongkai(data) as gk:
         add_user(gk.archive, "editor", PASSWORD)
-    port = _free_port()
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [str(gongkai_executable()), "--data", str(data), "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **xdg},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"gongkai serve did not come up: {(data / 'serve.log').read_text()}")
-        time.sleep(0.2)
-    try:
+    with serving(data, xdg) as base:
         yield {"base": base, "ids": ids}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
