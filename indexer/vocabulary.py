@@ -327,11 +327,17 @@ def vocabulary_for(archive: Archive, engine: Engine) -> Vocabulary:
             if cached.stamp == stamp:
                 seen[key] = (id(archive), version)
             return cached.vocabulary
-        vocab = _load(engine, stamp) if cached is None else None
-        if vocab is None:
+        saved = _load(engine) if cached is None else None
+        if saved is not None and (saved[0] == stamp or saved[2] < REBUILD_INTERVAL):
+            # This archive state's vocabulary, or one saved less than REBUILD_INTERVAL ago
+            # (during an import every CLI search would otherwise build it again: it only
+            # serves suggestions, so a few minutes' lag is worth the seconds saved).
+            saved_stamp, vocab, age = saved
+            _cache[key] = _Cached(saved_stamp, now - age, vocab)
+        else:
             vocab = Vocabulary.build(archive.titles(), engine)
             _save(engine, stamp, vocab)
-        _cache[key] = _Cached(stamp, now, vocab)
+            _cache[key] = _Cached(stamp, now, vocab)
         seen[key] = (id(archive), version)
         return vocab
 
@@ -344,18 +350,22 @@ def cache_path(engine: Engine) -> Path | None:
     return Path(path).parent / f"{engine.name}-vocabulary.pickle"
 
 
-def _load(engine: Engine, stamp: tuple[int, int, int]) -> Vocabulary | None:
-    """The saved vocabulary when it was built from this archive state. The file lives in the
-    data directory, which is trusted as much as the archive database beside it."""
+def _load(engine: Engine) -> tuple[tuple[int, int, int], Vocabulary, float] | None:
+    """The saved vocabulary with the archive state it was built from and its age in seconds,
+    or None. The file lives in the data directory, which is trusted as much as the archive
+    database beside it."""
     path = cache_path(engine)
     try:
         if path is None or not path.exists():
             return None
+        age = max(time.time() - path.stat().st_mtime, 0.0)
         with path.open("rb") as fh:
             saved_stamp, vocab = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
         return None
-    return vocab if saved_stamp == stamp and isinstance(vocab, Vocabulary) else None
+    if not isinstance(vocab, Vocabulary):
+        return None
+    return tuple(saved_stamp), vocab, age
 
 
 def _save(engine: Engine, stamp: tuple[int, int, int], vocab: Vocabulary) -> None:
