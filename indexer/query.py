@@ -347,14 +347,17 @@ def _edge(text: str, terms: tuple[str, ...]) -> Word:
     return Word(text, tuple((t,) for t in terms))
 
 
-def _resplit(texts: list[str]) -> list[list[str]]:
-    """``texts`` (the phrase's words), then with its first or its last word split in two: the
-    query is cut without the document's context (取标准由管 → 取 标准 由管, where the text says
-    提取 标准 由 管理委员会), so an edge may fall inside one of its own words."""
+def _resplit(texts: list[str], terms: TermLookup) -> list[list[str]]:
+    """``texts`` (the phrase's words), then, when no term begins with its last word, with that
+    word split in two (and likewise the first word when no term ends with it): the query is
+    cut without the document's context (取标准由管 → 取 标准 由管, where the text says 提取 标准
+    由 管理委员会), so an edge may fall inside one of its own words. A last word some term
+    begins with is not split: each variant is one more phrase for the engine to check."""
     out = [texts]
     first, last = texts[0], texts[-1]
-    out += [[first[:i], first[i:], *texts[1:]] for i in range(1, len(first))]
-    if len(texts) > 1:
+    if not terms.ending(first):
+        out += [[first[:i], first[i:], *texts[1:]] for i in range(1, len(first))]
+    if len(texts) > 1 and not terms.starting(last):
         out += [[*texts[:-1], last[:i], last[i:]] for i in range(1, len(last))]
     return out
 
@@ -379,7 +382,7 @@ def _cut_variants(match: Match, terms: TermLookup) -> list[Match]:
         found.append(plain)
     ending: dict[str, tuple[str, ...]] = {}
     starting: dict[str, tuple[str, ...]] = {}
-    for texts in (t for cut in cuts for t in _resplit(cut)):
+    for texts in (t for cut in cuts for t in _resplit(cut, terms)):
         n = len(texts)
         for h, t in itertools.product(range(1, MAX_EDGE_WORDS + 1), repeat=2):
             if h + t > n or len(found) >= MAX_CUT_VARIANTS:
