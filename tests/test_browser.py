@@ -59,8 +59,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, xdg: dict[str, str]) -> Ite
         yield {"base": base, "ids": ids, "data": data}
 
 
-@pytest.fixture(scope="module")
-def browser(xdg: dict[str, str]) -> Iterator[object]:
+def launched_chromium() -> Iterator[object]:
+    """Headless Debian Chromium through playwright, closed afterwards; skipped (or failed,
+    when CI requires browser tests) if either is missing. Shared by every browser module."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei)")
     try:
@@ -74,6 +75,11 @@ def browser(xdg: dict[str, str]) -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(xdg: dict[str, str]) -> Iterator[object]:
+    yield from launched_chromium()
 
 
 @pytest.fixture

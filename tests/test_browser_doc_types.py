@@ -18,23 +18,11 @@ from test_browser_public import axe_violations, box, no_horizontal_scroll, shot
 
 pytestmark = pytest.mark.browser
 
-# The browser and width fixtures of the public-site tests, over this module's ``site``.
+# The browser, width and page fixtures of the public-site tests, over this module's ``site``
+# (axe-core is evaluated with the site's Content-Security-Policy on, as there).
 chromium = public.chromium
 width = public.width
-
-
-@pytest.fixture
-def page(chromium, width: str):  # type: ignore[no-untyped-def]
-    """A page at ``width``. It bypasses the site's Content-Security-Policy (script-src 'self')
-    only so that axe-core can be injected: the site itself runs no script."""
-    w, h = public.WIDTHS[width]
-    context = chromium.new_context(
-        locale="zh-CN", viewport={"width": w, "height": h}, bypass_csp=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
+page = public.page
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from helpers import FIXTURES, WEB, import_docs, serving
-from test_browser import ARTIFACTS, CHROMIUM, FLAGS, _unavailable
+from test_browser import ARTIFACTS, _unavailable, launched_chromium
 
 from indexer.service import Gongkai
 from search_app.auth import add_user
@@ -51,19 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 @pytest.fixture(scope="module")
 def chromium(site: dict) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture(params=sorted(WIDTHS))
