@@ -48,19 +48,27 @@ def isolated(item: Item) -> bool:
     return item.data is None and item.path.suffix.lower() in ISOLATED_SUFFIXES
 
 
-def build_document(path: Path, data: bytes) -> Document:
-    """Extract ``data`` (read from ``path``) into a Document with its published metadata.
+def build_document(path: Path, data: bytes, *, typed: bool = True) -> Document:
+    """Extract ``data`` (read from ``path``) into a Document with its published metadata
+    (and its document type, unless ``typed`` is False: a caller that applies a manifest row
+    types it once, afterwards).
 
     A file whose name or folder says it is an attachment (附件, see :mod:`indexer.attachments`)
     gets kind ``other`` unless it carries a header block of its own."""
-    doc = document_from(extract(path, data), source_name=path.name, fallback_title=path.stem)
+    doc = document_from(
+        extract(path, data), source_name=path.name, fallback_title=path.stem, typed=False
+    )
     own_header = doc.doc_number or doc.index_number or doc.agency or doc.validity_raw
     if doc.kind == NOTICE and not own_header and named_as_attachment(path):
         doc.kind = OTHER
+    if typed:
+        assign_doc_type(doc)
     return doc
 
 
-def document_from(extracted: Extracted, *, source_name: str, fallback_title: str) -> Document:
+def document_from(
+    extracted: Extracted, *, source_name: str, fallback_title: str, typed: bool = True
+) -> Document:
     """A Document from extracted text: the header block read into metadata, the page chrome
     cut off, the title from the header or the first line."""
     header = parse_header(extracted.text)
@@ -104,7 +112,8 @@ def document_from(extracted: Extracted, *, source_name: str, fallback_title: str
         extractor=extracted.extractor,
         extra=extra,
     )
-    assign_doc_type(doc)
+    if typed:
+        assign_doc_type(doc)
     return doc
 
 
@@ -124,10 +133,13 @@ def _first_title(text: str) -> str:
 def build_item(item: Item, data: bytes) -> Document:
     """The Document for ``item`` (runs in a worker process when importing in parallel)."""
     inline = item.data is not None
-    doc = build_inline(item, data) if inline else build_document(item.path, data)
+    if inline:
+        doc = build_inline(item, data, typed=False)
+    else:
+        doc = build_document(item.path, data, typed=False)
     if item.meta:
         apply_meta(doc, item.meta)
-        assign_doc_type(doc)  # again: from the row's title, kind, issuer and 文号
+    assign_doc_type(doc)  # once, from the row's title, kind, issuer and 文号 as well
     return doc
 
 
@@ -153,14 +165,14 @@ def apply_meta(doc: Document, meta: dict[str, object]) -> None:
         doc.kind = infer_kind(doc.title)
 
 
-def build_inline(item: Item, data: bytes) -> Document:
+def build_inline(item: Item, data: bytes, *, typed: bool = True) -> Document:
     """A Document from a row's inline body: its header block (if any) is parsed, the rest kept
     as is."""
     text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ExtractionError("empty body")
     extracted = Extracted(text, "text/plain", "manifest:body")
-    return document_from(extracted, source_name=item.label, fallback_title=item.label)
+    return document_from(extracted, source_name=item.label, fallback_title=item.label, typed=typed)
 
 
 def build_safely(

@@ -19,6 +19,7 @@ before it arrived: linking runs in both directions.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -115,28 +116,35 @@ class _Span:
 
 def _clauses(text: str) -> list[_Span]:
     """Sentences, with a 废止/修改 line ending in ： joined to the list items after it."""
-    spans: list[_Span] = []
+    bounds: list[tuple[int, int]] = []
     start = 0
     for match in _CLAUSE_END.finditer(text):
         if match.start() > start:
-            spans.append(_Span(start, match.end(), text[start : match.end()]))
+            bounds.append((start, match.end()))
         start = match.end()
     if start < len(text):
-        spans.append(_Span(start, len(text), text[start:]))
-    merged: list[_Span] = []
+        bounds.append((start, len(text)))
+    merged: list[tuple[int, int]] = []
     open_list = False
-    for span in spans:
-        stripped = span.text.strip()
-        if open_list and merged and _LIST_ITEM.match(stripped):
-            last = merged[-1]
-            merged[-1] = _Span(last.start, span.end, text[last.start : span.end])
+    for begin, end in bounds:
+        if open_list and merged and _LIST_ITEM.match(text[begin:end]):
+            merged[-1] = (merged[-1][0], end)
             continue
-        merged.append(span)
-        open_list = bool(
-            (_REPEAL_RE.search(stripped) or _AMEND_RE.search(stripped))
-            and stripped.rstrip("\n").endswith(("：", ":"))
+        merged.append((begin, end))
+        # Only a clause ending in ： can open a list (checked first: the cheap test).
+        stripped = text[begin:end].strip()
+        open_list = stripped.rstrip("\n").endswith(("：", ":")) and bool(
+            _REPEAL_RE.search(stripped) or _AMEND_RE.search(stripped)
         )
-    return merged
+    return [_Span(begin, end, text[begin:end]) for begin, end in merged]
+
+
+def _clause_at(clauses: list[_Span], starts: list[int], pos: int, text: str) -> _Span:
+    """The clause of ``clauses`` (with their ``starts``) holding position ``pos``."""
+    i = bisect.bisect_right(starts, pos) - 1
+    if i >= 0 and clauses[i].start <= pos < clauses[i].end:
+        return clauses[i]
+    return _Span(0, len(text), text)
 
 
 def _date_in(text: str, doc: Document, pattern: re.Pattern[str]) -> str:
@@ -231,10 +239,11 @@ def find_references(doc: Document) -> list[Reference]:
             mentions.append((mention.start, mention.end, "", mention))
     mentions.sort(key=lambda m: m[0])
 
-    clauses = _clauses(text)
+    clauses = _clauses(text) if mentions else []
+    starts = [c.start for c in clauses]
     for start, _end, title, number in mentions:
         key = title_key(title) if title else ""
-        clause = next((c for c in clauses if c.start <= start < c.end), _Span(0, len(text), text))
+        clause = _clause_at(clauses, starts, start, text)
         before = text[clause.start : start]
         if _VERSION_NOTE_RE.match(clause.text.strip()) and doc.kind not in (
             INTERPRETATION,
