@@ -109,7 +109,7 @@ def import_items(
         actor=options.actor,
         prepare=True,
         batch=[LinkStage(Linker(indexer.archive, steps=[apply_to_batch])), index],
-        finish=[index.flush_stage(), AttachmentStage(indexer, seen)],
+        finish=[index.flush_stage(), AttachmentStage(indexer, seen), VocabularyStage(indexer)],
         expected=options.expected,
     )
     try:
@@ -221,3 +221,24 @@ class AttachmentStage:
         report.attachments = linked.linked
         if linked.kind_changed:
             self.indexer.sync()
+
+
+class VocabularyStage:
+    """Builds and saves the archive's vocabulary (pinyin, typo correction, cut phrases) once
+    the run has imported something, so that no search has to (:func:`vocabulary.refresh`):
+    at 100,000 documents a build takes seconds a reader should not wait."""
+
+    name = "vocabulary"
+
+    def __init__(self, indexer: Indexer) -> None:
+        self.indexer = indexer
+
+    def run(self, report: ImportReport) -> None:
+        if not report.counts().get("imported"):
+            return
+        from indexer.vocabulary import refresh
+
+        try:
+            refresh(self.indexer.archive, self.indexer.engine)
+        except Exception:  # the next search builds it instead; the import itself is done
+            log.exception("building the vocabulary failed")

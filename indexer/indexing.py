@@ -9,6 +9,7 @@ callers hold the write lock when they change anything (see :class:`indexer.servi
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from indexer.analysis import TermPositions
 
 R = TypeVar("R")
+
+
+log = logging.getLogger(__name__)
 
 
 def engine_name_of(folder: str) -> str:
@@ -236,7 +240,17 @@ class Indexer:
             shutil.rmtree(index_root / old, ignore_errors=True)
         if not self.readonly:
             Relations(self.archive).set_meta(VALIDITY_INDEXED_ON, today())
+        self._refresh_vocabulary()
         return count
+
+    def _refresh_vocabulary(self) -> None:
+        """Build the new index's vocabulary now (see :func:`indexer.vocabulary.refresh`)."""
+        from indexer.vocabulary import refresh
+
+        try:
+            refresh(self.archive, self.engine)
+        except Exception:  # the next search builds it instead; the index is done
+            log.exception("building the vocabulary failed")
 
     def _remove_leftovers(self, keep: set[str]) -> None:
         """Remove the indexes a killed reindex left (``*.new-*``, or renamed but never made

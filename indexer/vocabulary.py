@@ -298,6 +298,7 @@ class _Cached:
     stamp: tuple[int, int, int]
     built: float
     vocabulary: Vocabulary
+    mtime: float = 0.0  # of the saved file this process last wrote or read
 
 
 _lock = threading.Lock()
@@ -307,12 +308,18 @@ _seen = threading.local()  # per thread: cache key -> (archive, Archive.version(
 
 def vocabulary_for(archive: Archive, engine: Engine) -> Vocabulary:
     """The vocabulary of ``archive`` as indexed by ``engine``, shared by every thread that
-    searches the same index; built on first use and again when the archive has changed, but
-    not more often than every :data:`REBUILD_INTERVAL` seconds.
+    searches the same index; loaded or built on first use and renewed when the archive has
+    changed, but not more often than every :data:`REBUILD_INTERVAL` seconds.
+
+    A search waits for a build only when there is no vocabulary at all (neither in this
+    process nor saved beside the index). Otherwise the one in hand answers while a
+    renewal runs in a thread of its own (:func:`_renew_in_background`): a long-lived server
+    never makes a reader wait the seconds a build takes at 100,000 documents. An import
+    builds and saves it at its end (:func:`refresh`), so usually there is nothing to renew.
 
     A search pays nothing while the archive is unchanged: :meth:`Archive.version` (no table
     read) tells this connection nothing happened; only then is :meth:`Archive.stamp` read."""
-    key = (engine.name, str(getattr(engine, "path", id(engine))))
+    key = _key(engine)
     version = archive.version()
     seen: dict[tuple[str, str], tuple[int, tuple[int, int]]] = _seen.__dict__.setdefault(
         "versions", {}
@@ -321,25 +328,83 @@ def vocabulary_for(archive: Archive, engine: Engine) -> Vocabulary:
         cached = _cache.get(key)
         if cached is not None and seen.get(key) == (id(archive), version):
             return cached.vocabulary
-        stamp = archive.stamp()
+        stamp = _stamp(archive)
         now = time.monotonic()
-        if cached is not None and (cached.stamp == stamp or now - cached.built < REBUILD_INTERVAL):
-            if cached.stamp == stamp:
-                seen[key] = (id(archive), version)
-            return cached.vocabulary
-        saved = _load(engine) if cached is None else None
-        if saved is not None and (saved[0] == stamp or saved[2] < REBUILD_INTERVAL):
-            # This archive state's vocabulary, or one saved less than REBUILD_INTERVAL ago
-            # (during an import every CLI search would otherwise build it again: it only
-            # serves suggestions, so a few minutes' lag is worth the seconds saved).
-            saved_stamp, vocab, age = saved
-            _cache[key] = _Cached(saved_stamp, now - age, vocab)
-        else:
+        if cached is None or (cached.stamp != stamp and _saved_since(engine, cached)):
+            saved = _load(engine)
+            if saved is not None:  # saved by an import (or another process): use it
+                saved_stamp, vocab, age = saved
+                cached = _cache[key] = _Cached(saved_stamp, now - age, vocab, _mtime(engine))
+        if cached is None:  # nothing to answer with: build now
             vocab = Vocabulary.build(archive.titles(), engine)
             _save(engine, stamp, vocab)
-            _cache[key] = _Cached(stamp, now, vocab)
-        seen[key] = (id(archive), version)
-        return vocab
+            cached = _cache[key] = _Cached(stamp, now, vocab, _mtime(engine))
+        elif cached.stamp != stamp and now - cached.built >= REBUILD_INTERVAL:
+            _renew_in_background(key, archive.root, engine)
+        if cached.stamp == stamp:
+            seen[key] = (id(archive), version)
+        return cached.vocabulary
+
+
+def refresh(archive: Archive, engine: Engine) -> Vocabulary:
+    """Build the vocabulary of ``archive`` now and save it beside the index (what an import
+    does at its end, so that no reader has to)."""
+    stamp = _stamp(archive)
+    vocab = Vocabulary.build(archive.titles(), engine)
+    _save(engine, stamp, vocab)
+    with _lock:
+        _cache[_key(engine)] = _Cached(stamp, time.monotonic(), vocab, _mtime(engine))
+    return vocab
+
+
+def _stamp(archive: Archive) -> tuple[int, int, int]:
+    """What the vocabulary depends on: which documents there are (a status or date changed by
+    staff leaves it as it is; an edited title calls :func:`refresh`)."""
+    count, _revisions, last = archive.stamp()
+    return (count, 0, last)
+
+
+def _key(engine: Engine) -> tuple[str, str]:
+    return (engine.name, str(getattr(engine, "path", id(engine))))
+
+
+_renewing: set[tuple[str, str]] = set()
+
+
+def _renew_in_background(key: tuple[str, str], root: Path, engine: Engine) -> None:
+    """Start building a fresh vocabulary in a thread (one at a time per index), with a
+    connection of its own; the old one answers until it is done. Called with ``_lock``."""
+    if key in _renewing:
+        return
+    _renewing.add(key)
+    # Marked as just built, so the next searches do not start another renewal meanwhile.
+    old = _cache[key]
+    _cache[key] = _Cached(old.stamp, time.monotonic(), old.vocabulary, old.mtime)
+
+    def renew() -> None:
+        try:
+            with Archive.open(root, readonly=True) as archive:
+                refresh(archive, engine)
+        except Exception:  # the old vocabulary keeps answering; the next change retries
+            pass
+        finally:
+            with _lock:
+                _renewing.discard(key)
+
+    threading.Thread(target=renew, name="gongkai-vocabulary", daemon=True).start()
+
+
+def _mtime(engine: Engine) -> float:
+    path = cache_path(engine)
+    try:
+        return path.stat().st_mtime if path is not None else 0.0
+    except OSError:
+        return 0.0
+
+
+def _saved_since(engine: Engine, cached: _Cached) -> bool:
+    """Whether a vocabulary was saved beside the index after ``cached`` was (one stat)."""
+    return _mtime(engine) > cached.mtime
 
 
 def cache_path(engine: Engine) -> Path | None:

@@ -7,6 +7,10 @@ CLI, the API and the results page."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -86,6 +90,51 @@ def test_vocabulary_is_saved_and_rebuilt_when_the_archive_changes(
     import_docs(fresh_corpus.data, new)
     with Gongkai(fresh_corpus.data, readonly=True) as gk:
         assert vocabulary_for(gk.archive, gk.engine).df("鹳鹤") >= 1
+
+
+def test_a_reader_holding_a_vocabulary_never_waits_for_a_rebuild(
+    fresh_corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived reader (a web worker) answers with the vocabulary it has while a fresh
+    one is built in a thread of its own; only an import or a reindex builds in the
+    foreground."""
+    monkeypatch.setattr(vocabulary_module, "REBUILD_INTERVAL", 0.0)
+    builds: list[str] = []
+    build = Vocabulary.build.__func__  # type: ignore[attr-defined]
+
+    def recording_build(cls: type[Vocabulary], titles: object, engine: object) -> Vocabulary:
+        builds.append(threading.current_thread().name)
+        return build(cls, titles, engine)
+
+    with Gongkai(fresh_corpus.data, readonly=True) as reader:
+        first = reader.vocabulary()
+        new = tmp_path / "new.txt"
+        new.write_text("名称：关于鹳鹤栖息地调查的通知\n\n鹳鹤栖息地调查工作安排如下。\n", "utf-8")
+        imported = subprocess.run(  # another process: it builds and saves at its end
+            [
+                sys.executable,
+                "-m",
+                "cli",
+                "--data",
+                str(fresh_corpus.data),
+                "import",
+                "-q",
+                str(new),
+            ],
+            capture_output=True,
+            check=False,
+        )
+        assert imported.returncode == 0, imported.stderr
+        path = vocabulary_module.cache_path(reader.engine)
+        path.unlink()  # as if that import had been killed before it could
+        monkeypatch.setattr(Vocabulary, "build", classmethod(recording_build))
+        assert reader.vocabulary() is first  # answered at once, with what it had
+        deadline = time.monotonic() + 60
+        while reader.vocabulary().df("鹳鹤") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reader.vocabulary().df("鹳鹤") >= 1
+    assert builds == ["gongkai-vocabulary"]  # built once, and not in the searching thread
+    assert path.exists()  # and saved for the next process
 
 
 # -- pinyin -----------------------------------------------------------------------------------
