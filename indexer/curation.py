@@ -15,6 +15,8 @@ from archive.relations import CONFIRMED, PROPOSED, REJECTED, Relation, Relations
 from archive.validity import Status
 from archive.vocab import DOC_TYPES, VALIDITY, canonical_doc_type, canonical_validity
 from indexer.decisions import apply_to_batch
+from indexer.manifest_links import apply_claims
+from indexer.versioning import chain_versions
 from indexer.linking import relink_all
 from indexer.validity_view import ValidityView
 
@@ -198,7 +200,9 @@ class Curator:
     def relink(self) -> dict[str, int]:
         """Run the linker over the whole archive (keeps existing relations and decisions)."""
         with self._lock():
-            report = relink_all(self.archive, steps=[apply_to_batch])
+            report = relink_all(
+                self.archive, steps=[apply_to_batch, apply_claims, chain_versions]
+            )
             self._sync()
             return {
                 "added": len(report.added),
