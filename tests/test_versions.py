@@ -193,7 +193,7 @@ def test_weak_evidence_becomes_a_staff_proposal(tmp_path: Path) -> None:
         [pending] = pending_for(gk.archive, [v2])[v2]
         assert pending.by == weak and "替代" in pending.text
         [proposal] = [p for p in gk.proposals() if p.type == SUPERSEDES]
-        gk.curator.set_relation_state(proposal.id, CONFIRMED, actor="staff", note="核对无误")
+        gk.set_relation_state(proposal.id, CONFIRMED, actor="staff", note="核对无误")
     assert _validity(data, v2) == ("已修改", weak)
     assert _indexed(data, "已修改") == {v2}
 
