@@ -15,10 +15,10 @@ from archive.relations import CONFIRMED, PROPOSED, REJECTED, Relation, Relations
 from archive.validity import Status
 from archive.vocab import DOC_TYPES, VALIDITY, canonical_doc_type, canonical_validity
 from indexer.decisions import apply_to_batch
-from indexer.manifest_links import apply_claims
-from indexer.versioning import chain_versions
 from indexer.linking import relink_all
+from indexer.manifest_links import apply_claims
 from indexer.validity_view import ValidityView
+from indexer.versioning import chain_versions
 
 Lock = Callable[[], AbstractContextManager[None]]
 Sync = Callable[[], object]
@@ -200,9 +200,7 @@ class Curator:
     def relink(self) -> dict[str, int]:
         """Run the linker over the whole archive (keeps existing relations and decisions)."""
         with self._lock():
-            report = relink_all(
-                self.archive, steps=[apply_to_batch, apply_claims, chain_versions]
-            )
+            report = relink_all(self.archive, steps=[apply_to_batch, apply_claims, chain_versions])
             self._sync()
             return {
                 "added": len(report.added),

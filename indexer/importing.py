@@ -110,7 +110,12 @@ def import_items(
         isolate=options.isolate,
         actor=options.actor,
         prepare=True,
-        batch=[LinkStage(Linker(indexer.archive, steps=[apply_to_batch, apply_claims, chain_versions])), index],
+        batch=[
+            LinkStage(
+                Linker(indexer.archive, steps=[apply_to_batch, apply_claims, chain_versions])
+            ),
+            index,
+        ],
         finish=[index.flush_stage(), AttachmentStage(indexer, seen)],
         expected=options.expected,
     )

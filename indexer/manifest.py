@@ -8,9 +8,9 @@ found in the text. Columns not in :data:`FIELDS` are kept in ``Document.extra`` 
 type, never inferred again; a value that names no type is only kept in ``extra`` and the type
 is inferred. ``supersedes``, ``amends`` and ``repeals`` name (by 文号, 索引号, id or title;
 several separated by ；) what the row's document replaces, amends or repeals
-(:mod:`indexer.manifest_links`). It is kept in ``extra`` too and, when no ``kind`` is given, decides the kind
-(地方性法规 → notice). The file may be UTF-8 (with or without the BOM Excel
-writes) or GB18030. A bad row is reported with its line number and reason
+(:mod:`indexer.manifest_links`). ``doc_type`` is kept in ``extra`` too and, when no ``kind``
+is given, decides the kind (地方性法规 → notice). The file may be UTF-8 (with or without the
+BOM Excel writes) or GB18030. A bad row is reported with its line number and reason
 (``manifest.csv:17``) and the other rows are imported.
 
 For an inline row the original stored is the body's UTF-8 bytes, so importing the same

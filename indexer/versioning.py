@@ -43,7 +43,9 @@ _BRACKETED = re.compile(
 )
 #: Markers outside brackets: 暂行办法 and 办法 are versions of one another.
 _BARE = re.compile(r"试行|暂行|修订稿|修订版|(?<=[法则例定见案])修订$|(?<=[法则例定见案])修正$")
-_WRAPPED = re.compile(r"^关于(?:印发|发布|公布|颁布|修订印发)(?P<inner>.+?)的(?:通知|决定|公告|通告)$")
+_WRAPPED = re.compile(
+    r"^关于(?:印发|发布|公布|颁布|修订印发)(?P<inner>.+?)的(?:通知|决定|公告|通告)$"
+)
 _SPACES = re.compile(r"\s+")
 #: The newer text says it is a revision.
 _REVISED = re.compile(r"修订|修正|修改")
