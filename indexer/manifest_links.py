@@ -30,6 +30,7 @@ from indexer.normalize import (
     normalize_doc_number,
     normalize_index_number,
 )
+from indexer.versioning import briefs, log_changes
 
 if TYPE_CHECKING:
     from indexer.linking import Linker, LinkReport
@@ -102,8 +103,10 @@ def apply_claims(linker: Linker, docs: list[Document], report: LinkReport) -> No
     for src in sources.values():
         for claim in claims_of(src):
             targets, certain = resolve(linker.archive, claim, src)
+            before = briefs(linker, targets)
             for target in targets:
                 _add(linker, src, claim, target, certain, report)
+            log_changes(linker, targets, before)
 
 
 def _add(

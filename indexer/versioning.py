@@ -23,10 +23,12 @@ relations, and staff decisions about them, are never changed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from archive import Document
 from archive.relations import AUTO, CONFIRMED, PROPOSED, SUPERSEDES
+from archive.validity import statuses
 from archive.versions import VersionIndex, VersionKey
 from archive.vocab import ANSWERING_KINDS, INTERPRETATION
 from indexer.linking import effective_date, title_key, title_keys
@@ -131,6 +133,7 @@ def chain_versions(linker: Linker, docs: list[Document], report: LinkReport) -> 
     if not wanted:
         return
     found = linker.archive.get_many(sorted(wanted))
+    before = briefs(linker, found.values())
     for doc_id, key in keys.items():
         doc = found.get(doc_id)
         if doc is None or not _date(doc):
@@ -149,6 +152,32 @@ def chain_versions(linker: Linker, docs: list[Document], report: LinkReport) -> 
             _link(linker, doc, max(older, key=lambda d: (_date(d), d.id)), report)
         if newer:
             _link(linker, min(newer, key=lambda d: (_date(d), d.id)), doc, report)
+    log_changes(linker, found.values(), before)
+
+
+def briefs(linker: Linker, docs: Iterable[Document]) -> dict[str, dict[str, object]]:
+    """The status of ``docs`` today, as the history records it."""
+    return {
+        doc_id: {
+            "validity": s.validity,
+            "since": s.since,
+            "by": s.by,
+            "current_version": s.current_version,
+            "source": s.source,
+        }
+        for doc_id, s in statuses(linker.archive, list(docs)).items()
+    }
+
+
+def log_changes(
+    linker: Linker, docs: Iterable[Document], before: dict[str, dict[str, object]]
+) -> None:
+    """Write to each document's history how its status changed since ``before`` (as staff
+    changes are written), so that a version link is seen there as 有效 → 已修改."""
+    docs = [d for d in docs if d.id in before]
+    for doc_id, after in briefs(linker, docs).items():
+        if after != before[doc_id]:
+            linker.relations.log_validity(doc_id, linker.actor, before[doc_id], after)
 
 
 def _link(linker: Linker, newer: Document, older: Document, report: LinkReport) -> None:

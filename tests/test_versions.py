@@ -149,6 +149,9 @@ def test_revised_twice_in_one_run(tmp_path: Path, engine: str) -> None:
         [entry] = [h for h in history if h["action"] == "relation"]
         assert entry["detail"]["src"] == v2 and entry["detail"]["type"] == SUPERSEDES
         assert "发布机构相同" in Relations(gk.archive).find(v2, SUPERSEDES, v1).evidence  # type: ignore[union-attr]
+        [change] = [h["detail"] for h in history if h["action"] == "validity"]
+        assert (change["before"]["validity"], change["after"]["validity"]) == ("有效", "已修改")
+        assert change["after"]["current_version"] == v3
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -255,6 +258,12 @@ def test_manifest_claim_waits_for_a_target_imported_later(tmp_path: Path) -> Non
         assert rel is not None and (rel.origin, rel.state) == (MANIFEST, CONFIRMED)
     assert _validity(data, "qc-ldbz-2015")[0] == "已废止"
     assert _indexed(data, "已废止") == {"qc-ldbz-2015"}
+    with Gongkai(data, readonly=True) as gk:
+        history = gk.archive.history("qc-ldbz-2015")
+    changes = [h["detail"] for h in history if h["action"] == "validity"]
+    assert [(c["before"]["validity"], c["after"]["validity"]) for c in changes] == [
+        ("有效", "已废止")
+    ]
 
 
 # -- the version list: page, API, show --json --------------------------------------------------
