@@ -180,6 +180,16 @@ def log_changes(
             linker.relations.log_validity(doc_id, linker.actor, before[doc_id], after)
 
 
+def version_effective(newer: Document) -> str:
+    """When ``newer`` replaces the version before it: its 施行日期, else the date its text
+    puts it in force unless that is before its issue (a revised text keeps the first
+    version's 本条例自2011年4月1日起施行), else its date of issue."""
+    if newer.date_effective:
+        return newer.date_effective
+    stated = effective_date(newer.text, newer)
+    return stated if stated >= newer.date_issued else newer.date_issued
+
+
 def _link(linker: Linker, newer: Document, older: Document, report: LinkReport) -> None:
     relations = linker.relations
     if relations.find(newer.id, SUPERSEDES, older.id) or relations.find(
@@ -191,7 +201,7 @@ def _link(linker: Linker, newer: Document, older: Document, report: LinkReport) 
         newer.id,
         SUPERSEDES,
         older.id,
-        effective=effective_date(newer.text, newer),
+        effective=version_effective(newer),
         origin=AUTO,
         state=CONFIRMED if strong else PROPOSED,
         evidence=why,

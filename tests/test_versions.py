@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from helpers import cli_json, html, import_docs, texts, write_doc
 
+from archive import Document
 from archive.relations import CONFIRMED, MANIFEST, PROPOSED, SUPERSEDES, Relations
 from indexer.engines.base import Filters
 from indexer.pending import pending_for
 from indexer.service import ENGINES, Gongkai, init_data_dir
-from indexer.versioning import version_key
+from indexer.versioning import version_effective, version_key
 from search_app import create_app
 
 AGENCY = "青测市园林绿化局"
@@ -111,6 +112,21 @@ def _indexed(data: Path, validity: str) -> set[str]:
         assert gk.validity.index_answers(None)
         hits = gk.search("", filters=Filters(validity=[validity]), limit=50).hits
         return {h.id for h in hits}
+
+
+def test_a_revised_text_keeping_the_first_start_date_takes_effect_when_issued() -> None:
+    revised = Document(
+        title="青测市城市绿化管理办法（2021年修正）",
+        text="第九条 本办法自2012年4月1日起施行。",
+        date_issued="2021-09-01",
+    )
+    assert version_effective(revised) == "2021-09-01"
+    new = Document(
+        title="青测市城市绿化管理办法",
+        text="本办法自2016年7月1日起施行。",
+        date_issued="2016-05-10",
+    )
+    assert version_effective(new) == "2016-07-01"
 
 
 def test_version_key_ignores_revision_trial_and_year_markers() -> None:
