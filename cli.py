@@ -565,14 +565,23 @@ def _doc_type_text(doc_type: str, origin: str) -> str:
 @with_data(readonly=True)
 def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
     """Show a document by id, 文号 (any bracket style), 索引号 or exact title."""
+    from indexer.versions import render_text, versions_json
+
     docs = gk.lookup(ref)
     if not docs:
         fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
     derived = {d.id: gk.status(d) for d in docs}
-    clusters = {d.id: gk.cluster(d).summary() for d in docs}
+    found = {d.id: gk.cluster(d) for d in docs}
+    clusters = {i: c.summary() for i, c in found.items()}
+    versions = {d.id: gk.versions(d, cluster=found[d.id]) for d in docs}
     if as_json:
         shown = [
-            {**d.to_dict(text=text), "status": derived[d.id].to_dict(), "cluster": clusters[d.id]}
+            {
+                **d.to_dict(text=text),
+                "status": derived[d.id].to_dict(),
+                "cluster": clusters[d.id],
+                "versions": versions_json(versions[d.id], d.id),
+            }
             for d in docs
         ]
         emit_json(shown if len(docs) > 1 else shown[0])
@@ -595,9 +604,12 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
             if value:
                 click.echo(f"{label}: {value}")
         _echo_status(derived[doc.id])
+        if versions[doc.id]:
+            click.echo("历次版本:")
+            click.echo("\n".join(render_text(versions[doc.id], doc.id)))
         for name, items in clusters[doc.id].items():
-            if name == "versions" and len(items) < 2:
-                continue
+            if name == "versions":
+                continue  # shown above, with dates and statuses
             click.echo(f"{CLUSTER_LABELS.get(name, name)}:")
             for item in items:
                 click.echo(f"  - {item['title']} {item['doc_number']} [{item['id']}]")

@@ -239,6 +239,29 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO changes (id, n, at) VALUES (1, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
     """,
+    # 11: versions of one document (archive/versions.py). ``version_keys`` holds each document's
+    # title without its 修订/修正/试行 and year markers and its agency, folded, so that the
+    # versions of a newly imported document are found by one indexed look-up, not a scan.
+    # ``manifest_claims`` keeps what a manifest row says a document supersedes, amends or
+    # repeals (文号, 索引号, id or title as keys), so that a target imported later is linked.
+    # Both are derived data, filled at import and by `gongkai relink`.
+    """
+    CREATE TABLE version_keys (
+        doc_id TEXT PRIMARY KEY,
+        title_key TEXT NOT NULL,
+        agency_key TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX version_keys_title ON version_keys(title_key);
+    CREATE TABLE manifest_claims (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        src TEXT NOT NULL,
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        value_key TEXT NOT NULL
+    );
+    CREATE INDEX manifest_claims_src ON manifest_claims(src);
+    CREATE INDEX manifest_claims_key ON manifest_claims(value_key);
+    """,
 ]
 
 #: Tables whose writes change nothing a public reader sees: staff sign-ins, sessions (written

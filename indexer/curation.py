@@ -16,7 +16,9 @@ from archive.validity import Status
 from archive.vocab import DOC_TYPES, VALIDITY, canonical_doc_type, canonical_validity
 from indexer.decisions import apply_to_batch
 from indexer.linking import relink_all
+from indexer.manifest_links import apply_claims
 from indexer.validity_view import ValidityView
+from indexer.versioning import chain_versions
 
 Lock = Callable[[], AbstractContextManager[None]]
 Sync = Callable[[], object]
@@ -198,7 +200,7 @@ class Curator:
     def relink(self) -> dict[str, int]:
         """Run the linker over the whole archive (keeps existing relations and decisions)."""
         with self._lock():
-            report = relink_all(self.archive, steps=[apply_to_batch])
+            report = relink_all(self.archive, steps=[apply_to_batch, apply_claims, chain_versions])
             self._sync()
             return {
                 "added": len(report.added),

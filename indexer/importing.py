@@ -96,6 +96,8 @@ def import_items(
     indexer.sync()  # finish what an interrupted run left unindexed
     from indexer.decisions import apply_to_batch
     from indexer.linking import Linker
+    from indexer.manifest_links import apply_claims
+    from indexer.versioning import chain_versions
 
     seen: dict[str, tuple[Path | None, bool]] = {}
     index = IndexStage(indexer)
@@ -108,7 +110,12 @@ def import_items(
         isolate=options.isolate,
         actor=options.actor,
         prepare=True,
-        batch=[LinkStage(Linker(indexer.archive, steps=[apply_to_batch])), index],
+        batch=[
+            LinkStage(
+                Linker(indexer.archive, steps=[apply_to_batch, apply_claims, chain_versions])
+            ),
+            index,
+        ],
         finish=[index.flush_stage(), AttachmentStage(indexer, seen), VocabularyStage(indexer)],
         expected=options.expected,
     )

@@ -6,9 +6,11 @@ found in the text. Columns not in :data:`FIELDS` are kept in ``Document.extra`` 
 ``region``, ``history``, ``source_repo``). ``doc_type`` — a code or Chinese name (地方性法规,
 规章, 部门规章, 规范性文件 …, see :func:`archive.vocab.canonical_doc_type`) — is the document's
 type, never inferred again; a value that names no type is only kept in ``extra`` and the type
-is inferred. It is kept in ``extra`` too and, when no ``kind`` is given, decides the kind
-(地方性法规 → notice). The file may be UTF-8 (with or without the BOM Excel
-writes) or GB18030. A bad row is reported with its line number and reason
+is inferred. ``supersedes``, ``amends`` and ``repeals`` name (by 文号, 索引号, id or title;
+several separated by ；) what the row's document replaces, amends or repeals
+(:mod:`indexer.manifest_links`). ``doc_type`` is kept in ``extra`` too and, when no ``kind``
+is given, decides the kind (地方性法规 → notice). The file may be UTF-8 (with or without the
+BOM Excel writes) or GB18030. A bad row is reported with its line number and reason
 (``manifest.csv:17``) and the other rows are imported.
 
 For an inline row the original stored is the body's UTF-8 bytes, so importing the same
@@ -34,6 +36,7 @@ from indexer.reading import within
 FIELDS = (
     "id", "title", "agency", "doc_number", "index_number", "category", "date_written",
     "date_issued", "date_effective", "validity", "kind", "interprets", "path", "body",
+    "supersedes", "amends", "repeals",
 )  # fmt: skip
 DATE_FIELDS = ("date_written", "date_issued", "date_effective")
 TEXT_FIELDS = ("title", "agency", "category")
@@ -182,8 +185,14 @@ def row_meta(row: dict[str, object]) -> dict[str, object]:
             meta["kind"] = kind
         elif key == "id":
             meta["id"] = check_doc_id(text)
-        elif key == "interprets":
-            extra["interprets"] = text
+        elif key in ("interprets", "supersedes", "amends", "repeals"):
+            # What it names is linked after import (indexer.manifest_links); a JSON list of
+            # several is kept as one value separated by ；.
+            extra[key] = (
+                "；".join(str(v).strip() for v in value if v is not None)
+                if isinstance(value, list)
+                else text
+            )
         else:
             meta[key] = text
     if isinstance(extra.get("doc_type"), str):

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from indexer.lookup import CheckResult
     from indexer.searching import SearchResult
     from indexer.synonym_table import SynonymTable
+    from indexer.versions import VersionEntry
     from indexer.vocabulary import Vocabulary
 
 __all__ = [
@@ -277,6 +278,14 @@ class Gongkai:
     def cluster(self, doc: Document) -> Cluster:
         """Interpretations, answered requests, versions and relations of ``doc``."""
         return cluster_of(self.archive, doc)
+
+    def versions(
+        self, doc: Document, as_of: str | None = None, cluster: Cluster | None = None
+    ) -> list[VersionEntry]:
+        """Every version of ``doc`` with its status on ``as_of`` ([] when it has no other)."""
+        from indexer.versions import version_list
+
+        return version_list(self.validity, doc, cluster or self.cluster(doc), as_of)
 
     def cluster_brief(self, doc: Document, status: Status | None = None) -> dict[str, object]:
         """The cluster as ids, for a search hit: interpretations, answers, repealed-by,

@@ -16,6 +16,7 @@ from indexer import lookup
 from indexer.engines.base import FACET_FIELDS, SORTS
 from indexer.normalize import normalize_doc_number
 from indexer.query import QuerySyntaxError
+from indexer.versions import versions_json
 from search_app import external_url, get_gk
 from search_app.checking import MAX_LINES, check_date, check_refs, run_check
 from search_app.errors import json_error
@@ -78,6 +79,7 @@ def _document_payload(doc: Any, as_of: str | None, text: bool) -> dict[str, obje
         data["text"] = doc.text
     data["status"] = gk.status(doc, as_of).to_dict()
     data["original_url"] = external_url("document.original", doc_id=doc.id)
+    data["versions"] = versions_json(gk.versions(doc, as_of), doc.id)
     return data
 
 

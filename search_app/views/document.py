@@ -1,8 +1,10 @@
 """The document page, the original file, and permanent URLs by 文号.
 
 The page puts what people look for first: the status as one plain sentence (the reasoning is
-shown to signed-in staff only), and the 相关解读与答复 box beside the text on a desktop and
-above it on a phone, each related document with its validity badge."""
+shown to signed-in staff only), the 历次版本 table (every version with its dates and status,
+the one in force marked, a 对照 link to compare each with this one), and the 相关解读与答复
+box beside the text on a desktop and above it on a phone, each related document with its
+validity badge."""
 
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ def show(doc_id: str) -> Any:
             linked[key] = gk.archive.get(target)
     cluster = gk.cluster(doc)
     staff = bool(g.get("user"))
-    sections = cluster_sections(cluster, doc.id)
+    versions = gk.versions(doc, as_of, cluster)  # shown as their own table, with 对照 links
+    sections = [s for s in cluster_sections(cluster, doc.id) if s["key"] != "versions"]
     related_docs = {d.id: d for section in sections for d in section["docs"]}
     related_status = gk.validity.statuses(related_docs.values(), as_of) if related_docs else {}
     return render_template(
@@ -80,6 +83,7 @@ def show(doc_id: str) -> Any:
         sections=[s for s in sections if s["key"] not in RELATED_BOX],
         related=[s for s in sections if s["key"] in RELATED_BOX],
         related_status=related_status,
+        versions=versions,
         ended_targets=[
             (d, related_status[d.id])
             for section in sections
