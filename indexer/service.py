@@ -48,6 +48,7 @@ from indexer.validity_view import ValidityView
 if TYPE_CHECKING:
     from indexer.curation import Curator
     from indexer.decisions import DecisionReport
+    from indexer.diff_report import DiffReport
     from indexer.engines.base import Engine, Filters
     from indexer.items import ImportReport, Item, ProgressCallback
     from indexer.lookup import CheckResult
@@ -296,6 +297,14 @@ class Gongkai:
             ids = ", ".join(d.id for d in docs[:5])
             raise InvalidInput(f"{ref!r} matches {len(docs)} documents ({ids}); give the id")
         return docs[0]
+
+    def diff(self, old_ref: str, new_ref: str) -> DiffReport:
+        """新旧对照 of two documents (each by id, 文号, 索引号 or title), with their status today."""
+        from indexer.diff_report import compare_documents
+
+        old, new = self.one(old_ref), self.one(new_ref)
+        statuses = self.validity.statuses([old, new])
+        return compare_documents(old, new, {k: v.validity for k, v in statuses.items()})
 
     def lookup(self, ref: str) -> list[Document]:
         """Documents by id, 文号 (any bracket style), 索引号 or exact title."""
