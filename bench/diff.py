@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DEFAULT_CORPUS, load_corpus  # noqa: E402
-from indexer.versions_diff import compare_texts, summary_line  # noqa: E402
+from bench.common import DEFAULT_CORPUS, load_corpus
+from indexer.versions_diff import compare_texts, summary_line
 
 
 def longest_pair(rows: list[dict]) -> tuple[dict, dict]:

@@ -9,6 +9,7 @@ wdiff convention), unchanged articles named in one line.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from archive import Document
 from indexer.versions_diff import (
     ADDED,

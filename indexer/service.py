@@ -299,7 +299,7 @@ class Gongkai:
         return docs[0]
 
     def diff(self, old_ref: str, new_ref: str) -> DiffReport:
-        """新旧对照 of two documents (each by id, 文号, 索引号 or title), with their status today."""
+        """新旧对照 of two documents (by id, 文号, 索引号 or title), with their status today."""
         from indexer.diff_report import compare_documents
 
         old, new = self.one(old_ref), self.one(new_ref)

@@ -28,7 +28,9 @@ _NUM = "零〇一二两三四五六七八九十百千0-9０-９"
 #: An article heading at the start of a line: 第一百零二条, 第12条, 第十条之一 (Markdown # allowed).
 _ARTICLE = re.compile(rf"^[ \t　#]*(第[{_NUM}]+条(?:之[一二三四五六七八九十]+)?)(?=[ \t　:：]|$)")
 #: The same without the space after the number (第一条为了…), used when a text has none spaced.
-_ARTICLE_LOOSE = re.compile(rf"^[ \t　#]*(第[{_NUM}]+条(?:之[一二三四五六七八九十]+)?)(?![的规和、至])")
+_ARTICLE_LOOSE = re.compile(
+    rf"^[ \t　#]*(第[{_NUM}]+条(?:之[一二三四五六七八九十]+)?)(?![的规和、至])"
+)
 _CHAPTER = re.compile(rf"^[ \t　#]*第[{_NUM}]+[编章节](?:[ \t　]|$)")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -42,7 +44,9 @@ PREAMBLE, CHAPTER, ARTICLE = "preamble", "chapter", "article"
 
 def chinese_number(text: str) -> int:
     """第一百零二条 → 102 (also 十二, 二十, 一千零一, Arabic and full-width digits); -1 if none."""
-    digits = re.sub(r"[第条章节编之]", "", text).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    digits = re.sub(r"[第条章节编之]", "", text).translate(
+        str.maketrans("０１２３４５６７８９", "0123456789")
+    )
     if digits.isdigit():
         return int(digits)
     total, current = 0, 0
