@@ -163,17 +163,17 @@ def events_for(
     ]
     today = validity.statuses(followed)
     events = []
-    for entry, kind, related_id in found:
-        doc = docs.get(str(entry["doc_id"]))
+    for row, kind, related_id in found:
+        doc = docs.get(str(row["doc_id"]))
         if doc is None:
             continue
         related = docs.get(related_id) if related_id else None
         events.append(
             Event(
-                seq=int(entry["seq"]),
-                at=str(entry["at"]),
+                seq=int(row["seq"]),
+                at=str(row["at"]),
                 kind=kind,
-                what=_what(kind, entry, doc, related),
+                what=_what(kind, row, doc, related),
                 doc=doc,
                 status=today[doc.id],
                 related=related,
