@@ -262,3 +262,24 @@ def test_superseded_version_links_to_the_current_one(tmp_path) -> None:  # type:
     link = html(client.get(f"/doc/{old}")).css_first("#compare-current")
     assert link is not None and link.attributes["href"] == f"/doc/{old}/compare/{new}"
     assert html(client.get(f"/doc/{new}")).css_first("#compare-current") is None
+
+
+def test_articles_without_a_space_and_markdown_headings() -> None:
+    head = "# 青测市河道保洁规定\n\n## 第一章  总则\n\n第一条为了保持河道清洁，制定本规定。\n\n"
+    old = head + "第二条本规定所称河道，是指本市的河流。"
+    new = (
+        head
+        + "第二条本规定所称河道，是指本市的河流和湖泊。\n\n第一百零二条本规定自公布之日起施行。"
+    )
+    blocks = split_blocks(new)
+    assert [(b.label, b.number, b.chapter) for b in blocks[1:]] == [
+        ("第一条", 1, "第一章 总则"),
+        ("第二条", 2, "第一章 总则"),
+        ("第一百零二条", 102, "第一章 总则"),
+    ]
+    found = compare_texts(old, new)
+    assert (found.summary["modified"], found.summary["added"], found.summary["unchanged"]) == (
+        1,
+        1,
+        1,
+    )
