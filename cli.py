@@ -619,6 +619,20 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
             click.echo("\n" + "-" * 40)
 
 
+@main.command()
+@click.argument("old_ref")
+@click.argument("new_ref")
+@output_options()
+@handles_errors
+@with_data(readonly=True)
+def diff(gk: Any, old_ref: str, new_ref: str, as_json: bool) -> None:
+    """新旧对照: compare two versions (id, 文号, 索引号 or title) article by article."""
+    from indexer.diff_report import render_text
+
+    report = gk.diff(old_ref, new_ref)
+    emit(report.to_dict() if as_json else report, as_json, lambda r: click.echo(render_text(r)))
+
+
 def _echo_decision(report: dict[str, Any]) -> None:
     head = report["decision"]
     number = f"（{head['doc_number']}）" if head["doc_number"] else ""

@@ -48,7 +48,9 @@ from indexer.validity_view import ValidityView
 if TYPE_CHECKING:
     from indexer.curation import Curator
     from indexer.decisions import DecisionReport
+    from indexer.diff_report import DiffReport
     from indexer.engines.base import Engine, Filters
+    from indexer.following import Event
     from indexer.items import ImportReport, Item, ProgressCallback
     from indexer.lookup import CheckResult
     from indexer.searching import SearchResult
@@ -68,6 +70,10 @@ __all__ = [
     "restore",
     "write_config",
 ]
+
+
+#: A followed search is followed through this many of its newest matching documents.
+FOLLOWED_MATCHES = 500
 
 
 class Gongkai:
@@ -305,6 +311,51 @@ class Gongkai:
             ids = ", ".join(d.id for d in docs[:5])
             raise InvalidInput(f"{ref!r} matches {len(docs)} documents ({ids}); give the id")
         return docs[0]
+
+    def diff(self, old_ref: str, new_ref: str) -> DiffReport:
+        """新旧对照 of two documents (by id, 文号, 索引号 or title), with their status today."""
+        from indexer.diff_report import compare_documents
+
+        old, new = self.one(old_ref), self.one(new_ref)
+        statuses = self.validity.statuses([old, new])
+        return compare_documents(old, new, {k: v.validity for k, v in statuses.items()})
+
+    def document_events(self, doc_id: str, *, since: str = "", limit: int = 50) -> list[Event]:
+        """What happened to ``doc_id``, newest first (:mod:`indexer.following`)."""
+        from indexer.following import events_for
+
+        if not self.archive.exists(doc_id):
+            raise NotFoundError(f"no document with id {doc_id}")
+        return events_for(self.archive, self.validity, [doc_id], since=since, limit=limit)
+
+    def search_events(
+        self,
+        query: str,
+        *,
+        filters: Filters | None = None,
+        as_of: str | None = None,
+        expand: bool = True,
+        since: str = "",
+        limit: int = 50,
+    ) -> list[Event]:
+        """Arrivals and status changes of the :data:`FOLLOWED_MATCHES` newest documents
+        matching a search, newest first."""
+        from indexer.following import SEARCH_KINDS, events_for
+
+        result = self.search(
+            query,
+            filters=filters,
+            sort="newest",
+            limit=FOLLOWED_MATCHES,
+            as_of=as_of,
+            expand=expand,
+            relaxed=False,
+            collapse=False,
+        )
+        ids = [hit.id for hit in result.hits]
+        return events_for(
+            self.archive, self.validity, ids, kinds=SEARCH_KINDS, since=since, limit=limit
+        )
 
     def lookup(self, ref: str) -> list[Document]:
         """Documents by id, 文号 (any bracket style), 索引号 or exact title."""

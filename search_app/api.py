@@ -14,6 +14,7 @@ from flask import Blueprint, abort, jsonify, request
 from archive.vocab import CLUSTER_SECTIONS, KINDS, VALIDITY
 from indexer import lookup
 from indexer.engines.base import FACET_FIELDS, SORTS
+from indexer.following import KIND_LABELS as EVENT_KINDS
 from indexer.normalize import normalize_doc_number
 from indexer.query import QuerySyntaxError
 from indexer.versions import versions_json
@@ -21,6 +22,7 @@ from search_app import external_url, get_gk
 from search_app.checking import MAX_LINES, check_date, check_refs, run_check
 from search_app.errors import json_error
 from search_app.params import ParamError, int_param, parse_search
+from search_app.views import following
 from search_app.views.feed import newest
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -127,6 +129,22 @@ def cluster(doc_id: str) -> Any:
     return jsonify(data)
 
 
+@bp.route("/documents/<doc_id>/events")
+def document_events(doc_id: str) -> Any:
+    """What happened to a document, newest first, each event with its status today."""
+    if get_gk().archive.get(doc_id) is None:
+        abort(404, description=f"no document with id {doc_id!r}")
+    events = following.document_events(doc_id, request.args, api=True)
+    return jsonify({"doc_id": doc_id, "events": [e.to_dict() for e in events]})
+
+
+@bp.route("/search/events")
+def search_events() -> Any:
+    """New matching documents and status changes of matching documents, newest first."""
+    params, events = following.search_events(request.args, api=True)
+    return jsonify({"query": params.query(), "events": [e.to_dict() for e in events]})
+
+
 @bp.route("/check", methods=["GET", "POST"])
 def check() -> Any:
     """GET ``?ref=…&ref=…&as_of=`` or POST ``{"refs": [...], "as_of": "YYYY-MM-DD"}``."""
@@ -206,6 +224,10 @@ _AS_OF = _param(
     "as_of", "Status on this date (default today)", {"type": "string", "format": "date"}
 )
 _TEXT = _param("text", "Include the text (default 1)", {"type": "boolean"})
+_SINCE = _param(
+    "since", "Only events on or after this day (UTC)", {"type": "string", "format": "date"}
+)
+_EVENT_LIMIT = _param("limit", "How many events (1-200)", {"type": "integer", "default": 50})
 
 
 def _ok(description: str, ref: str) -> dict[str, Any]:
@@ -326,6 +348,25 @@ def openapi_document() -> dict[str, Any]:
                     "responses": _ok("The cluster", "Cluster"),
                 }
             },
+            "/documents/{doc_id}/events": {
+                "get": {
+                    "summary": "What happened to a document (status changes, interpretations, "
+                    "answers, new versions, repeals), newest first",
+                    "parameters": [_PATH_ID, _SINCE, _EVENT_LIMIT],
+                    "responses": _ok("Events, each with the document's status today", "Events"),
+                }
+            },
+            "/search/events": {
+                "get": {
+                    "summary": "New matching documents and status changes of matching "
+                    "documents, newest first",
+                    "parameters": [
+                        p for p in search_params if p["name"] in following.SEARCH_FILTERS
+                    ]
+                    + [_SINCE, _EVENT_LIMIT],
+                    "responses": _ok("Events, each with the document's status today", "Events"),
+                }
+            },
             "/check": {
                 "get": {
                     "summary": "Batch validity check",
@@ -427,6 +468,33 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {
                         "doc_id": string,
                         **{attr: doc_list for attr, _ in CLUSTER_SECTIONS},
+                    },
+                },
+                "Events": {
+                    "type": "object",
+                    "properties": {
+                        "doc_id": string,
+                        "query": string,
+                        "events": _array(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "seq": {"type": "integer"},
+                                    "at": string,
+                                    "kind": {"type": "string", "enum": list(EVENT_KINDS)},
+                                    "kind_label": string,
+                                    "what": string,
+                                    "doc": {"type": "object", "additionalProperties": True},
+                                    "current_validity": string,
+                                    "status": {"type": "object", "additionalProperties": True},
+                                    "related": {
+                                        "type": "object",
+                                        "nullable": True,
+                                        "additionalProperties": True,
+                                    },
+                                },
+                            }
+                        ),
                     },
                 },
                 "CheckResult": {

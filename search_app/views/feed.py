@@ -45,6 +45,13 @@ def newest(agency: list[str], kind: list[str], limit: int = FEED_SIZE) -> list[A
 
 @bp.route("/feed.atom")
 def atom() -> Any:
+    for name in request.args:
+        if name not in ("agency", "kind"):  # /feed.atom?q=… once answered every new document
+            abort(
+                400,
+                description=f"unknown parameter {name!r}; this feed takes agency and kind "
+                "(follow a search at /search.atom?q=…)",
+            )
     agency = [a for a in request.args.getlist("agency") if a.strip()]
     kind = [k for k in request.args.getlist("kind") if k.strip()]
     try:

@@ -1,0 +1,43 @@
+"""History entries of many documents at once, newest first: what the feeds that follow a
+document or a search read (:mod:`indexer.following`).
+
+:meth:`Archive.history` gives one document's whole history, oldest first, for staff. A feed
+wants the opposite: the latest few entries of some kinds, for one document or for every
+document a search matches, from a date on. The ``history_doc`` index (doc_id, seq) answers
+each chunk of ids without reading the rest of the log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from archive.store import Archive
+
+_CHUNK = 400
+
+
+def latest_history(
+    archive: Archive,
+    ids: Iterable[str],
+    *,
+    actions: Iterable[str],
+    since: str = "",
+    limit: int = 50,
+) -> list[dict[str, object]]:
+    """The newest ``limit`` history entries of ``ids`` whose action is one of ``actions``,
+    made on or after ``since`` (YYYY-MM-DD, UTC; "" for any time), newest first."""
+    ids, actions = list(dict.fromkeys(ids)), list(actions)
+    found: list[dict[str, object]] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = archive.conn.execute(
+            "SELECT seq, doc_id, at, actor, action, detail FROM history "
+            f"WHERE doc_id IN ({', '.join('?' for _ in chunk)}) "
+            f"AND action IN ({', '.join('?' for _ in actions)}) AND at >= ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (*chunk, *actions, since, limit),
+        )
+        found += [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
+    found.sort(key=lambda entry: -int(str(entry["seq"])))
+    return found[:limit]
