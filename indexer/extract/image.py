@@ -8,6 +8,7 @@ an image that cannot be decoded fails with a reason a person can act on.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -31,9 +32,11 @@ def extract_image(data: bytes, suffix: str) -> Extracted:
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
 
-    PILImage.MAX_IMAGE_PIXELS = ocr.MAX_PIXELS
+    PILImage.MAX_IMAGE_PIXELS = ocr.MAX_PIXELS  # Pillow refuses twice as many itself
     try:
-        image = PILImage.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # between 1x and 2x: refused below, with its size
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            image = PILImage.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         raise ExtractionError(f"not a readable {suffix[1:].upper()} image") from exc
     except PILImage.DecompressionBombError as exc:

@@ -276,6 +276,8 @@ def extract_pdf(data: bytes) -> Extracted:
 
     name, text = max(candidates, key=lambda c: assess(c[1]).readable)
     quality = assess(text)
+    if quality.readable == 0 and read is not None:
+        raise ExtractionError("no text layer, and OCR found no text on its pages")
     if quality.readable == 0:
         raise ExtractionError("no text layer; needs OCR (scanned or image-only PDF)")
     meta.update(needs_ocr=True, unreadable_share=round(quality.share, 3))
