@@ -9,7 +9,8 @@ that setting and hands it to its workers (:func:`use`), so every worker of one i
 same engine.
 
 The model is loaded lazily, once per process: the first page a worker reads pays for it
-(about a second), the pages after it do not (:func:`engine`).
+(about a second), the pages after it do not (:func:`engine`). Loading it widens the worker's
+memory limit by :data:`MODEL_MEMORY`, what the model and one page need.
 
 OCR'd text is recorded with ``extractor="ocr"`` and, in ``Document.extra``, the engine, the
 mean confidence (0–1, weighted by characters) and the pages read; pages and search results
@@ -52,6 +53,10 @@ MAX_SIDE = 3500
 RENDER_DPI = 200
 #: Seconds tesseract may take for one page.
 TESSERACT_TIMEOUT = 120
+#: Address space a worker's memory limit grows by when it loads RapidOCR (the model and
+#: ONNX Runtime's buffers for one 200-dpi page take about 1.5 GB of it, 0.7 GB resident);
+#: ``GONGKAI_OCR_MEMORY_MB`` overrides.
+MODEL_MEMORY = int(os.environ.get("GONGKAI_OCR_MEMORY_MB", "2048")) * 1024 * 1024
 #: What pages and the JSON say of OCR'd text.
 OCR_NOTE = "可能存在识别误差"
 
@@ -257,8 +262,22 @@ def engine(name: str | None = None) -> Engine | None:
             return None
         if name == TESSERACT and not tesseract_available():
             return None
+        if name == RAPIDOCR:
+            _widen_memory_limit(MODEL_MEMORY)
         _LOADED[name] = RapidOcrEngine() if name == RAPIDOCR else TesseractEngine()
     return _LOADED[name]
+
+
+def _widen_memory_limit(extra: int) -> None:
+    """In a worker whose address space is limited (:func:`indexer.workers.limit_memory`),
+    raise the limit by ``extra`` for the model: a bound stays, now sized for OCR."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return
+    wider = soft + extra if hard == resource.RLIM_INFINITY else min(soft + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (wider, hard))
 
 
 def read_pages(images: Iterable[Image], total: int, reader: Engine) -> OcrResult:
