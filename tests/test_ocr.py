@@ -206,3 +206,27 @@ def test_text_pdfs_are_not_marked(tmp_path: Path) -> None:
 
     doc = build_document(Path("a.pdf"), cjk_pdf([TITLE, BODY]))
     assert doc.extractor == "pdf:pdfminer" and "ocr_engine" not in doc.extra
+
+
+def test_loading_the_model_widens_a_workers_memory_limit() -> None:
+    """A worker may grow by 1 GB (indexer.workers.limit_memory); RapidOCR and one 200-dpi
+    page need about 1.5 GB of address space, so loading it widens the limit by
+    ocr.MODEL_MEMORY (a full page failed as 'crashed' in the benchmark before)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import resource\n"
+        "from indexer.workers import limit_memory\n"
+        "from indexer.extract import ocr\n"
+        "limit_memory(1 << 30)\n"
+        "before = resource.getrlimit(resource.RLIMIT_AS)[0]\n"
+        "ocr.engine('rapidocr')\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0] - before)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip()) == ocr.MODEL_MEMORY
