@@ -59,12 +59,13 @@ _COMPILED = tuple((re.compile(pattern), words) for pattern, words in REASONS)
 UNKNOWN = "无法读取该文件（格式不受支持或文件已损坏）"
 
 
-def reason_zh(reason: str) -> str:
-    """The Chinese wording of an import reason (``""`` for none)."""
+def reason_zh(reason: str, *, failed: bool = True) -> str:
+    """The Chinese wording of an import reason (``""`` for none). An unknown reason reads
+    as :data:`UNKNOWN` for a failed file, and as nothing for any other outcome."""
     if not reason:
         return ""
     for pattern, words in _COMPILED:
         match = pattern.match(reason) or pattern.search(reason)
         if match:
             return words.format(*(g or "" for g in match.groups()))
-    return UNKNOWN
+    return UNKNOWN if failed else ""

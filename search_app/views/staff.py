@@ -246,7 +246,7 @@ def _outcomes(outcomes: list[Any], archive: Any) -> list[dict[str, object]]:
                 "title": o.title or (doc.title if doc else ""),
                 "doc_number": doc.doc_number if doc else "",
                 "name": Path(o.path).name,
-                "reason_zh": reason_zh(o.reason),
+                "reason_zh": reason_zh(o.reason, failed=o.status == "failed"),
             }
         )
     return rows
