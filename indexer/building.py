@@ -37,7 +37,9 @@ PRELOAD = ["indexer.building", "indexer.extract", "indexer.linking"]
 #: Formats that inflate compressed data (PDF streams, zip containers) or run another program:
 #: always built in a worker process, even by an import without workers, so that a hostile
 #: file can only exhaust the worker's memory, never the importer's (or the web server's).
-ISOLATED_SUFFIXES = frozenset({".pdf", ".docx", ".doc", ".wps"})
+ISOLATED_SUFFIXES = frozenset(
+    {".pdf", ".docx", ".doc", ".wps", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+)
 #: How much memory (address space, bytes) a worker may grow by while building; over it, the
 #: file being built fails alone ("out of memory"). ``GONGKAI_WORKER_MEMORY_MB`` overrides.
 WORKER_MEMORY = int(os.environ.get("GONGKAI_WORKER_MEMORY_MB", "1024")) * 1024 * 1024
@@ -230,10 +232,15 @@ _STORES: dict[str, OriginalStore] = {}  # in a worker: the stores it has written
 
 
 def build_chunk(
-    chunk: list[tuple[Item, bytes]], prepare: bool, originals: str
+    chunk: list[tuple[Item, bytes]], prepare: bool, originals: str, ocr_engine: str = ""
 ) -> list[Document | str | tuple[Document, Prepared]]:
     """:func:`build_safely` for each item of a chunk (in a worker, see
-    :mod:`indexer.workers`)."""
+    :mod:`indexer.workers`), with the importer's OCR setting (``GONGKAI_OCR``, read where
+    the import started: a worker's environment is the fork server's, which may be older)."""
+    if ocr_engine:
+        from indexer.extract import ocr
+
+        ocr.use(ocr_engine)
     return [build_safely(item, data, prepare, originals) for item, data in chunk]
 
 

@@ -29,7 +29,7 @@ from archive import Archive, Document, DuplicateIdError
 from archive.errors import is_disk_full
 from archive.originals import sha256_of
 from indexer.building import PRELOAD, WORKER_MEMORY, build_chunk, build_safely, isolated
-from indexer.extract import ExtractionError
+from indexer.extract import ExtractionError, ocr
 from indexer.items import (
     BATCH_CHARS,
     BATCH_DOCS,
@@ -165,6 +165,7 @@ class BuildStage:
             build_chunk,
             prepare,
             self.originals,
+            ocr.chosen(),
             preload=PRELOAD,
             memory_limit=WORKER_MEMORY,
         )

@@ -82,7 +82,21 @@ def _document_payload(doc: Any, as_of: str | None, text: bool) -> dict[str, obje
     data["status"] = gk.status(doc, as_of).to_dict()
     data["original_url"] = external_url("document.original", doc_id=doc.id)
     data["versions"] = versions_json(gk.versions(doc, as_of), doc.id)
+    data["ocr"] = ocr_info(doc)
     return data
+
+
+def ocr_info(doc: Any) -> dict[str, object] | None:
+    """For text read by OCR from a scan: the engine, its mean confidence (0–1) and the
+    warning the page shows (可能存在识别误差); None for text the file itself carried."""
+    if doc.extractor != "ocr":
+        return None
+    return {
+        "engine": doc.extra.get("ocr_engine", ""),
+        "confidence": doc.extra.get("ocr_confidence"),
+        "pages": doc.extra.get("ocr_pages"),
+        "note": "可能存在识别误差",
+    }
 
 
 def _as_of() -> str:

@@ -14,7 +14,7 @@ from helpers import cjk_pdf
 
 from indexer import pipeline
 from indexer.building import build_document
-from indexer.extract import ExtractionError, extract, pdf
+from indexer.extract import ExtractionError, extract, ocr, pdf
 from indexer.extract.html import MAX_DEPTH
 from indexer.extract.office import libreoffice
 from indexer.items import FAILED, IMPORTED, SKIPPED, ImportReport
@@ -129,25 +129,24 @@ def test_assess_counts_cid_tokens_and_replacement_chars() -> None:
     assert not pdf.assess("通" * 95 + "\ufffd" * 5).broken  # 5% is below the threshold
 
 
-def test_image_only_pdf_is_refused_as_needing_ocr() -> None:
-    if pdf.ocr_available():
-        pytest.skip("tesseract with chi_sim is installed: the OCR path applies instead")
+def test_image_only_pdf_is_refused_as_needing_ocr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GONGKAI_OCR", "off")  # the OCR path: tests/test_ocr.py
     with pytest.raises(ExtractionError, match="no text layer; needs OCR"):
         extract(Path("scan.pdf"), image_only_pdf())
 
 
-def test_unmapped_glyphs_fall_back_then_fail_as_needing_ocr() -> None:
+def test_unmapped_glyphs_fall_back_then_fail_as_needing_ocr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     data = broken_pdf()
     assert pdf.assess(pdf._with_pdfminer(data)).broken  # the file really is broken
-    if pdf.ocr_available():
-        pytest.skip("tesseract with chi_sim is installed: the OCR path applies instead")
+    monkeypatch.setenv("GONGKAI_OCR", "off")  # the OCR path: tests/test_ocr.py
     with pytest.raises(ExtractionError, match="needs OCR"):
         extract(Path("lost.pdf"), data)
 
 
-def test_broken_layer_with_some_text_is_kept_and_flagged() -> None:
-    if pdf.ocr_available():
-        pytest.skip("tesseract with chi_sim is installed: the OCR path applies instead")
+def test_broken_layer_with_some_text_is_kept_and_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GONGKAI_OCR", "off")  # the OCR path: tests/test_ocr.py
     result = extract(Path("partly.pdf"), broken_pdf(b"Page 1 of 1"))
     assert result.extra["needs_ocr"] is True
     assert "Page 1 of 1" in result.text
@@ -173,8 +172,11 @@ def test_pdfium_text_of_cjk_pdf_matches() -> None:
     assert [line.strip() for line in text.splitlines() if line.strip()] == LINES
 
 
-@pytest.mark.skipif(not pdf.ocr_available(), reason="tesseract-ocr with chi_sim not installed")
-def test_ocr_reads_an_image_of_text() -> None:  # pragma: no cover - needs tesseract
+@pytest.mark.skipif(
+    not ocr.tesseract_available(), reason="tesseract-ocr with chi_sim not installed"
+)
+def test_tesseract_reads_an_image_of_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GONGKAI_OCR", "tesseract")
     from PIL import Image, ImageDraw, ImageFont
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -188,7 +190,7 @@ def test_ocr_reads_an_image_of_text() -> None:  # pragma: no cover - needs tesse
     c.drawImage(ImageReader(image), 20, 600, width=560, height=94)
     c.save()
     result = extract(Path("scan.pdf"), buffer.getvalue())
-    assert result.extractor == "pdf:ocr-tesseract"
+    assert result.extractor == "ocr" and result.extra["ocr_engine"] == "tesseract"
     assert "2024" in result.text
 
 
@@ -218,9 +220,8 @@ def test_not_a_pdf_and_truncated_pdf() -> None:
         extract(Path("cut.pdf"), data[: len(data) // 3])
 
 
-def test_needs_ocr_and_extractor_reach_the_document() -> None:
-    if pdf.ocr_available():
-        pytest.skip("tesseract with chi_sim is installed: the OCR path applies instead")
+def test_needs_ocr_and_extractor_reach_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GONGKAI_OCR", "off")  # the OCR path: tests/test_ocr.py
     doc = build_document(Path("partly.pdf"), broken_pdf(b"Some readable words here"))
     assert doc.extra["needs_ocr"] is True
     assert doc.extractor.startswith("pdf:")
@@ -345,7 +346,10 @@ def _run(files: list[tuple[Path, str]], **kwargs):
     return pipeline.run(stages, file_items(files), report)
 
 
-def test_pipeline_reports_hostile_files_and_carries_on(tmp_path: Path) -> None:
+def test_pipeline_reports_hostile_files_and_carries_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGKAI_OCR", "off")  # the OCR path: tests/test_ocr.py
     src = tmp_path / "src"
     src.mkdir()
     (src / "big.txt").write_text("大" * 30_000, encoding="utf-8")
@@ -353,7 +357,8 @@ def test_pipeline_reports_hostile_files_and_carries_on(tmp_path: Path) -> None:
     (src / "junk.txt").write_bytes(bytes(range(256)) * 16)
     (src / "scan.pdf").write_bytes(image_only_pdf())
     (src / "good.txt").write_text("关于测试的通知\n\n正文内容。", encoding="utf-8")
-    (src / "picture.png").write_bytes(b"\x89PNG\r\n")
+    (src / "picture.png").write_bytes(b"\x89PNG\r\n")  # a scan format, but cut short
+    (src / "picture.gif").write_bytes(b"GIF89a")
     report = _run(list(iter_files([src])), root=tmp_path / "data", max_bytes=50_000)
     by_name = {Path(o.path).name: o for o in report.outcomes}
     assert by_name["good.txt"].status == IMPORTED
@@ -361,9 +366,10 @@ def test_pipeline_reports_hostile_files_and_carries_on(tmp_path: Path) -> None:
     assert "over the limit of 50000" in by_name["big.txt"].reason
     assert by_name["empty.txt"].reason == "empty file"
     assert "binary" in by_name["junk.txt"].reason
-    if not pdf.ocr_available():
-        assert "needs OCR" in by_name["scan.pdf"].reason
-    assert by_name["picture.png"].status == SKIPPED
+    assert "needs OCR" in by_name["scan.pdf"].reason
+    assert by_name["picture.png"].status == FAILED
+    assert by_name["picture.png"].reason == "not a readable PNG image"
+    assert by_name["picture.gif"].status == SKIPPED
 
 
 def test_symlink_loops_do_not_trap_the_walk(tmp_path: Path) -> None:

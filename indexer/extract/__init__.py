@@ -34,7 +34,7 @@ Extractor = Callable[[bytes], Extracted]
 
 
 def _registry() -> dict[str, Extractor]:
-    from indexer.extract import html, office, pdf, text
+    from indexer.extract import html, image, office, pdf, text
 
     return {
         ".txt": text.extract_text,
@@ -48,6 +48,7 @@ def _registry() -> dict[str, Extractor]:
         ".docx": office.extract_docx,
         ".doc": office.via_libreoffice(".doc"),
         ".wps": office.via_libreoffice(".wps"),
+        **{suffix: image.image_extractor(suffix) for suffix in image.IMAGE_TYPES},
     }
 
 

@@ -6,9 +6,10 @@ search, and here in the stored text too.
 
 A text layer can be broken: fonts without a ToUnicode map come out as ``(cid:NN)`` tokens or
 U+FFFD, and scanned pages have no text at all. :func:`assess` measures that; a broken result
-from pdfminer is retried with pypdfium2 (PDFium's own text extraction), then, when Debian's
-``tesseract`` with the ``chi_sim`` language is installed, with OCR. What is still broken is
-flagged ``needs_ocr`` (kept only if some real text remains; otherwise a clear failure).
+from pdfminer is retried with pypdfium2 (PDFium's own text extraction), then with OCR
+(:mod:`indexer.extract.ocr`: RapidOCR by default, or tesseract). What is still broken (OCR
+turned off with ``GONGKAI_OCR=off``) is flagged ``needs_ocr`` (kept only if some real text
+remains; otherwise a clear failure).
 
 Limits against zip-bomb-like files: at most :data:`MAX_PAGES` pages and :data:`MAX_CHARS`
 extracted characters, and no compressed (FlateDecode) stream inflated past
@@ -21,14 +22,10 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
-import tempfile
 import types
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from indexer.extract import Extracted, ExtractionError
 
@@ -36,7 +33,6 @@ MAX_PAGES = 2000
 MAX_CHARS = 5_000_000
 MAX_STREAM_BYTES = 64 * 1024 * 1024  # one inflated stream (a page, a font) at most
 BROKEN_SHARE = 0.10  # above this share of unreadable glyphs, a text layer counts as broken
-OCR_TIMEOUT = 120  # seconds per page
 
 _HAN = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef"
@@ -241,48 +237,10 @@ def _with_pdfium(data: bytes) -> str | None:
 
 
 def ocr_available() -> bool:
-    """True when the ``tesseract`` program with the ``chi_sim`` language is installed."""
-    exe = shutil.which("tesseract")
-    if not exe:
-        return False
-    try:
-        result = subprocess.run(
-            [exe, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "chi_sim" in result.stdout.split()
+    """True when scanned pages can be read by OCR here (see :mod:`indexer.extract.ocr`)."""
+    from indexer.extract import ocr
 
-
-def _with_ocr(data: bytes) -> str | None:
-    """Text by tesseract (chi_sim+eng) from pages rendered by PDFium; None if unavailable."""
-    if not ocr_available():
-        return None
-    import pypdfium2 as pdfium
-
-    exe = shutil.which("tesseract") or "tesseract"
-    pdf = pdfium.PdfDocument(data)
-    parts: list[str] = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="gongkai-ocr-") as tmp:
-            for index in range(min(len(pdf), MAX_PAGES)):
-                image = pdf[index].render(scale=300 / 72).to_pil()
-                png = Path(tmp) / f"page{index}.png"
-                image.save(png)
-                result = subprocess.run(
-                    [exe, str(png), "stdout", "-l", "chi_sim+eng", "--psm", "6"],
-                    capture_output=True,
-                    text=True,
-                    timeout=OCR_TIMEOUT,
-                    check=False,
-                )
-                png.unlink()
-                parts.append(result.stdout)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    finally:
-        pdf.close()
-    return clean_cjk("\n\n".join(parts))
+    return ocr.available()
 
 
 def extract_pdf(data: bytes) -> Extracted:
@@ -303,19 +261,23 @@ def extract_pdf(data: bytes) -> Extracted:
         return _result(text, "pdf:pdfminer", meta)
 
     first = text
-    for name, attempt in (("pdf:pypdfium2", _with_pdfium), ("pdf:ocr-tesseract", _with_ocr)):
-        found = attempt(data)
-        if found is None:
-            continue
-        text = found
-        if echoes_glyph_codes(first, text):
-            text = _echoed_removed(first, text)
+    found = _with_pdfium(data)
+    if found is not None:
+        text = _echoed_removed(first, found) if echoes_glyph_codes(first, found) else found
         if not assess(text).broken:
-            return _result(text, name, {**meta, "fallback_from": "pdf:pdfminer"})
-        candidates.append((name, text))
+            return _result(text, "pdf:pypdfium2", {**meta, "fallback_from": "pdf:pdfminer"})
+        candidates.append(("pdf:pypdfium2", text))
+
+    from indexer.extract import ocr
+
+    read = ocr.ocr_pdf(data)
+    if read is not None and not assess(text := clean_cjk(read.text)).broken:
+        return _result(text, "ocr", {**meta, "fallback_from": "pdf:pdfminer", **read.extra()})
 
     name, text = max(candidates, key=lambda c: assess(c[1]).readable)
     quality = assess(text)
+    if quality.readable == 0 and read is not None:
+        raise ExtractionError("no text layer, and OCR found no text on its pages")
     if quality.readable == 0:
         raise ExtractionError("no text layer; needs OCR (scanned or image-only PDF)")
     meta.update(needs_ocr=True, unreadable_share=round(quality.share, 3))

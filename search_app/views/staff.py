@@ -34,6 +34,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -51,9 +52,11 @@ from archive.vocab import (
     doc_type_label,
 )
 from indexer.checkreport import document_label
+from indexer.extract import supported_suffixes
 from indexer.reading import iter_files
 from search_app import get_gk, writable_gk
 from search_app.auth import has_control_chars, login_required
+from search_app.reasons import reason_zh
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -131,6 +134,7 @@ def _index_page(error: str = "", form: str = "", status: int = 200) -> Any:
         error=error,
         failed=form,
         entered=request.form if form else {},
+        accept=accepted_suffixes(),
     )
     return page, status
 
@@ -169,27 +173,47 @@ def _safe_name(name: str, index: int) -> str:
 @bp.route("/import", methods=["POST"])
 @login_required
 def upload() -> Any:
+    """Import uploaded files, or the rows of an uploaded manifest (JSONL/CSV, see
+    :mod:`indexer.manifest`) with the files it names. The page gives each file's result in
+    Chinese (:func:`search_app.reasons.reason_zh`); ``Accept: application/json`` gives the
+    outcomes as the CLI's ``--json`` does (English reasons), each with ``reason_zh``."""
     files = [f for f in request.files.getlist("files") if f and f.filename]
-    if not files:
-        flash("请选择要导入的文件。")
+    manifest = request.files.get("manifest")
+    manifest = manifest if manifest and manifest.filename else None
+    if not files and manifest is None:
+        flash("请选择要导入的文件或清单。")
         return redirect(url_for("staff.index"))
+    if manifest is not None:
+        suffix = Path(manifest.filename or "").suffix.lower()
+        if suffix not in MANIFEST_SUFFIXES:
+            return _index_page(error="清单须为 .csv、.tsv 或 .jsonl 文件。", status=400)
     uploads = Path(current_app.config["DATA_DIR"]) / UPLOADS
     uploads.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"upload-{os.getpid()}-", dir=uploads) as tmp:
         paths = []
         for i, storage in enumerate(files):
-            folder = Path(tmp) / str(i)
-            folder.mkdir()
+            # with a manifest, files sit side by side: its rows name them by file name
+            folder = Path(tmp) / ("files" if manifest is not None else str(i))
+            folder.mkdir(exist_ok=True)
             path = folder / _safe_name(storage.filename or "", i)
             storage.save(path)
             paths.append(path)
         try:
             with writable_gk() as gk:
-                report = gk.import_files(iter_files(paths), isolate=True, actor=g.user)
+                if manifest is not None:
+                    listed = Path(tmp) / "files" / f"manifest{suffix}"
+                    listed.parent.mkdir(exist_ok=True)
+                    manifest.save(listed)
+                    report = gk.import_manifest(listed, isolate=True, actor=g.user)
+                else:
+                    report = gk.import_files(iter_files(paths), isolate=True, actor=g.user)
         except BusyError as exc:
             return _busy(exc)
-    outcomes = [{**o.to_dict(), "name": Path(o.path).name} for o in report.outcomes]
-    gk = get_gk()
+        except InvalidInput as exc:  # a manifest that cannot be read at all
+            return _index_page(error=f"清单无法读取：{reason_zh(str(exc))}", status=400)
+    outcomes = _outcomes(report.outcomes, get_gk().archive)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"counts": report.counts(), "outcomes": outcomes})
     return render_template(
         "staff/index.html",
         proposals=[],
@@ -197,7 +221,35 @@ def upload() -> Any:
         VALIDITY=VALIDITY,
         RELATION_TYPES=RELATION_TYPES,
         report={"counts": report.counts(), "outcomes": outcomes},
+        accept=accepted_suffixes(),
     )
+
+
+MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+
+
+def accepted_suffixes() -> str:
+    """The file picker's ``accept``: every suffix the importer reads."""
+    return ",".join(sorted(supported_suffixes()))
+
+
+def _outcomes(outcomes: list[Any], archive: Any) -> list[dict[str, object]]:
+    """Each file's outcome as the CLI's ``--json`` gives it, with its name, the reason in
+    Chinese, and for a duplicate the archived document's title and 文号 (not only its id)."""
+    docs = archive.get_many(sorted({o.id for o in outcomes if o.id}))
+    rows = []
+    for o in outcomes:
+        doc = docs.get(o.id) if o.id else None
+        rows.append(
+            {
+                **o.to_dict(),
+                "title": o.title or (doc.title if doc else ""),
+                "doc_number": doc.doc_number if doc else "",
+                "name": Path(o.path).name,
+                "reason_zh": reason_zh(o.reason, failed=o.status == "failed"),
+            }
+        )
+    return rows
 
 
 UPLOADS = ".uploads"
