@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -206,7 +207,19 @@ class TypesenseEngine:
         except tse.ObjectNotFound:
             with contextlib.suppress(tse.ObjectAlreadyExists):  # another process was first
                 self._writer.collections.create(collection_schema(self.collection))
+            self._wait_replicated()
         self._ready = True
+
+    def _wait_replicated(self, timeout: float = 15.0) -> None:
+        """Wait until every node that answers holds the new collection: the client sends
+        the next request to any node, and a follower learns of the collection a moment after
+        the leader."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            nodes = self.status().nodes
+            if all(n.documents is not None for n in nodes if n.up):
+                return
+            time.sleep(0.2)
 
     @property
     def _documents(self) -> Any:
