@@ -58,13 +58,13 @@ def data(tmp_path: Path, cluster: list[Node], monkeypatch: pytest.MonkeyPatch) -
     return data
 
 
-def _notices(folder: Path, count: int) -> list[Path]:
+def _notices(folder: Path, count: int, tag: str = "") -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
         path = folder / f"notice-{i:04d}.txt"
         path.write_text(
-            f"关于第{i}批湿地保护工作的通知\n\n各单位：为做好第{i}批湿地保护和候鸟迁徙观测，"
+            f"关于{tag}第{i}批湿地保护工作的通知\n\n各单位：为做好第{i}批湿地保护和候鸟迁徙观测，"
             f"现将有关事项通知如下。一、加强巡护。二、开展监测。编号{i}。\n",
             encoding="utf-8",
         )
@@ -84,7 +84,7 @@ def _wait_for_leader(nodes: list[Node], timeout: float = 60) -> Node:
 
 def test_leader_killed_during_import(data: Path, cluster: list[Node], tmp_path: Path) -> None:
     files = _notices(tmp_path / "in", 600)
-    seed = _notices(tmp_path / "seed", 3)
+    seed = _notices(tmp_path / "seed", 3, tag="先行")
     assert run_cli(data, "import", *map(str, seed)).exit_code == 0
     files += seed
     first = _wait_for_leader(cluster)
@@ -140,7 +140,7 @@ def test_leader_killed_during_import(data: Path, cluster: list[Node], tmp_path: 
 
 
 def test_a_node_down_is_named_and_no_quorum_fails_fast(data: Path, cluster: list[Node]) -> None:
-    run_cli(data, "import", *map(str, _notices(data.parent / "few", 5)))
+    run_cli(data, "import", *map(str, _notices(data.parent / "few", 5, tag="少量")))
     down = cluster[-1]
     down.kill()
     try:

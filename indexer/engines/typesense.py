@@ -76,6 +76,8 @@ _TEXT = [
     ("bt", "string[]", True),
     ("tp", "string[]", True),
     ("bp", "string[]", True),
+    ("at", "string[]", True),  # title and body together
+    ("ap", "string[]", True),
     ("dn", "string[]", True),
     ("ix", "string", True),
 ]
@@ -115,6 +117,8 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
         "body": body,
         "date": date_key(doc.date_issued),
     }
+    d["at"] = sorted(set(title_terms) | set(body_terms))
+    d["ap"] = sorted(set(title_pairs) | set(body_pairs))
     for name, values in (
         ("tt", title_terms),
         ("bt", body_terms),

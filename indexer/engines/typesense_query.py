@@ -39,7 +39,7 @@ MAX_CONDITIONS = 90
 _CONDITION = re.compile(r":!?=")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 #: The prefix of each text field's term and pair fields.
-_SHORT = {"title": "t", "body": "b"}
+_SHORT = {"title": "t", "body": "b", "all": "a"}
 
 
 def key(term: str) -> str:
@@ -151,11 +151,20 @@ def exact_filter(match: Match) -> str | None:
     return None
 
 
+def _word_compact(fieldname: str, word: Word) -> str:
+    """One condition: any term of any of the word's alternatives (looser)."""
+    terms = {key(t) for alt in word.alternatives for t in alt[:1]}
+    return f"{_SHORT[fieldname]}t:=" + _values(sorted(terms))
+
+
 def match_filter(match: Match, compact: bool = False) -> str:
+    # Title or body: the fields holding both (at, ap), one condition instead of two.
+    fields = ["all"] if set(match.fields) == {"title", "body"} else list(match.fields)
+    word = _word_compact if compact else _word
     if match.phrase:
-        text = _any([_sequence(f, match.words, compact) for f in match.fields])
+        text = _any([_sequence(f, match.words, compact) for f in fields])
     else:
-        text = _all([_any([_word(f, w) for f in match.fields]) for w in match.words])
+        text = _all([_any([word(f, w) for f in fields]) for w in match.words])
     exact = exact_filter(match)
     return _any([exact, text]) if exact else text
 
