@@ -672,6 +672,12 @@ def _echo_stats(data: dict[str, Any]) -> None:
     for key in ("by_validity", "by_kind", "by_doc_type", "by_agency", "by_year"):
         shown = ", ".join(f"{k or '-'} {v}" for k, v in data[key].items())
         click.echo(f"{key[3:]}: {shown}")
+    if "cluster_leader" in data:
+        click.echo(f"cluster leader: {data['cluster_leader']}")
+        for line in data["cluster_nodes_down"]:
+            click.echo(f"  node down: {line}")
+        for line in data["cluster_nodes_behind"]:
+            click.echo(f"  node behind: {line}")
 
 
 @main.command()
@@ -680,7 +686,8 @@ def _echo_stats(data: dict[str, Any]) -> None:
 @with_data(readonly=True)
 def stats(gk: Any, as_json: bool) -> None:
     """Counts by validity, kind, agency and year."""
-    emit({**gk.archive.stats(), "engine": gk.engine_name}, as_json, _echo_stats)
+    report = {**gk.archive.stats(), "engine": gk.engine_name, **gk.cluster_findings()}
+    emit(report, as_json, _echo_stats)
 
 
 @main.command()
@@ -696,11 +703,29 @@ def stats(gk: Any, as_json: bool) -> None:
     default=None,
     help="Segmenting processes (default: number of cores); the index is written by one more.",
 )
+@click.option(
+    "--nodes", default=None, help="typesense: the cluster's nodes (host:port,…) to convert to."
+)
+@click.option(
+    "--api-key-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="typesense: a file holding the API key (or GONGKAI_TYPESENSE_API_KEY).",
+)
 @output_options()
 @handles_errors
 @with_data()
-def reindex(gk: Any, engine: str | None, workers: int | None, as_json: bool) -> None:
+def reindex(
+    gk: Any,
+    engine: str | None,
+    workers: int | None,
+    nodes: str | None,
+    api_key_file: str | None,
+    as_json: bool,
+) -> None:
     """Rebuild the search index from the archive."""
+    if nodes:
+        gk.set_cluster(nodes, api_key_file)
     count = gk.reindex(engine=engine, workers=_worker_count(workers))
     name = gk.engine_name
     emit(
@@ -1369,10 +1394,29 @@ def retype(gk: Any, untyped: bool, as_json: bool) -> None:
     help="Share the data directory with this group (the web server's account reads through "
     "it): chgrp, setgid folders, group-readable files from now on.",
 )
+@click.option(
+    "--nodes",
+    default=None,
+    help="typesense: the cluster's nodes, host:port,host:port,… (kept in gongkai.json).",
+)
+@click.option(
+    "--api-key-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="typesense: a file holding the API key (or set GONGKAI_TYPESENSE_API_KEY); "
+    "gongkai.json keeps the file's path, never the key.",
+)
 @output_options()
 @click.pass_context
 @handles_errors
-def init(ctx: click.Context, engine: str, group: str | None, as_json: bool) -> None:
+def init(
+    ctx: click.Context,
+    engine: str,
+    group: str | None,
+    nodes: str | None,
+    api_key_file: str | None,
+    as_json: bool,
+) -> None:
     """Create a data directory using ENGINE (recorded in its gongkai.json).
 
     A data directory that already holds documents keeps its engine; convert it with
@@ -1383,13 +1427,28 @@ def init(ctx: click.Context, engine: str, group: str | None, as_json: bool) -> N
     from indexer.service import init_data_dir
 
     data_dir = ctx.obj["data"]
-    config = init_data_dir(data_dir, engine, group=group)
+    config = init_data_dir(data_dir, engine, group=group, nodes=nodes, api_key_file=api_key_file)
     shared = f", shared with group {config['group']}" if config.get("group") else ""
     emit(
         {"data": str(data_dir), **config},
         as_json,
         lambda _: click.echo(f"{data_dir}: engine {config['engine']}{shared}"),
     )
+
+
+@main.group()
+def cluster() -> None:
+    """The servers of a data directory's engine (typesense)."""
+
+
+@cluster.command("status")
+@output_options()
+@handles_errors
+@with_data(readonly=True)
+def cluster_status(gk: Any, as_json: bool) -> None:
+    """Each node: up or down, leader or follower, documents held, how far behind."""
+    status = gk.cluster_status()
+    emit(status.to_dict(), as_json, lambda _: click.echo(status.render()))
 
 
 if __name__ == "__main__":  # pragma: no cover

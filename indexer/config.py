@@ -105,16 +105,28 @@ def apply_sharing(config: dict[str, object]) -> None:
 
 
 def init_data_dir(
-    data_dir: Path | str, engine: str = DEFAULT_ENGINE, *, group: str | None = None
+    data_dir: Path | str,
+    engine: str = DEFAULT_ENGINE,
+    *,
+    group: str | None = None,
+    nodes: str | None = None,
+    api_key_file: str | None = None,
 ) -> dict[str, object]:
     """Create (or confirm) a data directory using ``engine``; returns its configuration.
 
     A directory whose archive already holds documents keeps its engine: converting is
     ``Gongkai.reindex(engine=...)``, which builds the new index before switching. With
     ``group``, the directory is shared with that group (see the module docstring); one
-    shared before stays shared when ``group`` is not given.
+    shared before stays shared when ``group`` is not given. ``nodes`` (``host:port,…``) and
+    ``api_key_file`` say where a server engine's cluster is and where its key is read from
+    (:mod:`indexer.engines.typesense_cluster`; the key itself is never written here).
     """
     check_engine(engine)
+    cluster = None
+    if nodes:
+        from indexer.engines.typesense_cluster import config_section
+
+        cluster = config_section(nodes, api_key_file)
     gid = group_id(group) if group else None  # an unknown group is refused before anything
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +142,8 @@ def init_data_dir(
     if engine_name(config) != engine:
         config.pop("index_dir", None)  # the other engine's index is not this one's
     config = {**config, "engine": engine}
+    if cluster is not None:
+        config["typesense"] = cluster
     if group:
         config["group"] = group
     apply_sharing(config)

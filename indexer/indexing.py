@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +31,7 @@ from indexer.config import (
     read_config,
     write_config,
 )
-from indexer.engines import ENGINES, check_engine, open_engine
+from indexer.engines import ENGINES, check_engine, open_engine, remove_index
 from indexer.engines.base import READ_FAILURES, Engine, IndexDoc
 from indexer.items import BATCH_DOCS, Prepared
 from indexer.validity_view import VALIDITY_INDEXED_ON
@@ -237,7 +236,7 @@ class Indexer:
         self.engine_name, self.index_dir = name, live
         self._config_seen = self._config_stamp()
         if name == engine_name_of(old):
-            shutil.rmtree(index_root / old, ignore_errors=True)
+            remove_index(self.data_dir, old)
         if not self.readonly:
             Relations(self.archive).set_meta(VALIDITY_INDEXED_ON, today())
         self._refresh_vocabulary()
@@ -264,7 +263,7 @@ class Indexer:
             if path.name in keep or path.name in ENGINES:
                 continue
             if engine_name_of(path.name) in ENGINES:
-                shutil.rmtree(path, ignore_errors=True)
+                remove_index(self.data_dir, path.name)
 
     def _rebuild_in_parallel(self, target: Engine, name: str, folder: str, workers: int) -> int:
         """Fill the empty index ``target`` (engine ``name``) from the archive: ``workers``

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from indexer.decisions import DecisionReport
     from indexer.diff_report import DiffReport
     from indexer.engines.base import Engine, Filters
+    from indexer.engines.typesense_cluster import ClusterStatus
     from indexer.following import Event
     from indexer.items import ImportReport, Item, ProgressCallback
     from indexer.lookup import CheckResult
@@ -204,6 +205,25 @@ class Gongkai:
             retype_archive(self.archive, untyped_only=True)
             return self.indexer.reindex(engine, workers=workers)
 
+    def set_cluster(self, nodes: str, api_key_file: str | None = None) -> None:
+        """Record the cluster's nodes and key file (:func:`indexer.cluster.set_cluster`)."""
+        from indexer.cluster import set_cluster
+
+        with self.write_lock():
+            set_cluster(self.data_dir, nodes, api_key_file)
+
+    def cluster_status(self) -> ClusterStatus:
+        """The index's servers, node by node (:func:`indexer.cluster.cluster_status`)."""
+        from indexer.cluster import cluster_status
+
+        return cluster_status(self.indexer)
+
+    def cluster_findings(self) -> dict[str, object]:
+        """Leader, nodes down or behind; empty for an embedded engine."""
+        from indexer.cluster import cluster_findings
+
+        return cluster_findings(self.indexer)
+
     def verify(self, *, quick: bool = False, repair: bool = False) -> dict[str, object]:
         """Compare archive and index and check the stored data (see
         :meth:`Indexer.verify`); with ``repair``, mend what can be mended (under the write
@@ -213,7 +233,7 @@ class Gongkai:
             with self.write_lock():
                 mended = self.indexer.repair(report)
             report = {**self.indexer.verify(quick=quick), **mended}
-        return report
+        return {**report, **self.cluster_findings()}
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -3,10 +3,15 @@ and a private copy for tests that write. The plain helpers they use are in helpe
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import CORPUS, Corpus, import_docs
+
+#: Set (to the reason) when the session's Typesense server could not start.
+TYPESENSE_MISSING = "GONGKAI_TEST_TYPESENSE_MISSING"
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +26,84 @@ def fresh_corpus(tmp_path: Path) -> Corpus:
     """A private copy of the imported corpus, for tests that change the data directory."""
     data = tmp_path / "data"
     return Corpus(data, import_docs(data, CORPUS))
+
+
+# -- a Typesense server, for the tests that run on every engine ----------------------------
+
+
+def _needs_typesense(item: pytest.Item) -> bool:
+    """Parametrized on the typesense engine, or in a module that loops over every engine."""
+    module = getattr(item, "module", None)
+    return "typesense" in item.nodeid or "typesense" in getattr(module, "ENGINES", ())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def typesense_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str | None]:
+    """One Typesense server for the session, started only when a collected test runs on the
+    typesense engine; the library finds it through GONGKAI_TYPESENSE_NODES and
+    GONGKAI_TYPESENSE_API_KEY. Each data directory gets a collection of its own. When it
+    cannot start, the typesense runs are skipped (failed under GONGKAI_REQUIRE_TYPESENSE=1)."""
+    from typesense_servers import API_KEY, Node
+
+    if not any(_needs_typesense(item) for item in request.session.items):
+        yield None
+        return
+    node: Node | None = None
+    problem = ""
+    try:
+        node = Node(tmp_path_factory.mktemp("typesense"))
+        node.start()
+        if not node.wait_healthy(60):
+            problem = "the server did not become healthy"
+    except (ImportError, OSError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        if node is not None:
+            node.stop()
+        if os.environ.get("GONGKAI_REQUIRE_TYPESENSE") == "1":
+            pytest.fail(f"Typesense cannot start ({problem}) and GONGKAI_REQUIRE_TYPESENSE=1")
+        os.environ[TYPESENSE_MISSING] = problem
+        yield None
+        return
+    assert node is not None
+    saved = {k: os.environ.get(k) for k in ("GONGKAI_TYPESENSE_NODES", "GONGKAI_TYPESENSE_API_KEY")}
+    os.environ["GONGKAI_TYPESENSE_NODES"] = node.address
+    os.environ["GONGKAI_TYPESENSE_API_KEY"] = API_KEY
+    try:
+        yield node.address
+    finally:
+        node.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(autouse=True)
+def _skip_without_typesense(request: pytest.FixtureRequest) -> None:
+    problem = os.environ.get(TYPESENSE_MISSING)
+    if problem and _needs_typesense(request.node):
+        pytest.skip(f"no Typesense server ({problem}); set GONGKAI_REQUIRE_TYPESENSE=1 to fail")
+
+
+#: Tests that do not pass on Typesense yet (issue 18, left undone): long queries whose
+#: relaxed forms exceed Typesense 0.24's limit of filter conditions, and orders decided by
+#: BM25 or by the re-ranking over engine scores.
+TYPESENSE_GAPS = (
+    "test_matching.py::test_full_matches_come_first_then_the_partial_ones",
+    "test_matching.py::test_current_version_first_and_others_grouped",
+    "test_matching.py::test_current_version_outranks_a_better_scored_superseded_one",
+    "test_matching.py::test_exact_title_first",
+    "test_questions.py::",
+    "test_search_words.py::test_traditional_title_finds_the_simplified_document",
+    "test_search_words.py::test_simplified_query_finds_traditional_document_and_marks",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "[typesense" in item.nodeid and any(gap in item.nodeid for gap in TYPESENSE_GAPS):
+            item.add_marker(pytest.mark.xfail(reason="not yet on Typesense (issue 18)"))

@@ -82,15 +82,22 @@ TOP3_QUERIES = [
 ]
 
 
+#: Queries whose order after the first hit is decided by BM25 (term rarity, field length),
+#: which Typesense does not compute: on it, the same documents, in its own order.
+ORDER_BY_BM25 = {"title:通知", "湿地 OR 图书馆"}
+
+
 @pytest.mark.parametrize("query", TOP3_QUERIES)
 def test_parity_top3(corpora: dict[str, Corpus], query: str) -> None:
     answers = {name: search_sources(c, query) for name, c in corpora.items()}
     whoosh_total, whoosh_hits = answers["whoosh"]
-    tantivy_total, tantivy_hits = answers["tantivy"]
     assert whoosh_hits, f"{query!r} must find something to compare"
-    assert tantivy_hits[:3] == whoosh_hits[:3]
-    assert tantivy_total == whoosh_total
-    assert set(tantivy_hits) == set(whoosh_hits)
+    for name in ENGINES[1:]:
+        total, hits = answers[name]
+        if not (name == "typesense" and query in ORDER_BY_BM25):
+            assert hits[:3] == whoosh_hits[:3], name
+        assert total == whoosh_total, name
+        assert set(hits) == set(whoosh_hits), name
 
 
 PARITY_FILTERS = [
@@ -119,10 +126,12 @@ def test_parity_filters_and_facets(
     for name, corpus in corpora.items():
         with Gongkai(corpus.data, readonly=True) as gk:
             results[name] = gk.search(query, filters=filters, limit=100, facets=True)
-    whoosh, tantivy = results["whoosh"], results["tantivy"]
-    assert tantivy.total == whoosh.total
-    assert {h.id for h in tantivy.hits} == {h.id for h in whoosh.hits}
-    assert tantivy.facets == whoosh.facets
+    whoosh = results["whoosh"]
+    for name in ENGINES[1:]:
+        other = results[name]
+        assert other.total == whoosh.total, name
+        assert {h.id for h in other.hits} == {h.id for h in whoosh.hits}, name
+        assert other.facets == whoosh.facets, name
 
 
 @pytest.mark.parametrize("name", ENGINES)
@@ -142,8 +151,9 @@ def test_parity_facets_of_everything(corpora: dict[str, Corpus]) -> None:
     for name, corpus in corpora.items():
         with Gongkai(corpus.data, readonly=True) as gk:
             facets[name] = gk.search("", limit=1, facets=True).facets
-    assert facets["tantivy"] == facets["whoosh"]
-    assert sum(facets["tantivy"]["kind"].values()) == len(corpora["tantivy"].ids)
+    for name in ENGINES[1:]:
+        assert facets[name] == facets["whoosh"], name
+        assert sum(facets[name]["kind"].values()) == len(corpora[name].ids)
 
 
 @pytest.mark.parametrize(
@@ -155,8 +165,9 @@ def test_parity_as_of(corpora: dict[str, Corpus], as_of: str, validity: list[str
         name: search_sources(c, "", filters=Filters(validity=validity), as_of=as_of)
         for name, c in corpora.items()
     }
-    assert answers["tantivy"][0] == answers["whoosh"][0]
-    assert set(answers["tantivy"][1]) == set(answers["whoosh"][1])
+    for name in ENGINES[1:]:
+        assert answers[name][0] == answers["whoosh"][0], name
+        assert set(answers[name][1]) == set(answers["whoosh"][1]), name
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
@@ -171,7 +182,8 @@ def test_parity_sort_and_paging(corpora: dict[str, Corpus], sort: str) -> None:
         assert [h.id for h in page.hits] == [h.id for h in everything.hits[3:6]]
         assert page.total == everything.total == len(corpus.ids)
         pages[name] = dates
-    assert pages["tantivy"] == pages["whoosh"]
+    for name in ENGINES[1:]:
+        assert pages[name] == pages["whoosh"], name
 
 
 # -- the service, on each engine ----------------------------------------------------------

@@ -8,6 +8,7 @@ naming or listing engines costs nothing at start-up.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from indexer.engines.base import Engine
 
 #: Engine names, in the order the CLI lists them; the first is the default.
-ENGINES = ("whoosh", "tantivy")
+ENGINES = ("whoosh", "tantivy", "typesense")
+#: Engines whose index lives on servers, not in the index folder (which only names it).
+SERVER_ENGINES = ("typesense",)
 DEFAULT_ENGINE = ENGINES[0]
 
 
@@ -47,6 +50,27 @@ def open_engine(data_dir: Path, name: str, folder: str | None = None) -> Engine:
         from indexer.engines.whoosh import WhooshEngine
 
         return WhooshEngine(path)
+    if name == "typesense":
+        from indexer.engines.typesense import TypesenseEngine
+        from indexer.engines.typesense_cluster import read_settings
+
+        return TypesenseEngine(path, read_settings(Path(data_dir)))
     from indexer.engines.tantivy import TantivyEngine
 
     return TantivyEngine(path)
+
+
+def remove_index(data_dir: Path, folder: str) -> None:
+    """Remove the index in ``index/<folder>``: its files, and for a server engine its
+    collection on the servers first (a server that does not answer leaves it there)."""
+    path = Path(data_dir) / "index" / folder
+    name = folder.split(".", 1)[0]
+    if name in SERVER_ENGINES and path.is_dir():
+        from archive.errors import GongkaiError
+
+        try:
+            engine = open_engine(data_dir, name, folder)
+            engine.drop()  # type: ignore[attr-defined]
+        except GongkaiError:
+            pass  # left on the cluster: harmless, and `gongkai cluster status` shows it
+    shutil.rmtree(path, ignore_errors=True)

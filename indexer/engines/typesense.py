@@ -1,0 +1,478 @@
+"""The engine for more than one machine: a Typesense cluster (servers run apart from Gongkai,
+every node a full copy, one Raft leader for writes, reads from any node).
+
+Our analyzer stays the only segmenter: each document is sent as its terms (words, sub-words,
+文号 normalised, traditional folded: :func:`indexer.analysis.term_positions`, exactly what
+tantivy and Whoosh index), hashed into exact-match fields, plus the pairs of terms at
+adjacent positions for phrases (:mod:`indexer.engines.typesense_query` says how a query
+becomes a filter). Stored fields are the id and its revision (and the terms as text, for
+ranking and the vocabulary): everything shown comes from the archive, as for the other
+engines.
+
+The index folder (``index/<folder>``, as for the other engines) holds one file naming the
+collection on the cluster, so a reindex builds a new collection beside the live one and
+switches by renaming the folder, as on disk. Several ``gongkai serve`` processes (on several
+machines, each with the data directory) may search the same collection.
+
+Each search is one ``multi_search`` request (POST: a filter of thousands of ids fits): the
+count and facets over the filter, the ranked page, and the 文号 lookup that ranks first.
+Unreachable nodes are skipped by the client (see :mod:`indexer.engines.typesense_cluster`);
+when none answers, :class:`ClusterUnavailable` says so in one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typesense
+import typesense.exceptions as tse
+
+from archive.errors import IndexDamagedError
+from indexer import analysis
+from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
+from indexer.engines.typesense_cluster import (
+    ClusterStatus,
+    ClusterUnavailable,
+    Settings,
+    cluster_status,
+)
+from indexer.engines.typesense_query import (
+    MAX_CONDITIONS,
+    conditions,
+    conjunction,
+    date_key,
+    exact_filter,
+    field_filters,
+    key,
+    query_filters,
+    ranking_fields,
+    ranking_texts,
+    terms_and_pairs,
+)
+from indexer.normalize import doc_number_suffix
+from indexer.query import ParsedQuery, QuerySyntaxError
+
+R = TypeVar("R")
+COLLECTION_FILE = "collection"
+IMPORT_BATCH = 100  # documents per import request
+PAGE = 250  # Typesense's largest page
+MAX_FACET_VALUES = 10_000
+TITLE_WEIGHT, BODY_WEIGHT = 3, 1
+EXACT_SCORE = 500.0  # a 文号 / 索引号 matched exactly ranks first (×50 on the other engines)
+WRITE_TIMEOUT = 60.0  # seconds: an import batch on a loaded machine
+
+_TEXT = [
+    ("title", "string", False),
+    ("body", "string", False),
+    ("key", "string", False),  # the id again: Typesense refuses `id:!=`
+    ("tt", "string[]", True),
+    ("bt", "string[]", True),
+    ("tp", "string[]", True),
+    ("bp", "string[]", True),
+    ("at", "string[]", True),  # title and body together
+    ("ap", "string[]", True),
+    ("dn", "string[]", True),
+    ("ix", "string", True),
+]
+_FACETS = [
+    ("agency", "string"),
+    ("category", "string[]"),
+    ("kind", "string"),
+    ("doc_type", "string"),
+    ("validity", "string"),
+    ("year", "int32"),
+]
+
+
+def collection_schema(name: str) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = [
+        {"name": n, "type": t, "optional": optional} for n, t, optional in _TEXT
+    ]
+    fields += [{"name": n, "type": t, "facet": True, "optional": True} for n, t in _FACETS]
+    fields.append({"name": "date", "type": "int32"})
+    # rev and anything else not listed is stored, not indexed.
+    return {"name": name, "fields": fields, "default_sorting_field": "date"}
+
+
+def to_document(doc: IndexDoc) -> dict[str, Any]:
+    """The Typesense document for ``doc``; empty values are left out (no facet value "")."""
+    title, title_terms, title_pairs = terms_and_pairs(
+        doc.title_terms if doc.title_terms is not None else analysis.term_positions(doc.title)
+    )
+    body, body_terms, body_pairs = terms_and_pairs(
+        doc.body_terms if doc.body_terms is not None else analysis.term_positions(doc.body)
+    )
+    d: dict[str, Any] = {
+        "id": doc.id,
+        "key": doc.id,
+        "rev": doc.rev,
+        "title": title,
+        "body": body,
+        "date": date_key(doc.date_issued),
+    }
+    d["at"] = sorted(set(title_terms) | set(body_terms))
+    d["ap"] = sorted(set(title_pairs) | set(body_pairs))
+    for name, values in (
+        ("tt", title_terms),
+        ("bt", body_terms),
+        ("tp", title_pairs),
+        ("bp", body_pairs),
+    ):
+        if values:
+            d[name] = values
+    if doc.doc_number:
+        d["dn"] = [
+            key(t) for t in dict.fromkeys([doc.doc_number, doc_number_suffix(doc.doc_number)])
+        ]
+    if doc.index_number:
+        d["ix"] = key(doc.index_number)
+    for name in ("agency", "kind", "doc_type", "validity"):
+        value = getattr(doc, name)
+        if value:
+            d[name] = value
+    categories = [c for c in dict.fromkeys(doc.categories) if c]
+    if categories:
+        d["category"] = categories
+    if doc.year is not None:
+        d["year"] = doc.year
+    return d
+
+
+class TypesenseEngine:
+    name = "typesense"
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
+        marker = self.path / COLLECTION_FILE
+        if marker.exists():
+            self.collection = marker.read_text(encoding="utf-8").strip()
+        else:
+            self.collection = f"gongkai_{secrets.token_hex(8)}"
+            marker.write_text(self.collection, encoding="utf-8")
+        # Any: the client's TypedDicts describe the newest server, not the 0.24 we run.
+        client: Any = typesense.Client
+        self._client: Any = client(settings.client_config())
+        self._writer: Any = client(
+            {**settings.client_config(), "connection_timeout_seconds": WRITE_TIMEOUT}
+        )
+        self._ready = False
+
+    # -- talking to the cluster ---------------------------------------------------------------
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Typesense's and the network's failures as Gongkai errors, in one line each."""
+        nodes = ",".join(str(n) for n in self.settings.nodes)
+        try:
+            yield
+        except tse.ObjectNotFound as exc:
+            raise IndexDamagedError(
+                f"the Typesense collection {self.collection} is missing on {nodes}; "
+                "run `gongkai reindex` to rebuild it"
+            ) from exc
+        except tse.RequestUnauthorized as exc:
+            raise ClusterUnavailable(
+                f"the Typesense cluster ({nodes}) refused the API key"
+            ) from exc
+        except (tse.TypesenseClientError, OSError) as exc:
+            if isinstance(exc, tse.RequestMalformed):
+                raise
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ClusterUnavailable(
+                f"the Typesense cluster ({nodes}) does not answer: {reason}"
+            ) from exc
+        except Exception as exc:  # httpx's timeouts and connection errors
+            if type(exc).__module__.startswith(("httpx", "httpcore", "requests", "urllib3")):
+                raise ClusterUnavailable(
+                    f"the Typesense cluster ({nodes}) does not answer: {type(exc).__name__}"
+                ) from exc
+            raise
+
+    def _call(self, work: Callable[[], R]) -> R:
+        with self._answering():
+            self._ensure()
+            return work()
+
+    def _ensure(self) -> None:
+        """Create the collection the first time it is needed."""
+        if self._ready:
+            return
+        try:
+            self._client.collections[self.collection].retrieve()
+        except tse.ObjectNotFound:
+            with contextlib.suppress(tse.ObjectAlreadyExists):  # another process was first
+                self._writer.collections.create(collection_schema(self.collection))
+            self._wait_replicated()
+        self._ready = True
+
+    def _wait_replicated(self, timeout: float = 15.0) -> None:
+        """Wait until every node that answers holds the new collection: the client sends
+        the next request to any node, and a follower learns of the collection a moment after
+        the leader."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            nodes = self.status().nodes
+            if all(n.documents is not None for n in nodes if n.up):
+                return
+            time.sleep(0.2)
+
+    @property
+    def _documents(self) -> Any:
+        return self._client.collections[self.collection].documents
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, docs: Iterable[IndexDoc]) -> int:
+        count = 0
+        batch: list[dict[str, Any]] = []
+        for doc in docs:
+            batch.append(to_document(doc))
+            if len(batch) >= IMPORT_BATCH:
+                count += self._import(batch)
+                batch = []
+        if batch:
+            count += self._import(batch)
+        return count
+
+    def _import(self, batch: list[dict[str, Any]]) -> int:
+        documents = self._writer.collections[self.collection].documents
+        results = self._call(lambda: documents.import_(batch, {"action": "upsert"}))
+        failed = [r for r in results if not r.get("success")]
+        if failed:
+            reason = str(failed[0].get("error", "?"))[:200]
+            raise ClusterUnavailable(
+                f"Typesense refused {len(failed)} of {len(batch)} documents: {reason}"
+            )
+        return len(batch)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        documents = self._writer.collections[self.collection].documents
+        for start in range(0, len(ids), 200):
+            condition = {"filter_by": "id:=" + _values(ids[start : start + 200])}
+            self._call(lambda: documents.delete(condition))  # noqa: B023 (called at once)
+        return len(ids)
+
+    def clear(self) -> None:
+        self.drop()
+        self._call(lambda: None)  # creates it again, empty
+
+    def drop(self) -> None:
+        """Remove the collection from the cluster (its index folder is being removed)."""
+        with self._answering(), contextlib.suppress(tse.ObjectNotFound):
+            self._writer.collections[self.collection].delete()
+        self._ready = False
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _export(self, fields: str) -> Iterator[dict[str, Any]]:
+        text = self._call(lambda: self._documents.export({"include_fields": fields}))
+        for line in text.splitlines():
+            if line.strip():
+                yield json.loads(line)
+
+    def revisions(self) -> dict[str, int]:
+        return {str(d["id"]): int(d.get("rev", 0)) for d in self._export("id,rev")}
+
+    def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for d in self._export(field):
+            for term in set(str(d.get(field, "")).split()):
+                counts[term] = counts.get(term, 0) + 1
+        return {t: n for t, n in counts.items() if n >= min_count}
+
+    def _search(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in searches:
+            s["collection"] = self.collection
+        found = self._call(lambda: self._client.multi_search.perform({"searches": searches}, {}))
+        results = found["results"]
+        for r in results:
+            if "error" in r:
+                code = int(r.get("code", 500))
+                if code == 404:
+                    raise tse.ObjectNotFound(r["error"])  # pragma: no cover - mapped below
+                raise ClusterUnavailable(f"Typesense could not search: {str(r['error'])[:200]}")
+        return results
+
+    def _window(
+        self, params: dict[str, Any], offset: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(found, the hits from ``offset`` to ``offset + limit``) of one search, in pages."""
+        limit = max(limit, 0)
+        if limit == 0:
+            result = self._search([{**params, "per_page": 0}])[0]
+            return int(result["found"]), []
+        first, last = offset // PAGE, (offset + limit - 1) // PAGE
+        per_page = PAGE if last > first or offset + limit > PAGE else offset + limit
+        if per_page < PAGE:
+            first = last = 0
+        searches = [{**params, "per_page": per_page, "page": p + 1} for p in range(first, last + 1)]
+        results = self._search(searches)
+        hits = [h for r in results for h in r.get("hits", [])]
+        start = offset - first * per_page
+        return int(results[0]["found"]), hits[start : start + limit]
+
+    def _all_ids(self, params: dict[str, Any], found: int) -> list[str]:
+        _, hits = self._window({**params, "include_fields": "id"}, 0, found)
+        return [str(h["document"]["id"]) for h in hits]
+
+    def search(
+        self,
+        query: ParsedQuery,
+        *,
+        filters: Filters | None = None,
+        sort: str = "relevance",
+        limit: int = 10,
+        offset: int = 0,
+        facets: bool = False,
+    ) -> EngineResult:
+        empty_facets: dict[str, dict[str, int]] = {n: {} for n in FACET_FIELDS} if facets else {}
+        if filters is not None and filters.ids is not None and not filters.ids:
+            return EngineResult(total=0, hits=[], facets=empty_facets)
+        parts, excluded = self._conditions(query, filters)
+        if excluded:
+            scope = _filter([*parts, "(" + " || ".join(excluded) + ")"])
+            count = self._search([{"q": "*", "query_by": "title", **scope, "per_page": 0}])
+            left_out = self._all_ids(
+                {"q": "*", "query_by": "title", **scope}, int(count[0]["found"])
+            )
+            if left_out:
+                parts.append("key:!=" + _values(left_out))
+        base = {"q": "*", "query_by": "title", **_filter(parts)}
+        head: dict[str, Any] = {**base, "per_page": 0}
+        if facets:
+            head.update(facet_by=",".join(FACET_FIELDS), max_facet_values=MAX_FACET_VALUES)
+        first = self._search([head])[0]
+        total = int(first["found"])
+        facet_counts = _facets(first) if facets else {}
+        if sort in ("newest", "oldest") or query.is_empty:
+            order = "asc" if sort == "oldest" else "desc"
+            _, hits = self._window(
+                {**base, "sort_by": f"date:{order}", "include_fields": "id"}, offset, limit
+            )
+            return EngineResult(total, [EngineHit(_id(h), 0.0) for h in hits], facet_counts)
+        return EngineResult(total, self._ranked(query, parts, total, offset, limit), facet_counts)
+
+    @staticmethod
+    def _conditions(query: ParsedQuery, filters: Filters | None) -> tuple[list[str], list[str]]:
+        """The filter's conditions and the excluded clauses, exact when Typesense takes that
+        many conditions, else with phrases in their looser form; a query too complex even
+        then is refused in one line."""
+        for compact in (False, True):
+            required, excluded = query_filters(query, compact)
+            parts = field_filters(filters) + required
+            if max(conditions(conjunction(parts)), *map(conditions, excluded), 0) <= MAX_CONDITIONS:
+                return parts, excluded
+        raise QuerySyntaxError(
+            "检索式过于复杂（too many words and alternatives for the Typesense engine; "
+            "shorten the query）"
+        )
+
+    def _ranked(
+        self, query: ParsedQuery, parts: list[str], total: int, offset: int, limit: int
+    ) -> list[EngineHit]:
+        """Hits by relevance: exact 文号 / 索引号 matches first, then Typesense's text match
+        over the title (weighted) and body, then any other match (newest first)."""
+        wanted = offset + limit
+        ranked: list[EngineHit] = []
+        exact = [f for m in query.positive if (f := exact_filter(m))]
+        exact_ids: list[str] = []
+        if exact:
+            scope = _filter([*parts, "(" + " || ".join(exact) + ")"])
+            _, hits = self._window(
+                {
+                    "q": "*",
+                    "query_by": "title",
+                    **scope,
+                    "sort_by": "date:desc",
+                    "include_fields": "id",
+                },
+                0,
+                min(total, PAGE),
+            )
+            exact_ids = [_id(h) for h in hits]
+            ranked += [EngineHit(i, EXACT_SCORE) for i in exact_ids]
+        rest = [*parts, "key:!=" + _values(exact_ids)] if exact_ids else parts
+        fields = ranking_fields(query)
+        weights = {"title": TITLE_WEIGHT, "body": BODY_WEIGHT}
+        common = {
+            "query_by": ",".join(fields),
+            "query_by_weights": ",".join(str(weights[f]) for f in fields),
+            "prefix": "false",
+            "num_typos": 0,
+            "typo_tokens_threshold": 0,
+            "drop_tokens_threshold": max(total, 1),
+            "sort_by": "_text_match:desc,date:desc",
+            "include_fields": "id,date",
+            "highlight_fields": "none",
+            **_filter(rest),
+        }
+        need = wanted - len(ranked)
+        if need <= 0:
+            return ranked[offset:wanted]
+        best: dict[str, tuple[int, int]] = {}  # id -> (text match, date)
+        complete = True
+        for text in ranking_texts(query):
+            found, hits = self._window({**common, "q": text}, 0, need)
+            complete = complete and found <= need
+            for h in hits:
+                doc_id, match = _id(h), int(h.get("text_match", 0))
+                date = int(h["document"].get("date", 0))
+                if match >= best.get(doc_id, (-1, 0))[0]:
+                    best[doc_id] = (match, date)
+        top = max((m for m, _ in best.values()), default=1) or 1
+        order = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))
+        ranked += [EngineHit(i, 10.0 * m / top) for i, (m, _) in order[:need]]
+        if len(ranked) < wanted and complete and len(exact_ids) + len(best) < total:
+            # Matched by the filter through an alternative the ranking texts lack.
+            seen = exact_ids + list(best)
+            others = {"q": "*", "query_by": "title", "sort_by": "date:desc", "include_fields": "id"}
+            others.update(_filter([*parts, "key:!=" + _values(seen)] if seen else parts))
+            _, hits = self._window(others, 0, wanted - len(ranked))
+            ranked += [EngineHit(_id(h), 1.0) for h in hits]
+        return ranked[offset:wanted]
+
+    def status(self) -> ClusterStatus:
+        """Each node's answer: up or down, its role, its copy's document count."""
+        return cluster_status(self.settings, self.collection)
+
+    def refresh(self) -> None:
+        pass  # every search asks the cluster
+
+    def close(self) -> None:
+        pass  # no connection is kept open between requests
+
+
+def _values(values: Iterable[str]) -> str:
+    return "[" + ",".join(f"`{v}`" for v in values) + "]"
+
+
+def _filter(parts: list[str]) -> dict[str, str]:
+    return {"filter_by": conjunction(parts)} if parts else {}
+
+
+def _id(hit: dict[str, Any]) -> str:
+    return str(hit["document"]["id"])
+
+
+def _facets(result: dict[str, Any]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
+    for facet in result.get("facet_counts", []):
+        counts[facet["field_name"]] = {
+            str(c["value"]): int(c["count"])
+            for c in facet["counts"]
+            if c["value"] not in ("", None)
+        }
+    return counts
+
+
+__all__ = ["TypesenseEngine", "collection_schema", "to_document"]

@@ -1,0 +1,252 @@
+"""Our analyzer's terms as Typesense sees them, and a :class:`ParsedQuery` as its filter.
+
+Typesense's own query language ANDs words and has no OR, and its tokenizer is not ours. So
+which documents match is decided by ``filter_by`` alone, over fields we fill ourselves:
+
+* ``tt`` / ``bt``: every term of the title / body (:func:`indexer.analysis.term_positions`:
+  words, sub-words, 文号 normalised, traditional folded), each as a short hash (:func:`key`), so
+  no Typesense tokenizer or symbol rule ever touches a term;
+* ``tp`` / ``bp``: every pair of terms at adjacent positions (sub-words sit at their
+  parent's position, as on tantivy), hashed: a phrase of two places is one pair lookup, a
+  longer phrase the AND of its consecutive pairs (a phrase of three or more words may thus
+  match words that are pairwise adjacent in two places of the text: rare, and the only
+  difference from the other engines' positions);
+* ``dn`` / ``ix``: the 文号 (and its suffix) and the 索引号, hashed.
+
+A query word is an OR of its alternatives, a phrase an OR of at most
+:data:`MAX_PHRASE_VARIANTS` combinations of its words' alternatives, clauses are ANDed, an
+OR clause is an OR, and an excluded clause whose terms are plain is a ``!=``; any other
+excluded clause is looked up first and its documents left out by id (see
+:meth:`indexer.engines.typesense.TypesenseEngine.search`). Ranking uses Typesense's
+``text_match`` over ``title`` and ``body`` (the same terms as text), the title weighted above
+the body; filters never rank.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+
+from indexer import analysis
+from indexer.engines.base import Filters
+from indexer.query import Match, ParsedQuery, Word, doc_number_terms
+
+MAX_PHRASE_VARIANTS = 16
+#: Typesense 0.24 refuses a filter of about 100 conditions and operators.
+MAX_CONDITIONS = 90
+_CONDITION = re.compile(r":!?=")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+#: The prefix of each text field's term and pair fields.
+_SHORT = {"title": "t", "body": "b", "all": "a"}
+
+
+def key(term: str) -> str:
+    """A term (or a pair) as an 16-character hex hash: an exact, tokenizer-proof value."""
+    return hashlib.blake2b(term.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def pair_key(first: str, second: str) -> str:
+    return key(first + "\x00" + second)
+
+
+def terms_and_pairs(positions: Mapping[str, list[int]]) -> tuple[str, list[str], list[str]]:
+    """From a term → positions map: the terms as text in position order (for ranking), the
+    hashed terms, and the hashed pairs of terms at adjacent positions."""
+    words, places = analysis.flat_positions(positions)
+    at: dict[int, list[str]] = {}
+    for word, pos in zip(words, places, strict=True):
+        at.setdefault(pos, []).append(word)
+    text = " ".join(w for pos in sorted(at) for w in at[pos])
+    pairs: set[str] = set()
+    for pos, here in at.items():
+        after = at.get(pos + 1)
+        if after:
+            pairs.update(pair_key(a, b) for a in here for b in after)
+    return text, sorted({key(t) for t in positions}), sorted(pairs)
+
+
+def date_key(value: str) -> int:
+    """A date (YYYY-MM-DD, YYYY-MM or YYYY) as the number YYYYMMDD (missing parts 00), 0
+    when absent: the order Whoosh and tantivy sort by."""
+    m = _DATE.match(value or "")
+    if not m:
+        return 0
+    return int(m.group(1) + (m.group(2) or "00") + (m.group(3) or "00"))
+
+
+def _values(values: Iterable[object]) -> str:
+    """A Typesense value list; backticks keep commas and brackets inside a value."""
+    return "[" + ",".join(f"`{str(v).replace('`', '')}`" for v in values) + "]"
+
+
+def _any(parts: list[str]) -> str:
+    parts = list(dict.fromkeys(parts))
+    return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
+
+
+def _all(parts: list[str]) -> str:
+    parts = list(dict.fromkeys(parts))
+    return parts[0] if len(parts) == 1 else "(" + " && ".join(parts) + ")"
+
+
+def _places(fieldname: str, places: list[list[str]]) -> str:
+    """The places in a row, each any of its terms."""
+    f = _SHORT[fieldname]
+    if len(places) == 1:
+        return f"{f}t:=" + _values(sorted({key(t) for t in places[0]}))
+    return _all(
+        [
+            f"{f}p:=" + _values(sorted({pair_key(a, b) for a in first for b in second}))
+            for first, second in itertools.pairwise(places)
+        ]
+    )
+
+
+def _word(fieldname: str, word: Word) -> str:
+    single = [alt[0] for alt in word.alternatives if len(alt) == 1]
+    parts = [_places(fieldname, [single])] if single else []
+    parts += [_places(fieldname, [[t] for t in alt]) for alt in word.alternatives if len(alt) > 1]
+    return _any(parts)
+
+
+def _choices(word: Word) -> list[list[list[str]]]:
+    single = [alt[0] for alt in word.alternatives if len(alt) == 1]
+    choices = [[single]] if single else []
+    return choices + [[[t] for t in alt] for alt in word.alternatives if len(alt) > 1]
+
+
+def _sequence_compact(fieldname: str, words: tuple[Word, ...]) -> str:
+    """A looser form of :func:`_sequence` with one condition per word and one per gap: each
+    word as any of its terms, and each two neighbours as any pair of the one's last and the
+    other's first terms. Used when the exact form exceeds Typesense's limit on conditions."""
+    f = _SHORT[fieldname]
+    parts = [
+        f"{f}t:=" + _values(sorted({key(t) for a in w.alternatives for t in a})) for w in words
+    ]
+    for left, right in itertools.pairwise(words):
+        pairs = {pair_key(a[-1], b[0]) for a in left.alternatives for b in right.alternatives}
+        parts.append(f"{f}p:=" + _values(sorted(pairs)))
+    return _all(parts)
+
+
+def _sequence(fieldname: str, words: tuple[Word, ...], compact: bool = False) -> str:
+    if len(words) == 1:
+        return _word(fieldname, words[0])
+    if compact:
+        return _sequence_compact(fieldname, words)
+    combos = itertools.islice(itertools.product(*(_choices(w) for w in words)), MAX_PHRASE_VARIANTS)
+    return _any(
+        [_places(fieldname, [place for choice in combo for place in choice]) for combo in combos]
+    )
+
+
+def exact_filter(match: Match) -> str | None:
+    """The 文号 / 索引号 lookup of a clause that is one (it ranks first)."""
+    if match.doc_number:
+        return "dn:" + _values(key(t) for t in doc_number_terms(match))
+    if match.index_number:
+        return "ix:" + _values([key(match.index_number)])
+    return None
+
+
+def _word_compact(fieldname: str, word: Word) -> str:
+    """One condition: any term of any of the word's alternatives (looser)."""
+    terms = {key(t) for alt in word.alternatives for t in alt[:1]}
+    return f"{_SHORT[fieldname]}t:=" + _values(sorted(terms))
+
+
+def match_filter(match: Match, compact: bool = False) -> str:
+    # Title or body: the fields holding both (at, ap), one condition instead of two.
+    fields = ["all"] if set(match.fields) == {"title", "body"} else list(match.fields)
+    word = _word_compact if compact else _word
+    if match.phrase:
+        text = _any([_sequence(f, match.words, compact) for f in fields])
+    else:
+        text = _all([_any([word(f, w) for f in fields]) for w in match.words])
+    exact = exact_filter(match)
+    return _any([exact, text]) if exact else text
+
+
+def simple_exclusion(options: tuple[Match, ...]) -> str | None:
+    """An excluded clause made of single words whose alternatives are single terms, as
+    ``!=`` conditions (none of the terms in any of the fields); None for anything else."""
+    parts: list[str] = []
+    for match in options:
+        if match.doc_number or match.index_number or len(match.words) != 1:
+            return None
+        word = match.words[0]
+        if any(len(alt) != 1 for alt in word.alternatives):
+            return None
+        hashed = _values(sorted({key(alt[0]) for alt in word.alternatives}))
+        parts += [f"{_SHORT[f]}t:!={hashed}" for f in match.fields]
+    return _all(parts) if parts else None
+
+
+def conditions(expression: str) -> int:
+    """How many conditions and operators Typesense counts in a filter (it refuses about
+    100: :data:`MAX_CONDITIONS` keeps below)."""
+    return 2 * len(_CONDITION.findall(expression))
+
+
+def query_filters(parsed: ParsedQuery, compact: bool = False) -> tuple[list[str], list[str]]:
+    """(conditions every hit meets, excluded clauses that need an id lookup first); with
+    ``compact``, phrases in their looser form (:func:`_sequence_compact`)."""
+    required: list[str] = []
+    excluded: list[str] = []
+    for clause in parsed.clauses:
+        if clause.negated:
+            simple = simple_exclusion(clause.options)
+            if simple is not None:
+                required.append(simple)
+            else:
+                excluded.append(_any([match_filter(m, compact) for m in clause.options]))
+        else:
+            required.append(_any([match_filter(m, compact) for m in clause.options]))
+    return required, excluded
+
+
+MAX_RANKINGS = 4
+
+
+def ranking_texts(parsed: ParsedQuery) -> list[str]:
+    """What Typesense ranks by: the positive words as the query cut them, one text per
+    option of an OR (the first :data:`MAX_RANKINGS` combinations), since Typesense's own
+    query ANDs its words (and drops the last ones first)."""
+    clauses = [c.options for c in parsed.clauses if not c.negated]
+    texts = []
+    for combo in itertools.islice(itertools.product(*clauses), MAX_RANKINGS):
+        words = [w.text for m in combo for w in m.words]
+        texts.append(" ".join(dict.fromkeys(w for w in words if w)) or "*")
+    return list(dict.fromkeys(texts)) or ["*"]
+
+
+def ranking_fields(parsed: ParsedQuery) -> list[str]:
+    """The text fields the positive words are looked for in (``title:`` → the title)."""
+    found = {f for m in parsed.positive for f in m.fields}
+    return [f for f in ("title", "body") if f in found] or ["title", "body"]
+
+
+def field_filters(filters: Filters | None) -> list[str]:
+    """The non-text restrictions (``filters.ids`` included) as conditions."""
+    if filters is None:
+        return []
+    parts: list[str] = []
+    for name in ("agency", "category", "kind", "doc_type", "validity"):
+        values = getattr(filters, name)
+        if values:
+            parts.append(f"{name}:=" + _values(values))
+    if filters.year:
+        parts.append("year:=[" + ",".join(str(int(y)) for y in filters.year) + "]")
+    if filters.date_from or filters.date_to:
+        parts.append(f"date:>={max(date_key(filters.date_from), 1)}")
+        if filters.date_to:
+            parts.append(f"date:<={date_key(filters.date_to)}")
+    if filters.ids is not None:
+        parts.append("id:=" + _values(sorted(filters.ids)))
+    return parts
+
+
+def conjunction(parts: list[str]) -> str:
+    return " && ".join(parts)
