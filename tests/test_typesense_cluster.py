@@ -25,6 +25,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Node]]:
+    wanted = ("GONGKAI_REQUIRE_TYPESENSE", "GONGKAI_TEST_CLUSTER")
+    if not any(os.environ.get(name) == "1" for name in wanted):
+        # About 100 s on two cores: CI runs it (.ci/run sets GONGKAI_REQUIRE_TYPESENSE=1);
+        # `make test` here stays within its 10 minutes without it.
+        pytest.skip("the 3-node cluster tests run in CI; set GONGKAI_TEST_CLUSTER=1 to run them")
     root = tmp_path_factory.mktemp("cluster")
     try:
         nodes = start_cluster(root)
