@@ -239,6 +239,16 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO changes (id, n, at) VALUES (1, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
     """,
+    # 11: withdrawn documents (撤回): kept in the archive with their history, left out of the
+    # index and of every public page, list and API answer until restored (archive/withdrawals.py).
+    """
+    CREATE TABLE withdrawals (
+        doc_id TEXT PRIMARY KEY REFERENCES documents(id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
 ]
 
 #: Tables whose writes change nothing a public reader sees: staff sign-ins, sessions (written

@@ -11,6 +11,7 @@ run :class:`AttachmentStage` (附件 among the run's files, :mod:`indexer.attach
 from __future__ import annotations
 
 import logging
+from itertools import chain
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from archive import Archive
 from indexer import pipeline
-from indexer.items import Batch, ImportReport, Item, ProgressCallback
+from indexer.items import UPDATED, Batch, ImportReport, Item, ProgressCallback
 from indexer.reading import file_items, iter_files
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ class ImportOptions:
     isolate: bool = False
     actor: str = "import"
     expected: int | None = None
+    #: Who a manifest row that updates an archived document is recorded under (default: the
+    #: account running the import), and why (:mod:`indexer.editing`).
+    editor: str = ""
+    reason: str = ""
 
 
 def items_from(
@@ -63,6 +68,31 @@ def items_from(
         yield from manifest_items(manifest, allow_outside=allow_outside)
 
 
+def run_items(
+    files: Iterable[tuple[Path, str]] = (),
+    manifest: Path | None = None,
+    *,
+    allow_outside: bool = False,
+    on_error: str = "skip",
+) -> Iterator[Item]:
+    """What one ``gongkai import`` brings in: the listed files (path, reason to skip), then
+    the rows of ``manifest``. With ``on_error="stop"``, a manifest with any bad row is refused
+    here, before anything is applied (:func:`indexer.manifest.refuse_bad_rows`, exit 2);
+    with ``"skip"`` bad rows are reported one by one and the good ones applied."""
+    from indexer.manifest import ON_ERROR, manifest_format, manifest_items, refuse_bad_rows
+
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}")
+    if manifest is not None:
+        manifest_format(manifest)  # an unknown format is refused before anything starts
+        if on_error == "stop":
+            refuse_bad_rows(manifest, allow_outside=allow_outside)
+    items = file_items(files)
+    if manifest is None:
+        return items
+    return chain(items, manifest_items(manifest, allow_outside=allow_outside))
+
+
 def import_items(
     items: Iterable[Item],
     options: ImportOptions,
@@ -73,9 +103,13 @@ def import_items(
     """Import ``items`` into the archive of ``indexer`` (whose caller holds the write lock),
     indexing as they commit; or, with ``options.dry_run``, say what importing them into
     ``data_dir`` would do, writing nothing anywhere (the directory need not exist)."""
+    from indexer.editing import updating, who
+
     report = ImportReport()
+    editor = who(options.editor)
     if options.dry_run:
         archive = Archive.open_untouched(data_dir) if data_dir is not None else None
+        items = updating(items, archive, actor=editor, reason=options.reason, dry_run=True)
         try:
             stages = pipeline.plan(
                 archive,
@@ -112,10 +146,14 @@ def import_items(
         finish=[index.flush_stage(), AttachmentStage(indexer, seen)],
         expected=options.expected,
     )
+    items = updating(items, indexer.archive, actor=editor, reason=options.reason)
     try:
-        return pipeline.run(stages, _tracked(items, seen), report)
+        pipeline.run(stages, _tracked(items, seen), report)
     finally:
-        index.close()  # cut short (an error, Ctrl-C): the next run indexes what is missing
+        index.close()
+    if report.counts()[UPDATED]:
+        indexer.sync()  # the updated documents' new revisions
+    return report  # cut short (an error, Ctrl-C): the next run indexes what is missing
 
 
 def _tracked(items: Iterable[Item], seen: dict[str, tuple[Path | None, bool]]) -> Iterator[Item]:
