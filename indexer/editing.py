@@ -144,11 +144,14 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
         if not sep or key is None:
             raise InvalidInput(
                 f"{pair!r} is not field=value with a field among {', '.join(EDIT_FIELDS)} "
-                "(or 标题, 文号, 索引号, 发布机构, 分类, 成文日期, 发布日期, 施行日期, 类别, 文件类型, 有效性)"
+                "(or 标题, 文号, 索引号, 发布机构, 分类, 成文日期, 发布日期, 施行日期, 类别, "
+                "文件类型, 有效性)"
             )
         fields[key] = value.strip()
     if not fields:
-        raise InvalidInput(f"nothing to change: give field=value (fields: {', '.join(EDIT_FIELDS)})")
+        raise InvalidInput(
+            f"nothing to change: give field=value (fields: {', '.join(EDIT_FIELDS)})"
+        )
     return fields
 
 
@@ -169,7 +172,7 @@ def checked_meta(fields: dict[str, str]) -> dict[str, object]:
             "or their Chinese names such as 规章 or 规范性文件)"
         )
     try:
-        meta = row_meta(given)
+        meta = row_meta(dict[str, object](given))
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     meta.pop("extra", None)  # doc_type, when given, is in meta already
@@ -233,9 +236,7 @@ def apply_changes(
             detail["why"] = reason
         if source:
             detail["source"] = source
-        update_document(
-            archive, doc.id, values, expected_rev=doc.rev, actor=actor, detail=detail
-        )
+        update_document(archive, doc.id, values, expected_rev=doc.rev, actor=actor, detail=detail)
     return report
 
 
@@ -274,7 +275,8 @@ def _matches(archive: Archive, item: Item) -> tuple[list[Document], str]:
     from indexer.manifest import NO_CONTENT
 
     meta = item.meta or {}
-    extra = meta.get("extra") if isinstance(meta.get("extra"), dict) else {}
+    raw_extra = meta.get("extra")
+    extra: dict[str, object] = raw_extra if isinstance(raw_extra, dict) else {}
     if item.skip != NO_CONTENT:  # a row with a file or a body: its bytes decide
         from archive.originals import sha256_of
 
@@ -287,7 +289,7 @@ def _matches(archive: Archive, item: Item) -> tuple[list[Document], str]:
     if meta.get("id"):
         doc = archive.get(str(meta["id"]))
         return ([doc] if doc else []), "id"
-    digest = str(extra.get("sha256", "")).strip().lower() if extra else ""  # type: ignore[union-attr]
+    digest = str(extra.get("sha256", "")).strip().lower()
     if digest:
         found = archive.has_sha256(digest)
         return ([archive.get(found)] if found else []), "sha256"  # type: ignore[list-item]
@@ -296,7 +298,9 @@ def _matches(archive: Archive, item: Item) -> tuple[list[Document], str]:
         docs = [d for d in archive.find_by_doc_number(norm) if d.doc_number_norm == norm]
         return docs, "文号"
     if meta.get("index_number"):
-        return archive.find_by_index_number(normalize_index_number(str(meta["index_number"]))), "索引号"
+        return archive.find_by_index_number(
+            normalize_index_number(str(meta["index_number"]))
+        ), "索引号"
     return [], ""
 
 

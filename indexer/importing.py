@@ -11,9 +11,9 @@ run :class:`AttachmentStage` (附件 among the run's files, :mod:`indexer.attach
 from __future__ import annotations
 
 import logging
-from itertools import chain
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 

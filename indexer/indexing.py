@@ -3,9 +3,10 @@
 The archive is the truth and the index is derived from it: every entry is built here from an
 archived :class:`~archive.Document` and its status today (:func:`archive.validity.statuses`),
 and each entry carries the document's revision, so that comparing the two by revision
-(:meth:`Indexer.sync`, :meth:`Indexer.verify`) finds what is missing, stale or extra. A withdrawn
-document (:mod:`archive.withdrawals`) is archived but never indexed: absent from search on
-every engine, and not missing to ``verify``. The callers hold the write lock when they change anything (see :class:`indexer.service.Gongkai`).
+(:meth:`Indexer.sync`, :meth:`Indexer.verify`) finds what is missing, stale or extra. A
+withdrawn document (:mod:`archive.withdrawals`) is archived but never indexed: absent from
+search on every engine, and not missing to ``verify``. The callers hold the write lock when
+they change anything (see :class:`indexer.service.Gongkai`).
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from search_app import external_url, get_gk
 from search_app.checking import MAX_LINES, check_date, check_refs, run_check
 from search_app.errors import json_error
 from search_app.params import ParamError, int_param, parse_search
-from search_app.withdrawn import gone_unless_staff, public
 from search_app.views.feed import newest
+from search_app.withdrawn import gone_unless_staff, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -49,11 +49,13 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Pat
     return path
 
 
+LVHUA_TITLE = "关于做好冬季行道树防寒工作的通知"
+SHUIWU_TITLE = "关于开展二次供水设施清洗消毒的通知"
 MANIFEST = [
     ["path", "title", "agency", "doc_number", "date_issued", "kind"],
-    ["lvhua.txt", "关于做好冬季行道树防寒工作的通知", "青川市园林局", "青园发〔2023〕11号", "2023-11-20", "规范性文件"],
-    ["shuiwu.txt", "关于开展二次供水设施清洗消毒的通知", "青川市水务局", "青水发〔2024〕2号", "2024-01-08", "notice"],
-]  # fmt: skip
+    ["lvhua.txt", LVHUA_TITLE, "青川市园林局", "青园发〔2023〕11号", "2023-11-20", "规范性文件"],
+    ["shuiwu.txt", SHUIWU_TITLE, "青川市水务局", "青水发〔2024〕2号", "2024-01-08", "notice"],
+]
 
 
 def verify_ok(data: Path) -> dict:
@@ -71,7 +73,16 @@ def test_manifest_after_import_updates_metadata_and_a_second_run_changes_nothing
     data, folder, ids = archived
     manifest = write_csv(folder / "清单.csv", MANIFEST)
     first = cli_json(
-        data, "import", "-q", "--json", "--manifest", str(manifest), "--by", "王档案", "--reason", "补录"
+        data,
+        "import",
+        "-q",
+        "--json",
+        "--manifest",
+        str(manifest),
+        "--by",
+        "王档案",
+        "--reason",
+        "补录",
     )
     assert (first["updated"], first["imported"], first["failed"]) == (2, 0, 0)
     assert first["duplicate"] == 0  # the existing keys are still there
@@ -151,7 +162,9 @@ def test_files_and_a_manifest_in_one_command(tmp_path: Path) -> None:
     folder = write_notices(tmp_path / "files")
     manifest = write_csv(folder / "m.csv", MANIFEST)
     data = tmp_path / "data"
-    report = cli_json(data, "import", "-q", "--json", str(folder / "jiaotong.txt"), "--manifest", str(manifest))
+    report = cli_json(
+        data, "import", "-q", "--json", str(folder / "jiaotong.txt"), "--manifest", str(manifest)
+    )
     assert (report["imported"], report["updated"], report["failed"]) == (3, 0, 0)
     again = cli_json(data, "import", "-q", "--json", str(folder), "--manifest", str(manifest))
     assert (again["imported"], again["updated"]) == (0, 0)
@@ -188,7 +201,10 @@ def test_on_error_stop_applies_nothing_and_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "m.csv:3" in result.stderr
     assert "nothing applied" in result.stderr
-    assert not (data / "archive.sqlite3").exists() or cli_json(data, "stats", "--json")["documents"] == 0
+    assert (
+        not (data / "archive.sqlite3").exists()
+        or cli_json(data, "stats", "--json")["documents"] == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -226,7 +242,9 @@ def test_edit_validates_records_and_reindexes(archived: tuple[Path, Path, dict[s
     dry = cli_json(data, "edit", doc_id, "agency=青川市交通运输局", "--dry-run", "--json")
     assert dry["changes"] == {"agency": {"before": "", "after": "青川市交通运输局"}}
     assert dry["dry_run"] is True
-    assert cli_json(data, "search", "--json", "潮汐车道", "--agency", "青川市交通运输局")["total"] == 0
+    assert (
+        cli_json(data, "search", "--json", "潮汐车道", "--agency", "青川市交通运输局")["total"] == 0
+    )
     done = cli_json(
         data,
         "edit", doc_id, "agency=青川市交通运输局", "kind=政策解读", "validity=失效",
@@ -290,5 +308,8 @@ def test_a_manifest_row_for_a_withdrawn_document_still_updates_it(
     assert report["updated"] == 2
     assert cli_json(data, "search", "--json", "青园发〔2023〕11号")["total"] == 0
     verify_ok(data)
-    lines = [json.dumps(h, ensure_ascii=False) for h in cli_json(data, "history", "--json", ids["lvhua.txt"])]
+    lines = [
+        json.dumps(h, ensure_ascii=False)
+        for h in cli_json(data, "history", "--json", ids["lvhua.txt"])
+    ]
     assert any('"edit"' in line for line in lines)
