@@ -319,7 +319,9 @@ def import_command(
         fail("give files or folders to import, or --manifest FILE, or both", EXIT_USAGE)
     workers = _worker_count(workers)
     files = list(iter_files(paths, follow_symlinks=follow_symlinks))
-    items = run_items(files, manifest, allow_outside=allow_outside, on_error=on_error)
+    items = run_items(
+        files, manifest, allow_outside=allow_outside, on_error=on_error, data_dir=ctx.obj["data"]
+    )
     total = len(files) + ((count_rows(manifest) or 0) if manifest else 0)
     bar = tqdm(total=total, unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True)
     counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0, "updated": 0}
@@ -384,11 +386,14 @@ def import_command(
     else:
         click.echo(
             ("dry run (nothing written): would import " if dry_run else "imported ")
-            + f"{summary['imported']}, "
-            + f"{'would update' if dry_run else 'updated'} {summary['updated']}, "
-            + f"duplicate {summary['duplicate']}, "
+            + f"{summary['imported']}, duplicate {summary['duplicate']}, "
             f"{'would fail' if dry_run else 'failed'} {summary['failed']}, "
             f"skipped {summary['skipped']}"
+            + (
+                f", {'would update' if dry_run else 'updated'} {summary['updated']}"
+                if manifest or summary["updated"]
+                else ""
+            )
             + (f", attachments linked {len(result.attachments)}" if result.attachments else "")
         )
         for line in render_updates(result.outcomes):

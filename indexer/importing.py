@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from archive import Archive
 from indexer import pipeline
-from indexer.items import UPDATED, Batch, ImportReport, Item, ProgressCallback
+from indexer.items import FAILED, UPDATED, Batch, ImportReport, Item, ProgressCallback
 from indexer.reading import file_items, iter_files
 
 if TYPE_CHECKING:
@@ -74,23 +74,48 @@ def run_items(
     *,
     allow_outside: bool = False,
     on_error: str = "skip",
+    data_dir: Path | None = None,
 ) -> Iterator[Item]:
     """What one ``gongkai import`` brings in: the listed files (path, reason to skip), then
-    the rows of ``manifest``. With ``on_error="stop"``, a manifest with any bad row is refused
-    here, before anything is applied (:func:`indexer.manifest.refuse_bad_rows`, exit 2);
-    with ``"skip"`` bad rows are reported one by one and the good ones applied."""
-    from indexer.manifest import ON_ERROR, manifest_format, manifest_items, refuse_bad_rows
+    the rows of ``manifest``. With ``on_error="stop"``, a manifest with any bad row (a bad
+    value, a missing file, or a row without content that matches no single document of the
+    archive in ``data_dir``) is refused here, before anything is applied
+    (:class:`indexer.manifest.ManifestRowsError`, exit 2); with ``"skip"`` bad rows are
+    reported one by one and the good ones applied."""
+    from indexer.manifest import ON_ERROR, check_rows, manifest_format, manifest_items
+    from indexer.manifest import refuse_bad_rows
 
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}")
     if manifest is not None:
         manifest_format(manifest)  # an unknown format is refused before anything starts
         if on_error == "stop":
-            refuse_bad_rows(manifest, allow_outside=allow_outside)
+            bad = check_rows(manifest, allow_outside=allow_outside)
+            refuse_bad_rows(bad or _unmatched_rows(manifest, allow_outside, data_dir))
     items = file_items(files)
     if manifest is None:
         return items
     return chain(items, manifest_items(manifest, allow_outside=allow_outside))
+
+
+def _unmatched_rows(
+    manifest: Path, allow_outside: bool, data_dir: Path | None
+) -> list[tuple[str, str]]:
+    """(label, reason) of the rows of ``manifest`` with only metadata that would fail against
+    the archive in ``data_dir`` (none or several documents match): a dry run of the updates."""
+    from indexer.editing import updating
+    from indexer.manifest import NO_CONTENT, manifest_items
+
+    archive = Archive.open_untouched(data_dir) if data_dir is not None else None
+    try:
+        rows = (
+            i for i in manifest_items(manifest, allow_outside=allow_outside) if i.skip == NO_CONTENT
+        )
+        checked = updating(rows, archive, actor="check", dry_run=True)
+        return [(i.label, i.skip) for i in checked if i.skip_status == FAILED]
+    finally:
+        if archive is not None:
+            archive.close()
 
 
 def import_items(

@@ -267,10 +267,9 @@ def check_rows(manifest: Path, *, allow_outside: bool = False) -> list[tuple[str
     ]
 
 
-def refuse_bad_rows(manifest: Path, *, allow_outside: bool = False) -> None:
-    """For ``--on-error stop``: :class:`ManifestRowsError` naming the first bad row (and how
-    many there are) when any row is bad; nothing has been applied then."""
-    bad = check_rows(manifest, allow_outside=allow_outside)
+def refuse_bad_rows(bad: list[tuple[str, str]]) -> None:
+    """For ``--on-error stop``: :class:`ManifestRowsError` naming the first of the ``bad``
+    rows (label, reason) and how many there are; nothing has been applied then."""
     if bad:
         label, reason = bad[0]
         more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""

@@ -197,7 +197,9 @@ class Gongkai:
         ``on_error="stop"`` a manifest with a bad row is refused whole."""
         from indexer.importing import run_items
 
-        items = run_items(files, manifest, allow_outside=allow_outside, on_error=on_error)
+        items = run_items(
+            files, manifest, allow_outside=allow_outside, on_error=on_error, data_dir=self.data_dir
+        )
         return self.import_items(items, **options)
 
     # -- the index ---------------------------------------------------------------------------

@@ -313,3 +313,20 @@ def test_a_manifest_row_for_a_withdrawn_document_still_updates_it(
         for h in cli_json(data, "history", "--json", ids["lvhua.txt"])
     ]
     assert any('"edit"' in line for line in lines)
+
+
+def test_on_error_stop_refuses_a_row_matching_no_archived_document(
+    archived: tuple[Path, Path, dict[str, str]],
+) -> None:
+    data, folder, ids = archived
+    rows = [["doc_number", "agency", "id"], ["", "青川市水务局", ids["shuiwu.txt"]]]
+    rows.append(["青园发〔2099〕1号", "某局", ""])
+    manifest = write_csv(folder / "m.csv", rows)
+    args = ("import", "-q", "--manifest", str(manifest), "--on-error", "stop")
+    result = run_cli(data, *args)
+    assert result.exit_code == 2 and "m.csv:3" in result.stderr
+    with Gongkai(data, readonly=True) as gk:
+        assert gk.archive.get(ids["shuiwu.txt"]).agency == ""  # the good row: not applied
+    assert "m.csv:3" in run_cli(data, *args, "--dry-run").stderr
+    skipped = run_cli(data, *args[:-1], "skip")
+    assert skipped.exit_code == 1 and "updated 1" in skipped.stdout
