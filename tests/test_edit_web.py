@@ -125,6 +125,8 @@ def test_a_withdrawn_document_is_gone_for_the_public_and_kept_for_staff(
     assert public.get(f"/api/v1/documents/{doc_id}").status_code == 410
     assert public.get(f"/api/v1/documents/{doc_id}/cluster").status_code == 410
     assert doc_id not in search_ids(public, "城市公园")
+    hits = public.get("/api/v1/search", query_string={"q": "公园"}).get_json()["hits"]
+    assert hits and all(doc_id not in str(h.get("cluster")) for h in hits)  # not linked either
     assert public.get("/wenhao/青园发〔2020〕5号").status_code == 404
     assert public.get("/api/v1/wenhao/青园发〔2020〕5号").status_code == 404
     checked = public.get("/api/v1/check", query_string={"ref": "青园发〔2020〕5号"}).get_json()
