@@ -593,9 +593,15 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
         fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
     derived = {d.id: gk.status(d) for d in docs}
     clusters = {d.id: gk.cluster(d).summary() for d in docs}
+    withdrawn = {d.id: gk.withdrawal(d.id) for d in docs}
     if as_json:
         shown = [
-            {**d.to_dict(text=text), "status": derived[d.id].to_dict(), "cluster": clusters[d.id]}
+            {
+                **d.to_dict(text=text),
+                "status": derived[d.id].to_dict(),
+                "cluster": clusters[d.id],
+                "withdrawn": w.to_dict() if (w := withdrawn[d.id]) else None,
+            }
             for d in docs
         ]
         emit_json(shown if len(docs) > 1 else shown[0])
@@ -617,6 +623,8 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
         ):
             if value:
                 click.echo(f"{label}: {value}")
+        if (gone := withdrawn[doc.id]) is not None:
+            click.echo(f"已撤回（不公开）: {gone.at} {gone.actor}，理由：{gone.reason}")
         _echo_status(derived[doc.id])
         for name, items in clusters[doc.id].items():
             if name == "versions" and len(items) < 2:

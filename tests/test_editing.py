@@ -283,13 +283,16 @@ def test_withdrawn_documents_leave_search_on_both_engines_and_come_back(
     report = verify_ok(data)
     assert (report["documents"], report["indexed"], report["withdrawn"]) == (3, 2, 1)
     # kept in the archive and its history
-    assert cli_json(data, "show", "--json", hit["id"])["id"] == hit["id"]
+    shown = cli_json(data, "show", "--json", hit["id"])
+    assert shown["id"] == hit["id"] and shown["withdrawn"]["reason"] == "误发"
+    assert "已撤回" in run_cli(data, "show", hit["id"]).stdout
     cli_json(data, "reindex", "--json")  # a rebuild leaves it out too
     assert cli_json(data, "search", "--json", "行道树")["total"] == 0
     verify_ok(data)
     assert run_cli(data, "withdraw", hit["id"], "--reason", "again").exit_code == 2
     back = cli_json(data, "restore-withdrawn", hit["id"], "--json")
     assert back["withdrawn"] is False
+    assert cli_json(data, "show", "--json", hit["id"])["withdrawn"] is None
     assert [h["id"] for h in cli_json(data, "search", "--json", "行道树")["hits"]] == [hit["id"]]
     verify_ok(data)
     cli_json(data, "withdraw", hit["id"], "--reason", "再次撤回", "--json")
