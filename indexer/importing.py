@@ -82,8 +82,13 @@ def run_items(
     archive in ``data_dir``) is refused here, before anything is applied
     (:class:`indexer.manifest.ManifestRowsError`, exit 2); with ``"skip"`` bad rows are
     reported one by one and the good ones applied."""
-    from indexer.manifest import ON_ERROR, check_rows, manifest_format, manifest_items
-    from indexer.manifest import refuse_bad_rows
+    from indexer.manifest import (
+        ON_ERROR,
+        check_rows,
+        manifest_format,
+        manifest_items,
+        refuse_bad_rows,
+    )
 
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}")
