@@ -139,6 +139,9 @@ def test_a_withdrawn_document_is_gone_for_the_public_and_kept_for_staff(
     assert shown.status_code == 200
     banner = one(html(shown), "#withdrawn-banner").text()
     assert "含未脱敏个人信息" in banner and "alice" in banner
+    listed = html(staff.get("/staff/doc/withdrawn"))
+    assert "含未脱敏个人信息" in one(listed, "#withdrawn-list").text()
+    assert public.get("/staff/doc/withdrawn").status_code == 302  # to the sign-in page
     with Gongkai(data) as gk:
         assert gk.verify()["ok"]
 

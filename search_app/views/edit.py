@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, request
+from flask import Blueprint, abort, flash, g, render_template, request
 
+from archive.withdrawals import withdrawals
 from indexer.checkreport import document_label
 from indexer.editing import EDIT_FIELDS
-from search_app import writable_gk
+from search_app import get_gk, writable_gk
 from search_app.auth import login_required
 from search_app.views.staff import MAX_NOTE, _apply, _back, _field
 
@@ -79,3 +80,13 @@ def withdraw(doc_id: str) -> Any:
             return refused
     flash(f"已{'恢复公开' if undo else '撤回'}{document_label(doc)}。")
     return _back(doc.id, back)
+
+
+@bp.route("/withdrawn")
+@login_required
+def withdrawn() -> Any:
+    """Every withdrawn document, latest first, for staff to review or restore."""
+    gk = get_gk()
+    records = withdrawals(gk.archive)
+    docs = gk.archive.get_many([w.doc_id for w in records])
+    return render_template("staff/withdrawn.html", rows=[(w, docs.get(w.doc_id)) for w in records])
