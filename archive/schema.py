@@ -242,7 +242,7 @@ MIGRATIONS: list[str] = [
     # 11: withdrawn documents (撤回): kept in the archive with their history, left out of the
     # index and of every public page, list and API answer until restored (archive/withdrawals.py).
     """
-    CREATE TABLE withdrawals (
+    CREATE TABLE IF NOT EXISTS withdrawals (
         doc_id TEXT PRIMARY KEY REFERENCES documents(id),
         at TEXT NOT NULL,
         actor TEXT NOT NULL,

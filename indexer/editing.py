@@ -304,12 +304,14 @@ def _matches(archive: Archive, item: Item) -> tuple[list[Document], str]:
     return [], ""
 
 
-def _row_meta_for_update(meta: dict[str, object], by: str) -> dict[str, object]:
+def _row_meta_for_update(meta: dict[str, object]) -> dict[str, object]:
     """A row's metadata as an update: what only located the document is left out (the
-    文号 or 索引号 it was found by stays as it is, the ``sha256`` column is not metadata)."""
+    ``sha256`` column is not metadata, and the row's label is where a new document came from,
+    not a change to one already archived)."""
     meta = dict(meta)
     extra = dict(meta.get("extra") or {})  # type: ignore[call-overload]
     extra.pop("sha256", None)
+    extra.pop("manifest_row", None)
     if extra:
         meta["extra"] = extra
     else:
@@ -357,7 +359,7 @@ def updating(
             changes = apply_changes(
                 archive,
                 doc,
-                _row_meta_for_update(item.meta, by),
+                _row_meta_for_update(item.meta),
                 actor=actor,
                 reason=reason,
                 source=item.label,
