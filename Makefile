@@ -23,8 +23,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The data directory is deleted only if the demo made it (scripts/demo-data.sh: a marker file);
+# DATA=… naming a real archive is refused, never wiped.
 demo: install
-	rm -rf $(DATA)
+	scripts/demo-data.sh reset $(DATA)
 	$(BIN)/gongkai --data $(DATA) import $(filter-out examples/README.md,$(wildcard examples/*.*))
 	$(BIN)/gongkai --data $(DATA) serve --host $(HOST) --port $(PORT)
 
@@ -56,4 +58,5 @@ eval: install-test
 	$(BIN)/python bench/eval.py $(EVAL_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DATA) .pytest_cache
+	scripts/demo-data.sh remove $(DATA)
+	rm -rf $(VENV) .pytest_cache

@@ -269,6 +269,15 @@ def main(ctx: click.Context, data: Path) -> None:
     is_flag=True,
     help="Let manifest paths lead outside the manifest's folder (absolute, ../).",
 )
+@click.option(
+    "--on-error",
+    type=click.Choice(["skip", "stop"]),
+    default="skip",
+    show_default=True,
+    help="A bad manifest row: report it and apply the rest (skip), or apply nothing, exit 2.",
+)
+@click.option("--by", default="", help="Who updates archived documents (default: your account).")
+@click.option("--reason", default="", help="Why: recorded in the history of updated documents.")
 @output_options()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -283,11 +292,16 @@ def import_command(
     dry_run: bool,
     follow_symlinks: bool,
     allow_outside: bool,
+    on_error: str,
+    by: str,
+    reason: str,
     as_json: bool,
     quiet: bool,
 ) -> None:
     """Import files or folders (recursively): .txt .md .html .pdf .docx (.doc .wps with
-    LibreOffice), or the rows of a --manifest.
+    LibreOffice), and/or the rows of a --manifest. A manifest row matching an archived
+    document (its file's bytes, or id, sha256, 文号, 索引号) updates its metadata (recorded
+    with --by and --reason); the summary counts it as updated.
 
     Each file is committed whole or not at all; one bad file never stops the rest; running
     the same command again after an interruption finishes the job without duplicates. Exit 1
@@ -296,27 +310,28 @@ def import_command(
     """
     from tqdm import tqdm
 
-    from indexer.manifest import count_rows, manifest_format
+    from indexer.editing import render_updates
+    from indexer.importing import run_items
+    from indexer.manifest import count_rows
     from indexer.reading import iter_files
 
-    if bool(paths) == bool(manifest):
-        fail("give files or folders to import, or --manifest FILE (not both)", EXIT_USAGE)
+    if not paths and not manifest:
+        fail("give files or folders to import, or --manifest FILE, or both", EXIT_USAGE)
     workers = _worker_count(workers)
-    if manifest:
-        manifest_format(manifest)  # ManifestError (exit 2) before anything starts
-        files: list = []
-        total = count_rows(manifest)
-    else:
-        files = list(iter_files(paths, follow_symlinks=follow_symlinks))
-        total = len(files)
+    files = list(iter_files(paths, follow_symlinks=follow_symlinks))
+    items = run_items(
+        files, manifest, allow_outside=allow_outside, on_error=on_error, data_dir=ctx.obj["data"]
+    )
+    total = len(files) + ((count_rows(manifest) or 0) if manifest else 0)
     bar = tqdm(total=total, unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True)
-    counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0}
+    counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0, "updated": 0}
     report_handle = report.open("w", encoding="utf-8") if report else None
 
     def progress(outcome) -> None:
         counts[outcome.status] += 1
         bar.set_postfix(
             imported=counts["imported"],
+            updated=counts["updated"],
             duplicate=counts["duplicate"],
             failed=counts["failed"],
             refresh=False,
@@ -329,28 +344,28 @@ def import_command(
     try:
         if dry_run:
             from indexer.importing import ImportOptions, import_items
-            from indexer.manifest import manifest_items
-            from indexer.reading import file_items
 
-            items = (
-                manifest_items(manifest, allow_outside=allow_outside)
-                if manifest
-                else file_items(files)
+            checking = ImportOptions(
+                progress,
+                max_bytes,
+                workers,
+                dry_run=True,
+                expected=total,
+                editor=by or _actor(),
+                reason=reason,
             )
-            checking = ImportOptions(progress, max_bytes, workers, dry_run=True, expected=total)
             result = import_items(items, checking, data_dir=ctx.obj["data"])
         else:
             with open_data(ctx) as gk:
-                options = {
-                    "on_progress": progress,
-                    "max_bytes": max_bytes,
-                    "workers": workers,
-                    "expected": total,
-                }
-                if manifest:
-                    result = gk.import_manifest(manifest, allow_outside=allow_outside, **options)
-                else:
-                    result = gk.import_files(files, **options)
+                result = gk.import_items(
+                    items,
+                    on_progress=progress,
+                    max_bytes=max_bytes,
+                    workers=workers,
+                    expected=total,
+                    editor=by or _actor(),
+                    reason=reason,
+                )
     finally:
         bar.close()
         if report_handle:
@@ -365,6 +380,7 @@ def import_command(
                 "attachments": len(result.attachments),
                 "failures": failures,
                 "stopped": result.stopped,
+                "updates": [o.to_dict() for o in result.outcomes if o.status == "updated"],
             }
         )
     else:
@@ -373,8 +389,15 @@ def import_command(
             + f"{summary['imported']}, duplicate {summary['duplicate']}, "
             f"{'would fail' if dry_run else 'failed'} {summary['failed']}, "
             f"skipped {summary['skipped']}"
+            + (
+                f", {'would update' if dry_run else 'updated'} {summary['updated']}"
+                if manifest or summary["updated"]
+                else ""
+            )
             + (f", attachments linked {len(result.attachments)}" if result.attachments else "")
         )
+        for line in render_updates(result.outcomes):
+            click.echo(line)
         for failure in failures:
             click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
     if result.stopped:
@@ -574,6 +597,7 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
     found = {d.id: gk.cluster(d) for d in docs}
     clusters = {i: c.summary() for i, c in found.items()}
     versions = {d.id: gk.versions(d, cluster=found[d.id]) for d in docs}
+    withdrawn = {d.id: gk.withdrawal(d.id) for d in docs}
     if as_json:
         shown = [
             {
@@ -581,6 +605,7 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
                 "status": derived[d.id].to_dict(),
                 "cluster": clusters[d.id],
                 "versions": versions_json(versions[d.id], d.id),
+                "withdrawn": w.to_dict() if (w := withdrawn[d.id]) else None,
             }
             for d in docs
         ]
@@ -603,6 +628,8 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
         ):
             if value:
                 click.echo(f"{label}: {value}")
+        if (gone := withdrawn[doc.id]) is not None:
+            click.echo(f"已撤回（不公开）: {gone.at} {gone.actor}，理由：{gone.reason}")
         _echo_status(derived[doc.id])
         if versions[doc.id]:
             click.echo("历次版本:")
@@ -1378,6 +1405,77 @@ def retype(gk: Any, untyped: bool, as_json: bool) -> None:
             click.echo(f"  {doc_type_label(code) or '（未分类）'}: {n}")
 
     emit(report, as_json, text)
+
+
+# -- metadata after import, withdrawal ----------------------------------------------------
+
+
+@main.command()
+@click.argument("ref")
+@click.argument("assignments", nargs=-1, required=True)
+@click.option("--reason", default="", help="Why (kept in history).")
+@click.option("--by", default="", help="Who (default: GONGKAI_ACTOR or your account).")
+@click.option("--dry-run", is_flag=True, help="Show what would change, field by field.")
+@output_options()
+@handles_errors
+@with_data()
+def edit(
+    gk: Any,
+    ref: str,
+    assignments: tuple[str, ...],
+    reason: str,
+    by: str,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Change a document's metadata: FIELD=VALUE … with fields title 文号 索引号 agency category
+    date_written date_issued date_effective kind doc_type validity (or their Chinese names);
+    an empty value clears a field. Recorded in the history; re-indexed at once."""
+    from indexer.editing import parse_assignments, render_edit
+
+    fields = parse_assignments(assignments)
+    result = gk.edit(gk.one(ref).id, fields, actor=by or _actor(), reason=reason, dry_run=dry_run)
+    emit(result.to_dict(), as_json, lambda r: click.echo(render_edit(result)))
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--reason", default="", help="Why (required to withdraw; kept in history).")
+@click.option("--undo", is_flag=True, help="Restore a withdrawn document.")
+@click.option("--by", default="", help="Who (default: GONGKAI_ACTOR or your account).")
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@output_options()
+@handles_errors
+@with_data()
+def withdraw(
+    gk: Any, ref: str, reason: str, undo: bool, by: str, dry_run: bool, as_json: bool
+) -> None:
+    """Withdraw a document (撤回): gone from search, public pages, feeds and the API; kept in
+    the archive, its history and staff pages. --undo (or restore-withdrawn) brings it back."""
+    from indexer.withdrawal import render_withdrawal
+
+    doc_id = gk.one(ref).id
+    report = gk.withdraw(doc_id, undo=undo, actor=by or _actor(), reason=reason, dry_run=dry_run)
+    emit(report, as_json, lambda r: click.echo(render_withdrawal(r)))
+
+
+@main.command("restore-withdrawn")
+@click.argument("ref")
+@click.option("--reason", default="", help="Why (kept in history).")
+@click.option("--by", default="", help="Who (default: GONGKAI_ACTOR or your account).")
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@output_options()
+@handles_errors
+@with_data()
+def restore_withdrawn(
+    gk: Any, ref: str, reason: str, by: str, dry_run: bool, as_json: bool
+) -> None:
+    """Make a withdrawn document public again (the same as withdraw --undo)."""
+    from indexer.withdrawal import render_withdrawal
+
+    doc_id = gk.one(ref).id
+    report = gk.withdraw(doc_id, undo=True, actor=by or _actor(), reason=reason, dry_run=dry_run)
+    emit(report, as_json, lambda r: click.echo(render_withdrawal(r)))
 
 
 @main.command()

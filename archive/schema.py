@@ -262,6 +262,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX manifest_claims_src ON manifest_claims(src);
     CREATE INDEX manifest_claims_key ON manifest_claims(value_key);
     """,
+    # 12: withdrawn documents (撤回): kept in the archive with their history, left out of the
+    # index and of every public page, list and API answer until restored (archive/withdrawals.py).
+    """
+    CREATE TABLE IF NOT EXISTS withdrawals (
+        doc_id TEXT PRIMARY KEY REFERENCES documents(id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
 ]
 
 #: Tables whose writes change nothing a public reader sees: staff sign-ins, sessions (written

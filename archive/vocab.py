@@ -77,20 +77,75 @@ _KIND_SYNONYMS = {
     **{k: k for k in KINDS},
     **{v: k for k, v in KIND_LABELS.items()},
     "通知": NOTICE,
+    "文件": NOTICE,
+    "公告": NOTICE,
+    "规章": NOTICE,
     "规范性文件": NOTICE,
     "地方性法规": NOTICE,
     "政府规章": NOTICE,
     "解读": INTERPRETATION,
     "答复": REQUEST_ANSWER,
     "依申请公开": REQUEST_ANSWER,
+    "依申请公开答复": REQUEST_ANSWER,
+    "政府信息公开申请答复": REQUEST_ANSWER,
     "建议答复": PROPOSAL_REPLY,
     "提案答复": PROPOSAL_REPLY,
     "建议提案办理结果": PROPOSAL_REPLY,
 }
 
 
+#: Common English names of the kinds (and of the document types, which are all 文件 — notices —
+#: except the last three), as archivists write them in manifests.
+_KIND_ENGLISH = {
+    "document": NOTICE,
+    "file": NOTICE,
+    "regulation": NOTICE,
+    "regulations": NOTICE,
+    "rule": NOTICE,
+    "rules": NOTICE,
+    "normative": NOTICE,
+    "normative document": NOTICE,
+    "law": NOTICE,
+    "admin_regulation": NOTICE,
+    "local_regulation": NOTICE,
+    "policy": NOTICE,
+    "interpretations": INTERPRETATION,
+    "policy interpretation": INTERPRETATION,
+    "explanation": INTERPRETATION,
+    "request answer": REQUEST_ANSWER,
+    "foi answer": REQUEST_ANSWER,
+    "foi reply": REQUEST_ANSWER,
+    "answer": REQUEST_ANSWER,
+    "reply": REQUEST_ANSWER,
+    "proposal reply": PROPOSAL_REPLY,
+    "proposal answer": PROPOSAL_REPLY,
+    "proposal": PROPOSAL_REPLY,
+}
+
+
 def canonical_kind(raw: str | None) -> str | None:
-    return _KIND_SYNONYMS.get((raw or "").strip())
+    """A kind (``notice`` …) from its code, its label (政策解读), a common Chinese name (通知,
+    规章, 规范性文件, 建议提案办理结果 …) or English name (regulation, rule, interpretation …);
+    None for anything else (see :func:`kind_choices` for what to say)."""
+    text = (raw or "").strip()
+    found = _KIND_SYNONYMS.get(text) or _KIND_SYNONYMS.get(re.sub(r"\s+", "", text))
+    if found:
+        return found
+    english = re.sub(r"[\s_-]+", " ", text.lower()).strip()
+    found = _KIND_ENGLISH.get(english) or _KIND_ENGLISH.get(english.replace(" ", "_"))
+    if found or not english:
+        return found
+    doc_type = canonical_doc_type(text)
+    if doc_type:  # 法律, 部门规章, 行政规范性文件 …: 文件 unless it is one of the last three
+        return doc_type if doc_type in KINDS else NOTICE
+    return _KIND_SYNONYMS.get(english.replace(" ", "_"))
+
+
+def kind_choices() -> str:
+    """The allowed kinds for an error message: each code with its Chinese name, and examples
+    of the other names accepted."""
+    codes = ", ".join(f"{k} ({KIND_LABELS[k]})" for k in KINDS)
+    return f"{codes}; also 通知, 规章, 规范性文件, 解读, 建议提案办理结果, regulation, rule …"
 
 
 #: Document types people filter by (公文种类 on gov.cn, 法律性质 on flk.npc.gov.cn), finer than
@@ -146,6 +201,10 @@ _DOC_TYPE_SYNONYMS = {
     "行政规范性文件": NORMATIVE,
     "其他规范性文件": NORMATIVE,
     "其他": OTHER_DOCUMENT,
+    "rules": RULE,
+    "administrative_regulation": ADMIN_REGULATION,
+    "normative_document": NORMATIVE,
+    "normative_documents": NORMATIVE,
     "解读": INTERPRETATION,
     "依申请公开": REQUEST_ANSWER,
     "建议答复": PROPOSAL_REPLY,
@@ -157,7 +216,8 @@ _DOC_TYPE_SYNONYMS = {
 def canonical_doc_type(raw: str | None) -> str | None:
     """A document type (``law`` …) from its code or Chinese name (法律, 部门规章, 规范性文件 …);
     None for anything else (通知, 意见: a 文种, not a type)."""
-    return _DOC_TYPE_SYNONYMS.get(re.sub(r"\s+", "", raw or ""))
+    found = _DOC_TYPE_SYNONYMS.get(re.sub(r"\s+", "", raw or ""))
+    return found or _DOC_TYPE_SYNONYMS.get(re.sub(r"[\s-]+", "_", (raw or "").strip().lower()))
 
 
 def doc_type_label(doc_type: str) -> str:
@@ -248,4 +308,7 @@ ACTION_LABELS = {
     "date_effective": "施行日期（正文）",
     "expiry": "有效期",
     "doc_type": "修改文件类型",
+    "edit": "修改元数据",
+    "withdraw": "撤回",
+    "restore": "恢复公开",
 }

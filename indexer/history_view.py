@@ -161,6 +161,48 @@ def _line(entry: Mapping[str, Any], docs: Mapping[str, Document]) -> HistoryLine
         )
         if detail.get("before"):  # found again, with another date (the text changed)
             line.before, line.after = str(detail["before"]), after or "—"
+    elif action == "edit":
+        changes: Mapping[str, Any] = detail.get("changes") or {}
+        parts = [
+            f"{FIELD_LABELS.get(name, name)} "
+            f"{_value(name, c.get('before'))} → {_value(name, c.get('after'))}"
+            for name, c in changes.items()
+            if isinstance(c, Mapping)
+        ]
+        line.what = "；".join(parts) + why
+        if detail.get("source"):
+            line.what += f"；来自 {detail['source']}"
+    elif action == "withdraw":
+        line.what = "撤回（不再公开）" + why
+    elif action == "restore":
+        line.what = "恢复公开" + why
     else:
         line.what = "；".join(f"{k}：{v}" for k, v in detail.items() if v not in ("", None))
     return line
+
+
+#: The fields of an ``edit`` entry in staff words.
+FIELD_LABELS = {
+    "title": "标题",
+    "doc_number": "文号",
+    "index_number": "索引号",
+    "agency": "发布机构",
+    "category": "主题分类",
+    "date_written": "成文日期",
+    "date_issued": "发布日期",
+    "date_effective": "施行日期",
+    "validity": "有效性（原文）",
+    "validity_raw": "有效性原文",
+    "kind": "类别",
+    "doc_type": "文件类型",
+}
+
+
+def _value(name: str, value: object) -> str:
+    if value in ("", None):
+        return "（空）"
+    if name == "kind":
+        value = KIND_LABELS.get(str(value), value)
+    elif name == "doc_type":
+        value = doc_type_label(str(value))
+    return f"“{value}”"

@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive import Archive
 from indexer import pipeline
-from indexer.items import Batch, ImportReport, Item, ProgressCallback
+from indexer.items import FAILED, UPDATED, Batch, ImportReport, Item, ProgressCallback
 from indexer.reading import file_items, iter_files
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ class ImportOptions:
     isolate: bool = False
     actor: str = "import"
     expected: int | None = None
+    #: Who a manifest row that updates an archived document is recorded under (default: the
+    #: account running the import), and why (:mod:`indexer.editing`).
+    editor: str = ""
+    reason: str = ""
 
 
 def items_from(
@@ -63,6 +68,61 @@ def items_from(
         yield from manifest_items(manifest, allow_outside=allow_outside)
 
 
+def run_items(
+    files: Iterable[tuple[Path, str]] = (),
+    manifest: Path | None = None,
+    *,
+    allow_outside: bool = False,
+    on_error: str = "skip",
+    data_dir: Path | None = None,
+) -> Iterator[Item]:
+    """What one ``gongkai import`` brings in: the listed files (path, reason to skip), then
+    the rows of ``manifest``. With ``on_error="stop"``, a manifest with any bad row (a bad
+    value, a missing file, or a row without content that matches no single document of the
+    archive in ``data_dir``) is refused here, before anything is applied
+    (:class:`indexer.manifest.ManifestRowsError`, exit 2); with ``"skip"`` bad rows are
+    reported one by one and the good ones applied."""
+    from indexer.manifest import (
+        ON_ERROR,
+        check_rows,
+        manifest_format,
+        manifest_items,
+        refuse_bad_rows,
+    )
+
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}")
+    if manifest is not None:
+        manifest_format(manifest)  # an unknown format is refused before anything starts
+        if on_error == "stop":
+            bad = check_rows(manifest, allow_outside=allow_outside)
+            refuse_bad_rows(bad or _unmatched_rows(manifest, allow_outside, data_dir))
+    items = file_items(files)
+    if manifest is None:
+        return items
+    return chain(items, manifest_items(manifest, allow_outside=allow_outside))
+
+
+def _unmatched_rows(
+    manifest: Path, allow_outside: bool, data_dir: Path | None
+) -> list[tuple[str, str]]:
+    """(label, reason) of the rows of ``manifest`` with only metadata that would fail against
+    the archive in ``data_dir`` (none or several documents match): a dry run of the updates."""
+    from indexer.editing import updating
+    from indexer.manifest import NO_CONTENT, manifest_items
+
+    archive = Archive.open_untouched(data_dir) if data_dir is not None else None
+    try:
+        rows = (
+            i for i in manifest_items(manifest, allow_outside=allow_outside) if i.skip == NO_CONTENT
+        )
+        checked = updating(rows, archive, actor="check", dry_run=True)
+        return [(i.label, i.skip) for i in checked if i.skip_status == FAILED]
+    finally:
+        if archive is not None:
+            archive.close()
+
+
 def import_items(
     items: Iterable[Item],
     options: ImportOptions,
@@ -73,9 +133,13 @@ def import_items(
     """Import ``items`` into the archive of ``indexer`` (whose caller holds the write lock),
     indexing as they commit; or, with ``options.dry_run``, say what importing them into
     ``data_dir`` would do, writing nothing anywhere (the directory need not exist)."""
+    from indexer.editing import updating, who
+
     report = ImportReport()
+    editor = who(options.editor)
     if options.dry_run:
         archive = Archive.open_untouched(data_dir) if data_dir is not None else None
+        items = updating(items, archive, actor=editor, reason=options.reason, dry_run=True)
         try:
             stages = pipeline.plan(
                 archive,
@@ -119,10 +183,14 @@ def import_items(
         finish=[index.flush_stage(), AttachmentStage(indexer, seen), VocabularyStage(indexer)],
         expected=options.expected,
     )
+    items = updating(items, indexer.archive, actor=editor, reason=options.reason)
     try:
-        return pipeline.run(stages, _tracked(items, seen), report)
+        pipeline.run(stages, _tracked(items, seen), report)
     finally:
-        index.close()  # cut short (an error, Ctrl-C): the next run indexes what is missing
+        index.close()
+    if report.counts()[UPDATED]:
+        indexer.sync()  # the updated documents' new revisions
+    return report  # cut short (an error, Ctrl-C): the next run indexes what is missing
 
 
 def _tracked(items: Iterable[Item], seen: dict[str, tuple[Path | None, bool]]) -> Iterator[Item]:

@@ -3,8 +3,10 @@
 The archive is the truth and the index is derived from it: every entry is built here from an
 archived :class:`~archive.Document` and its status today (:func:`archive.validity.statuses`),
 and each entry carries the document's revision, so that comparing the two by revision
-(:meth:`Indexer.sync`, :meth:`Indexer.verify`) finds what is missing, stale or extra. The
-callers hold the write lock when they change anything (see :class:`indexer.service.Gongkai`).
+(:meth:`Indexer.sync`, :meth:`Indexer.verify`) finds what is missing, stale or extra. A
+withdrawn document (:mod:`archive.withdrawals`) is archived but never indexed: absent from
+search on every engine, and not missing to ``verify``. The callers hold the write lock when
+they change anything (see :class:`indexer.service.Gongkai`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from archive import Archive, Document
 from archive.errors import IndexDamagedError
 from archive.relations import Relations
 from archive.validity import statuses, today
+from archive.withdrawals import withdrawn_ids
 from indexer.config import (
     ANALYZER_VERSION,
     CONFIG_NAME,
@@ -157,7 +160,8 @@ class Indexer:
     ) -> list[IndexDoc]:
         """Index entries for ``docs``, each with its derived validity today; what the import
         workers prepared for ``docs`` is taken out of ``prepared`` (see :func:`index_doc`)."""
-        docs = list(docs)
+        withdrawn = withdrawn_ids(self.archive)
+        docs = [d for d in docs if d.id not in withdrawn]
         derived = statuses(self.archive, docs)
         done = prepared if prepared is not None else {}
         return [index_doc(d, derived[d.id].validity, done.pop(d.id, None)) for d in docs]
@@ -171,7 +175,7 @@ class Indexer:
 
     def sync_to(self, target: Engine) -> dict[str, int]:
         """Bring the index ``target`` in line with the archive (see :meth:`sync`)."""
-        archived = self.archive.revisions()
+        archived = self.indexable()
         indexed = target.revisions()
         stale = [i for i, rev in archived.items() if indexed.get(i) != rev]
         extra = [i for i in indexed if i not in archived]
@@ -181,6 +185,15 @@ class Indexer:
             docs = self.archive.get_many(stale[start : start + 200])
             target.add(self.entries(docs.values()))
         return {"indexed": len(stale), "removed": len(extra)}
+
+    def indexable(self) -> dict[str, int]:
+        """id → revision of every document the index should hold: all but the withdrawn."""
+        withdrawn = withdrawn_ids(self.archive)
+        return {i: rev for i, rev in self.archive.revisions().items() if i not in withdrawn}
+
+    def _indexable_documents(self) -> Iterator[Document]:
+        withdrawn = withdrawn_ids(self.archive)
+        return (d for d in self.archive.iter_documents() if d.id not in withdrawn)
 
     def touch_due(self) -> None:
         """Bump documents whose derived validity changed with the calendar since the index
@@ -219,7 +232,7 @@ class Indexer:
                 count = self._rebuild_in_parallel(target, name, building, workers)
             else:
                 count = 0
-                for batch in _batches(self.archive.iter_documents(), BATCH_DOCS):
+                for batch in _batches(self._indexable_documents(), BATCH_DOCS):
                     count += target.add(self.entries(batch))
         finally:
             target.close()
@@ -298,7 +311,7 @@ class Indexer:
                 flush()
 
         try:
-            for doc in self.archive.iter_documents():
+            for doc in self._indexable_documents():
                 window.append((doc, pool.submit((doc.title, doc.text), b"")))
                 if len(window) > WINDOW_ITEMS * workers:
                     finish()
@@ -325,9 +338,11 @@ class Indexer:
         integrity = self.archive.integrity_errors()
         bad = self.archive.bad_rows()
         try:
-            archived = self.archive.revisions()
+            archived = self.indexable()
+            withdrawn = len(withdrawn_ids(self.archive))
         except Exception as exc:  # a damaged table: what the rest can still say is reported
             archived, integrity = {}, [*integrity, f"revisions cannot be read: {exc}"]
+            withdrawn = 0
         index_errors: list[str] = []
         try:
             indexed = self.engine.revisions()
@@ -355,8 +370,9 @@ class Indexer:
             "ok": not (any(problems) or reindex_needed),
             "reindex_needed": reindex_needed,
             "analyzer": {"index": built_with, "current": ANALYZER_VERSION},
-            "documents": len(archived),
+            "documents": len(archived) + withdrawn,
             "indexed": len(indexed),
+            "withdrawn": withdrawn,
             "missing_from_index": missing,
             "stale_in_index": stale,
             "extra_in_index": extra,

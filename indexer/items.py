@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 #: What happened to an item.
 IMPORTED, DUPLICATE, FAILED, SKIPPED = "imported", "duplicate", "failed", "skipped"
+#: A manifest row that matched an archived document and changed its metadata
+#: (:mod:`indexer.editing`).
+UPDATED = "updated"
 
 #: Committed documents reach the index in batches of this much text (or ``BATCH_DOCS``
 #: documents): each batch is one Whoosh commit, and few large commits cost far less than many
@@ -48,6 +51,10 @@ class Item:
     skip: str = ""
     skip_status: str = SKIPPED
     sha256: str = ""  # of the bytes read, once read
+    #: With ``skip``: the archived document the outcome is about (a row that updated it).
+    skip_id: str = ""
+    #: With ``skip``: field → {"before", "after"} of what the row changed (or would).
+    changes: dict[str, dict[str, object]] | None = None
 
 
 @dataclass
@@ -59,9 +66,14 @@ class FileOutcome:
     id: str = ""
     title: str = ""
     reason: str = ""
+    #: For ``updated``: field → {"before", "after"} (only then in :meth:`to_dict`).
+    changes: dict[str, dict[str, object]] | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        if self.changes is None:
+            data.pop("changes")
+        return data
 
 
 ProgressCallback = Callable[[FileOutcome], None]
@@ -78,7 +90,7 @@ class ImportReport:
     stopped: str = ""
 
     def counts(self) -> dict[str, int]:
-        counts = {IMPORTED: 0, DUPLICATE: 0, FAILED: 0, SKIPPED: 0}
+        counts = {IMPORTED: 0, DUPLICATE: 0, FAILED: 0, SKIPPED: 0, UPDATED: 0}
         for outcome in self.outcomes:
             counts[outcome.status] += 1
         return counts

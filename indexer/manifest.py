@@ -27,7 +27,13 @@ from pathlib import Path
 
 from archive.document import check_doc_id
 from archive.errors import InvalidInput
-from archive.vocab import canonical_doc_type, canonical_kind, canonical_validity
+from archive.vocab import (
+    VALIDITY,
+    canonical_doc_type,
+    canonical_kind,
+    canonical_validity,
+    kind_choices,
+)
 from indexer.building import apply_meta, build_inline
 from indexer.header import parse_date
 from indexer.items import FAILED, Item
@@ -176,13 +182,19 @@ def row_meta(row: dict[str, object]) -> dict[str, object]:
         elif key == "validity":
             canonical = canonical_validity(text)
             if canonical is None:
-                raise ValueError(f"validity {text!r} is not a known validity")
+                raise ValueError(
+                    f"validity {text!r} is not a known validity (one of {', '.join(VALIDITY)}, "
+                    "or 现行有效, 废止, 已失效 …)"
+                )
             meta["validity"], meta["validity_raw"] = canonical, text
         elif key == "kind":
             kind = canonical_kind(text)
             if kind is None:
-                raise ValueError(f"kind {text!r} is not one of notice, interpretation, …")
+                raise ValueError(f"kind {text!r} is not a known kind (one of {kind_choices()})")
             meta["kind"] = kind
+            typed = canonical_doc_type(text)  # 规章, rule: the type as well
+            if typed and "doc_type" not in row:
+                meta["doc_type"] = typed
         elif key == "id":
             meta["id"] = check_doc_id(text)
         elif key in ("interprets", "supersedes", "amends", "repeals"):
@@ -240,8 +252,39 @@ def manifest_items(manifest: Path, *, allow_outside: bool = False) -> Iterator[I
             yield Item(label, target, meta=meta)
         elif isinstance(body, str) and body.strip():
             yield Item(label, Path(label), data=body.encode("utf-8"), meta=meta)
-        else:
-            yield Item(label, manifest, skip="row has neither path nor body", skip_status=FAILED)
+        else:  # only metadata: it may update an archived document (indexer.editing)
+            yield Item(label, manifest, meta=meta, skip=NO_CONTENT, skip_status=FAILED)
+
+
+NO_CONTENT = "row has neither path nor body"
+#: What ``--on-error`` may say: report bad rows and apply the rest, or apply nothing.
+ON_ERROR = ("skip", "stop")
+
+
+class ManifestRowsError(InvalidInput):
+    """``--on-error stop`` and some rows are bad: nothing was applied (exit 2)."""
+
+
+def check_rows(manifest: Path, *, allow_outside: bool = False) -> list[tuple[str, str]]:
+    """(label, reason) of each row of ``manifest`` that cannot be applied as it stands (not
+    read, bad values, a missing file), without reading any document file. A metadata-only
+    row is checked later, against the archive."""
+    return [
+        (item.label, item.skip)
+        for item in manifest_items(manifest, allow_outside=allow_outside)
+        if item.skip and item.skip != NO_CONTENT
+    ]
+
+
+def refuse_bad_rows(bad: list[tuple[str, str]]) -> None:
+    """For ``--on-error stop``: :class:`ManifestRowsError` naming the first of the ``bad``
+    rows (label, reason) and how many there are; nothing has been applied then."""
+    if bad:
+        label, reason = bad[0]
+        more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
+        raise ManifestRowsError(
+            f"{label}: {reason}{more}; nothing applied (--on-error skip applies the good rows)"
+        )
 
 
 OUTSIDE_MANIFEST = "path leads outside the manifest's folder (--allow-outside to import it)"
@@ -259,12 +302,17 @@ def count_rows(manifest: Path) -> int | None:
 
 __all__ = [
     "FIELDS",
+    "NO_CONTENT",
+    "ON_ERROR",
     "OUTSIDE_MANIFEST",
     "ManifestError",
+    "ManifestRowsError",
     "apply_meta",
     "build_inline",
+    "check_rows",
     "count_rows",
     "manifest_items",
     "read_rows",
+    "refuse_bad_rows",
     "row_meta",
 ]

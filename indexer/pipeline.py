@@ -93,7 +93,9 @@ class ReadStage:
     def run(self, item: Item) -> bytes | FileOutcome:
         label = item.label
         if item.skip:
-            return FileOutcome(label, item.skip_status, reason=item.skip)
+            return FileOutcome(
+                label, item.skip_status, item.skip_id, reason=item.skip, changes=item.changes
+            )
         try:
             data = item.data if item.data is not None else read_limited(item.path, self.max_bytes)
         except ExtractionError as exc:

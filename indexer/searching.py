@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from archive import Archive, Document
 from archive.validity import Status, cluster_briefs
+from archive.withdrawals import withdrawn_ids
 from indexer import question, ranking
 from indexer.engines.base import Engine, EngineHit, Filters
 from indexer.highlight import snippet, title_spans
@@ -291,6 +292,13 @@ def _hits(
 ) -> list[Hit]:
     """The hits of one page, titles, snippets and statuses from the archive."""
     briefs = cluster_briefs(archive, [h.id for h, _, _ in page if h.id in docs])
+    hidden = withdrawn_ids(archive)  # a hit never points at a withdrawn document
+    if hidden:
+        briefs = {
+            doc_id: {part: [i for i in ids if i not in hidden] for part, ids in brief.items()}
+            for doc_id, brief in briefs.items()
+        }
+        briefs = {d: {p: ids for p, ids in b.items() if ids} for d, b in briefs.items()}
     hits = []
     for engine_hit, partial, same_title in page:
         doc = docs.get(engine_hit.id)

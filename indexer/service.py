@@ -27,6 +27,7 @@ from archive.errors import InvalidInput, NotFoundError
 from archive.relations import Relation
 from archive.synonym_entries import StaffSynonym
 from archive.validity import Cluster, Status, cluster_briefs, cluster_of
+from archive.withdrawals import Withdrawal, withdrawal
 from indexer.config import (
     CONFIG_NAME,
     EngineChangeError,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from indexer.curation import Curator
     from indexer.decisions import DecisionReport
     from indexer.diff_report import DiffReport
+    from indexer.editing import EditResult
     from indexer.engines.base import Engine, Filters
     from indexer.engines.typesense_cluster import ClusterStatus
     from indexer.following import Event
@@ -150,15 +152,25 @@ class Gongkai:
         isolate: bool = False,
         actor: str = "import",
         expected: int | None = None,
+        editor: str = "",
+        reason: str = "",
     ) -> ImportReport:
         """Import files and manifest rows under the write lock, indexing as they commit
         (:func:`indexer.importing.import_items`); with ``isolate`` no file is extracted in
         this process; ``actor`` goes into each document's import history entry; ``expected``:
-        how many items, when known."""
+        how many items, when known; manifest rows that update archived documents are recorded
+        under ``editor`` (default: the account running this) with ``reason``."""
         from indexer.importing import ImportOptions, import_items
 
         options = ImportOptions(
-            on_progress, max_bytes, workers, isolate=isolate, actor=actor, expected=expected
+            on_progress,
+            max_bytes,
+            workers,
+            isolate=isolate,
+            actor=actor,
+            expected=expected,
+            editor=editor,
+            reason=reason,
         )
         with self.write_lock():
             return import_items(items, options, indexer=self.indexer)
@@ -179,15 +191,23 @@ class Gongkai:
         return self.import_items(file_items(files), **options)
 
     def import_manifest(
-        self, manifest: Path, *, allow_outside: bool = False, **options: Any
+        self,
+        manifest: Path,
+        *,
+        files: Iterable[tuple[Path, str]] = (),
+        allow_outside: bool = False,
+        on_error: str = "skip",
+        **options: Any,
     ) -> ImportReport:
-        """Import the rows of a JSONL/CSV manifest (see :mod:`indexer.manifest`); paths
-        out of its folder only with ``allow_outside``."""
-        from indexer.importing import items_from
-        from indexer.manifest import manifest_format
+        """Import listed ``files``, then the rows of a JSONL/CSV manifest (see
+        :mod:`indexer.manifest`; a row matching an archived document updates it, see
+        :mod:`indexer.editing`); paths out of its folder only with ``allow_outside``; with
+        ``on_error="stop"`` a manifest with a bad row is refused whole."""
+        from indexer.importing import run_items
 
-        manifest_format(manifest)  # refuse an unknown format before taking the lock
-        items = items_from(manifest=manifest, allow_outside=allow_outside)
+        items = run_items(
+            files, manifest, allow_outside=allow_outside, on_error=on_error, data_dir=self.data_dir
+        )
         return self.import_items(items, **options)
 
     # -- the index ---------------------------------------------------------------------------
@@ -436,6 +456,60 @@ class Gongkai:
 
     def retype(self, *, untyped_only: bool = False) -> dict[str, object]:
         return self.curator.retype(untyped_only=untyped_only)
+
+    # -- metadata after import, withdrawal -----------------------------------------------------
+
+    def edit(
+        self,
+        doc_id: str,
+        fields: dict[str, str],
+        *,
+        actor: str = "",
+        reason: str = "",
+        dry_run: bool = False,
+    ) -> EditResult:
+        """Change a document's metadata (:func:`indexer.editing.edit_document`)."""
+        from indexer.editing import edit_document, who
+
+        return edit_document(
+            self.archive,
+            self.curator,
+            self.write_lock,
+            self.sync_index,
+            doc_id,
+            fields,
+            actor=who(actor),
+            reason=reason,
+            dry_run=dry_run,
+        )
+
+    def withdraw(
+        self,
+        doc_id: str,
+        *,
+        undo: bool = False,
+        actor: str = "",
+        reason: str = "",
+        dry_run: bool = False,
+    ) -> dict[str, object]:
+        """Withdraw a document from the public, or restore it (:mod:`indexer.withdrawal`)."""
+        from indexer.editing import who
+        from indexer.withdrawal import change_withdrawal
+
+        return change_withdrawal(
+            self.archive,
+            self.write_lock,
+            self.sync_index,
+            doc_id,
+            undo=undo,
+            actor=who(actor),
+            reason=reason,
+            dry_run=dry_run,
+        )
+
+    def withdrawal(self, doc_id: str) -> Withdrawal | None:
+        """The withdrawal of ``doc_id`` (None while it is public)."""
+        return withdrawal(self.archive, doc_id)
 
 
 def restore(src: Path | str, data_dir: Path | str, *, force: bool = False) -> dict[str, object]:

@@ -24,6 +24,7 @@ from search_app.errors import json_error
 from search_app.params import ParamError, int_param, parse_search
 from search_app.views import following
 from search_app.views.feed import newest
+from search_app.withdrawn import gone_unless_staff, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -112,16 +113,18 @@ def _text_flag() -> bool:
 
 @bp.route("/documents/<doc_id>")
 def document(doc_id: str) -> Any:
-    doc = get_gk().archive.get(doc_id)
+    gk = get_gk()
+    doc = gk.archive.get(doc_id)
     if doc is None:
         abort(404, description=f"no document with id {doc_id!r}")
+    gone_unless_staff(gk, doc.id, staff=False)
     return jsonify(_document_payload(doc, _as_of(), _text_flag()))
 
 
 @bp.route("/wenhao/<path:number>")
 def by_doc_number(number: str) -> Any:
     normalized = normalize_doc_number(number)
-    docs = lookup.by_doc_number(get_gk().archive, normalized)
+    docs = public(get_gk(), lookup.by_doc_number(get_gk().archive, normalized), staff=False)
     if not docs:
         abort(404, description=f"no document with 文号 {normalized}")
     as_of, text = _as_of(), _text_flag()
@@ -136,10 +139,11 @@ def cluster(doc_id: str) -> Any:
     doc = gk.archive.get(doc_id)
     if doc is None:
         abort(404, description=f"no document with id {doc_id!r}")
+    gone_unless_staff(gk, doc.id, staff=False)
     found = gk.cluster(doc)
     data: dict[str, object] = {"doc_id": doc.id}
     for attr, _label in CLUSTER_SECTIONS:
-        data[attr] = [summary(d) for d in getattr(found, attr, []) or []]
+        data[attr] = [summary(d) for d in public(gk, getattr(found, attr, []) or [], staff=False)]
     return jsonify(data)
 
 

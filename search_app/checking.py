@@ -13,6 +13,7 @@ from datetime import date
 
 from archive.dates import parse_date
 from archive.errors import InvalidInput
+from archive.withdrawals import withdrawn_ids
 from indexer.checkreport import CheckRow, rows, summary, to_csv
 
 __all__ = ["MAX_LINES", "CheckRow", "check_date", "run_check", "split_refs", "summary", "to_csv"]
@@ -58,4 +59,12 @@ def run_check(gk, refs: list[str], as_of: str) -> list[CheckRow]:
     """Look up each reference and give the status of every match on ``as_of``: the rows of
     :mod:`indexer.checkreport`, the same as ``gongkai check --csv``."""
     check_refs(refs)
-    return rows(gk.check(refs, as_of))
+    results = gk.check(refs, as_of)
+    hidden = withdrawn_ids(gk.archive)  # the public check never names a withdrawn document
+    for result in results:
+        kept = [(doc, status) for doc, status in result.matches if doc.id not in hidden]
+        if len(kept) != len(result.matches):
+            result.matches = kept
+            if not kept:
+                result.matched_by, result.confidence = "none", 0.0
+    return rows(results)

@@ -453,6 +453,8 @@ WRITE_ROUTES = {
     "staff.decide": ("/staff/proposals/1/confirm", {}),
     "staff.synonyms": ("/staff/synonyms", {"action": "add", "terms": "查档|查阅档案"}),
     "staff.set_doc_type": ("/staff/type", {"doc_id": "ID", "doc_type": "rule", "note": "x"}),
+    "editing.edit": ("/staff/doc/ID/edit", {"title": "改过的标题", "note": "x"}),
+    "editing.withdraw": ("/staff/doc/ID/withdraw", {"action": "withdraw", "note": "x"}),
 }
 
 
@@ -474,6 +476,7 @@ def test_write_route_refuses_anonymous(
     app, data, ids = fresh
     client = app.test_client()
     path, form = WRITE_ROUTES[endpoint]
+    path = path.replace("ID", ids["hostile.txt"])
     form = {k: (ids["hostile.txt"] if v == "ID" else v) for k, v in form.items()}
     if "files" in form:
         form["files"] = (io.BytesIO("名称：匿名上传\n\n正文".encode()), "anon.txt")

@@ -24,14 +24,16 @@ from flask import (
 )
 
 from archive.relations import TYPE_LABELS
-from archive.vocab import CLUSTER_SECTIONS, DOC_TYPES, VALIDITY
+from archive.vocab import CLUSTER_SECTIONS, DOC_TYPES, KINDS, VALIDITY
 from indexer import decisions, lookup
+from indexer.editing import EDIT_FIELDS
 from indexer.history_view import readable
 from indexer.normalize import normalize_doc_number
 from indexer.pending import pending_for
 from search_app import get_gk
 from search_app.checking import check_date
 from search_app.filters import WARN
+from search_app.withdrawn import gone_unless_staff, public
 
 bp = Blueprint("document", __name__)
 
@@ -40,11 +42,14 @@ bp = Blueprint("document", __name__)
 RELATED_BOX = ("interpretations", "answers", "interprets", "answers_about")
 
 
-def cluster_sections(cluster: Any, doc_id: str) -> list[dict[str, Any]]:
-    """Non-trivial cluster lists (a version list holding only this document is left out)."""
+def cluster_sections(cluster: Any, doc_id: str, gk: Any = None) -> list[dict[str, Any]]:
+    """Non-trivial cluster lists (a version list holding only this document is left out);
+    with ``gk``, withdrawn documents are left out for the public."""
     sections = []
     for attr, label in CLUSTER_SECTIONS:
         docs = list(getattr(cluster, attr, []) or [])
+        if gk is not None:
+            docs = public(gk, docs)
         if attr == "versions" and all(d.id == doc_id for d in docs):
             continue
         if docs:
@@ -58,6 +63,7 @@ def show(doc_id: str) -> Any:
     doc = gk.archive.get(doc_id)
     if doc is None:
         abort(404, description=f"没有编号为 {doc_id} 的文件。")
+    gone_unless_staff(gk, doc.id)
     try:
         as_of = check_date(request.args.get("as_of"))
     except ValueError as exc:
@@ -71,7 +77,7 @@ def show(doc_id: str) -> Any:
     cluster = gk.cluster(doc)
     staff = bool(g.get("user"))
     versions = gk.versions(doc, as_of, cluster)  # shown as their own table, with 对照 links
-    sections = [s for s in cluster_sections(cluster, doc.id) if s["key"] != "versions"]
+    sections = [s for s in cluster_sections(cluster, doc.id, gk) if s["key"] != "versions"]
     related_docs = {d.id: d for section in sections for d in section["docs"]}
     related_status = gk.validity.statuses(related_docs.values(), as_of) if related_docs else {}
     return render_template(
@@ -95,6 +101,9 @@ def show(doc_id: str) -> Any:
         # Staff see what automatic detection proposes for this document, to confirm or reject.
         pending=pending_for(gk.archive, [doc.id]).get(doc.id, []) if staff else [],
         history=readable(gk.archive, gk.archive.history(doc.id)) if staff else [],
+        withdrawn=gk.withdrawal(doc.id) if staff else None,
+        EDIT_FIELDS=EDIT_FIELDS,
+        KINDS=KINDS,
         VALIDITY=VALIDITY,
         DOC_TYPES=DOC_TYPES,
         RELATION_TYPES=TYPE_LABELS,
@@ -110,6 +119,7 @@ def original(doc_id: str) -> Any:
     doc = gk.archive.get(doc_id)
     if doc is None:
         abort(404, description=f"没有编号为 {doc_id} 的文件。")
+    gone_unless_staff(gk, doc.id)
     try:
         data = gk.archive.originals.read(doc.sha256)
     except FileNotFoundError:
@@ -158,7 +168,7 @@ def _charset(data: bytes) -> str:
 def by_doc_number(number: str) -> Any:
     gk = get_gk()
     normalized = normalize_doc_number(number)
-    docs = lookup.by_doc_number(gk.archive, normalized)
+    docs = public(gk, lookup.by_doc_number(gk.archive, normalized))
     if len(docs) == 1:
         return redirect(url_for("document.show", doc_id=docs[0].id), 302)
     if not docs:
