@@ -269,6 +269,11 @@ def main(ctx: click.Context, data: Path) -> None:
     is_flag=True,
     help="Let manifest paths lead outside the manifest's folder (absolute, ../).",
 )
+@click.option(
+    "--keep-copies",
+    is_flag=True,
+    help="Import copies of archived documents (same or nearly the same text) as new documents.",
+)
 @output_options()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -283,6 +288,7 @@ def import_command(
     dry_run: bool,
     follow_symlinks: bool,
     allow_outside: bool,
+    keep_copies: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -310,7 +316,7 @@ def import_command(
         files = list(iter_files(paths, follow_symlinks=follow_symlinks))
         total = len(files)
     bar = tqdm(total=total, unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True)
-    counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0}
+    counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0, "duplicate-text": 0}
     report_handle = report.open("w", encoding="utf-8") if report else None
 
     def progress(outcome) -> None:
@@ -346,17 +352,25 @@ def import_command(
                     "max_bytes": max_bytes,
                     "workers": workers,
                     "expected": total,
+                    "keep_copies": keep_copies,
+                    "who": _actor(),
+                    "arguments": {
+                        "paths": [str(p) for p in paths],
+                        "manifest": str(manifest or ""),
+                        "workers": workers,
+                    },
                 }
                 if manifest:
                     result = gk.import_manifest(manifest, allow_outside=allow_outside, **options)
                 else:
-                    result = gk.import_files(files, **options)
+                    result = gk.import_files(files, roots=paths, **options)
     finally:
         bar.close()
         if report_handle:
             report_handle.close()
     summary = result.counts()
     failures = [o.to_dict() for o in result.failed]
+    copies = [o.to_dict() for o in result.outcomes if o.status == "duplicate-text"]
     if as_json:
         emit_json(
             {
@@ -365,6 +379,8 @@ def import_command(
                 "attachments": len(result.attachments),
                 "failures": failures,
                 "stopped": result.stopped,
+                "run": result.run_id,
+                "copies": copies,
             }
         )
     else:
@@ -373,8 +389,12 @@ def import_command(
             + f"{summary['imported']}, duplicate {summary['duplicate']}, "
             f"{'would fail' if dry_run else 'failed'} {summary['failed']}, "
             f"skipped {summary['skipped']}"
+            + (f", duplicate-text {len(copies)}" if copies else "")
             + (f", attachments linked {len(result.attachments)}" if result.attachments else "")
+            + (f" (run {result.run_id})" if result.run_id is not None else "")
         )
+        for copy in copies:
+            click.echo(f"  COPY {copy['path']}: {copy['reason']}")
         for failure in failures:
             click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
     if result.stopped:
@@ -568,11 +588,19 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
     docs = gk.lookup(ref)
     if not docs:
         fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
+    from indexer.provenance import document_provenance, sources_text
+
     derived = {d.id: gk.status(d) for d in docs}
     clusters = {d.id: gk.cluster(d).summary() for d in docs}
+    origins = {d.id: document_provenance(gk.archive, d.id) for d in docs}
     if as_json:
         shown = [
-            {**d.to_dict(text=text), "status": derived[d.id].to_dict(), "cluster": clusters[d.id]}
+            {
+                **d.to_dict(text=text),
+                "status": derived[d.id].to_dict(),
+                "cluster": clusters[d.id],
+                "provenance": origins[d.id],
+            }
             for d in docs
         ]
         emit_json(shown if len(docs) > 1 else shown[0])
@@ -594,6 +622,8 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
         ):
             if value:
                 click.echo(f"{label}: {value}")
+        for line in sources_text(origins[doc.id]):
+            click.echo(f"来源: {line}")
         _echo_status(derived[doc.id])
         for name, items in clusters[doc.id].items():
             if name == "versions" and len(items) < 2:
@@ -642,10 +672,14 @@ def decision(gk: Any, ref: str, as_of: str | None, as_json: bool) -> None:
 
 
 def _echo_stats(data: dict[str, Any]) -> None:
+    from indexer.provenance import run_line
+
     click.echo(f"documents: {data['documents']}  (engine: {data['engine']})")
     for key in ("by_validity", "by_kind", "by_doc_type", "by_agency", "by_year"):
         shown = ", ".join(f"{k or '-'} {v}" for k, v in data[key].items())
         click.echo(f"{key[3:]}: {shown}")
+    if data["last_run"]:
+        click.echo(f"last import run: {run_line(data['last_run'])}")
 
 
 @main.command()
@@ -653,8 +687,30 @@ def _echo_stats(data: dict[str, Any]) -> None:
 @handles_errors
 @with_data(readonly=True)
 def stats(gk: Any, as_json: bool) -> None:
-    """Counts by validity, kind, agency and year."""
-    emit({**gk.archive.stats(), "engine": gk.engine_name}, as_json, _echo_stats)
+    """Counts by validity, kind, agency and year, and the last import run."""
+    from indexer.provenance import last_run
+
+    data = {**gk.archive.stats(), "engine": gk.engine_name, "last_run": last_run(gk.archive)}
+    emit(data, as_json, _echo_stats)
+
+
+@main.command()
+@click.argument("run_id", metavar="ID", required=False, type=int)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@output_options()
+@handles_errors
+@with_data(readonly=True)
+def runs(gk: Any, run_id: int | None, limit: int, as_json: bool) -> None:
+    """Import runs with their counts, newest first; with ID, that run's items: where each
+    came from (path under the imported folder, manifest line) and what became of it."""
+    from indexer import provenance
+
+    if run_id is None:
+        data: Any = provenance.run_list(gk.archive, limit)
+        emit(data, as_json, lambda d: click.echo("\n".join(provenance.runs_text(d))))
+    else:
+        data = provenance.run_detail(gk.archive, run_id)
+        emit(data, as_json, lambda d: click.echo("\n".join(provenance.run_text(d))))
 
 
 @main.command()

@@ -228,9 +228,9 @@ def manifest_items(manifest: Path, *, allow_outside: bool = False) -> Iterator[I
                 yield Item(label, target, skip=OUTSIDE_MANIFEST, skip_status=FAILED)
                 continue
             meta.setdefault("extra", {})["manifest_row"] = label  # type: ignore[index]
-            yield Item(label, target, meta=meta)
+            yield Item(label, target, meta=meta, source_path=path, manifest_row=label)
         elif isinstance(body, str) and body.strip():
-            yield Item(label, Path(label), data=body.encode("utf-8"), meta=meta)
+            yield Item(label, Path(label), data=body.encode("utf-8"), meta=meta, manifest_row=label)
         else:
             yield Item(label, manifest, skip="row has neither path nor body", skip_status=FAILED)
 

@@ -142,15 +142,27 @@ class Gongkai:
         isolate: bool = False,
         actor: str = "import",
         expected: int | None = None,
+        keep_copies: bool = False,
+        who: str = "",
+        arguments: dict[str, object] | None = None,
     ) -> ImportReport:
         """Import files and manifest rows under the write lock, indexing as they commit
         (:func:`indexer.importing.import_items`); with ``isolate`` no file is extracted in
         this process; ``actor`` goes into each document's import history entry; ``expected``:
-        how many items, when known."""
+        how many items, when known; ``keep_copies``: import copies of archived documents as
+        documents of their own; ``who`` and ``arguments`` are recorded with the run."""
         from indexer.importing import ImportOptions, import_items
 
         options = ImportOptions(
-            on_progress, max_bytes, workers, isolate=isolate, actor=actor, expected=expected
+            on_progress,
+            max_bytes,
+            workers,
+            isolate=isolate,
+            actor=actor,
+            expected=expected,
+            keep_copies=keep_copies,
+            who=who,
+            arguments=arguments,
         )
         with self.write_lock():
             return import_items(items, options, indexer=self.indexer)
@@ -161,14 +173,17 @@ class Gongkai:
         """Import files and folders (see :func:`indexer.reading.iter_files`)."""
         from indexer.importing import items_from
 
-        items = items_from(paths=paths, follow_symlinks=follow_symlinks)
+        items = items_from(paths=list(paths), follow_symlinks=follow_symlinks)
         return self.import_items(items, **options)
 
-    def import_files(self, files: Iterable[tuple[Path, str]], **options: Any) -> ImportReport:
-        """Import listed files (path, reason to skip or "")."""
+    def import_files(
+        self, files: Iterable[tuple[Path, str]], *, roots: Iterable[Path] = (), **options: Any
+    ) -> ImportReport:
+        """Import listed files (path, reason to skip or ""); ``roots``: the folders they were
+        found in (each document keeps its path under them)."""
         from indexer.reading import file_items
 
-        return self.import_items(file_items(files), **options)
+        return self.import_items(file_items(files, roots), **options)
 
     def import_manifest(
         self, manifest: Path, *, allow_outside: bool = False, **options: Any
