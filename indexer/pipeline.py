@@ -125,8 +125,8 @@ class ReadStage:
         kept = self.copies.store.copy_of(digest) if self.copies is not None else None
         if kept is not None:
             held = self.archive.get(kept.doc_id) if self.archive is not None else None
-            reason = f"same bytes as a copy of {kept.doc_id}"
             title = held.title if held is not None else ""
+            reason = f"same bytes as a copy of {kept.doc_id} 《{title}》"
             return FileOutcome(label, DUPLICATE_TEXT, kept.doc_id, title, reason=reason)
         if self.hashes is not None:
             earlier = self.hashes.get(digest)
