@@ -11,9 +11,9 @@ punctuation and control characters dropped — and fingerprinted twice:
   keys: a file whose estimated Jaccard similarity with an archived document is at least
   :data:`THRESHOLD` is a near copy (``near``: a few characters changed, a footer left in).
 
-A match whose published metadata disagrees (both have a 文号, or both an issue date, and they
-differ) is not a copy: a revised regulation shares most of its text with the old version and
-is a document of its own.
+A match whose published metadata disagrees (both have a 文号, an issue date or a published
+validity, and they differ) is not a copy: a revised regulation shares most of its text with
+the old version and is a document of its own.
 
 The MinHash is one-permutation hashing (Li, Owen & Zhang 2012) with rotation densification
 (Shrivastava & Li 2014): every 5-gram is hashed once, its hash picks one of :data:`BINS` bins
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from archive import Archive, Document
+from archive.vocab import UNKNOWN
 from archive.fingerprints import NEAR, SAME_TEXT, CopyRecord, Fingerprints
 from indexer.normalize import fold
 
@@ -256,7 +257,16 @@ class CopyFinder:
 
 
 def _agrees(new: Document, old: Document) -> bool:
-    """Whether nothing in the two documents' published metadata says they differ."""
-    if new.doc_number_norm and old.doc_number_norm and new.doc_number_norm != old.doc_number_norm:
-        return False
-    return not (new.date_issued and old.date_issued and new.date_issued != old.date_issued)
+    """Whether nothing in the two documents' published metadata says they differ: the same
+    文号, issue date and published validity where both have one (an old version of a revised
+    regulation, 已修改, shares most of its text with the version in force)."""
+    pairs = (
+        (new.doc_number_norm, old.doc_number_norm),
+        (new.date_issued, old.date_issued),
+        (_known(new.validity), _known(old.validity)),
+    )
+    return all(not (a and b and a != b) for a, b in pairs)
+
+
+def _known(validity: str) -> str:
+    return "" if validity == UNKNOWN else validity

@@ -205,6 +205,27 @@ def test_near_copy_is_found_and_a_template_twin_and_a_revision_are_not(tmp_path:
     assert status["d-revised.txt"].status == "imported"
 
 
+def test_an_old_version_with_another_published_validity_is_not_a_copy(tmp_path: Path) -> None:
+    """As the shared corpus has them: the version in force and an old version (已修改, no
+    date) of one regulation, with most of the text the same."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    current = text_file(TITLE, WETLAND, number="").replace("\n\n", "\n有效性: 有效\n\n", 1)
+    old_clauses = [c.replace("两次", "一次") for c in WETLAND]
+    old = text_file(TITLE, old_clauses, number="", date="").replace(
+        "发文日期: \n", "有效性: 已修改\n"
+    )
+    (folder / "a-current.txt").write_text(current, encoding="utf-8")
+    (folder / "b-old.txt").write_text(old, encoding="utf-8")
+    with Gongkai(tmp_path / "data") as gk:
+        report = gk.import_paths([folder])
+        docs = list(gk.archive.iter_documents())
+    assert [o.status for o in report.outcomes] == ["imported", "imported"]
+    assert sorted(d.validity for d in docs) == ["已修改", "有效"]
+    near = fingerprint(docs[0].text), fingerprint(docs[1].text)
+    assert similarity(near[0].minhash, near[1].minhash) >= THRESHOLD  # only metadata decides
+
+
 def test_copies_are_found_across_runs_and_processes(tmp_path: Path) -> None:
     files = write_copies(tmp_path / "收文")
     data = tmp_path / "data"
