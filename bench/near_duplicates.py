@@ -66,9 +66,9 @@ def run_import(code: Path, texts: Path, data: Path, workers: int, tmp: Path) -> 
     # packages come from ``code``, the dependencies from site-packages.
     site = sysconfig.get_paths()["purelib"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), str(code / "bench"), site])}
+    arguments = [str(code), str(texts), str(data), str(workers), str(out)]
     subprocess.run(
-        [sys.executable, "-S", "-c", _WORKER, str(code), str(texts), str(data), str(workers)]
-        + [str(out)],
+        [sys.executable, "-S", "-c", _WORKER, *arguments],
         check=True,
         env=env,
         cwd=tmp,  # not the worktree: ``-c`` puts the working folder first on sys.path

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from archive import Archive, Document
-from archive.vocab import UNKNOWN
 from archive.fingerprints import NEAR, SAME_TEXT, CopyRecord, Fingerprints
+from archive.vocab import UNKNOWN
 from indexer.normalize import fold
 
 #: MinHash bins (the signature's length) and the LSH banding: BANDS bands of ROWS bins each.
@@ -219,9 +219,9 @@ class CopyFinder:
             return None
         docs = self.archive.get_many([doc_id for _, doc_id in close])
         for score, doc_id in close:
-            found = docs.get(doc_id)
-            if found is not None and _agrees(doc, found):
-                return Match(found.id, found.title, NEAR, score)
+            near = docs.get(doc_id)
+            if near is not None and _agrees(doc, near):
+                return Match(near.id, near.title, NEAR, score)
         return None
 
     def keep(
