@@ -331,7 +331,9 @@ class CommitStage:
             self.archive.rollback_group()
             self.started = None
         self.held = [
-            replace(o, status=FAILED, id="", title="", reason=reason) if o.status == IMPORTED else o
+            replace(o, status=FAILED, id="", title="", reason=reason)
+            if o.status in (IMPORTED, DUPLICATE_TEXT)  # a copy's record is rolled back too
+            else o
             for o in self.held
         ]
         self._flush()
