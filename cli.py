@@ -278,6 +278,11 @@ def main(ctx: click.Context, data: Path) -> None:
 )
 @click.option("--by", default="", help="Who updates archived documents (default: your account).")
 @click.option("--reason", default="", help="Why: recorded in the history of updated documents.")
+@click.option(
+    "--keep-copies",
+    is_flag=True,
+    help="Import copies of archived documents (same or nearly the same text) as new documents.",
+)
 @output_options()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
@@ -295,6 +300,7 @@ def import_command(
     on_error: str,
     by: str,
     reason: str,
+    keep_copies: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -320,11 +326,23 @@ def import_command(
     workers = _worker_count(workers)
     files = list(iter_files(paths, follow_symlinks=follow_symlinks))
     items = run_items(
-        files, manifest, allow_outside=allow_outside, on_error=on_error, data_dir=ctx.obj["data"]
+        files,
+        manifest,
+        allow_outside=allow_outside,
+        on_error=on_error,
+        data_dir=ctx.obj["data"],
+        roots=paths,
     )
     total = len(files) + ((count_rows(manifest) or 0) if manifest else 0)
     bar = tqdm(total=total, unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True)
-    counts = {"imported": 0, "duplicate": 0, "failed": 0, "skipped": 0, "updated": 0}
+    counts = {
+        "imported": 0,
+        "duplicate": 0,
+        "failed": 0,
+        "skipped": 0,
+        "updated": 0,
+        "duplicate-text": 0,
+    }
     report_handle = report.open("w", encoding="utf-8") if report else None
 
     def progress(outcome) -> None:
@@ -365,6 +383,13 @@ def import_command(
                     expected=total,
                     editor=by or _actor(),
                     reason=reason,
+                    keep_copies=keep_copies,
+                    who=_actor(),
+                    arguments={
+                        "paths": [str(p) for p in paths],
+                        "manifest": str(manifest or ""),
+                        "workers": workers,
+                    },
                 )
     finally:
         bar.close()
@@ -372,6 +397,7 @@ def import_command(
             report_handle.close()
     summary = result.counts()
     failures = [o.to_dict() for o in result.failed]
+    copies = [o.to_dict() for o in result.outcomes if o.status == "duplicate-text"]
     if as_json:
         emit_json(
             {
@@ -381,6 +407,8 @@ def import_command(
                 "failures": failures,
                 "stopped": result.stopped,
                 "updates": [o.to_dict() for o in result.outcomes if o.status == "updated"],
+                "run": result.run_id,
+                "copies": copies,
             }
         )
     else:
@@ -394,10 +422,14 @@ def import_command(
                 if manifest or summary["updated"]
                 else ""
             )
+            + (f", duplicate-text {len(copies)}" if copies else "")
             + (f", attachments linked {len(result.attachments)}" if result.attachments else "")
+            + (f" (run {result.run_id})" if result.run_id is not None else "")
         )
         for line in render_updates(result.outcomes):
             click.echo(line)
+        for copy in copies:
+            click.echo(f"  COPY {copy['path']}: {copy['reason']}")
         for failure in failures:
             click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
     if result.stopped:
@@ -593,11 +625,15 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
     docs = gk.lookup(ref)
     if not docs:
         fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
+    from indexer.provenance import document_provenance, sources_text
+
     derived = {d.id: gk.status(d) for d in docs}
     found = {d.id: gk.cluster(d) for d in docs}
     clusters = {i: c.summary() for i, c in found.items()}
     versions = {d.id: gk.versions(d, cluster=found[d.id]) for d in docs}
     withdrawn = {d.id: gk.withdrawal(d.id) for d in docs}
+    clusters = {d.id: gk.cluster(d).summary() for d in docs}
+    origins = {d.id: document_provenance(gk.archive, d.id) for d in docs}
     if as_json:
         shown = [
             {
@@ -606,6 +642,7 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
                 "cluster": clusters[d.id],
                 "versions": versions_json(versions[d.id], d.id),
                 "withdrawn": w.to_dict() if (w := withdrawn[d.id]) else None,
+                "provenance": origins[d.id],
             }
             for d in docs
         ]
@@ -630,6 +667,8 @@ def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
                 click.echo(f"{label}: {value}")
         if (gone := withdrawn[doc.id]) is not None:
             click.echo(f"已撤回（不公开）: {gone.at} {gone.actor}，理由：{gone.reason}")
+        for line in sources_text(origins[doc.id]):
+            click.echo(f"来源: {line}")
         _echo_status(derived[doc.id])
         if versions[doc.id]:
             click.echo("历次版本:")
@@ -695,6 +734,8 @@ def decision(gk: Any, ref: str, as_of: str | None, as_json: bool) -> None:
 
 
 def _echo_stats(data: dict[str, Any]) -> None:
+    from indexer.provenance import run_line
+
     click.echo(f"documents: {data['documents']}  (engine: {data['engine']})")
     for key in ("by_validity", "by_kind", "by_doc_type", "by_agency", "by_year"):
         shown = ", ".join(f"{k or '-'} {v}" for k, v in data[key].items())
@@ -705,6 +746,8 @@ def _echo_stats(data: dict[str, Any]) -> None:
             click.echo(f"  node down: {line}")
         for line in data["cluster_nodes_behind"]:
             click.echo(f"  node behind: {line}")
+    if data["last_run"]:
+        click.echo(f"last import run: {run_line(data['last_run'])}")
 
 
 @main.command()
@@ -712,9 +755,35 @@ def _echo_stats(data: dict[str, Any]) -> None:
 @handles_errors
 @with_data(readonly=True)
 def stats(gk: Any, as_json: bool) -> None:
-    """Counts by validity, kind, agency and year."""
-    report = {**gk.archive.stats(), "engine": gk.engine_name, **gk.cluster_findings()}
+    """Counts by validity, kind, agency and year, and the last import run."""
+    from indexer.provenance import last_run
+
+    report = {
+        **gk.archive.stats(),
+        "engine": gk.engine_name,
+        "last_run": last_run(gk.archive),
+        **gk.cluster_findings(),
+    }
     emit(report, as_json, _echo_stats)
+
+
+@main.command()
+@click.argument("run_id", metavar="ID", required=False, type=int)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@output_options()
+@handles_errors
+@with_data(readonly=True)
+def runs(gk: Any, run_id: int | None, limit: int, as_json: bool) -> None:
+    """Import runs with their counts, newest first; with ID, that run's items: where each
+    came from (path under the imported folder, manifest line) and what became of it."""
+    from indexer import provenance
+
+    if run_id is None:
+        data: Any = provenance.run_list(gk.archive, limit)
+        emit(data, as_json, lambda d: click.echo("\n".join(provenance.runs_text(d))))
+    else:
+        data = provenance.run_detail(gk.archive, run_id)
+        emit(data, as_json, lambda d: click.echo("\n".join(provenance.run_text(d))))
 
 
 @main.command()

@@ -272,11 +272,73 @@ MIGRATIONS: list[str] = [
         reason TEXT NOT NULL
     );
     """,
+    # 13: copies and provenance (archive/fingerprints.py, archive/runs.py). Each document's
+    # normalised-text hash (indexed: an exact copy is one look-up) and MinHash signature with
+    # its LSH bucket keys (a near copy is a few look-ups), beside the documents table so that
+    # a document row keeps its shape and an archive made before this is filled in by the next
+    # import. ``copies``: files found to be a copy of an archived document, whose original
+    # bytes are kept in the store (nothing is lost) instead of becoming a second document.
+    # ``runs``: every import run (who, arguments, counts); ``run_items``: what became of each
+    # item of a run, with where it came from (path under the imported folder, manifest line).
+    """
+    CREATE TABLE text_fingerprints (
+        doc_id TEXT PRIMARY KEY,
+        text_hash TEXT NOT NULL,
+        minhash BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX text_fingerprints_hash ON text_fingerprints(text_hash);
+    CREATE TABLE text_buckets (
+        bucket INTEGER NOT NULL,
+        doc_id TEXT NOT NULL,
+        PRIMARY KEY (bucket, doc_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE copies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sha256 TEXT NOT NULL UNIQUE,
+        doc_id TEXT NOT NULL,
+        match TEXT NOT NULL CHECK (match IN ('same-text', 'near')),
+        similarity REAL NOT NULL,
+        source_name TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL DEFAULT 0,
+        media_type TEXT NOT NULL DEFAULT '',
+        run_id INTEGER,
+        path TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX copies_doc ON copies(doc_id);
+    CREATE TRIGGER copies_are_never_deleted BEFORE DELETE ON copies
+        BEGIN SELECT RAISE(ABORT, 'copies are never deleted'); END;
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL,
+        arguments TEXT NOT NULL DEFAULT '{}',
+        counts TEXT NOT NULL DEFAULT '{}',
+        stopped TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE run_items (
+        run_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        path TEXT NOT NULL DEFAULT '',
+        manifest_row TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        doc_id TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX run_items_doc ON run_items(doc_id);
+    """,
 ]
 
 #: Tables whose writes change nothing a public reader sees: staff sign-ins, sessions (written
-#: on every staff request) and accounts; and the counter itself.
-UNCOUNTED = frozenset({"changes", "sessions", "login_failures", "users"})
+#: on every staff request) and accounts; the text fingerprints (derived, for finding copies);
+#: and the counter itself.
+UNCOUNTED = frozenset(
+    {"changes", "sessions", "login_failures", "users", "text_fingerprints", "text_buckets"}
+)
 
 _BUMP = "UPDATE changes SET n = n + 1, at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = 1;"
 

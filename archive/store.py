@@ -166,6 +166,7 @@ class Archive:
         actor: str = "import",
         sha256: str = "",
         stored: bool = False,
+        provenance: dict[str, object] | None = None,
     ) -> AddOutcome:
         """Store a new document and its original file, whole or not at all.
 
@@ -174,7 +175,8 @@ class Archive:
         indexer's normalizer). The original is written first (atomically, by content
         address) unless the caller has ``stored`` it already (the import's build stage writes
         it; if it is missing after all, it is written here); the row and its history entry
-        are committed in one transaction.
+        are committed in one transaction; ``provenance`` (import run, path, manifest line)
+        goes into its ``import`` history entry.
         """
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
         existing = self.conn.execute(
@@ -207,7 +209,8 @@ class Archive:
                 f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
                 [row[c] for c in _COLUMNS],
             )
-            self.log(doc.id, actor, "import", {"source": doc.source_name, "sha256": digest})
+            detail = {"source": doc.source_name, "sha256": digest, **(provenance or {})}
+            self.log(doc.id, actor, "import", detail)
             self.conn.execute(commit)
         except BaseException:
             self.conn.execute(rollback)

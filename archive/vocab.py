@@ -300,6 +300,7 @@ def origin_label(origin: str, state: str = "confirmed", actor: str = "", machine
 #: History actions (``history.action``) in staff words.
 ACTION_LABELS = {
     "import": "导入",
+    "copy": "副本",
     "upload": "网页上传",
     "kind": "修改类别",
     "relation": "关联",

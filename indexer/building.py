@@ -33,7 +33,7 @@ from indexer.items import Item, Prepared
 from indexer.normalize import normalize_doc_number, normalize_index_number
 
 #: What a worker imports before its first item (by the fork server, once).
-PRELOAD = ["indexer.building", "indexer.extract", "indexer.linking"]
+PRELOAD = ["indexer.building", "indexer.extract", "indexer.linking", "indexer.near_duplicates"]
 #: Formats that inflate compressed data (PDF streams, zip containers) or run another program:
 #: always built in a worker process, even by an import without workers, so that a hostile
 #: file can only exhaust the worker's memory, never the importer's (or the web server's).
@@ -193,6 +193,7 @@ def build_safely(
             store_original(originals, data)
         if prepare:
             from indexer.linking import find_references
+            from indexer.near_duplicates import fingerprint
 
             return doc, Prepared(
                 doc.title,
@@ -200,6 +201,7 @@ def build_safely(
                 TermPositions.of(doc.title),
                 TermPositions.of(doc.text),
                 tuple(find_references(doc)),
+                fingerprint(doc.text),
             )
         return doc
     except ExtractionError as exc:

@@ -95,6 +95,18 @@ def _status(state: Mapping[str, Any] | None, docs: Mapping[str, Document]) -> st
     return words
 
 
+def _origin(detail: Mapping[str, Any]) -> str:
+    """Where an imported file came from (staff only: it names internal folders)."""
+    parts = []
+    if detail.get("path"):
+        parts.append(f"路径 {detail['path']}")
+    if detail.get("manifest_row"):
+        parts.append(f"清单 {detail['manifest_row']}")
+    if detail.get("run"):
+        parts.append(f"导入批次 #{detail['run']}")
+    return f"（{'，'.join(parts)}）" if parts else ""
+
+
 def _line(entry: Mapping[str, Any], docs: Mapping[str, Document]) -> HistoryLine:
     action = str(entry.get("action", ""))
     detail: Mapping[str, Any] = entry.get("detail") or {}
@@ -108,7 +120,12 @@ def _line(entry: Mapping[str, Any], docs: Mapping[str, Document]) -> HistoryLine
     )
     why = f"；理由：{detail['why']}" if detail.get("why") else ""
     if action == "import":
-        line.what = f"导入文件 {detail.get('source') or ''}".strip()
+        line.what = f"导入文件 {detail.get('source') or ''}".strip() + _origin(detail)
+    elif action == "copy":
+        how = "相同文本" if detail.get("match") == "same-text" else "近似文本"
+        if detail.get("match") != "same-text" and detail.get("similarity"):
+            how += f" {float(detail['similarity']):.0%}"
+        line.what = f"收到副本 {detail.get('source') or ''}（{how}，原件已保存）" + _origin(detail)
     elif action == "upload":
         line.what = f"通过网页上传 {detail.get('file') or ''}".strip()
     elif action == "kind":

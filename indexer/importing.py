@@ -6,12 +6,17 @@ It declares the stages (:func:`indexer.pipeline.plan`): read → build → commi
 committed batch :class:`LinkStage` (relations among documents, :mod:`indexer.linking`) and
 :class:`IndexStage` (the index, in a background process once the import is large), and after the
 run :class:`AttachmentStage` (附件 among the run's files, :mod:`indexer.attachments`).
+
+A real import is a run (:mod:`archive.runs`): recorded when it starts, finished with its counts
+and what became of each item and where it came from (provenance). The commit stage finds
+copies of archived documents (:mod:`indexer.near_duplicates`) and keeps them with those
+documents as ``duplicate-text`` unless ``keep_copies``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -23,6 +28,7 @@ from indexer.items import FAILED, UPDATED, Batch, ImportReport, Item, ProgressCa
 from indexer.reading import file_items, iter_files
 
 if TYPE_CHECKING:
+    from archive.runs import Runs
     from indexer.engines.background import BackgroundWriter
     from indexer.indexing import Indexer
     from indexer.linking import Linker
@@ -49,11 +55,16 @@ class ImportOptions:
     #: account running the import), and why (:mod:`indexer.editing`).
     editor: str = ""
     reason: str = ""
+    #: Import copies of archived documents as documents of their own (``--keep-copies``).
+    keep_copies: bool = False
+    #: Who runs the import (the run's ``actor``; default: ``actor``) and with what arguments.
+    who: str = ""
+    arguments: dict[str, object] | None = None
 
 
 def items_from(
     *,
-    paths: Iterable[Path] = (),
+    paths: Sequence[Path] = (),
     manifest: Path | None = None,
     follow_symlinks: bool = False,
     allow_outside: bool = False,
@@ -61,7 +72,7 @@ def items_from(
     """What to import: the files under ``paths`` (folders walked; links out of them only with
     ``follow_symlinks``), then the rows of ``manifest`` (a JSONL/CSV file, see
     :mod:`indexer.manifest`; paths out of its folder only with ``allow_outside``)."""
-    yield from file_items(iter_files(paths, follow_symlinks=follow_symlinks))
+    yield from file_items(iter_files(paths, follow_symlinks=follow_symlinks), paths)
     if manifest is not None:
         from indexer.manifest import manifest_items
 
@@ -75,6 +86,7 @@ def run_items(
     allow_outside: bool = False,
     on_error: str = "skip",
     data_dir: Path | None = None,
+    roots: Iterable[Path] = (),
 ) -> Iterator[Item]:
     """What one ``gongkai import`` brings in: the listed files (path, reason to skip), then
     the rows of ``manifest``. With ``on_error="stop"``, a manifest with any bad row (a bad
@@ -97,7 +109,7 @@ def run_items(
         if on_error == "stop":
             bad = check_rows(manifest, allow_outside=allow_outside)
             refuse_bad_rows(bad or _unmatched_rows(manifest, allow_outside, data_dir))
-    items = file_items(files)
+    items = file_items(files, roots)
     if manifest is None:
         return items
     return chain(items, manifest_items(manifest, allow_outside=allow_outside))
@@ -158,12 +170,20 @@ def import_items(
     if indexer is None:
         raise ValueError("a real import needs the data directory's Indexer")
     indexer.sync()  # finish what an interrupted run left unindexed
+    from archive.runs import Runs
     from indexer.decisions import apply_to_batch
     from indexer.linking import Linker
     from indexer.manifest_links import apply_claims
+    from indexer.near_duplicates import CopyFinder
     from indexer.versioning import chain_versions
 
+    copies = CopyFinder(indexer.archive)
+    copies.fill_missing()  # an archive from before fingerprints, once
+    runs = Runs(indexer.archive)
+    arguments = {"keep_copies": options.keep_copies, **(options.arguments or {})}
+    report.run_id = runs.start(options.who or options.actor, arguments)
     seen: dict[str, tuple[Path | None, bool]] = {}
+    origins: dict[str, tuple[str, str]] = {}
     index = IndexStage(indexer)
     stages = pipeline.plan(
         indexer.archive,
@@ -182,20 +202,46 @@ def import_items(
         ],
         finish=[index.flush_stage(), AttachmentStage(indexer, seen), VocabularyStage(indexer)],
         expected=options.expected,
+        copies=copies,
+        keep_copies=options.keep_copies,
     )
     items = updating(items, indexer.archive, actor=editor, reason=options.reason)
     try:
-        pipeline.run(stages, _tracked(items, seen), report)
+        pipeline.run(stages, _tracked(items, seen, origins), report)
     finally:
-        index.close()
+        index.close()  # cut short (an error, Ctrl-C): the next run indexes what is missing
+        _finish_run(runs, report, origins)
     if report.counts()[UPDATED]:
         indexer.sync()  # the updated documents' new revisions
-    return report  # cut short (an error, Ctrl-C): the next run indexes what is missing
+    return report
 
 
-def _tracked(items: Iterable[Item], seen: dict[str, tuple[Path | None, bool]]) -> Iterator[Item]:
-    """``items``, noting where each came from (for attachments)."""
+def _finish_run(runs: Runs, report: ImportReport, origins: dict[str, tuple[str, str]]) -> None:
+    """Record the run's end: its counts, and each reported item with where it came from. A
+    run cut short records what it reported; a failure here never hides the run's own."""
+    from archive.runs import RunItem
+
+    if report.run_id is None:
+        return
+    items = [
+        RunItem(seq, o.path, o.status, o.id, *origins.get(o.path, ("", "")), reason=o.reason)
+        for seq, o in enumerate(report.outcomes, start=1)
+    ]
+    try:
+        runs.finish(report.run_id, report.counts(), items, report.stopped)
+    except Exception:
+        log.exception("recording the end of import run %s failed", report.run_id)
+
+
+def _tracked(
+    items: Iterable[Item],
+    seen: dict[str, tuple[Path | None, bool]],
+    origins: dict[str, tuple[str, str]],
+) -> Iterator[Item]:
+    """``items``, noting where each came from (for attachments and the run's record)."""
     for item in items:
+        if item.source_path or item.manifest_row:
+            origins[item.label] = (item.source_path, item.manifest_row)
         if not item.skip:
             path = None if item.data is not None else item.path
             seen[item.label] = (path, bool(item.meta and "kind" in item.meta))
@@ -309,7 +355,8 @@ class VocabularyStage:
         self.indexer = indexer
 
     def run(self, report: ImportReport) -> None:
-        if not report.counts().get("imported"):
+        counts = report.counts()
+        if not (counts.get("imported") or counts.get("updated")):
             return
         from indexer.vocabulary import refresh
 

@@ -17,12 +17,16 @@ from archive.relations import Reference
 
 if TYPE_CHECKING:
     from indexer.analysis import TermPositions
+    from indexer.near_duplicates import Fingerprint
 
 #: What happened to an item.
 IMPORTED, DUPLICATE, FAILED, SKIPPED = "imported", "duplicate", "failed", "skipped"
 #: A manifest row that matched an archived document and changed its metadata
 #: (:mod:`indexer.editing`).
 UPDATED = "updated"
+#: A copy of an archived document (the same text re-saved, or a near copy): kept with that
+#: document, not imported as another (see :mod:`indexer.near_duplicates`).
+DUPLICATE_TEXT = "duplicate-text"
 
 #: Committed documents reach the index in batches of this much text (or ``BATCH_DOCS``
 #: documents): each batch is one Whoosh commit, and few large commits cost far less than many
@@ -55,6 +59,21 @@ class Item:
     skip_id: str = ""
     #: With ``skip``: field → {"before", "after"} of what the row changed (or would).
     changes: dict[str, dict[str, object]] | None = None
+    #: Provenance: the path under the imported folder (or a manifest row's ``path``) …
+    source_path: str = ""
+    #: … and the manifest line (``manifest.csv:17``) when a manifest row gave the item.
+    manifest_row: str = ""
+
+    def provenance(self, run_id: int | None) -> dict[str, object]:
+        """Where this item came from, for its document's ``import`` history entry."""
+        found: dict[str, object] = {}
+        if run_id is not None:
+            found["run"] = run_id
+        if self.source_path:
+            found["path"] = self.source_path
+        if self.manifest_row:
+            found["manifest_row"] = self.manifest_row
+        return found
 
 
 @dataclass
@@ -88,9 +107,11 @@ class ImportReport:
     attachments: list[tuple[str, str]] = field(default_factory=list)
     #: Why the run stopped before its last item ("" if it did not): a full disk.
     stopped: str = ""
+    #: The import run (:mod:`archive.runs`) this report is of; None for a dry run.
+    run_id: int | None = None
 
     def counts(self) -> dict[str, int]:
-        counts = {IMPORTED: 0, DUPLICATE: 0, FAILED: 0, SKIPPED: 0, UPDATED: 0}
+        counts = {IMPORTED: 0, DUPLICATE: 0, FAILED: 0, SKIPPED: 0, UPDATED: 0, DUPLICATE_TEXT: 0}
         for outcome in self.outcomes:
             counts[outcome.status] += 1
         return counts
@@ -115,6 +136,8 @@ class Prepared:
     title_terms: TermPositions
     body_terms: TermPositions
     references: tuple[Reference, ...]
+    #: The text's fingerprint, for finding copies (:mod:`indexer.near_duplicates`).
+    fingerprint: Fingerprint | None = None
 
     def fits(self, title: str, body: str) -> bool:
         return title == self.title and body == self.body

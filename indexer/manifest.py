@@ -249,9 +249,9 @@ def manifest_items(manifest: Path, *, allow_outside: bool = False) -> Iterator[I
                 yield Item(label, target, skip=OUTSIDE_MANIFEST, skip_status=FAILED)
                 continue
             meta.setdefault("extra", {})["manifest_row"] = label  # type: ignore[index]
-            yield Item(label, target, meta=meta)
+            yield Item(label, target, meta=meta, source_path=path, manifest_row=label)
         elif isinstance(body, str) and body.strip():
-            yield Item(label, Path(label), data=body.encode("utf-8"), meta=meta)
+            yield Item(label, Path(label), data=body.encode("utf-8"), meta=meta, manifest_row=label)
         else:  # only metadata: it may update an archived document (indexer.editing)
             yield Item(label, manifest, meta=meta, skip=NO_CONTENT, skip_status=FAILED)
 

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from archive import Archive, Document, DuplicateIdError
 from archive.errors import is_disk_full
@@ -35,6 +35,7 @@ from indexer.items import (
     BATCH_DOCS,
     DEFAULT_MAX_BYTES,
     DUPLICATE,
+    DUPLICATE_TEXT,
     FAILED,
     IMPORTED,
     Batch,
@@ -46,6 +47,9 @@ from indexer.items import (
 )
 from indexer.reading import read_limited
 from indexer.workers import CHUNK_ITEMS, WorkerPool
+
+if TYPE_CHECKING:
+    from indexer.near_duplicates import CopyFinder
 
 #: Documents are committed to the archive in groups of at most this many, or this much time.
 GROUP_DOCS = 200
@@ -85,10 +89,18 @@ class ReadStage:
 
     name = "read"
 
-    def __init__(self, archive: Archive | None, max_bytes: int, *, dry_run: bool) -> None:
+    def __init__(
+        self,
+        archive: Archive | None,
+        max_bytes: int,
+        *,
+        dry_run: bool,
+        copies: CopyFinder | None = None,
+    ) -> None:
         self.archive = archive
         self.max_bytes = max_bytes
         self.hashes: dict[str, str] | None = {} if dry_run else None  # digest → first label
+        self.copies = copies  # bytes kept as a copy of a document are not built again
 
     def run(self, item: Item) -> bytes | FileOutcome:
         label = item.label
@@ -112,6 +124,12 @@ class ReadStage:
             if restoring and self.archive.restore_original(digest, data):  # type: ignore[union-attr]
                 reason += "; its missing or damaged original file was restored"
             return FileOutcome(label, DUPLICATE, existing, reason=reason)
+        kept = self.copies.store.copy_of(digest) if self.copies is not None else None
+        if kept is not None:
+            held = self.archive.get(kept.doc_id) if self.archive is not None else None
+            title = held.title if held is not None else ""
+            reason = f"same bytes as a copy of {kept.doc_id} 《{title}》"
+            return FileOutcome(label, DUPLICATE_TEXT, kept.doc_id, title, reason=reason)
         if self.hashes is not None:
             earlier = self.hashes.get(digest)
             if earlier is not None:
@@ -216,11 +234,17 @@ class CommitStage:
         report: ImportReport,
         on_progress: ProgressCallback | None,
         actor: str = "import",
+        copies: CopyFinder | None = None,
+        keep_copies: bool = False,
     ) -> None:
         self.archive = archive
         self.report = report
         self.on_progress = on_progress
         self.actor = actor  # who imports: in each document's import history entry
+        #: Fingerprints each document; unless ``keep_copies``, a copy of an archived document
+        #: is kept with it instead of imported (see :mod:`indexer.near_duplicates`).
+        self.copies = copies
+        self.keep_copies = keep_copies
         self.held: list[FileOutcome] = []
         self.started: float | None = None  # when the open group began
         self.added = 0
@@ -228,20 +252,51 @@ class CommitStage:
     def setup(self) -> None:
         pass
 
-    def run(self, item: Item, data: bytes, built: Document | str) -> FileOutcome:
-        """Add ``built`` (or report why it could not be built)."""
+    def run(
+        self, item: Item, data: bytes, built: Document | str, prepared: Prepared | None = None
+    ) -> FileOutcome:
+        """Add ``built`` (or report why it could not be built, or keep it as the copy of an
+        archived document)."""
         label = item.label
         if not isinstance(built, Document):
             return FileOutcome(label, FAILED, reason=str(built))
+        print_ = None
+        if self.copies is not None:
+            from indexer.near_duplicates import fingerprint
+
+            done = prepared.fingerprint if prepared is not None else None
+            print_ = done or fingerprint(built.text)
+            match = None if self.keep_copies else self.copies.find(built, print_)
+            if match is not None:
+                self._open()
+                self.copies.keep(
+                    match,
+                    built,
+                    data,
+                    item.sha256,
+                    actor=self.actor,
+                    run_id=self.report.run_id,
+                    path=item.source_path,
+                )
+                return FileOutcome(
+                    label, DUPLICATE_TEXT, match.doc_id, match.title, reason=match.reason
+                )
         self._open()
         try:
             result = self.archive.add(
-                built, data, actor=self.actor, sha256=item.sha256, stored=True
+                built,
+                data,
+                actor=self.actor,
+                sha256=item.sha256,
+                stored=True,
+                provenance=item.provenance(self.report.run_id),
             )
         except DuplicateIdError as exc:
             return FileOutcome(label, FAILED, reason=str(exc))
         if result.status == DUPLICATE:
             return FileOutcome(label, DUPLICATE, result.id, reason=f"same bytes as {result.id}")
+        if self.copies is not None and print_ is not None:
+            self.copies.remember(result.id, print_)
         return FileOutcome(label, IMPORTED, result.id, built.title)
 
     def emit(self, outcome: FileOutcome) -> None:
@@ -279,7 +334,9 @@ class CommitStage:
             self.archive.rollback_group()
             self.started = None
         self.held = [
-            replace(o, status=FAILED, id="", title="", reason=reason) if o.status == IMPORTED else o
+            replace(o, status=FAILED, id="", title="", reason=reason)
+            if o.status in (IMPORTED, DUPLICATE_TEXT)  # a copy's record is rolled back too
+            else o
             for o in self.held
         ]
         self._flush()
@@ -288,6 +345,8 @@ class CommitStage:
         """Remove the originals written since ``since`` that no committed document names
         (after the build workers stopped: they write originals ahead of the commit)."""
         referenced = set(self.archive.digests().values())
+        if self.copies is not None:
+            referenced |= self.copies.store.copy_digests()
         return self.archive.originals.remove_unreferenced(referenced, since=since)
 
     def _open(self) -> None:
@@ -410,7 +469,11 @@ def run(stages: Stages, items: Iterable[Item], report: ImportReport) -> ImportRe
         done: Prepared | None = None
         if isinstance(built, tuple):
             built, done = built
-        outcome = commit.run(item, data, built)
+        outcome = (
+            commit.run(item, data, built, done)
+            if isinstance(commit, CommitStage)
+            else commit.run(item, data, built)
+        )
         if outcome.status == IMPORTED and isinstance(commit, CommitStage):
             assert isinstance(built, Document)
             pending.docs.append(built)
@@ -496,11 +559,19 @@ def plan(
     finish: Sequence[FinishStage] = (),
     batch_docs: int | None = None,
     expected: int | None = None,
+    copies: CopyFinder | None = None,
+    keep_copies: bool = False,
 ) -> Stages:
-    """The stages of an import into ``archive`` (None: a dry run with no archive yet)."""
+    """The stages of an import into ``archive`` (None: a dry run with no archive yet); with
+    ``copies``, copies of archived documents are kept with them unless ``keep_copies``."""
     if archive is None and not dry_run:
         raise ValueError("an archive is needed unless dry_run")
-    read = ReadStage(archive, max_bytes or DEFAULT_MAX_BYTES, dry_run=dry_run)
+    read = ReadStage(
+        archive,
+        max_bytes or DEFAULT_MAX_BYTES,
+        dry_run=dry_run,
+        copies=None if keep_copies else copies,
+    )
     if dry_run:
         return Stages(
             read,
@@ -517,7 +588,7 @@ def plan(
             isolate=isolate,
             expected=expected,
         ),
-        CommitStage(archive, report, on_progress, actor),
+        CommitStage(archive, report, on_progress, actor, copies, keep_copies),
         batch,
         finish,
         batch_docs or BATCH_DOCS,

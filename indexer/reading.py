@@ -113,12 +113,30 @@ def read_limited(path: Path, max_bytes: int) -> bytes:
         os.close(fd)
 
 
-def file_items(files: Iterable[tuple[Path, str]]) -> Iterator[Item]:
-    """An :class:`Item` for each (path, reason to skip or "") from :func:`iter_files`."""
+def file_items(files: Iterable[tuple[Path, str]], roots: Iterable[Path] = ()) -> Iterator[Item]:
+    """An :class:`Item` for each (path, reason to skip or "") from :func:`iter_files`; with
+    ``roots`` (the folders walked), each knows its :func:`source_path`."""
+    folders = [Path(r) for r in roots if Path(r).is_dir()]
     for path, reason in files:
         yield Item(
             str(path),
             path,
             skip=reason,
             skip_status=SKIPPED if (reason and path.exists()) else FAILED,
+            source_path=source_path(path, folders),
         )
+
+
+def source_path(path: Path, folders: Iterable[Path]) -> str:
+    """Where ``path`` lies in the imported folder it was found in, starting with that
+    folder's own name (``收文/市教育局/通知.txt`` for ``收文`` imported from anywhere): which
+    office's folder a document came from, without the absolute path of the machine that
+    imported it. A file named on its own is its name."""
+    for folder in folders:
+        try:
+            inside = path.relative_to(folder)
+        except ValueError:
+            continue
+        name = folder.name or Path(os.path.abspath(folder)).name
+        return (Path(name) / inside).as_posix() if name else inside.as_posix()
+    return path.name

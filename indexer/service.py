@@ -154,12 +154,17 @@ class Gongkai:
         expected: int | None = None,
         editor: str = "",
         reason: str = "",
+        keep_copies: bool = False,
+        who: str = "",
+        arguments: dict[str, object] | None = None,
     ) -> ImportReport:
         """Import files and manifest rows under the write lock, indexing as they commit
         (:func:`indexer.importing.import_items`); with ``isolate`` no file is extracted in
         this process; ``actor`` goes into each document's import history entry; ``expected``:
         how many items, when known; manifest rows that update archived documents are recorded
-        under ``editor`` (default: the account running this) with ``reason``."""
+        under ``editor`` (default: the account running this) with ``reason``;
+        ``keep_copies``: import copies of archived documents as documents of their own; ``who``
+        and ``arguments`` are recorded with the run."""
         from indexer.importing import ImportOptions, import_items
 
         options = ImportOptions(
@@ -171,6 +176,9 @@ class Gongkai:
             expected=expected,
             editor=editor,
             reason=reason,
+            keep_copies=keep_copies,
+            who=who,
+            arguments=arguments,
         )
         with self.write_lock():
             return import_items(items, options, indexer=self.indexer)
@@ -181,14 +189,17 @@ class Gongkai:
         """Import files and folders (see :func:`indexer.reading.iter_files`)."""
         from indexer.importing import items_from
 
-        items = items_from(paths=paths, follow_symlinks=follow_symlinks)
+        items = items_from(paths=list(paths), follow_symlinks=follow_symlinks)
         return self.import_items(items, **options)
 
-    def import_files(self, files: Iterable[tuple[Path, str]], **options: Any) -> ImportReport:
-        """Import listed files (path, reason to skip or "")."""
+    def import_files(
+        self, files: Iterable[tuple[Path, str]], *, roots: Iterable[Path] = (), **options: Any
+    ) -> ImportReport:
+        """Import listed files (path, reason to skip or ""); ``roots``: the folders they were
+        found in (each document keeps its path under them)."""
         from indexer.reading import file_items
 
-        return self.import_items(file_items(files), **options)
+        return self.import_items(file_items(files, roots), **options)
 
     def import_manifest(
         self,

@@ -246,6 +246,9 @@ def test_an_old_archive_is_migrated_and_typed_by_the_reindex(tmp_path: Path) -> 
     conn.executescript(
         "".join(f'DROP TRIGGER "{name}";' for name in triggers) + "DROP TABLE IF EXISTS changes;"
         "DROP TABLE IF EXISTS version_keys; DROP TABLE IF EXISTS manifest_claims;"
+        # … and the copies and provenance tables (migration 11)
+        "DROP TABLE IF EXISTS text_fingerprints; DROP TABLE IF EXISTS text_buckets;"
+        "DROP TABLE IF EXISTS copies; DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS run_items;"
         "DROP INDEX documents_doc_type;"
         "ALTER TABLE documents DROP COLUMN doc_type;"
         "ALTER TABLE documents DROP COLUMN doc_type_origin;"
