@@ -44,6 +44,7 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
+import re
 import threading
 import time
 from array import array
@@ -75,8 +76,11 @@ _LAST = "\U0010ffff"
 Tokens = tuple[str, ...]
 
 
+_HAN = re.compile("[\u3400-\u9fff]+")
+
+
 def is_han(text: str) -> bool:
-    return bool(text) and all("\u3400" <= ch <= "\u9fff" for ch in text)
+    return _HAN.fullmatch(text) is not None
 
 
 @lru_cache(maxsize=32768)
@@ -105,6 +109,10 @@ class Entry(NamedTuple):
     @property
     def text(self) -> str:
         return "".join(self.tokens)
+
+
+def _entry_order(entry: Entry) -> tuple[int, int, str]:
+    return (-entry.df, len(entry.tokens), "".join(entry.tokens))
 
 
 class SortedTerms:
@@ -260,12 +268,14 @@ class Vocabulary:
         phrases: Counter[Tokens] = Counter()
         for title in titles:
             words = analysis.words(title)
+            han = [is_han(w) for w in words]
             seen = set()
             for size in PHRASE_SIZES:
                 for i in range(len(words) - size + 1):
-                    gram = tuple(words[i : i + size])
-                    if all(is_han(w) for w in gram) and len("".join(gram)) <= MAX_WORD_CHARS:
-                        seen.add(gram)
+                    if all(han[i : i + size]):
+                        gram = tuple(words[i : i + size])
+                        if sum(map(len, gram)) <= MAX_WORD_CHARS:
+                            seen.add(gram)
             phrases.update(seen)
         vocab.phrases = dict(phrases)
         entries = [
@@ -279,12 +289,13 @@ class Vocabulary:
         full: dict[str, list[Entry]] = {}
         short: dict[str, list[Entry]] = {}
         for entry in entries:
-            for spelled, initial in spellings(entry.text):
+            for spelled, initial in spellings("".join(entry.tokens)):
                 full.setdefault(spelled, []).append(entry)
                 short.setdefault(initial, []).append(entry)
         for index in (full, short):
             for found in index.values():
-                found.sort(key=lambda e: (-e.df, len(e.tokens), e.text))
+                if len(found) > 1:
+                    found.sort(key=_entry_order)
         vocab.full, vocab.initials = full, short
         vocab._edge_index()
         return vocab
