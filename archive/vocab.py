@@ -248,4 +248,5 @@ ACTION_LABELS = {
     "date_effective": "施行日期（正文）",
     "expiry": "有效期",
     "doc_type": "修改文件类型",
+    "outcome": "修改依申请公开办理结果",
 }
