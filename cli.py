@@ -1543,7 +1543,7 @@ def export(
             fail("--format xlsx needs -o FILE", EXIT_USAGE)
         count = write_catalogue(rows, fmt, output)
     elif output is None:
-        count = write_catalogue(rows, fmt, click.get_text_stream("stdout"))
+        write_catalogue(rows, fmt, sys.stdout)
         return
     else:
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"  # Excel reads a BOM'd CSV as UTF-8

@@ -87,12 +87,13 @@ EVIDENCE_CHARS = 60
 def read_outcome(text: str) -> tuple[str, str] | None:
     """(outcome, the words it was read from) for an answer's ``text``, or None when no rule
     matches."""
-    flat = re.sub(r"\s+", "", fold(text))
+    words = re.sub(r"\s+", "", text)
+    flat = fold(words)  # same length: the evidence is cut from the words as written
     for code, pattern in RULES:
         found = pattern.search(flat)
         if found:
             start = max(found.start() - 10, 0)
-            return code, flat[start : start + EVIDENCE_CHARS]
+            return code, words[start : start + EVIDENCE_CHARS]
     return None
 
 
