@@ -65,11 +65,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["external_url"] = external_url
 
     from search_app import api, auth, filters, security
-    from search_app.views import check, document, feed, search, staff
+    from search_app.views import check, document, feed, report, search, staff
 
     staff.clean_uploads(data_dir)
     filters.register(app)
-    for module in (search, document, check, feed, staff):
+    for module in (search, document, check, feed, staff, report):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from archive.outcomes import OUTCOMES, Outcomes
 from indexer.annual_report import annual_report
 from indexer.service import Gongkai
-from tests.helpers import cli_json, run_cli
+from helpers import cli_json, run_cli
 
 AGENCY = "青测市测试局"
 OTHER = "青测市别的局"
@@ -194,3 +194,62 @@ def test_library_report_and_read_only_archive(data: Path) -> None:
         }
         with pytest.raises(Exception, match="year"):
             annual_report(gk.archive, 12, record=lambda found: None)
+
+
+# -- the staff page ------------------------------------------------------------------------------
+
+
+def test_staff_page_links_each_number_to_its_documents_and_corrects_outcomes(data: Path) -> None:
+    from helpers import PASSWORD, csrf_token, html, login, one
+
+    from search_app import create_app
+    from search_app.auth import add_user
+
+    with Gongkai(data) as gk:
+        add_user(gk.archive, "alice", PASSWORD)
+    app = create_app({"DATA_DIR": data, "TESTING": True, "SECRET_KEY": "sw"})
+    anonymous = app.test_client()
+    url = f"/staff/report/annual?year=2024&agency={AGENCY}"
+    assert anonymous.get(url).status_code == 302  # to the login page
+    assert anonymous.get("/staff/report/annual.csv?year=2024").status_code == 302
+    client = app.test_client()
+    assert login(client).status_code == 302
+    page = client.get(url)
+    assert page.status_code == 200
+    tree = html(page)
+    count = one(tree, 'tr[data-key="rule.in_force"] a')
+    assert count.text() == "3" and count.attributes["href"] == "#docs-rule.in_force"
+    listed = one(tree, 'details[id="docs-rule.in_force"]')
+    assert sorted(a.attributes["href"] for a in listed.css("a")) == [
+        "/doc/r1",
+        "/doc/r2",
+        "/doc/r4",
+    ]
+    blank = one(tree, 'tr[data-key="blank.2.行政许可"]')
+    assert "待填" in blank.text() and not blank.css("a")
+    # Downloads, read back by real parsers.
+    got = client.get(f"/staff/report/annual.csv?year=2024&agency={AGENCY}")
+    rows = list(csv.DictReader(io.StringIO(got.get_data(as_text=True).lstrip("\ufeff"))))
+    assert {(r["row"], r["column"]): r["count"] for r in rows}[("规章", "本年制发件数")] == "1"
+    got = client.get(f"/staff/report/annual.xlsx?year=2024&agency={AGENCY}")
+    assert got.status_code == 200
+    book = load_workbook(io.BytesIO(got.data), read_only=True)
+    assert book.sheetnames == ["年度报告", "依据"]
+    book.close()
+    assert client.get("/staff/report/annual.pdf?year=2024").status_code == 404
+    assert client.get("/staff/report/annual?year=abc").status_code == 400
+    # Correct an outcome: CSRF required, reason required, recorded under the account.
+    form = {"doc_id": "a5", "outcome": "not_processed", "note": "信访件", "year": "2024"}
+    assert client.post("/staff/report/outcome", data=form).status_code == 400  # no token
+    form["csrf_token"] = csrf_token(page)
+    assert client.post("/staff/report/outcome", data={**form, "note": ""}).status_code == 400
+    assert client.post("/staff/report/outcome", data={**form, "outcome": "x"}).status_code == 400
+    done = client.post("/staff/report/outcome", data={**form, "agency": AGENCY})
+    assert done.status_code == 302 and done.headers["Location"].endswith("#answers")
+    after = html(client.get(url))
+    assert "工作人员修改" in one(after, 'tr[data-answer="a5"]').text()
+    assert one(after, 'tr[data-key="outcome.not_processed"] a').text() == "1"
+    with Gongkai(data, readonly=True) as gk:
+        (entry,) = [h for h in gk.history("a5") if h["action"] == "outcome"]
+        assert entry["actor"] == "alice"
+    assert anonymous.post("/staff/report/outcome", data=form).status_code in (400, 401)
