@@ -1514,7 +1514,9 @@ def outcome(gk: Any, ref: str, value: str, reason: str, as_json: bool) -> None:
 @click.option(
     "--from", "date_from", default="", callback=parse_date_option, help="Issued on or after."
 )
-@click.option("--to", "date_to", default="", callback=parse_date_option, help="Issued on or before.")
+@click.option(
+    "--to", "date_to", default="", callback=parse_date_option, help="Issued on or before."
+)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (xlsx: required)."
 )

@@ -2,10 +2,10 @@
 
 The 2021 national format of the 政府信息公开工作年度报告 (section 三) counts the requests an agency
 answered by outcome: 予以公开, 部分公开, 不予公开 (by reason), 无法提供 (by reason), 不予处理,
-其他处理. An answer (kind ``request_answer``) says its outcome in words; :mod:`indexer.request_outcomes`
-reads it (origin ``auto``) and staff may correct it (origin ``staff``, never read again). This
-module holds the vocabulary and the table (migration 11); a staff change is a row change and a
-history entry in one transaction.
+其他处理. An answer (kind ``request_answer``) says its outcome in words;
+:mod:`indexer.request_outcomes` reads it (origin ``auto``) and staff may correct it (origin
+``staff``, never read again). This module holds the vocabulary and the table (migration 11);
+a staff change is a row change and a history entry in one transaction.
 """
 
 from __future__ import annotations
@@ -97,8 +97,7 @@ class Outcomes:
         for start in range(0, len(wanted), 400):
             chunk = wanted[start : start + 400]
             rows = self.conn.execute(
-                "SELECT * FROM request_outcomes WHERE doc_id IN "
-                f"({', '.join('?' for _ in chunk)})",
+                f"SELECT * FROM request_outcomes WHERE doc_id IN ({', '.join('?' for _ in chunk)})",
                 chunk,
             )
             for row in rows:
@@ -130,9 +129,7 @@ class Outcomes:
         if not reason.strip():
             raise InvalidInput("give a reason for the outcome (--reason)")
         with self.archive.transaction():
-            row = self.conn.execute(
-                "SELECT kind FROM documents WHERE id = ?", (doc_id,)
-            ).fetchone()
+            row = self.conn.execute("SELECT kind FROM documents WHERE id = ?", (doc_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"no document {doc_id}")
             if row["kind"] != REQUEST_ANSWER:

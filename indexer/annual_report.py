@@ -293,9 +293,7 @@ def write_xlsx(report: AnnualReport, target: Path | IO[bytes]) -> None:
     basis.append(["key", "row", "column", "id", "title", "date"])
     for c in report.cells:
         for d in c.documents:
-            basis.append(
-                [_text_cell(basis, v) for v in (c.key, c.row, c.column, *d.values())]
-            )
+            basis.append([_text_cell(basis, v) for v in (c.key, c.row, c.column, *d.values())])
     book.save(target)
 
 
@@ -305,7 +303,7 @@ def _text_cell(sheet: object, value: object) -> object:
         return value
     from openpyxl.cell import WriteOnlyCell
 
-    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+    cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
     return cell
 

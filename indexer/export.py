@@ -18,7 +18,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from archive import Archive, Document
 from archive.catalogue import CatalogueFilter, catalogue_pages
@@ -121,16 +121,16 @@ def write_catalogue(
         for row in rows:
             cells = []
             for name in COLUMNS:
-                cell = WriteOnlyCell(sheet, value=row[name])  # type: ignore[arg-type]
+                cell = WriteOnlyCell(sheet, value=row[name])
                 cell.data_type = "s"  # text, never a formula
                 cells.append(cell)
             sheet.append(cells)
             count += 1
-        book.save(out)  # type: ignore[arg-type]
+        book.save(out)
         return count
     if isinstance(out, Path):
         raise InvalidInput(f"{fmt} is written to a text stream")
-    text = out  # type: IO[str]  # type: ignore[assignment]
+    text = cast("IO[str]", out)
     if fmt == "csv":
         writer = csv.writer(text)
         writer.writerow(COLUMNS)

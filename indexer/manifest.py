@@ -137,9 +137,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
             if len(cells) > len(names):
                 yield number, f"{len(cells)} cells but only {len(names)} columns"
                 continue
-            yield number, {
-                n: _unguarded(c) for n, c in zip(names, cells, strict=False) if n and c != ""
-            }
+            yield (
+                number,
+                {n: _unguarded(c) for n, c in zip(names, cells, strict=False) if n and c != ""},
+            )
 
 
 def _unguarded(cell: str) -> str:

@@ -3,11 +3,11 @@
 An answer says what the agency decided in a handful of set phrases (本机关决定予以公开, 经检索，
 未找到……, 属于国家秘密, 不予公开); the 2021 national report format counts answers by them
 (:data:`archive.outcomes.OUTCOME_ROWS`). The first rule that matches decides, most specific
-first: 部分公开 (whose answers also cite the reasons for what was withheld) before the reasons for
-不予公开; the reasons only with 不予公开 or a plain refusal (不予提供, 不能公开); then 无法提供, 不予
-处理, 其他处理; 予以公开 last (an answer refusing one part often says 其余部分予以公开, which is
-部分公开). A text that matches no rule has no outcome: staff set it (``gongkai outcome``), and
-the report lists it as unread, never guessed.
+first: 部分公开 (whose answers also cite the reasons for what was withheld); the reasons for
+不予公开, each only beside 不予公开 or a plain refusal (不予提供, 不能公开); then the three kinds
+of 无法提供, 不予处理 and 其他处理; 予以公开 last (an answer refusing one part often says
+其余部分予以公开, which is 部分公开). A text that matches no rule has no outcome: staff set it
+(``gongkai outcome``), and the report lists it as unread, never guessed.
 """
 
 from __future__ import annotations

@@ -10,12 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import cli_json, run_cli
 from openpyxl import load_workbook
 
 from archive.outcomes import OUTCOMES, Outcomes
 from indexer.annual_report import annual_report
 from indexer.service import Gongkai
-from helpers import cli_json, run_cli
 
 AGENCY = "青测市测试局"
 OTHER = "青测市别的局"

@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import run_cli, write_doc
 from openpyxl import load_workbook
 
 from archive.catalogue import CatalogueFilter
 from indexer.export import COLUMNS, catalogue
 from indexer.service import Gongkai
-from helpers import run_cli, write_doc
 
 #: The columns that are the archive's metadata (the rest is worked out: the status today).
 METADATA = [c for c in COLUMNS if not c.startswith("status")]
