@@ -453,6 +453,10 @@ WRITE_ROUTES = {
     "staff.decide": ("/staff/proposals/1/confirm", {}),
     "staff.synonyms": ("/staff/synonyms", {"action": "add", "terms": "查档|查阅档案"}),
     "staff.set_doc_type": ("/staff/type", {"doc_id": "ID", "doc_type": "rule", "note": "x"}),
+    "report.set_outcome": (
+        "/staff/report/outcome",
+        {"doc_id": "ID", "outcome": "disclosed", "note": "x", "year": "2024"},
+    ),
 }
 
 
