@@ -252,4 +252,9 @@ def test_staff_page_links_each_number_to_its_documents_and_corrects_outcomes(dat
     with Gongkai(data, readonly=True) as gk:
         (entry,) = [h for h in gk.history("a5") if h["action"] == "outcome"]
         assert entry["actor"] == "alice"
+    from indexer.history_view import readable
+
+    with Gongkai(data, readonly=True) as gk:
+        (line,) = [h for h in readable(gk.archive, gk.history("a5")) if "办理结果" in h.action]
+        assert (line.before, line.after) == ("—", "不予处理") and "信访件" in line.what
     assert anonymous.post("/staff/report/outcome", data=form).status_code in (400, 401)
