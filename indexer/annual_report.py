@@ -299,8 +299,8 @@ def write_xlsx(report: AnnualReport, target: Path | IO[bytes]) -> None:
 
 def _text_cell(sheet: object, value: object) -> object:
     """A cell that is a number or plain text, never a formula (a title may start with =)."""
-    if not isinstance(value, str):
-        return value
+    if not isinstance(value, str) or not value.startswith("="):
+        return value  # openpyxl writes other strings as text
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value=value)

@@ -18,7 +18,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 from archive import Archive, Document
 from archive.catalogue import CatalogueFilter, catalogue_pages
@@ -113,18 +113,12 @@ def write_catalogue(
     count = 0
     if fmt == "xlsx":
         from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet("目录")
         sheet.append(list(COLUMNS))
         for row in rows:
-            cells = []
-            for name in COLUMNS:
-                cell = WriteOnlyCell(sheet, value=row[name])
-                cell.data_type = "s"  # text, never a formula
-                cells.append(cell)
-            sheet.append(cells)
+            sheet.append([_text_cell(sheet, row[name]) for name in COLUMNS])
             count += 1
         book.save(out)
         return count
@@ -142,6 +136,19 @@ def write_catalogue(
         text.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+def _text_cell(sheet: Any, value: str) -> object:
+    """``value`` as an XLSX cell of text: openpyxl writes a string as text unless it starts
+    with ``=`` (a formula), so only those are made text cells (one object per cell would cost
+    several times the time)."""
+    if not value.startswith("="):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 __all__ = ["COLUMNS", "COLUMN_LABELS", "FORMATS", "catalogue", "write_catalogue"]
