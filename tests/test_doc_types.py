@@ -234,7 +234,7 @@ def test_an_old_archive_is_migrated_and_typed_by_the_reindex(tmp_path: Path) -> 
     ids = import_docs(data, DOCTYPES)
     # Make it look like an archive of schema 7 whose index was built by analyzer 2: drop the
     # columns again (SQLite ≥ 3.35) and forget the types.
-    # Later migrations (the change counter) are undone too: the archive goes back to just
+    # Later migrations (the change counter, request outcomes) are undone too: the archive goes back to just
     # before the migration that added document types.
     before = next(i for i, m in enumerate(MIGRATIONS) if "ADD COLUMN doc_type " in m)
     conn = sqlite3.connect(data / Archive.DB_NAME)
@@ -245,6 +245,7 @@ def test_an_old_archive_is_migrated_and_typed_by_the_reindex(tmp_path: Path) -> 
     ]
     conn.executescript(
         "".join(f'DROP TRIGGER "{name}";' for name in triggers) + "DROP TABLE IF EXISTS changes;"
+        "DROP TABLE IF EXISTS request_outcomes;"
         "DROP INDEX documents_doc_type;"
         "ALTER TABLE documents DROP COLUMN doc_type;"
         "ALTER TABLE documents DROP COLUMN doc_type_origin;"
