@@ -234,8 +234,8 @@ def test_an_old_archive_is_migrated_and_typed_by_the_reindex(tmp_path: Path) -> 
     ids = import_docs(data, DOCTYPES)
     # Make it look like an archive of schema 7 whose index was built by analyzer 2: drop the
     # columns again (SQLite ≥ 3.35) and forget the types.
-    # Later migrations (the change counter, request outcomes) are undone too: the archive goes back to just
-    # before the migration that added document types.
+    # Later migrations (the change counter, request outcomes) are undone too: the archive goes
+    # back to just before the migration that added document types.
     before = next(i for i, m in enumerate(MIGRATIONS) if "ADD COLUMN doc_type " in m)
     conn = sqlite3.connect(data / Archive.DB_NAME)
     triggers = [
