@@ -48,11 +48,16 @@ def build(data: Path, count: int) -> None:
         archive.commit_group()
 
 
-#: The export in a new process that reports its own peak resident memory (KB) on stderr.
+#: The export in a new process that reports its own peak resident memory (KB) on stderr:
+#: ``VmHWM``, the high-water mark of this process's memory since its exec. (Not ``ru_maxrss``:
+#: Linux keeps that across fork and exec, so a child started by a parent that built 100,000
+#: documents would report the parent's size.)
 _CHILD = (
-    "import resource, sys, cli\n"
+    "import re, sys, cli\n"
     "try:\n    cli.main()\n"
-    "finally:\n    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "finally:\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    print(re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr)\n"
 )
 
 
