@@ -1686,3 +1686,121 @@ def synonyms_remove(ctx: click.Context, entry_id: int, note: str, as_json: bool)
         emit_json(entry.to_dict())
     else:
         click.echo(f"removed #{entry.id}: {'|'.join(entry.terms)}")
+
+
+# -- reports and export ----------------------------------------------------------------------
+
+
+@main.group()
+def report() -> None:
+    """Reports filled from the archive (``report annual``: the 年度报告 tables)."""
+
+
+@report.command("annual")
+@click.option("--year", required=True, type=click.IntRange(1900, 2999), help="The report's year.")
+@click.option("--agency", multiple=True, help="发布机构, as archived (repeatable; none: all).")
+@click.option(
+    "--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write CSV."
+)
+@click.option(
+    "--xlsx", "xlsx_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write XLSX."
+)
+@output_options()
+@handles_errors
+@with_data()
+def report_annual(
+    gk: Any,
+    year: int,
+    agency: tuple[str, ...],
+    csv_file: Path | None,
+    xlsx_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Fill the 政府信息公开工作年度报告 tables (sections 二 and 三) for YEAR; every count lists
+    the documents behind it (--json: their ids); what the archive cannot know stays blank."""
+    from indexer.annual_report import render_text, write_csv, write_xlsx
+
+    result = gk.annual_report(year, agency)
+    if csv_file:
+        with csv_file.open("w", encoding="utf-8-sig", newline="") as handle:
+            write_csv(result, handle)
+    if xlsx_file:
+        write_xlsx(result, xlsx_file)
+    emit(result.to_dict(), as_json, lambda _: click.echo(render_text(result)))
+
+
+@main.command()
+@click.argument("ref")
+@click.argument("value")
+@click.option("--reason", required=True, help="Why (kept in history).")
+@output_options()
+@handles_errors
+@with_data()
+def outcome(gk: Any, ref: str, value: str, reason: str, as_json: bool) -> None:
+    """Correct the outcome (办理结果) of a 依申请公开 answer: VALUE is a code (disclosed, partly,
+    refused_secret, unable_not_held …) or its label (予以公开, 本机关不掌握相关政府信息 …)."""
+    from archive.outcomes import OUTCOME_LABELS
+
+    result = gk.set_outcome(gk.one(ref).id, value, reason=reason, actor=_actor())
+    emit(
+        result.to_dict(),
+        as_json,
+        lambda r: click.echo(f"{r['doc_id']}: {OUTCOME_LABELS[r['outcome']]}（工作人员修改）"),
+    )
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default="csv", show_default=True
+)
+@click.option("--agency", multiple=True, help="发布机构 (repeatable: any of them).")
+@click.option("--kind", multiple=True, type=click.Choice(KINDS))
+@click.option(
+    "--doc-type",
+    "doc_type",
+    multiple=True,
+    callback=lambda ctx, param, values: tuple(_doc_type_option(v) for v in values),
+    help="Document type, by code or Chinese name (repeatable: any of them).",
+)
+@click.option("--valid-only", is_flag=True, help="Only documents in force today.")
+@click.option(
+    "--from", "date_from", default="", callback=parse_date_option, help="Issued on or after."
+)
+@click.option(
+    "--to", "date_to", default="", callback=parse_date_option, help="Issued on or before."
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (xlsx: required)."
+)
+@handles_errors
+@with_data(readonly=True)
+def export(
+    gk: Any,
+    fmt: str,
+    agency: tuple[str, ...],
+    kind: tuple[str, ...],
+    doc_type: tuple[str, ...],
+    valid_only: bool,
+    date_from: str | None,
+    date_to: str | None,
+    output: Path | None,
+) -> None:
+    """Write the metadata catalogue (政府信息公开目录 columns, the status today and its basis),
+    streamed; `import --manifest` reads the CSV, JSONL or XLSX back."""
+    from archive.catalogue import CatalogueFilter
+    from indexer.export import write_catalogue
+
+    chosen = CatalogueFilter(agency, kind, doc_type, date_from or "", date_to or "")
+    rows = gk.catalogue(chosen, valid_only=valid_only)
+    if fmt == "xlsx":
+        if output is None:
+            fail("--format xlsx needs -o FILE", EXIT_USAGE)
+        count = write_catalogue(rows, fmt, output)
+    elif output is None:
+        write_catalogue(rows, fmt, sys.stdout)
+        return
+    else:
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"  # Excel reads a BOM'd CSV as UTF-8
+        with output.open("w", encoding=encoding, newline="") as handle:
+            count = write_catalogue(rows, fmt, handle)
+    click.echo(f"exported {count} documents to {output}")

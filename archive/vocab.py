@@ -312,4 +312,5 @@ ACTION_LABELS = {
     "edit": "修改元数据",
     "withdraw": "撤回",
     "restore": "恢复公开",
+    "outcome": "修改依申请公开办理结果",
 }

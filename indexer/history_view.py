@@ -15,6 +15,7 @@ from typing import Any
 
 from archive import Archive, Document
 from archive.dates import local_time
+from archive.outcomes import OUTCOME_LABELS
 from archive.vocab import (
     ACTION_LABELS,
     KIND_LABELS,
@@ -140,6 +141,11 @@ def _line(entry: Mapping[str, Any], docs: Mapping[str, Document]) -> HistoryLine
         )
         line.what += why
         line.before, line.after = doc_type_label(before), doc_type_label(after)
+    elif action == "outcome":
+        before, after = str(detail.get("before", "")), str(detail.get("after", ""))
+        line.what = f"依申请公开办理结果改为“{OUTCOME_LABELS.get(after, after)}”" + why
+        line.before = OUTCOME_LABELS.get(before, before) or "—"
+        line.after = OUTCOME_LABELS.get(after, after)
     elif action == "relation":
         change = str(detail.get("change", ""))
         rel_type = str(detail.get("type", ""))

@@ -25,6 +25,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from archive.csvfile import FORMULA_STARTS
 from archive.document import check_doc_id
 from archive.errors import InvalidInput
 from archive.vocab import (
@@ -46,7 +47,16 @@ FIELDS = (
 )  # fmt: skip
 DATE_FIELDS = ("date_written", "date_issued", "date_effective")
 TEXT_FIELDS = ("title", "agency", "category")
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
+FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".xlsx": "xlsx",
+}
+#: Columns of ``gongkai export`` worked out from the archive (the status today and its
+#: basis), not metadata: a manifest row's are ignored, so that an export reads back unchanged.
+DERIVED = ("status", "status_since", "status_basis", "status_by")
 SNIFF_BYTES = 1 << 20
 
 
@@ -90,6 +100,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
     """(line number, row) for each row of the manifest, or (line number, reason) for a row
     that cannot be read. Streams: the file is never held in memory whole."""
     fmt = manifest_format(path)
+    if fmt == "xlsx":
+        yield from _xlsx_rows(path)
+        return
     encoding = detect_encoding(path)
     if fmt == "jsonl":
         with path.open("rb") as handle:
@@ -133,7 +146,46 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
             if len(cells) > len(names):
                 yield number, f"{len(cells)} cells but only {len(names)} columns"
                 continue
+            yield (
+                number,
+                {n: _unguarded(c) for n, c in zip(names, cells, strict=False) if n and c != ""},
+            )
+
+
+def _unguarded(cell: str) -> str:
+    """A CSV cell as it was before :func:`archive.csvfile.safe_cell` guarded it against
+    spreadsheets (``'=x`` → ``=x``), so that an export reads back unchanged."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
+    """(row number, row) of the first sheet of a workbook, the first row naming the columns;
+    read in openpyxl's read-only mode (streamed)."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+        raise ManifestError(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        names = [str(h).strip().lower() if h is not None else "" for h in header or ()]
+        if not any(names):
+            raise ManifestError(f"{path.name}: the first row must name the columns")
+        for number, values in enumerate(rows, start=2):
+            cells = ["" if v is None else str(v) for v in values]
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > len(names) and any(cells[len(names) :]):
+                yield number, f"{len(cells)} cells but only {len(names)} columns"
+                continue
             yield number, {n: c for n, c in zip(names, cells, strict=False) if n and c != ""}
+    finally:
+        book.close()
 
 
 def _text(value: object) -> str:
@@ -166,7 +218,7 @@ def row_meta(row: dict[str, object]) -> dict[str, object]:
         key = str(key).strip()
         if _has_nul(key) or _has_nul(value):
             raise ValueError(f"{key or 'a column'} contains a NUL character")
-        if key in ("path", "body") or value is None or value == "":
+        if key in ("path", "body", *DERIVED) or value is None or value == "":
             continue
         if key not in FIELDS:
             extra[key] = value
@@ -292,6 +344,8 @@ OUTSIDE_MANIFEST = "path leads outside the manifest's folder (--allow-outside to
 
 def count_rows(manifest: Path) -> int | None:
     """Roughly how many rows ``manifest`` has (non-blank lines), for a progress bar."""
+    if manifest_format(manifest) == "xlsx":
+        return None  # a zip: its lines mean nothing
     try:
         with manifest.open("rb") as handle:
             lines = sum(1 for line in handle if line.strip())
@@ -301,6 +355,7 @@ def count_rows(manifest: Path) -> int | None:
 
 
 __all__ = [
+    "DERIVED",
     "FIELDS",
     "NO_CONTENT",
     "ON_ERROR",

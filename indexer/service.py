@@ -17,13 +17,13 @@ staff curation        :mod:`indexer.curation`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive import Archive, Document
-from archive.errors import InvalidInput, NotFoundError
+from archive.errors import BusyError, InvalidInput, NotFoundError
 from archive.relations import Relation
 from archive.synonym_entries import StaffSynonym
 from archive.validity import Cluster, Status, cluster_briefs, cluster_of
@@ -47,6 +47,9 @@ from indexer.validity_view import ValidityView
 # for what it uses: ``show`` or ``check`` never load the segmenter (rjieba takes longer to
 # import than the rest of the CLI together), ``search`` never loads the import pipeline.
 if TYPE_CHECKING:
+    from archive.catalogue import CatalogueFilter
+    from archive.outcomes import Outcome
+    from indexer.annual_report import AnnualReport
     from indexer.curation import Curator
     from indexer.decisions import DecisionReport
     from indexer.diff_report import DiffReport
@@ -521,6 +524,50 @@ class Gongkai:
     def withdrawal(self, doc_id: str) -> Withdrawal | None:
         """The withdrawal of ``doc_id`` (None while it is public)."""
         return withdrawal(self.archive, doc_id)
+
+    # -- reports and export (:mod:`indexer.annual_report`, :mod:`indexer.export`) ----------------
+
+    def annual_report(self, year: int, agencies: Sequence[str] = ()) -> AnnualReport:
+        """The 年度报告 tables for ``year``; outcomes read from answers for the first time are
+        stored unless this data directory is open read-only or busy (then next time)."""
+        from indexer.annual_report import annual_report
+
+        return annual_report(
+            self.archive, year, agencies, view=self.validity, record=self._record_outcomes
+        )
+
+    def _record_outcomes(self, found: dict[str, tuple[str, str]]) -> int:
+        if self.readonly:
+            return 0
+        from archive.outcomes import Outcomes
+
+        try:
+            with self.write_lock():
+                return Outcomes(self.archive).record_auto(found)
+        except BusyError:
+            return 0
+
+    def set_outcome(self, doc_id: str, value: str, *, reason: str, actor: str) -> Outcome:
+        """Staff's outcome (a code or its Chinese label) for the answer ``doc_id``, with the
+        reason, kept in the history and never read from the text again."""
+        from archive.outcomes import OUTCOMES, Outcomes, canonical_outcome
+
+        code = canonical_outcome(value)
+        if code is None:
+            raise InvalidInput(
+                f"unknown outcome {value!r} (one of {', '.join(OUTCOMES)}, or its label such "
+                "as 予以公开 or 本机关不掌握相关政府信息)"
+            )
+        with self.write_lock():
+            return Outcomes(self.archive).set(doc_id, code, reason=reason, actor=actor)
+
+    def catalogue(
+        self, chosen: CatalogueFilter | None = None, *, valid_only: bool = False
+    ) -> Iterator[dict[str, str]]:
+        """The catalogue rows of :func:`indexer.export.catalogue` (streamed)."""
+        from indexer.export import catalogue
+
+        return catalogue(self.archive, chosen, valid_only=valid_only, view=self.validity)
 
 
 def restore(src: Path | str, data_dir: Path | str, *, force: bool = False) -> dict[str, object]:

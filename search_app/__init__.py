@@ -65,11 +65,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["external_url"] = external_url
 
     from search_app import api, auth, filters, security
-    from search_app.views import check, compare, document, edit, feed, following, search, staff
+    from search_app.views import (
+        check,
+        compare,
+        document,
+        edit,
+        feed,
+        following,
+        report,
+        search,
+        staff,
+    )
 
     staff.clean_uploads(data_dir)
     filters.register(app)
-    for module in (search, document, compare, check, feed, following, staff, edit):
+    for module in (search, document, compare, check, feed, following, staff, edit, report):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)

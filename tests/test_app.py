@@ -455,6 +455,10 @@ WRITE_ROUTES = {
     "staff.set_doc_type": ("/staff/type", {"doc_id": "ID", "doc_type": "rule", "note": "x"}),
     "editing.edit": ("/staff/doc/ID/edit", {"title": "改过的标题", "note": "x"}),
     "editing.withdraw": ("/staff/doc/ID/withdraw", {"action": "withdraw", "note": "x"}),
+    "report.set_outcome": (
+        "/staff/report/outcome",
+        {"doc_id": "ID", "outcome": "disclosed", "note": "x", "year": "2024"},
+    ),
 }
 
 

@@ -234,8 +234,8 @@ def test_an_old_archive_is_migrated_and_typed_by_the_reindex(tmp_path: Path) -> 
     ids = import_docs(data, DOCTYPES)
     # Make it look like an archive of schema 7 whose index was built by analyzer 2: drop the
     # columns again (SQLite ≥ 3.35) and forget the types.
-    # Later migrations (the change counter, version keys) are undone too: the archive goes back
-    # to just before the migration that added document types.
+    # Later migrations (the change counter, version keys, copies, request outcomes) are undone
+    # too: the archive goes back to just before the migration that added document types.
     before = next(i for i, m in enumerate(MIGRATIONS) if "ADD COLUMN doc_type " in m)
     conn = sqlite3.connect(data / Archive.DB_NAME)
     triggers = [
@@ -249,6 +249,7 @@ def test_an_old_archive_is_migrated_and_typed_by_the_reindex(tmp_path: Path) -> 
         # … and the copies and provenance tables (migration 11)
         "DROP TABLE IF EXISTS text_fingerprints; DROP TABLE IF EXISTS text_buckets;"
         "DROP TABLE IF EXISTS copies; DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS run_items;"
+        "DROP TABLE IF EXISTS request_outcomes;"
         "DROP INDEX documents_doc_type;"
         "ALTER TABLE documents DROP COLUMN doc_type;"
         "ALTER TABLE documents DROP COLUMN doc_type_origin;"

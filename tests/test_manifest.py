@@ -133,10 +133,14 @@ def test_csv_in_each_encoding(tmp_path: Path, encoding: str) -> None:
 
 
 def test_unreadable_manifests(tmp_path: Path) -> None:
-    bad = tmp_path / "m.xlsx"
+    bad = tmp_path / "m.xls"
     bad.write_bytes(b"PK\x03\x04")
     with pytest.raises(ManifestError, match="unknown manifest format"):
         list(read_rows(bad))
+    broken = tmp_path / "m.xlsx"  # a workbook is read (gongkai export writes them), if it is one
+    broken.write_bytes(b"PK\x03\x04")
+    with pytest.raises(ManifestError, match="not a readable XLSX workbook"):
+        list(read_rows(broken))
     empty = tmp_path / "m.csv"
     empty.write_bytes(b"")
     with pytest.raises(ManifestError, match="no header row"):
