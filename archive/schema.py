@@ -331,7 +331,6 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX run_items_doc ON run_items(doc_id);
     """,
-    """,
     # 14: the outcome (办理结果) of each answered 依申请公开 request, for the annual report's
     # section 三 (archive/outcomes.py): read from the answer's text (origin 'auto') or set by
     # staff (origin 'staff', never read again); every staff change is written to history.
