@@ -44,8 +44,8 @@ from indexer.engines.typesense_cluster import (
     cluster_status,
 )
 from indexer.engines.typesense_query import (
-    MAX_CONDITIONS,
-    conditions,
+    all_of,
+    any_of,
     conjunction,
     date_key,
     exact_filter,
@@ -56,6 +56,7 @@ from indexer.engines.typesense_query import (
     ranking_texts,
     terms_and_pairs,
 )
+from indexer.engines.typesense_split import fits, id_condition, matching_ids
 from indexer.normalize import doc_number_suffix
 from indexer.query import ParsedQuery, QuerySyntaxError
 
@@ -340,11 +341,7 @@ class TypesenseEngine:
             return EngineResult(total=0, hits=[], facets=empty_facets)
         parts, excluded = self._conditions(query, filters)
         if excluded:
-            scope = _filter([*parts, "(" + " || ".join(excluded) + ")"])
-            count = self._search([{"q": "*", "query_by": "title", **scope, "per_page": 0}])
-            left_out = self._all_ids(
-                {"q": "*", "query_by": "title", **scope}, int(count[0]["found"])
-            )
+            left_out = matching_ids(any_of(excluded), parts, self._ids_of)
             if left_out:
                 parts.append("key:!=" + _values(left_out))
         base = {"q": "*", "query_by": "title", **_filter(parts)}
@@ -362,20 +359,26 @@ class TypesenseEngine:
             return EngineResult(total, [EngineHit(_id(h), 0.0) for h in hits], facet_counts)
         return EngineResult(total, self._ranked(query, parts, total, offset, limit), facet_counts)
 
-    @staticmethod
-    def _conditions(query: ParsedQuery, filters: Filters | None) -> tuple[list[str], list[str]]:
-        """The filter's conditions and the excluded clauses, exact when Typesense takes that
-        many conditions, else with phrases in their looser form; a query too complex even
-        then is refused in one line."""
-        for compact in (False, True):
-            required, excluded = query_filters(query, compact)
-            parts = field_filters(filters) + required
-            if max(conditions(conjunction(parts)), *map(conditions, excluded), 0) <= MAX_CONDITIONS:
-                return parts, excluded
-        raise QuerySyntaxError(
-            "检索式过于复杂（too many words and alternatives for the Typesense engine; "
-            "shorten the query）"
-        )
+    def _conditions(
+        self, query: ParsedQuery, filters: Filters | None
+    ) -> tuple[list[str], list[str]]:
+        """The filter's conditions and the excluded clauses; a filter longer than Typesense
+        takes is run in pieces first and becomes the ids it matches
+        (:mod:`indexer.engines.typesense_split`)."""
+        required, excluded = query_filters(query)
+        scope = field_filters(filters)
+        parts = scope + required
+        if not fits(parts) and required:
+            if not fits(scope):
+                raise QuerySyntaxError("过滤条件过多（too many filter values for Typesense）")
+            ids = matching_ids(all_of(required), scope, self._ids_of)
+            parts = [*scope, id_condition(ids)] if ids else [*scope, "key:=[`-`]"]
+        return parts, excluded
+
+    def _ids_of(self, expression: str) -> list[str]:
+        params = {"q": "*", "query_by": "title", "filter_by": expression}
+        found = int(self._search([{**params, "per_page": 0}])[0]["found"])
+        return self._all_ids(params, found) if found else []
 
     def _ranked(
         self, query: ParsedQuery, parts: list[str], total: int, offset: int, limit: int
