@@ -39,6 +39,7 @@ FIELD_LABELS = {"title": "标题", "body": "正文", "doc_number": "文号", "in
 SCORING = {
     "whoosh": "Whoosh 的 BM25F 相关度（词频、逆文档频率、字段长度）",
     "tantivy": "tantivy 的 BM25 相关度（词频、逆文档频率、字段长度）",
+    "typesense": "BM25 相关度，由 Typesense 给出的词频、文档频率、字段长度算出",
 }
 
 

@@ -36,6 +36,7 @@ import typesense.exceptions as tse
 
 from archive.errors import IndexDamagedError
 from indexer import analysis
+from indexer.engines import typesense_scoring as scoring
 from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
 from indexer.engines.typesense_cluster import (
     ClusterStatus,
@@ -44,8 +45,8 @@ from indexer.engines.typesense_cluster import (
     cluster_status,
 )
 from indexer.engines.typesense_query import (
-    MAX_CONDITIONS,
-    conditions,
+    all_of,
+    any_of,
     conjunction,
     date_key,
     exact_filter,
@@ -56,6 +57,7 @@ from indexer.engines.typesense_query import (
     ranking_texts,
     terms_and_pairs,
 )
+from indexer.engines.typesense_split import fits, id_condition, matching_ids
 from indexer.normalize import doc_number_suffix
 from indexer.query import ParsedQuery, QuerySyntaxError
 
@@ -64,8 +66,14 @@ COLLECTION_FILE = "collection"
 IMPORT_BATCH = 100  # documents per import request
 PAGE = 250  # Typesense's largest page
 MAX_FACET_VALUES = 10_000
-TITLE_WEIGHT, BODY_WEIGHT = 3, 1
-EXACT_SCORE = 500.0  # a 文号 / 索引号 matched exactly ranks first (×50 on the other engines)
+TITLE_WEIGHT, BODY_WEIGHT = 3, 1  # of Typesense's text match, choosing candidates
+#: The boosts of the scoring (indexer.engines.typesense_scoring), as the other engines'.
+TITLE_BOOST = scoring.TITLE_BOOST
+EXACT_BOOST = scoring.EXACT_BOOST
+PROXIMITY_BOOST = scoring.PROXIMITY_BOOST
+#: How many candidates are scored with BM25: all matches when fewer, else Typesense's
+#: text match chooses them (a page of Typesense's).
+CANDIDATES = 250
 WRITE_TIMEOUT = 60.0  # seconds: an import batch on a loaded machine
 
 _TEXT = [
@@ -80,6 +88,7 @@ _TEXT = [
     ("ap", "string[]", True),
     ("dn", "string[]", True),
     ("ix", "string", True),
+    ("fq", "string[]", True),  # term frequencies in binary (indexer.engines.typesense_scoring)
 ]
 _FACETS = [
     ("agency", "string"),
@@ -88,6 +97,8 @@ _FACETS = [
     ("doc_type", "string"),
     ("validity", "string"),
     ("year", "int32"),
+    ("tn", "int32"),  # field lengths: facets for their average (BM25)
+    ("bn", "int32"),
 ]
 
 
@@ -103,12 +114,16 @@ def collection_schema(name: str) -> dict[str, Any]:
 
 def to_document(doc: IndexDoc) -> dict[str, Any]:
     """The Typesense document for ``doc``; empty values are left out (no facet value "")."""
-    title, title_terms, title_pairs = terms_and_pairs(
+    title_positions = (
         doc.title_terms if doc.title_terms is not None else analysis.term_positions(doc.title)
     )
-    body, body_terms, body_pairs = terms_and_pairs(
+    body_positions = (
         doc.body_terms if doc.body_terms is not None else analysis.term_positions(doc.body)
     )
+    title, title_terms, title_pairs = terms_and_pairs(title_positions)
+    body, body_terms, body_pairs = terms_and_pairs(body_positions)
+    title_length, title_counts = scoring.frequencies(title_positions)
+    body_length, body_counts = scoring.frequencies(body_positions)
     d: dict[str, Any] = {
         "id": doc.id,
         "key": doc.id,
@@ -116,7 +131,14 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
         "title": title,
         "body": body,
         "date": date_key(doc.date_issued),
+        "tn": title_length,
+        "bn": body_length,
     }
+    frequencies = scoring.frequency_tokens("t", title_counts) + scoring.frequency_tokens(
+        "b", body_counts
+    )
+    if frequencies:
+        d["fq"] = frequencies
     d["at"] = sorted(set(title_terms) | set(body_terms))
     d["ap"] = sorted(set(title_pairs) | set(body_pairs))
     for name, values in (
@@ -340,11 +362,7 @@ class TypesenseEngine:
             return EngineResult(total=0, hits=[], facets=empty_facets)
         parts, excluded = self._conditions(query, filters)
         if excluded:
-            scope = _filter([*parts, "(" + " || ".join(excluded) + ")"])
-            count = self._search([{"q": "*", "query_by": "title", **scope, "per_page": 0}])
-            left_out = self._all_ids(
-                {"q": "*", "query_by": "title", **scope}, int(count[0]["found"])
-            )
+            left_out = matching_ids(any_of(excluded), parts, self._ids_of)
             if left_out:
                 parts.append("key:!=" + _values(left_out))
         base = {"q": "*", "query_by": "title", **_filter(parts)}
@@ -362,46 +380,75 @@ class TypesenseEngine:
             return EngineResult(total, [EngineHit(_id(h), 0.0) for h in hits], facet_counts)
         return EngineResult(total, self._ranked(query, parts, total, offset, limit), facet_counts)
 
-    @staticmethod
-    def _conditions(query: ParsedQuery, filters: Filters | None) -> tuple[list[str], list[str]]:
-        """The filter's conditions and the excluded clauses, exact when Typesense takes that
-        many conditions, else with phrases in their looser form; a query too complex even
-        then is refused in one line."""
-        for compact in (False, True):
-            required, excluded = query_filters(query, compact)
-            parts = field_filters(filters) + required
-            if max(conditions(conjunction(parts)), *map(conditions, excluded), 0) <= MAX_CONDITIONS:
-                return parts, excluded
-        raise QuerySyntaxError(
-            "检索式过于复杂（too many words and alternatives for the Typesense engine; "
-            "shorten the query）"
-        )
+    def _conditions(
+        self, query: ParsedQuery, filters: Filters | None
+    ) -> tuple[list[str], list[str]]:
+        """The filter's conditions and the excluded clauses; a filter longer than Typesense
+        takes is run in pieces first and becomes the ids it matches
+        (:mod:`indexer.engines.typesense_split`)."""
+        required, excluded = query_filters(query)
+        scope = field_filters(filters)
+        parts = scope + required
+        if not fits(parts) and required:
+            if not fits(scope):
+                raise QuerySyntaxError("过滤条件过多（too many filter values for Typesense）")
+            ids = matching_ids(all_of(required), scope, self._ids_of)
+            parts = [*scope, id_condition(ids)] if ids else [*scope, "key:=[`-`]"]
+        return parts, excluded
+
+    def _ids_of(self, expression: str) -> list[str]:
+        params = {"q": "*", "query_by": "title", "filter_by": expression}
+        found = int(self._search([{**params, "per_page": 0}])[0]["found"])
+        return self._all_ids(params, found) if found else []
 
     def _ranked(
         self, query: ParsedQuery, parts: list[str], total: int, offset: int, limit: int
     ) -> list[EngineHit]:
-        """Hits by relevance: exact 文号 / 索引号 matches first, then Typesense's text match
-        over the title (weighted) and body, then any other match (newest first)."""
+        """Hits by relevance: exact 文号 / 索引号 matches first, then the candidates (every
+        match, or the best :data:`CANDIDATES` by Typesense's text match) by BM25
+        (:mod:`indexer.engines.typesense_scoring`), equal scores newest first; any further
+        hits in text match order."""
         wanted = offset + limit
-        ranked: list[EngineHit] = []
+        scorer = scoring.Scorer(self._search)
         exact = [f for m in query.positive if (f := exact_filter(m))]
-        exact_ids: list[str] = []
+        exact_hits: list[tuple[str, int]] = []
         if exact:
-            scope = _filter([*parts, "(" + " || ".join(exact) + ")"])
-            _, hits = self._window(
-                {
-                    "q": "*",
-                    "query_by": "title",
-                    **scope,
-                    "sort_by": "date:desc",
-                    "include_fields": "id",
-                },
-                0,
-                min(total, PAGE),
-            )
-            exact_ids = [_id(h) for h in hits]
-            ranked += [EngineHit(i, EXACT_SCORE) for i in exact_ids]
+            scope = [*parts, any_of(exact)]
+            exact_hits = self._dated(scope, min(total, PAGE))
+        ranked = _by_score(
+            exact_hits, scorer.scores(query, [i for i, _ in exact_hits]), EXACT_BOOST
+        )
+        exact_ids = [i for i, _ in exact_hits]
         rest = [*parts, "key:!=" + _values(exact_ids)] if exact_ids else parts
+        need = wanted - len(ranked)
+        if need <= 0:
+            return ranked[offset:wanted]
+        if total - len(exact_ids) <= CANDIDATES:
+            candidates, tail = self._dated(rest, CANDIDATES), []
+        else:
+            chosen = self._text_matched(query, rest, max(need, CANDIDATES))
+            candidates, tail = chosen[:CANDIDATES], chosen[CANDIDATES:need]
+        ranked += _by_score(candidates, scorer.scores(query, [i for i, _ in candidates]))
+        ranked += [EngineHit(i, 0.0) for i, _ in tail]
+        return ranked[offset:wanted]
+
+    def _dated(self, parts: list[str], count: int) -> list[tuple[str, int]]:
+        """(id, date) of up to ``count`` matches of ``parts``, newest first."""
+        params = {
+            "q": "*",
+            "query_by": "title",
+            "sort_by": "date:desc",
+            "include_fields": "id,date",
+        }
+        _, hits = self._window({**params, **_filter(parts)}, 0, count)
+        return [(_id(h), int(h["document"].get("date", 0))) for h in hits]
+
+    def _text_matched(
+        self, query: ParsedQuery, parts: list[str], count: int
+    ) -> list[tuple[str, int]]:
+        """(id, date) of the first ``count`` matches by Typesense's text match over the
+        title (weighted) and body; matches the ranking texts miss (found through another
+        alternative) follow, newest first."""
         fields = ranking_fields(query)
         weights = {"title": TITLE_WEIGHT, "body": BODY_WEIGHT}
         common = {
@@ -410,36 +457,28 @@ class TypesenseEngine:
             "prefix": "false",
             "num_typos": 0,
             "typo_tokens_threshold": 0,
-            "drop_tokens_threshold": max(total, 1),
+            "drop_tokens_threshold": count + 1,
             "sort_by": "_text_match:desc,date:desc",
             "include_fields": "id,date",
             "highlight_fields": "none",
-            **_filter(rest),
+            **_filter(parts),
         }
-        need = wanted - len(ranked)
-        if need <= 0:
-            return ranked[offset:wanted]
         best: dict[str, tuple[int, int]] = {}  # id -> (text match, date)
-        complete = True
         for text in ranking_texts(query):
-            found, hits = self._window({**common, "q": text}, 0, need)
-            complete = complete and found <= need
+            _, hits = self._window({**common, "q": text}, 0, count)
             for h in hits:
                 doc_id, match = _id(h), int(h.get("text_match", 0))
                 date = int(h["document"].get("date", 0))
                 if match >= best.get(doc_id, (-1, 0))[0]:
                     best[doc_id] = (match, date)
-        top = max((m for m, _ in best.values()), default=1) or 1
         order = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))
-        ranked += [EngineHit(i, 10.0 * m / top) for i, (m, _) in order[:need]]
-        if len(ranked) < wanted and complete and len(exact_ids) + len(best) < total:
-            # Matched by the filter through an alternative the ranking texts lack.
-            seen = exact_ids + list(best)
-            others = {"q": "*", "query_by": "title", "sort_by": "date:desc", "include_fields": "id"}
-            others.update(_filter([*parts, "key:!=" + _values(seen)] if seen else parts))
-            _, hits = self._window(others, 0, wanted - len(ranked))
-            ranked += [EngineHit(_id(h), 1.0) for h in hits]
-        return ranked[offset:wanted]
+        chosen = [(i, date) for i, (_, date) in order[:count]]
+        if len(chosen) < count:
+            seen = [i for i, _ in chosen]
+            chosen += self._dated(
+                [*parts, "key:!=" + _values(seen)] if seen else parts, count - len(chosen)
+            )
+        return chosen
 
     def status(self) -> ClusterStatus:
         """Each node's answer: up or down, its role, its copy's document count."""
@@ -450,6 +489,17 @@ class TypesenseEngine:
 
     def close(self) -> None:
         pass  # no connection is kept open between requests
+
+
+def _by_score(
+    dated: list[tuple[str, int]], scores: dict[str, float], boost: float = 1.0
+) -> list[EngineHit]:
+    """Hits by score (rounded as the other engines compare them), then newest first."""
+    order = sorted(dated, key=lambda d: (-round(scores.get(d[0], 0.0), 6), -d[1]))
+    return [
+        EngineHit(i, boost * (1.0 + scores.get(i, 0.0)) if boost != 1.0 else scores.get(i, 0.0))
+        for i, _ in order
+    ]
 
 
 def _values(values: Iterable[str]) -> str:

@@ -34,9 +34,10 @@ from indexer.engines.base import Filters
 from indexer.query import Match, ParsedQuery, Word, doc_number_terms
 
 MAX_PHRASE_VARIANTS = 16
-#: Typesense 0.24 refuses a filter of about 100 conditions and operators.
-MAX_CONDITIONS = 90
-_CONDITION = re.compile(r":!?=")
+#: Typesense 0.24 refuses a filter of more than 100 tokens: conditions, ``&&`` / ``||`` and
+#: parentheses (measured: an OR of 49 conditions in parentheses passes, of 50 fails).
+MAX_CONDITIONS = 99
+_TOKEN = re.compile(r"`[^`]*`|(&&|\|\||\(|\)|:(?:!=|>=|<=|=|>|<))")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 #: The prefix of each text field's term and pair fields.
 _SHORT = {"title": "t", "body": "b", "all": "a"}
@@ -81,14 +82,30 @@ def _values(values: Iterable[object]) -> str:
     return "[" + ",".join(f"`{str(v).replace('`', '')}`" for v in values) + "]"
 
 
+class Expr(str):
+    """A filter expression that remembers its operator and operands, so a filter too long
+    for Typesense can be run in pieces (:mod:`indexer.engines.typesense_split`)."""
+
+    op: str
+    parts: tuple[str, ...]
+
+    def __new__(cls, op: str, parts: list[str]) -> Expr:
+        made = super().__new__(cls, "(" + f" {op} ".join(parts) + ")")
+        made.op, made.parts = op, tuple(parts)
+        return made
+
+
 def _any(parts: list[str]) -> str:
     parts = list(dict.fromkeys(parts))
-    return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
+    return parts[0] if len(parts) == 1 else Expr("||", parts)
 
 
 def _all(parts: list[str]) -> str:
     parts = list(dict.fromkeys(parts))
-    return parts[0] if len(parts) == 1 else "(" + " && ".join(parts) + ")"
+    return parts[0] if len(parts) == 1 else Expr("&&", parts)
+
+
+any_of, all_of = _any, _all
 
 
 def _places(fieldname: str, places: list[list[str]]) -> str:
@@ -117,25 +134,9 @@ def _choices(word: Word) -> list[list[list[str]]]:
     return choices + [[[t] for t in alt] for alt in word.alternatives if len(alt) > 1]
 
 
-def _sequence_compact(fieldname: str, words: tuple[Word, ...]) -> str:
-    """A looser form of :func:`_sequence` with one condition per word and one per gap: each
-    word as any of its terms, and each two neighbours as any pair of the one's last and the
-    other's first terms. Used when the exact form exceeds Typesense's limit on conditions."""
-    f = _SHORT[fieldname]
-    parts = [
-        f"{f}t:=" + _values(sorted({key(t) for a in w.alternatives for t in a})) for w in words
-    ]
-    for left, right in itertools.pairwise(words):
-        pairs = {pair_key(a[-1], b[0]) for a in left.alternatives for b in right.alternatives}
-        parts.append(f"{f}p:=" + _values(sorted(pairs)))
-    return _all(parts)
-
-
-def _sequence(fieldname: str, words: tuple[Word, ...], compact: bool = False) -> str:
+def _sequence(fieldname: str, words: tuple[Word, ...]) -> str:
     if len(words) == 1:
         return _word(fieldname, words[0])
-    if compact:
-        return _sequence_compact(fieldname, words)
     combos = itertools.islice(itertools.product(*(_choices(w) for w in words)), MAX_PHRASE_VARIANTS)
     return _any(
         [_places(fieldname, [place for choice in combo for place in choice]) for combo in combos]
@@ -151,20 +152,13 @@ def exact_filter(match: Match) -> str | None:
     return None
 
 
-def _word_compact(fieldname: str, word: Word) -> str:
-    """One condition: any term of any of the word's alternatives (looser)."""
-    terms = {key(t) for alt in word.alternatives for t in alt[:1]}
-    return f"{_SHORT[fieldname]}t:=" + _values(sorted(terms))
-
-
-def match_filter(match: Match, compact: bool = False) -> str:
+def match_filter(match: Match) -> str:
     # Title or body: the fields holding both (at, ap), one condition instead of two.
     fields = ["all"] if set(match.fields) == {"title", "body"} else list(match.fields)
-    word = _word_compact if compact else _word
     if match.phrase:
-        text = _any([_sequence(f, match.words, compact) for f in fields])
+        text = _any([_sequence(f, match.words) for f in fields])
     else:
-        text = _all([_any([word(f, w) for f in fields]) for w in match.words])
+        text = _all([_any([_word(f, w) for f in fields]) for w in match.words])
     exact = exact_filter(match)
     return _any([exact, text]) if exact else text
 
@@ -185,14 +179,13 @@ def simple_exclusion(options: tuple[Match, ...]) -> str | None:
 
 
 def conditions(expression: str) -> int:
-    """How many conditions and operators Typesense counts in a filter (it refuses about
-    100: :data:`MAX_CONDITIONS` keeps below)."""
-    return 2 * len(_CONDITION.findall(expression))
+    """How many tokens Typesense counts in a filter: conditions, operators and parentheses
+    (values in backticks are skipped); it refuses more than :data:`MAX_CONDITIONS`."""
+    return sum(1 for m in _TOKEN.finditer(expression) if m.group(1))
 
 
-def query_filters(parsed: ParsedQuery, compact: bool = False) -> tuple[list[str], list[str]]:
-    """(conditions every hit meets, excluded clauses that need an id lookup first); with
-    ``compact``, phrases in their looser form (:func:`_sequence_compact`)."""
+def query_filters(parsed: ParsedQuery) -> tuple[list[str], list[str]]:
+    """(conditions every hit meets, excluded clauses that need an id lookup first)."""
     required: list[str] = []
     excluded: list[str] = []
     for clause in parsed.clauses:
@@ -201,9 +194,9 @@ def query_filters(parsed: ParsedQuery, compact: bool = False) -> tuple[list[str]
             if simple is not None:
                 required.append(simple)
             else:
-                excluded.append(_any([match_filter(m, compact) for m in clause.options]))
+                excluded.append(_any([match_filter(m) for m in clause.options]))
         else:
-            required.append(_any([match_filter(m, compact) for m in clause.options]))
+            required.append(_any([match_filter(m) for m in clause.options]))
     return required, excluded
 
 

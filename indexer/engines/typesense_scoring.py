@@ -1,0 +1,268 @@
+"""BM25 for the Typesense engine, computed here from statistics Typesense answers.
+
+Typesense's own ``text_match`` counts which query words a document holds, not how often, and
+knows nothing of our term weights; the service's re-ranking (:mod:`indexer.ranking`) compares
+engine scores, and people expect a document that says a word ten times to rank above one that
+says it once, as on tantivy and Whoosh. So the candidates are scored here with the BM25 of
+those engines (k1 = 1.2, b = 0.75; title ×3, words adjacent as typed ×2, exact 文号 ×50):
+
+* **document frequency** of a term in a field: the count of a filter on its hash (``tt`` /
+  ``bt``); a phrase's idf is the sum of its terms', as on tantivy;
+* **term frequency** in each candidate (a phrase's: the least of its adjacent pairs', ``tp`` /
+  ``bp``): the document holds, besides each hashed term and pair, its frequency in binary in
+  ``fq`` (one token per bit set, :data:`BITS` bits); a filter of the candidates' ids and one
+  bit's token answers which candidates have that bit, so ``BITS`` + 1 searches give every
+  candidate's frequency exactly (up to :data:`CAP`, where BM25 has long saturated);
+* **field length**: ``tn`` / ``bn`` per document (tokens, sub-words included, as tantivy
+  counts), their average from Typesense's facet statistics.
+
+Every look-up of one search goes to the cluster in one ``multi_search`` request (in batches of
+:data:`BATCH`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from indexer import analysis
+from indexer.engines.typesense_query import key, pair_key
+from indexer.query import Match, ParsedQuery, Word
+
+K1, B = 1.2, 0.75
+TITLE_BOOST = 3.0
+EXACT_BOOST = 50.0
+PROXIMITY_BOOST = 2.0
+#: A frequency is written in binary, one token per bit set (above 63: 63).
+BITS = 6
+CAP = 2**BITS - 1
+BATCH = 40  # searches per multi_search request
+FIELDS = {"title": "t", "body": "b"}
+
+Search = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def bit_key(prefix: str, hashed: str, bit: int) -> str:
+    return key(f"{prefix}\x01{hashed}\x01{bit}")
+
+
+def frequencies(positions: Mapping[str, list[int]]) -> tuple[int, Counter[str]]:
+    """(length in positions, hashed term or pair → how often) of one field."""
+    words, places = analysis.flat_positions(positions)
+    at: dict[int, list[str]] = {}
+    for word, pos in zip(words, places, strict=True):
+        at.setdefault(pos, []).append(word)
+    counts: Counter[str] = Counter({key(t): len(p) for t, p in positions.items()})
+    for pos, here in at.items():
+        after = at.get(pos + 1)
+        if after:
+            counts.update(pair_key(a, b) for a in here for b in after)
+    return sum(len(p) for p in positions.values()), counts  # tokens, as tantivy counts
+
+
+def frequency_tokens(prefix: str, counts: Counter[str]) -> list[str]:
+    """The ``fq`` tokens of one field: one per term or pair and bit of its frequency (a
+    frequency of 1 needs none: holding the term says it)."""
+    return [
+        bit_key(prefix, hashed, bit)
+        for hashed, n in counts.items()
+        if n > 1
+        for bit in range(BITS)
+        if min(n, CAP) >> bit & 1
+    ]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Something counted in a field: a term, or a sequence of terms (its adjacent pairs)."""
+
+    terms: tuple[str, ...]
+
+    @property
+    def hashes(self) -> tuple[str, ...]:
+        if len(self.terms) == 1:
+            return (key(self.terms[0]),)
+        return tuple(pair_key(a, b) for a, b in itertools.pairwise(self.terms))
+
+    @property
+    def term_hashes(self) -> tuple[str, ...]:
+        return tuple(key(t) for t in self.terms)
+
+    def kind(self) -> str:
+        return "t" if len(self.terms) == 1 else "p"
+
+
+def _word_units(word: Word) -> list[Unit]:
+    return [Unit(tuple(alt)) for alt in word.alternatives if alt]
+
+
+@dataclass
+class _Plan:
+    """What one query is scored by: per field, the units of each word and the phrases."""
+
+    words: list[tuple[tuple[str, ...], list[Unit]]]  # (fields, the word's alternatives)
+    phrases: list[tuple[tuple[str, ...], Unit, float]]  # (fields, unit, boost)
+
+    def units(self) -> set[tuple[str, Unit]]:
+        found = {(f, u) for fields, units in self.words for f in fields for u in units}
+        return found | {(f, u) for fields, u, _ in self.phrases for f in fields}
+
+
+def plan(parsed: ParsedQuery) -> _Plan:
+    words: list[tuple[tuple[str, ...], list[Unit]]] = []
+    phrases: list[tuple[tuple[str, ...], Unit, float]] = []
+    for clause in parsed.clauses:
+        if clause.negated:
+            continue
+        for match in clause.options:
+            _add(match, words, phrases)
+    return _Plan(words, phrases)
+
+
+def _add(
+    match: Match,
+    words: list[tuple[tuple[str, ...], list[Unit]]],
+    phrases: list[tuple[tuple[str, ...], Unit, float]],
+) -> None:
+    fields = tuple(f for f in match.fields if f in FIELDS)
+    if not fields:
+        return
+    if match.phrase and len(match.words) > 1:
+        first = tuple(t for w in match.words for t in (w.alternatives[0] if w.alternatives else ()))
+        if first:
+            phrases.append((fields, Unit(first), 1.0))
+        return
+    for word in match.words:
+        words.append((fields, _word_units(word)))
+    plain = tuple(w.text for w in match.words if w.text)
+    if len(plain) > 1:
+        phrases.append((fields, Unit(plain), PROXIMITY_BOOST))
+
+
+class Scorer:
+    """Scores candidates of one query; ``search`` runs a list of Typesense searches."""
+
+    def __init__(self, search: Search) -> None:
+        self.search = search
+
+    def scores(self, parsed: ParsedQuery, candidates: list[str]) -> dict[str, float]:
+        if not candidates:
+            return {}
+        p = plan(parsed)
+        units = sorted(p.units(), key=lambda fu: (fu[0], fu[1].terms))
+        ids = "id:=[" + ",".join(f"`{i}`" for i in candidates) + "]"
+        searches: list[dict[str, Any]] = [
+            {
+                "q": "*",
+                "query_by": "title",
+                "per_page": len(candidates),
+                "filter_by": ids,
+                "include_fields": "id,tn,bn",
+                "facet_by": "tn,bn",
+            }
+        ]
+        asks: list[tuple[str, Unit, str, int | None]] = []  # None: df; -1: holds; else a bit
+        # A phrase's idf is its terms' (as on tantivy); its frequency, its pairs' least.
+        counted = sorted({(f, h) for f, unit in units for h in unit.term_hashes})
+        for f, hashed in counted:
+            cond = f"{FIELDS[f]}t:=[`{hashed}`]"
+            searches.append({"q": "*", "query_by": "title", "per_page": 0, "filter_by": cond})
+            asks.append((f, Unit(()), hashed, None))
+        for f, unit in units:
+            short = FIELDS[f]
+            for hashed in unit.hashes:
+                cond = f"{short}{unit.kind()}:=[`{hashed}`]"
+                searches.append(_members(f"{ids} && {cond}", len(candidates)))
+                asks.append((f, unit, hashed, -1))
+                for bit in range(BITS):
+                    token = bit_key(short, hashed, bit)
+                    searches.append(_members(f"{ids} && fq:=[`{token}`]", len(candidates)))
+                    asks.append((f, unit, hashed, bit))
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(searches), BATCH):
+            results += self.search(searches[start : start + BATCH])
+        return self._combine(p, candidates, results, asks)
+
+    def _combine(
+        self,
+        p: _Plan,
+        candidates: list[str],
+        results: list[dict[str, Any]],
+        asks: list[tuple[str, Unit, str, int | None]],
+    ) -> dict[str, float]:
+        head = results[0]
+        lengths: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
+        for h in _hits(head):
+            document = h["document"]
+            for f, short in FIELDS.items():
+                lengths[f][str(document["id"])] = int(document.get(short + "n", 0) or 0)
+        average = {f: 1.0 for f in FIELDS}
+        total_docs = 1
+        for facet in head.get("facet_counts", []) or []:
+            name = str(facet.get("field_name", ""))
+            avg = float((facet.get("stats") or {}).get("avg", 0) or 0)
+            for f, short in FIELDS.items():
+                if name == short + "n" and avg > 0:
+                    average[f] = avg
+        df: dict[tuple[str, str], int] = {}
+        tf: dict[tuple[str, str], dict[str, int]] = {}
+        bits: dict[tuple[str, str], dict[str, int]] = {}
+        for (f, _unit, hashed, bit), result in zip(asks, results[1:], strict=True):
+            if bit is None:
+                df[(f, hashed)] = int(result.get("found", 0))
+                continue
+            counts = (tf if bit < 0 else bits).setdefault((f, hashed), {})
+            for h in _hits(result):
+                doc = str(h["document"]["id"])
+                counts[doc] = counts.get(doc, 0) + (1 if bit < 0 else 1 << bit)
+        for place, held in tf.items():  # a frequency of 1 has no bits
+            written = bits.get(place, {})
+            for doc in held:
+                held[doc] = written.get(doc, 1)
+        total_docs = max(self._documents(results), max(df.values(), default=1), 1)
+
+        def unit_score(f: str, unit: Unit, doc: str) -> float:
+            hashes = unit.hashes
+            freq = min(tf.get((f, h), {}).get(doc, 0) for h in hashes)
+            if not freq:
+                return 0.0
+            idf = sum(_idf(total_docs, df.get((f, h), 0)) for h in unit.term_hashes)
+            norm = 1 - B + B * lengths[f].get(doc, 0) / average[f]
+            return idf * freq * (K1 + 1) / (freq + K1 * norm)
+
+        boost = {"title": TITLE_BOOST, "body": 1.0}
+        scores: dict[str, float] = {}
+        for doc in candidates:
+            score = 0.0
+            for fields, units in p.words:
+                score += sum(boost[f] * unit_score(f, u, doc) for f in fields for u in units)
+            for fields, unit, weight in p.phrases:
+                score += weight * sum(boost[f] * unit_score(f, unit, doc) for f in fields)
+            scores[doc] = score
+        return scores
+
+    @staticmethod
+    def _documents(results: list[dict[str, Any]]) -> int:
+        return max((int(r.get("out_of", 0) or 0) for r in results), default=1)
+
+
+def _members(condition: str, count: int) -> dict[str, Any]:
+    return {
+        "q": "*",
+        "query_by": "title",
+        "per_page": count,
+        "filter_by": condition,
+        "include_fields": "id",
+    }
+
+
+def _hits(result: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+    return result.get("hits", []) or []
+
+
+def _idf(documents: int, df: int) -> float:
+    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
