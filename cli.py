@@ -835,11 +835,12 @@ def serve(
     """
     from functools import partial
 
+    from archive import Archive
     from search_app.access import check_access
 
     data_dir = ctx.obj["data"]
     readable = os.access(data_dir, os.R_OK | os.X_OK)
-    if not data_dir.is_dir() or (readable and not (data_dir / "archive.sqlite3").exists()):
+    if not data_dir.is_dir() or (readable and not Archive.present(data_dir)):
         fail(f"no Gongkai archive in {data_dir} (run `gongkai import` first)", EXIT_NOT_FOUND)
     check_access(data_dir)
     if check_only:
@@ -1343,10 +1344,20 @@ def retype(gk: Any, untyped: bool, as_json: bool) -> None:
     help="Share the data directory with this group (the web server's account reads through "
     "it): chgrp, setgid folders, group-readable files from now on.",
 )
+@click.option(
+    "--archive",
+    "archive_url",
+    default=None,
+    metavar="URL",
+    help="Keep the archive in PostgreSQL (postgresql://user@host/db); the password comes "
+    "from PGPASSWORD, ~/.pgpass or GONGKAI_ARCHIVE_URL and is never stored.",
+)
 @output_options()
 @click.pass_context
 @handles_errors
-def init(ctx: click.Context, engine: str, group: str | None, as_json: bool) -> None:
+def init(
+    ctx: click.Context, engine: str, group: str | None, archive_url: str | None, as_json: bool
+) -> None:
     """Create a data directory using ENGINE (recorded in its gongkai.json).
 
     A data directory that already holds documents keeps its engine; convert it with
@@ -1357,12 +1368,16 @@ def init(ctx: click.Context, engine: str, group: str | None, as_json: bool) -> N
     from indexer.service import init_data_dir
 
     data_dir = ctx.obj["data"]
-    config = init_data_dir(data_dir, engine, group=group)
+    from archive.backend import stored_url
+
+    config = init_data_dir(data_dir, engine, group=group, archive=archive_url)
     shared = f", shared with group {config['group']}" if config.get("group") else ""
+    where = stored_url(data_dir)  # without its password
+    at = f", archive {where}" if where else ""
     emit(
-        {"data": str(data_dir), **config},
+        {"data": str(data_dir), **config, "archive": where or "sqlite"},
         as_json,
-        lambda _: click.echo(f"{data_dir}: engine {config['engine']}{shared}"),
+        lambda _: click.echo(f"{data_dir}: engine {config['engine']}{shared}{at}"),
     )
 
 

@@ -149,9 +149,7 @@ class Relations:
         self.archive = archive
         self.conn = archive.conn
         #: False for a read-only archive written by a Gongkai older than relations.
-        tables = {
-            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        tables = archive.tables()
         self.available = "relations" in tables
         self._text_dates = "text_dates" in tables
         self._expiry = "text_expiry" in tables

@@ -7,6 +7,10 @@ each in its own transaction. Never edit a released migration: add the next one.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archive.backend import PgConnection
 
 MIGRATIONS: list[str] = [
     # 1: documents and their append-only history
@@ -248,8 +252,13 @@ UNCOUNTED = frozenset({"changes", "sessions", "login_failures", "users"})
 _BUMP = "UPDATE changes SET n = n + 1, at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = 1;"
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations this database has not seen; returns the resulting version."""
+def migrate(conn: sqlite3.Connection | PgConnection) -> int:
+    """Apply the migrations this database has not seen; returns the resulting version.
+    On PostgreSQL the same migrations run translated (:mod:`archive.pgschema`)."""
+    if not isinstance(conn, sqlite3.Connection):
+        from archive import pgschema
+
+        return pgschema.migrate(conn, MIGRATIONS)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         raise RuntimeError(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive import schema
+from archive import backend, schema
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 from archive.originals import OriginalStore, sha256_of
@@ -71,9 +71,11 @@ class Archive:
 
     DB_NAME = "archive.sqlite3"
 
-    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, root: Path, conn: sqlite3.Connection | backend.PgConnection) -> None:
         self.root = root
-        self.conn = conn
+        self.conn: Any = conn
+        #: "sqlite" or "postgresql" (see :mod:`archive.backend`)
+        self.dialect = "sqlite" if isinstance(conn, sqlite3.Connection) else "postgresql"
         self.originals = OriginalStore(root / "originals")
         self._group = False  # inside begin_group() … commit_group()
         self.immutable = False  # read as immutable: see open() and outdated()
@@ -81,6 +83,11 @@ class Archive:
     @classmethod
     def open(cls, root: Path | str, *, readonly: bool = False) -> Archive:
         root = Path(root)
+        url = backend.stored_url(root)
+        if url is None and not readonly and not (root / cls.DB_NAME).exists():
+            url = backend.location_for_new(root)
+        if url is not None:
+            return cls._open_postgresql(root, url, readonly=readonly)
         db_path = root / cls.DB_NAME
         immutable = False
         if readonly:
@@ -114,6 +121,23 @@ class Archive:
         archive.immutable = immutable
         return archive
 
+    @classmethod
+    def _open_postgresql(cls, root: Path, url: str, *, readonly: bool) -> Archive:
+        conn = backend.PgConnection(url, readonly=readonly)
+        try:
+            if not readonly:
+                schema.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(root, conn)
+
+    @classmethod
+    def present(cls, root: Path | str) -> bool:
+        """Whether ``root`` holds an archive (an SQLite file, or the address of one)."""
+        root = Path(root)
+        return (root / cls.DB_NAME).exists() or backend.stored_url(root) is not None
+
     @staticmethod
     def _log_present(db_path: Path) -> bool:
         return os.path.exists(f"{db_path}-wal") and os.path.exists(f"{db_path}-shm")
@@ -136,6 +160,9 @@ class Archive:
         (an import running or killed) it must be read through the log: only ``-shm``, SQLite's
         shared-memory index, can then be touched, never the data."""
         root = Path(root)
+        url = backend.stored_url(root)
+        if url is not None:  # a read-only transaction writes nothing
+            return cls(root, backend.PgConnection(url, readonly=True))
         db = root / cls.DB_NAME
         if not db.is_file():
             return None
@@ -470,6 +497,8 @@ class Archive:
     def integrity_errors(self) -> list[str]:
         """What SQLite's ``PRAGMA integrity_check`` finds wrong with the database file (every
         page, every index against its table); empty when it is sound."""
+        if self.dialect == "postgresql":
+            return []  # the server's own business (its checksums, amcheck)
         try:
             rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check(100)")]
         except sqlite3.DatabaseError as exc:
@@ -538,14 +567,18 @@ class Archive:
         """(documents, sum of revisions, last row id): changes, in any process, when a document
         is added, removed or changed. It scans the table, unlike :meth:`version`, which is
         cheaper but only compares states seen through this connection."""
+        last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
         row = self.conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE(MAX(rowid), 0) FROM documents"
+            f"SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE({last}, 0) FROM documents"
         ).fetchone()
         return (row[0], row[1], row[2])
 
     def version(self) -> tuple[int, int]:
         """Changes whenever the archive does: any connection's commit changes SQLite's
-        ``data_version``; this connection's own writes, ``total_changes``."""
+        ``data_version``; this connection's own writes, ``total_changes``. On PostgreSQL,
+        the archive's change counter (:meth:`changes`)."""
+        if self.dialect == "postgresql":
+            return (self.conn.execute("SELECT n FROM changes WHERE id = 1").fetchone()[0], 0)
         return (
             self.conn.execute("PRAGMA data_version").fetchone()[0],
             self.conn.total_changes,
@@ -561,6 +594,24 @@ class Archive:
         except sqlite3.OperationalError:
             return None
         return (int(row[0]), str(row[1])) if row else None
+
+    def schema_version(self) -> int:
+        """How many of :data:`archive.schema.MIGRATIONS` this archive has applied."""
+        if self.dialect == "postgresql":
+            return int(self.conn.execute("SELECT version FROM gongkai_schema").fetchone()[0])
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def tables(self) -> set[str]:
+        """The names of the archive's tables."""
+        if self.dialect == "postgresql":
+            from archive.pgschema import tables
+
+            return tables(self.conn)
+        return {
+            r[0]
+            for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith("sqlite_")
+        }
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
@@ -606,7 +657,7 @@ class Archive:
 _SEE_VERIFY = "(the archive is damaged: run `gongkai verify`)"
 
 
-def _decoded(row: sqlite3.Row) -> Document:
+def _decoded(row: Any) -> Document:
     """The Document of a row; a row that does not decode is :class:`DamagedError`."""
     try:
         return Document.from_row(dict(row))

@@ -18,6 +18,9 @@ from archive.relations import CITES, REJECTED, Relations
 from archive.schema import MIGRATIONS
 from indexer.service import Gongkai
 
+#: Every test here runs on an SQLite and on a PostgreSQL archive.
+pytestmark = pytest.mark.usefixtures("archive_backend")
+
 
 def test_reimport_is_duplicate_and_changes_nothing(fresh_corpus: Corpus) -> None:
     before_history = history_rows(fresh_corpus.data)
@@ -81,11 +84,11 @@ def test_history_is_append_only(fresh_corpus: Corpus, statement: str) -> None:
 
 def test_schema_version_is_set(tmp_path) -> None:
     with Archive.open(tmp_path / "new") as archive:
-        version = archive.conn.execute("PRAGMA user_version").fetchone()[0]
+        version = archive.schema_version()
     assert version == len(MIGRATIONS) > 0
     # opening again applies nothing and keeps the version
     with Archive.open(tmp_path / "new") as archive:
-        assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert archive.schema_version() == len(MIGRATIONS)
 
 
 def test_add_is_all_or_nothing_on_duplicate_bytes(tmp_path) -> None:
