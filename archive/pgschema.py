@@ -125,6 +125,11 @@ def migrate(conn: PgConnection, migrations: list[str]) -> int:
                 raw.execute("UPDATE gongkai_schema SET version = %s", (number,))
         if version < len(migrations):
             count_changes(conn)
+        if version == 0:  # a new archive: its originals live beside its rows
+            from archive.pgoriginals import DDL
+
+            for statement in DDL:
+                raw.execute(statement)
     return len(migrations)
 
 

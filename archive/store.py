@@ -21,6 +21,7 @@ from archive import backend, schema
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 from archive.originals import OriginalStore, sha256_of
+from archive.pgoriginals import DatabaseOriginals
 from archive.vocab import DOC_TYPE_ORIGINS, DOC_TYPES, KINDS
 
 _COLUMNS = [
@@ -76,7 +77,11 @@ class Archive:
         self.conn: Any = conn
         #: "sqlite" or "postgresql" (see :mod:`archive.backend`)
         self.dialect = "sqlite" if isinstance(conn, sqlite3.Connection) else "postgresql"
-        self.originals = OriginalStore(root / "originals")
+        self.originals: Any = (
+            OriginalStore(root / "originals")
+            if self.dialect == "sqlite"
+            else DatabaseOriginals(self.conn)
+        )
         self._group = False  # inside begin_group() … commit_group()
         self.immutable = False  # read as immutable: see open() and outdated()
 
@@ -209,7 +214,8 @@ class Archive:
         ).fetchone()
         if existing:
             return AddOutcome("duplicate", existing["id"])
-        if not (stored and self.originals.holds(digest, len(original))):
+        in_database = self.dialect == "postgresql"  # written with the row, below
+        if not in_database and not (stored and self.originals.holds(digest, len(original))):
             self.originals.put(original, durable=not self._group, sha256=digest)
         doc.sha256 = digest
         doc.size = len(original)
@@ -234,6 +240,8 @@ class Archive:
                 f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
                 [row[c] for c in _COLUMNS],
             )
+            if in_database:
+                self.originals.put(original, sha256=digest)
             self.log(doc.id, actor, "import", {"source": doc.source_name, "sha256": digest})
             self.conn.execute(commit)
         except BaseException:
@@ -531,8 +539,14 @@ class Archive:
         in the history of the document that names it."""
         if self.originals.intact(digest):
             return False
-        self.originals.put(data, sha256=digest, replace=True)
         doc_id = self.has_sha256(digest)
+        if self.dialect == "postgresql":
+            with self.transaction():
+                self.originals.put(data, sha256=digest, replace=True)
+                if doc_id:
+                    self.log(doc_id, actor, "restore_original", {"sha256": digest})
+            return True
+        self.originals.put(data, sha256=digest, replace=True)
         if doc_id:
             with self.transaction():
                 self.log(doc_id, actor, "restore_original", {"sha256": digest})
