@@ -1,0 +1,99 @@
+"""A data directory whose archive is in PostgreSQL: `gongkai init --archive URL` keeps the
+password out of every file and every output, the originals live in the database and are
+written with their rows, and `verify` hashes them. (The archive's behaviour itself is tested
+on both databases by the modules that use ``archive_backend``.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import postgres
+import pytest
+from helpers import CORPUS, run_cli, run_process
+
+from archive import Archive, Document, backend
+from archive.errors import InvalidInput
+
+
+@pytest.fixture
+def url(monkeypatch: pytest.MonkeyPatch, postgres_schemas: None) -> str:
+    """A fresh schema's URL, with the test server's password in it."""
+    base = postgres.require()
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.delenv(backend.NEW_ENV, raising=False)
+    with_schema = backend.new_schema_url(base)
+    assert urlsplit(with_schema).password == urlsplit(base).password
+    monkeypatch.setenv(backend.URL_ENV, with_schema)  # the only place the password is
+    return with_schema
+
+
+def test_init_keeps_the_password_out_of_files_and_output(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = urlsplit(url).password
+    assert password
+    secret = f":{password}@"  # the password as a URL carries it (the test role's may be its name)
+    data = tmp_path / "data"
+    result = run_cli(data, "init", "--archive", url, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert json.loads(result.stdout)["archive"] == backend.redacted(url)
+    assert not (data / "archive.sqlite3").exists()
+    for path in data.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    # the whole cycle through a real process, the password from the environment only
+    imported = run_process(data, "import", "-q", "--json", str(CORPUS))
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["imported"] > 5
+    found = run_process(data, "search", "--json", "通知")
+    assert found.returncode == 0 and json.loads(found.stdout)["total"] > 0
+    checked = run_process(data, "verify", "--json")
+    assert checked.returncode == 0, checked.stdout
+    # without any password the archive cannot be opened: exit 5 and one line, no secret
+    monkeypatch.delenv(backend.URL_ENV)
+    refused = run_process(data, "stats")
+    assert refused.returncode == 5 and len(refused.stderr.strip().splitlines()) == 1
+    assert secret not in refused.stderr and "no password supplied" in refused.stderr
+
+
+def test_init_refuses_a_schema_that_does_not_exist(tmp_path: Path) -> None:
+    base = postgres.require()
+    missing = base + "?options=-csearch_path%3Dgk_no_such_schema"
+    with pytest.raises(InvalidInput, match="does not exist"):
+        backend.PgConnection(missing)
+
+
+def test_originals_are_rows_written_with_their_document(url: str, tmp_path: Path) -> None:
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        assert not (tmp_path / "originals").exists()  # nothing on this machine's disk
+        archive.begin_group()
+        archive.add(Document(title="甲", text="正文甲"), b"first original")
+        archive.rollback_group()
+        assert archive.count() == 0 and archive.originals.all_digests() == set()
+        kept = archive.add(Document(title="乙", text="正文乙"), b"second original")
+        digest = archive.get(kept.id).sha256
+        assert archive.originals.read(digest) == b"second original"
+        assert archive.originals.intact(digest)
+
+
+def test_verify_finds_a_damaged_original_and_import_mends_it(url: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    backend.store_url(data, url)
+    source = tmp_path / "one.txt"
+    source.write_text("名称：一份通知\n\n正文，第一条。", encoding="utf-8")
+    assert run_cli(data, "import", "-q", str(source)).exit_code == 0
+    with Archive.open(data) as archive:
+        (doc_id,) = archive.revisions()
+        digest = archive.get(doc_id).sha256
+        archive.conn.execute(
+            "UPDATE originals SET data = ? WHERE sha256 = ?", (b"flipped", digest)
+        )
+    report = run_cli(data, "verify", "--json")
+    assert report.exit_code == 1
+    assert json.loads(report.stdout)["corrupt_originals"] == [doc_id]
+    assert run_cli(data, "import", "-q", str(source)).exit_code == 0  # the same file mends it
+    assert json.loads(run_cli(data, "verify", "--json").stdout)["ok"]
