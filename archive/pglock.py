@@ -49,8 +49,7 @@ def advisory_lock(url: str) -> Iterator[None]:
             ).fetchone()
             holder = (row[0] or "another process") if row else "another process"
             raise BusyError(
-                f"the archive {redacted(url)} is being written by {holder}; "
-                "wait for it to finish"
+                f"the archive {redacted(url)} is being written by {holder}; wait for it to finish"
             )
         yield
     finally:

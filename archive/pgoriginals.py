@@ -59,9 +59,7 @@ class DatabaseOriginals:
         """Nothing to flush: the rows are durable when their transaction commits."""
 
     def read(self, sha256: str) -> bytes:
-        row = self.conn.execute(
-            "SELECT data FROM originals WHERE sha256 = ?", (sha256,)
-        ).fetchone()
+        row = self.conn.execute("SELECT data FROM originals WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             raise FileNotFoundError(f"no original {sha256}")
         return bytes(row[0])
@@ -73,9 +71,7 @@ class DatabaseOriginals:
         )
 
     def holds(self, sha256: str, size: int) -> bool:
-        row = self.conn.execute(
-            "SELECT size FROM originals WHERE sha256 = ?", (sha256,)
-        ).fetchone()
+        row = self.conn.execute("SELECT size FROM originals WHERE sha256 = ?", (sha256,)).fetchone()
         return row is not None and int(row[0]) == size
 
     def intact(self, sha256: str) -> bool:

@@ -107,7 +107,7 @@ class Sessions:
             raise LookupError(f"no enabled account {user!r}")
         token = secrets.token_urlsafe(32)
         self.archive.conn.execute(
-            "INSERT INTO sessions (token_hash, \"user\", csrf, password_stamp, created, last_seen,"
+            'INSERT INTO sessions (token_hash, "user", csrf, password_stamp, created, last_seen,'
             " address) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 token_hash(token),
@@ -131,8 +131,8 @@ class Sessions:
         at = time.time() if at is None else at
         digest = token_hash(token)
         row = self.archive.conn.execute(
-            "SELECT s.\"user\", s.csrf, s.password_stamp, s.created, s.last_seen, s.address,"
-            " u.password_hash, u.disabled FROM sessions s LEFT JOIN users u ON u.name = s.\"user\""
+            'SELECT s."user", s.csrf, s.password_stamp, s.created, s.last_seen, s.address,'
+            ' u.password_hash, u.disabled FROM sessions s LEFT JOIN users u ON u.name = s."user"'
             " WHERE s.token_hash = ?",
             (digest,),
         ).fetchone()

@@ -89,9 +89,7 @@ def test_verify_finds_a_damaged_original_and_import_mends_it(url: str, tmp_path:
     with Archive.open(data) as archive:
         (doc_id,) = archive.revisions()
         digest = archive.get(doc_id).sha256
-        archive.conn.execute(
-            "UPDATE originals SET data = ? WHERE sha256 = ?", (b"flipped", digest)
-        )
+        archive.conn.execute("UPDATE originals SET data = ? WHERE sha256 = ?", (b"flipped", digest))
     report = run_cli(data, "verify", "--json")
     assert report.exit_code == 1
     assert json.loads(report.stdout)["corrupt_originals"] == [doc_id]
