@@ -1370,7 +1370,7 @@ def init(
     data_dir = ctx.obj["data"]
     from archive.backend import stored_url
 
-    config = init_data_dir(data_dir, engine, group=group, archive=archive_url)
+    config = init_data_dir(data_dir, engine, group=group, archive_url=archive_url)
     shared = f", shared with group {config['group']}" if config.get("group") else ""
     where = stored_url(data_dir)  # without its password
     at = f", archive {where}" if where else ""

@@ -161,7 +161,7 @@ class Row(tuple[Any, ...]):
     def keys(self) -> list[str]:
         return list(self._names)
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._index[key])
         return tuple.__getitem__(self, key)
@@ -313,7 +313,8 @@ class PgConnection:
             raise BusyError(
                 f"cannot connect to the archive database {redacted(url)}: {why}"
             ) from exc
-        if self._conn.execute("SELECT current_schema()").fetchone()[0] is None:
+        schema = self._conn.execute("SELECT current_schema()").fetchone()
+        if schema is None or schema[0] is None:
             self._conn.close()
             raise InvalidInput(
                 f"the schema that {redacted(url)} names does not exist in that database "

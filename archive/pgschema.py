@@ -98,7 +98,7 @@ def statements(script: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def migrate(conn: PgConnection, migrations: list[str]) -> int:
+def migrate(conn: PgConnection, migrations: list[str], uncounted: frozenset[str]) -> int:
     """Apply the migrations this database has not seen; returns the resulting version."""
     raw = conn.raw
     with raw.transaction():
@@ -124,7 +124,7 @@ def migrate(conn: PgConnection, migrations: list[str]) -> int:
                     raw.execute(statement)
                 raw.execute("UPDATE gongkai_schema SET version = %s", (number,))
         if version < len(migrations):
-            count_changes(conn)
+            count_changes(conn, uncounted)
         if version == 0:  # a new archive: its originals live beside its rows
             from archive.pgoriginals import DDL
 
@@ -133,12 +133,10 @@ def migrate(conn: PgConnection, migrations: list[str]) -> int:
     return len(migrations)
 
 
-def count_changes(conn: PgConnection, uncounted: frozenset[str] | None = None) -> int:
+def count_changes(conn: PgConnection, uncounted: frozenset[str]) -> int:
     """Make every table outside ``uncounted`` bump the change counter on every row written;
     returns how many triggers were added (see :func:`archive.schema.count_changes`)."""
-    from archive.schema import UNCOUNTED
-
-    skip = (uncounted or UNCOUNTED) | {"gongkai_schema", "originals"}
+    skip = uncounted | {"gongkai_schema"}
     raw = conn.raw
     tables = [
         r[0]

@@ -246,8 +246,9 @@ MIGRATIONS: list[str] = [
 ]
 
 #: Tables whose writes change nothing a public reader sees: staff sign-ins, sessions (written
-#: on every staff request) and accounts; and the counter itself.
-UNCOUNTED = frozenset({"changes", "sessions", "login_failures", "users"})
+#: on every staff request) and accounts; the counter itself; and a PostgreSQL archive's
+#: originals (archive/pgoriginals.py), each written with a counted document row.
+UNCOUNTED = frozenset({"changes", "sessions", "login_failures", "users", "originals"})
 
 _BUMP = "UPDATE changes SET n = n + 1, at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = 1;"
 
@@ -258,7 +259,7 @@ def migrate(conn: sqlite3.Connection | PgConnection) -> int:
     if not isinstance(conn, sqlite3.Connection):
         from archive import pgschema
 
-        return pgschema.migrate(conn, MIGRATIONS)
+        return pgschema.migrate(conn, MIGRATIONS, UNCOUNTED)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         raise RuntimeError(
@@ -277,6 +278,23 @@ def migrate(conn: sqlite3.Connection | PgConnection) -> int:
             raise
     count_changes(conn)
     return len(MIGRATIONS)
+
+
+def version(conn: sqlite3.Connection | PgConnection) -> int:
+    """How many of :data:`MIGRATIONS` this archive has applied."""
+    if not isinstance(conn, sqlite3.Connection):
+        return int(conn.execute("SELECT version FROM gongkai_schema").fetchone()[0])
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def tables(conn: sqlite3.Connection | PgConnection) -> set[str]:
+    """The names of the archive's tables."""
+    if not isinstance(conn, sqlite3.Connection):
+        from archive.pgschema import tables as pg_tables
+
+        return pg_tables(conn)
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {r[0] for r in rows if not r[0].startswith("sqlite_")}
 
 
 def count_changes(conn: sqlite3.Connection) -> int:

@@ -77,10 +77,10 @@ class Archive:
         self.conn: Any = conn
         #: "sqlite" or "postgresql" (see :mod:`archive.backend`)
         self.dialect = "sqlite" if isinstance(conn, sqlite3.Connection) else "postgresql"
-        self.originals: Any = (
-            OriginalStore(root / "originals")
-            if self.dialect == "sqlite"
-            else DatabaseOriginals(self.conn)
+        self.originals: Any = (  # in the database, or files in the data directory
+            DatabaseOriginals(conn)
+            if isinstance(conn, backend.PgConnection)
+            else OriginalStore(root / "originals")
         )
         self._group = False  # inside begin_group() … commit_group()
         self.immutable = False  # read as immutable: see open() and outdated()
@@ -608,24 +608,6 @@ class Archive:
         except sqlite3.OperationalError:
             return None
         return (int(row[0]), str(row[1])) if row else None
-
-    def schema_version(self) -> int:
-        """How many of :data:`archive.schema.MIGRATIONS` this archive has applied."""
-        if self.dialect == "postgresql":
-            return int(self.conn.execute("SELECT version FROM gongkai_schema").fetchone()[0])
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
-
-    def tables(self) -> set[str]:
-        """The names of the archive's tables."""
-        if self.dialect == "postgresql":
-            from archive.pgschema import tables
-
-            return tables(self.conn)
-        return {
-            r[0]
-            for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not r[0].startswith("sqlite_")
-        }
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

@@ -109,22 +109,22 @@ def init_data_dir(
     engine: str = DEFAULT_ENGINE,
     *,
     group: str | None = None,
-    archive: str | None = None,
+    archive_url: str | None = None,
 ) -> dict[str, object]:
     """Create (or confirm) a data directory using ``engine``; returns its configuration.
 
     A directory whose archive already holds documents keeps its engine: converting is
     ``Gongkai.reindex(engine=...)``, which builds the new index before switching. With
     ``group``, the directory is shared with that group (see the module docstring); one
-    shared before stays shared when ``group`` is not given. With ``archive`` (a
+    shared before stays shared when ``group`` is not given. With ``archive_url`` (a
     ``postgresql://`` URL), the archive lives in that database (:func:`use_postgresql`).
     """
     check_engine(engine)
     gid = group_id(group) if group else None  # an unknown group is refused before anything
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    if archive is not None:
-        use_postgresql(data_dir, archive)
+    if archive_url is not None:
+        use_postgresql(data_dir, archive_url)
     config = read_config(data_dir)
     if engine_name(config) != engine and Archive.present(data_dir):
         with Archive.open(data_dir, readonly=True) as archive:

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 from helpers import CORPUS, Corpus, history_rows, run_cli
 
-from archive import Archive, Document
+from archive import Archive, Document, schema
 from archive.errors import InvalidInput, NotFoundError
 from archive.relations import CITES, REJECTED, Relations
 from archive.schema import MIGRATIONS
@@ -86,11 +86,11 @@ def test_history_is_append_only(fresh_corpus: Corpus, statement: str) -> None:
 
 def test_schema_version_is_set(tmp_path) -> None:
     with Archive.open(tmp_path / "new") as archive:
-        version = archive.schema_version()
+        version = schema.version(archive.conn)
     assert version == len(MIGRATIONS) > 0
     # opening again applies nothing and keeps the version
     with Archive.open(tmp_path / "new") as archive:
-        assert archive.schema_version() == len(MIGRATIONS)
+        assert schema.version(archive.conn) == len(MIGRATIONS)
 
 
 def test_add_is_all_or_nothing_on_duplicate_bytes(tmp_path) -> None:
