@@ -1381,6 +1381,40 @@ def init(
     )
 
 
+@main.command("migrate")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="URL|DIR",
+    help="postgresql://… (this data directory moves there) or a new directory (an SQLite "
+    "copy with its own index).",
+)
+@output_options()
+@click.pass_context
+@handles_errors
+def migrate_command(ctx: click.Context, to: str, as_json: bool) -> None:
+    """Copy the archive (documents, originals, history, relations, accounts) to PostgreSQL
+    or to a new SQLite data directory, and check the copy (rows, revisions, every original
+    hashed). To PostgreSQL, the data directory then uses it; archive.sqlite3 is kept as
+    archive.sqlite3.migrated. The password comes from PGPASSWORD, ~/.pgpass or
+    GONGKAI_ARCHIVE_URL, and is never stored or printed."""
+    from indexer.moving import migrate
+
+    report = migrate(ctx.obj["data"], to)
+    copied = report["copied"]
+    assert isinstance(copied, dict)
+
+    def text(_: object) -> None:
+        rows = sum(n for table, n in copied.items() if table != "originals")
+        click.echo(
+            f"copied {copied.get('documents', 0)} documents, {copied['originals']} originals "
+            f"and {rows} rows in all to {report['to']}; the copy matches"
+        )
+
+    emit(report, as_json, text)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
 

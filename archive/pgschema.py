@@ -175,3 +175,15 @@ def tables(conn: PgConnection) -> set[str]:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         ).fetchall()
     }
+
+
+def reset_keys(conn: PgConnection) -> None:
+    """After rows were copied in with their keys (`gongkai migrate`), make each generated
+    key continue after the largest one (SQLite's AUTOINCREMENT does this by itself)."""
+    from archive.backend import GENERATED_KEYS
+
+    for table, key in GENERATED_KEYS.items():
+        conn.raw.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), "
+            f"COALESCE(MAX({key}), 0) + 1, false) FROM {table}"
+        )

@@ -1,6 +1,7 @@
 """A data directory whose archive is in PostgreSQL: `gongkai init --archive URL` keeps the
 password out of every file and every output, the originals live in the database and are
-written with their rows, and `verify` hashes them. (The archive's behaviour itself is tested
+written with their rows, and `verify` hashes them; `gongkai migrate` moves an SQLite data
+directory there and makes an SQLite copy back. (The archive's behaviour itself is tested
 on both databases by the modules that use ``archive_backend``.)"""
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from urllib.parse import urlsplit
 
 import postgres
 import pytest
-from helpers import CORPUS, run_cli, run_process
+from helpers import CORPUS, import_docs, run_cli, run_process
 
 from archive import Archive, Document, backend
 from archive.errors import InvalidInput
+from archive.relations import Relations
 
 
 @pytest.fixture
@@ -95,3 +97,43 @@ def test_verify_finds_a_damaged_original_and_import_mends_it(url: str, tmp_path:
     assert json.loads(report.stdout)["corrupt_originals"] == [doc_id]
     assert run_cli(data, "import", "-q", str(source)).exit_code == 0  # the same file mends it
     assert json.loads(run_cli(data, "verify", "--json").stdout)["ok"]
+
+
+def test_migrate_to_postgresql_and_back(url: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    import_docs(data, CORPUS)  # an SQLite data directory
+    assert (data / "archive.sqlite3").exists()
+    with Archive.open(data, readonly=True) as archive:
+        revisions, digests = archive.revisions(), archive.digests()
+        history = {doc: archive.history(doc) for doc in revisions}
+    searched = json.loads(run_cli(data, "search", "--json", "通知").stdout)["total"]
+
+    moved = run_cli(data, "migrate", "--to", url, "--json")
+    assert moved.exit_code == 0, moved.stderr
+    report = json.loads(moved.stdout)
+    assert report["to"] == backend.redacted(url) and report["copied"]["originals"] == len(digests)
+    assert not (data / "archive.sqlite3").exists() and (data / "archive.sqlite3.migrated").exists()
+    assert backend.stored_url(data) == backend.redacted(url)
+    with Archive.open(data) as archive:
+        assert archive.dialect == "postgresql"
+        assert archive.revisions() == revisions and archive.digests() == digests
+        assert {doc: archive.history(doc) for doc in revisions} == history
+        assert all(archive.originals.intact(d) for d in digests.values())
+        # new rows continue after the copied keys (relations, history)
+        a, b = sorted(revisions)[:2]
+        rel, changed = Relations(archive).add(a, "supersedes", b, actor="test")
+        assert changed and rel.id > 1  # a new row: its key did not start again at 1
+    assert json.loads(run_cli(data, "verify", "--json").stdout)["ok"]
+    assert json.loads(run_cli(data, "search", "--json", "通知").stdout)["total"] == searched
+    again = run_cli(data, "migrate", "--to", url)
+    assert again.exit_code == 2  # already there
+
+    laptop = tmp_path / "laptop"
+    back = run_cli(data, "migrate", "--to", str(laptop), "--json")
+    assert back.exit_code == 0, back.stderr
+    assert (laptop / "archive.sqlite3").exists() and not (laptop / "archive.url").exists()
+    with Archive.open(laptop, readonly=True) as archive:
+        assert archive.dialect == "sqlite" and archive.digests() == digests
+    assert json.loads(run_cli(laptop, "verify", "--json").stdout)["ok"]
+    assert json.loads(run_cli(laptop, "search", "--json", "通知").stdout)["total"] == searched
+    assert run_cli(data, "migrate", "--to", str(laptop)).exit_code == 2  # not empty
