@@ -296,7 +296,7 @@ class PgConnection:
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, readonly: bool = False) -> None:
+    def __init__(self, url: str, *, readonly: bool = False, check_schema: bool = True) -> None:
         import psycopg
 
         self.url = url
@@ -314,7 +314,7 @@ class PgConnection:
                 f"cannot connect to the archive database {redacted(url)}: {why}"
             ) from exc
         schema = self._conn.execute("SELECT current_schema()").fetchone()
-        if schema is None or schema[0] is None:
+        if check_schema and (schema is None or schema[0] is None):
             self._conn.close()
             raise InvalidInput(
                 f"the schema that {redacted(url)} names does not exist in that database "

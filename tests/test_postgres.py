@@ -137,3 +137,42 @@ def test_migrate_to_postgresql_and_back(url: str, tmp_path: Path) -> None:
     assert json.loads(run_cli(laptop, "verify", "--json").stdout)["ok"]
     assert json.loads(run_cli(laptop, "search", "--json", "通知").stdout)["total"] == searched
     assert run_cli(data, "migrate", "--to", str(laptop)).exit_code == 2  # not empty
+
+
+def test_backup_with_pg_dump_and_restore(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, saved = tmp_path / "data", tmp_path / "backup"
+    backend.store_url(data, url)
+    import_docs(data, CORPUS)
+    with Archive.open(data, readonly=True) as archive:
+        revisions, digests = archive.revisions(), archive.digests()
+        schema_name = archive.conn.execute("SELECT current_schema()").fetchone()[0]
+    made = run_cli(data, "backup", str(saved), "--json")
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["documents"] == len(revisions)
+    assert (saved / "archive.pgdump").is_file() and not (saved / "archive.sqlite3").exists()
+    assert f":{urlsplit(url).password}@" not in (saved / "gongkai-backup.json").read_text()
+
+    doc = sorted(revisions)[0]
+    with Archive.open(data) as archive:  # a mistake to undo
+        archive.conn.execute("UPDATE documents SET title = 'wrong' WHERE id = ?", (doc,))
+    assert run_cli(data, "restore", str(saved)).exit_code == 2  # holds an archive: --force
+    restored = run_cli(data, "restore", str(saved), "--force", "--json")
+    assert restored.exit_code == 0, restored.stderr
+    assert json.loads(restored.stdout)["ok"]
+    with Archive.open(data, readonly=True) as archive:
+        assert archive.get(doc).title != "wrong"
+        assert archive.revisions() == revisions and archive.digests() == digests
+
+    # the database lost, restored elsewhere: into another (empty) schema
+    postgres.drop({schema_name})
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("PGPASSWORD", urlsplit(url).password or "")  # (libpq's own variable)
+    backend.store_url(elsewhere, backend.new_schema_url(postgres.URL))
+    moved = run_cli(elsewhere, "restore", str(saved), "--json")
+    assert moved.exit_code == 0, moved.stderr
+    assert json.loads(moved.stdout)["verify"]["ok"]
+    with Archive.open(elsewhere, readonly=True) as archive:
+        assert archive.revisions() == revisions
+        assert all(archive.originals.intact(d) for d in digests.values())
