@@ -45,8 +45,7 @@ URL_FILE = "archive.url"
 URL_ENV = "GONGKAI_ARCHIVE_URL"
 SCHEMES = ("postgresql", "postgres")
 
-#: Tables whose key the database generates, and that key's column: an insert into one of
-#: them returns the key, as SQLite's ``lastrowid`` does.
+#: Tables whose key the database generates, and that key's column.
 GENERATED_KEYS = {
     "history": "seq",
     "relations": "id",
@@ -54,6 +53,9 @@ GENERATED_KEYS = {
     "refs": "id",
     "staff_synonyms": "id",
 }
+#: Those whose new key a caller reads (``cursor.lastrowid``): an insert into one of them
+#: returns it. (Not history's nor refs': written per document, their keys are never read.)
+RETURNED_KEYS = {t: GENERATED_KEYS[t] for t in ("relations", "status_changes", "staff_synonyms")}
 
 
 def is_url(location: str | os.PathLike[str]) -> bool:
@@ -216,7 +218,7 @@ def translate(sql: str) -> tuple[str, str | None]:
         if insert.group(1):
             stripped = _INSERT.sub(f"INSERT INTO {insert.group(2)}", stripped, count=1)
             stripped += " ON CONFLICT DO NOTHING"
-        key = GENERATED_KEYS.get(table)
+        key = RETURNED_KEYS.get(table)
         if key and "RETURNING" not in upper:
             stripped += f" RETURNING {key}"
             returning = key
