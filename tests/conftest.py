@@ -10,7 +10,24 @@ import postgres
 import pytest
 from helpers import CORPUS, Corpus, import_docs
 
-from archive.backend import NEW_ENV
+from archive.backend import NEW_ENV, redacted
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line at the end of the run when the PostgreSQL half of the tests was skipped."""
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if "PostgreSQL tests skipped" in str(r.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} PostgreSQL tests SKIPPED: no server at {redacted(postgres.URL)} "
+            f"({postgres.problem()}) "
+            "(set GONGKAI_TEST_POSTGRES; GONGKAI_REQUIRE_POSTGRES=1 makes this a failure)",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session")
