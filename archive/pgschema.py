@@ -13,7 +13,10 @@ reserved word), and SQLite's clock. A migration that cannot be translated gets a
 The version is kept in ``gongkai_schema`` (PostgreSQL has no ``user_version``); migrating
 holds a transaction-level advisory lock, so two processes opening a new archive at once do
 not both create it. The change counter's triggers (:func:`archive.schema.count_changes` on
-SQLite) are one trigger function here, added to every counted table after each migration.
+SQLite) are one trigger function here, added to every counted table after each migration;
+it bumps the counter once per transaction (the first row written), not once per row as on
+SQLite: what readers compare is only whether it moved, and updating one row hundreds of
+times in a bulk import's transaction would leave a chain of dead versions to walk.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ FUNCTIONS = [
     f"""
     CREATE OR REPLACE FUNCTION gongkai_count_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        UPDATE changes SET n = n + 1, at = {NOW_ISO} WHERE id = 1;
+        UPDATE changes SET n = n + 1, at = {NOW_ISO}, xact = txid_current()
+            WHERE id = 1 AND xact IS DISTINCT FROM txid_current();
         RETURN NULL;
     END $$
     """,
@@ -124,6 +128,7 @@ def migrate(conn: PgConnection, migrations: list[str], uncounted: frozenset[str]
                     raw.execute(statement)
                 raw.execute("UPDATE gongkai_schema SET version = %s", (number,))
         if version < len(migrations):
+            raw.execute("ALTER TABLE changes ADD COLUMN IF NOT EXISTS xact BIGINT")
             count_changes(conn, uncounted)
         if version == 0:  # a new archive: its originals live beside its rows
             from archive.pgoriginals import DDL
