@@ -11,7 +11,8 @@ handful of differences, which are few enough to name here and translate mechanic
   PostgreSQL is the advisory lock's job (:mod:`archive.pglock`), not the transaction's;
 - ``INSERT OR IGNORE`` becomes ``INSERT … ON CONFLICT DO NOTHING``;
 - ``cursor.lastrowid`` after an insert into a table with a generated key becomes a
-  ``RETURNING`` of that key;
+  ``RETURNING`` of that key (the tables and keys read from the schema, so a table added by
+  a later migration needs nothing here);
 - ``instr(a, b)`` becomes ``strpos(a, b)``; SQLite's unary ``+column`` (a hint not to use an
   index) is dropped; ``PRAGMA busy_timeout=N`` becomes ``SET lock_timeout``;
 - errors are raised as the :mod:`sqlite3` classes (``IntegrityError``, ``OperationalError``,
@@ -44,18 +45,6 @@ from archive.errors import BusyError, InvalidInput
 URL_FILE = "archive.url"
 URL_ENV = "GONGKAI_ARCHIVE_URL"
 SCHEMES = ("postgresql", "postgres")
-
-#: Tables whose key the database generates, and that key's column.
-GENERATED_KEYS = {
-    "history": "seq",
-    "relations": "id",
-    "status_changes": "seq",
-    "refs": "id",
-    "staff_synonyms": "id",
-}
-#: Those whose new key a caller reads (``cursor.lastrowid``): an insert into one of them
-#: returns it. (Not history's nor refs': written per document, their keys are never read.)
-RETURNED_KEYS = {t: GENERATED_KEYS[t] for t in ("relations", "status_changes", "staff_synonyms")}
 
 
 def is_url(location: str | os.PathLike[str]) -> bool:
@@ -201,7 +190,7 @@ _BUSY = re.compile(r"^\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
 
 @lru_cache(maxsize=512)
 def translate(sql: str) -> tuple[str, str | None]:
-    """SQLite's spelling of a statement → PostgreSQL's, and the generated key to return."""
+    """SQLite's spelling of a statement → PostgreSQL's, and the table it inserts into."""
     stripped = sql.strip()
     upper = stripped.upper()
     if upper == "BEGIN IMMEDIATE" or upper == "BEGIN DEFERRED":
@@ -211,20 +200,18 @@ def translate(sql: str) -> tuple[str, str | None]:
         return f"SET lock_timeout = {int(busy.group(1))}", None
     if upper.startswith("PRAGMA"):
         raise sqlite3.OperationalError(f"no PostgreSQL equivalent of {stripped!r}")
-    returning = None
+    table = None
     insert = _INSERT.match(stripped)
     if insert:
         table = insert.group(2).lower()
         if insert.group(1):
             stripped = _INSERT.sub(f"INSERT INTO {insert.group(2)}", stripped, count=1)
             stripped += " ON CONFLICT DO NOTHING"
-        key = RETURNED_KEYS.get(table)
-        if key and "RETURNING" not in upper:
-            stripped += f" RETURNING {key}"
-            returning = key
+        if "RETURNING" in upper:
+            table = None
     stripped = _UNARY_PLUS.sub("", stripped)
     stripped = _INSTR.sub("strpos(", stripped)
-    return _placeholders(stripped), returning
+    return _placeholders(stripped), table
 
 
 def _placeholders(sql: str) -> str:
@@ -325,6 +312,7 @@ class PgConnection:
         if readonly:
             self._conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         self.row_factory: Any = None  # accepted and ignored: rows always read both ways
+        self._keys: dict[str, str] | None = None
         self.total_changes = 0
 
     @property
@@ -341,7 +329,10 @@ class PgConnection:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
         import psycopg
 
-        statement, returning = translate(sql)
+        statement, table = translate(sql)
+        returning = self.generated_keys().get(table) if table else None
+        if returning is not None:
+            statement += f" RETURNING {returning}"
         try:
             cursor = self._conn.execute(statement, list(params))
             result = PgCursor(cursor, returning)
@@ -355,12 +346,26 @@ class PgConnection:
         import psycopg
 
         statement, _ = translate(sql)
-        statement = statement.removesuffix(f" RETURNING {_ or ''}") if _ else statement
         try:
             with self._conn.cursor() as cursor:
                 cursor.executemany(statement, [list(r) for r in rows])
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
+
+    def generated_keys(self) -> dict[str, str]:
+        """Table → its key column, for the tables whose key the database generates (read
+        from the schema once; :func:`archive.pgschema.migrate` asks again after a change)."""
+        if self._keys is None:
+            rows = self._conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND is_identity = 'YES'"
+            ).fetchall()
+            self._keys = {str(r[0]): str(r[1]) for r in rows}
+        return self._keys
+
+    def schema_changed(self) -> None:
+        """Tables were added or rebuilt: read :meth:`generated_keys` again."""
+        self._keys = None
 
     def close(self) -> None:
         self._conn.close()

@@ -18,19 +18,11 @@ from archive import schema
 from archive.errors import ConflictError
 from archive.store import Archive
 
-#: The tables copied, each with its key (for reading in order, a batch at a time).
-TABLES = {
-    "documents": "id",
-    "history": "seq",
-    "relations": "id",
-    "status_changes": "seq",
-    "refs": "id",
-    "meta": "key",
-    "text_dates": "doc_id",
-    "text_expiry": "doc_id",
-    "staff_synonyms": "id",
-    "users": "name",
-}
+#: Tables not copied: the change counter and the schema version (the destination keeps its
+#: own), sessions and failed sign-ins, and originals (copied by digest, between stores).
+NOT_COPIED = frozenset(
+    {"changes", "gongkai_schema", "sessions", "login_failures", "originals", "sqlite_sequence"}
+)
 
 BATCH = 500
 
@@ -45,14 +37,14 @@ def open_new_sqlite(root: Path) -> Archive:
 def copy_archive(src: Archive, dst: Archive) -> dict[str, int]:
     """Copy every row and original of ``src`` into the empty archive ``dst``; returns rows
     copied per table (and ``originals``)."""
-    shared = [t for t in TABLES if t in schema.tables(src.conn) & schema.tables(dst.conn)]
+    shared = _tables(src, dst)
     for table in shared:
         if dst.conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
             raise ConflictError(f"the destination archive is not empty (table {table})")
     counts: dict[str, int] = {}
     with dst.transaction():
         for table in shared:
-            counts[table] = _copy_table(src, dst, table, TABLES[table])
+            counts[table] = _copy_table(src, dst, table, schema.primary_key(src.conn, table))
         digests = sorted(set(src.digests().values()))
         for digest in digests:
             dst.originals.put(src.originals.read(digest), sha256=digest, durable=False)
@@ -65,14 +57,28 @@ def copy_archive(src: Archive, dst: Archive) -> dict[str, int]:
     return counts
 
 
-def _copy_table(src: Archive, dst: Archive, table: str, key: str) -> int:
+def _tables(src: Archive, dst: Archive) -> list[str]:
+    """Every table both archives have, documents first (others refer to it)."""
+    both = (schema.tables(src.conn) & schema.tables(dst.conn)) - NOT_COPIED
+    return sorted(both, key=lambda t: (t != "documents", t))
+
+
+def _copy_table(src: Archive, dst: Archive, table: str, key: list[str]) -> int:
+    """Rows of ``table`` in key order, :data:`BATCH` at a time (all at once without a key)."""
     copied, last = 0, None
+    order = ", ".join(f'"{k}"' for k in key)
     while True:
-        where = "" if last is None else f" WHERE {key} > ?"
-        rows = src.conn.execute(
-            f"SELECT * FROM {table}{where} ORDER BY {key} LIMIT {BATCH}",
-            () if last is None else (last,),
-        ).fetchall()
+        if not key:
+            sql, args = f"SELECT * FROM {table}", ()
+        elif last is None:
+            sql, args = f"SELECT * FROM {table} ORDER BY {order} LIMIT {BATCH}", ()
+        else:
+            marks = ", ".join("?" for _ in key)
+            sql = (
+                f"SELECT * FROM {table} WHERE ({order}) > ({marks}) ORDER BY {order} LIMIT {BATCH}"
+            )
+            args = last
+        rows = src.conn.execute(sql, args).fetchall()
         if not rows:
             return copied
         names = list(rows[0].keys())
@@ -83,15 +89,16 @@ def _copy_table(src: Archive, dst: Archive, table: str, key: str) -> int:
             [tuple(row[n] for n in names) for row in rows],
         )
         copied += len(rows)
-        last = rows[-1][key]
+        if not key:
+            return copied
+        last = tuple(rows[-1][k] for k in key)
 
 
 def differences(src: Archive, dst: Archive) -> list[str]:
     """What the copy ``dst`` lacks or has otherwise than ``src``: rows per table, documents
     and their revisions, and every original (present, and hashing to its name)."""
     problems = []
-    shared = [t for t in TABLES if t in schema.tables(src.conn) & schema.tables(dst.conn)]
-    for table in shared:
+    for table in _tables(src, dst):
         a = src.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         b = dst.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         if a != b:

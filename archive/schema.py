@@ -297,6 +297,16 @@ def tables(conn: sqlite3.Connection | PgConnection) -> set[str]:
     return {r[0] for r in rows if not r[0].startswith("sqlite_")}
 
 
+def primary_key(conn: sqlite3.Connection | PgConnection, table: str) -> list[str]:
+    """The columns of ``table``'s primary key, in order (empty when it has none)."""
+    if not isinstance(conn, sqlite3.Connection):
+        from archive.pgschema import primary_key as pg_primary_key
+
+        return pg_primary_key(conn, table)
+    rows = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+    return [r[1] for r in sorted(rows, key=lambda r: r[5]) if r[5]]
+
+
 def count_changes(conn: sqlite3.Connection) -> int:
     """Make every table outside :data:`UNCOUNTED` bump the change counter on insert, update
     and delete; returns how many triggers were added.
