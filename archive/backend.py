@@ -105,7 +105,7 @@ def new_schema_url(base: str) -> str:
 
     import psycopg
 
-    name = f"gk_{secrets.token_hex(6)}"
+    name = f"{os.environ.get(PREFIX_ENV) or 'gk'}_{secrets.token_hex(6)}"
     try:
         with psycopg.connect(connect_url(base), autocommit=True, connect_timeout=10) as conn:
             conn.execute(f'CREATE SCHEMA "{name}"')
@@ -120,6 +120,8 @@ def new_schema_url(base: str) -> str:
 
 
 NEW_ENV = "GONGKAI_NEW_ARCHIVE_URL"
+#: The first part of the names of the schemas :func:`new_schema_url` creates (default gk).
+PREFIX_ENV = "GONGKAI_NEW_SCHEMA_PREFIX"
 
 
 def location_for_new(root: Path) -> str | None:

@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     parser.add_argument("--postgres", default=os.environ.get("GONGKAI_BENCH_POSTGRES", ""))
     parser.add_argument("--out", default=str(OUT_DIR / "archives.json"))
+    parser.add_argument("--backends", default="sqlite,postgresql", type=lambda s: s.split(","))
     args = parser.parse_args()
     if not args.postgres:
         raise SystemExit("give --postgres URL (or GONGKAI_BENCH_POSTGRES)")
@@ -84,7 +85,7 @@ def main() -> None:
     base_env = {k: v for k, v in os.environ.items() if k != NEW_ENV}
     password = urlsplit(args.postgres).password
     try:
-        for backend in ("sqlite", "postgresql"):
+        for backend in args.backends:
             env = dict(base_env)
             if backend == "postgresql":
                 env[NEW_ENV] = redacted(args.postgres)
@@ -113,8 +114,9 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     results["loadavg_end"] = os.getloadavg()
-    sqlite, pg = results["sqlite"], results["postgresql"]
-    results["import_ratio_pg_over_sqlite"] = round(pg["import_s"] / sqlite["import_s"], 2)
+    if "sqlite" in results and "postgresql" in results:
+        ratio = results["postgresql"]["import_s"] / results["sqlite"]["import_s"]
+        results["import_ratio_pg_over_sqlite"] = round(ratio, 2)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")

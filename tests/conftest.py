@@ -33,10 +33,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(scope="session")
 def postgres_schemas() -> Iterator[None]:
     """Drops, at the end of the run, the schemas its PostgreSQL archives were created in."""
-    before = postgres.schemas() if postgres.problem() is None else set()
     yield
     if postgres.problem() is None:
-        postgres.drop(postgres.schemas() - before)
+        postgres.drop(postgres.schemas())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,12 +14,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archive.backend import NEW_ENV, redacted
+from archive.backend import NEW_ENV, PREFIX_ENV, redacted
 
 URL = os.environ.get(
     "GONGKAI_TEST_POSTGRES", "postgresql://gongkai:gongkai@localhost:5432/gongkai_test"
 )
 REQUIRED = os.environ.get("GONGKAI_REQUIRE_POSTGRES") == "1"
+#: This run's schemas start with it, so that dropping them at the end touches no other
+#: run's (or a benchmark's) in the same database.
+PREFIX = f"gktest{os.getpid()}"
 
 
 @functools.cache
@@ -56,7 +59,9 @@ def schemas() -> set[str]:
     import psycopg
 
     with psycopg.connect(URL, connect_timeout=3) as conn:
-        rows = conn.execute(r"SELECT nspname FROM pg_namespace WHERE nspname LIKE 'gk\_%'")
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (PREFIX + r"\_%",)
+        )
         return {r[0] for r in rows}
 
 
@@ -76,4 +81,5 @@ def use(monkeypatch: pytest.MonkeyPatch) -> str:
     if password is not None:
         monkeypatch.setenv("PGPASSWORD", password)
     monkeypatch.setenv(NEW_ENV, redacted(url))
+    monkeypatch.setenv(PREFIX_ENV, PREFIX)
     return url

@@ -25,6 +25,7 @@ def url(monkeypatch: pytest.MonkeyPatch, postgres_schemas: None) -> str:
     base = postgres.require()
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.delenv(backend.NEW_ENV, raising=False)
+    monkeypatch.setenv(backend.PREFIX_ENV, postgres.PREFIX)  # dropped at the end of the run
     with_schema = backend.new_schema_url(base)
     assert urlsplit(with_schema).password == urlsplit(base).password
     monkeypatch.setenv(backend.URL_ENV, with_schema)  # the only place the password is
