@@ -982,11 +982,12 @@ def serve(
     """
     from functools import partial
 
+    from archive import Archive
     from search_app.access import check_access
 
     data_dir = ctx.obj["data"]
     readable = os.access(data_dir, os.R_OK | os.X_OK)
-    if not data_dir.is_dir() or (readable and not (data_dir / "archive.sqlite3").exists()):
+    if not data_dir.is_dir() or (readable and not Archive.present(data_dir)):
         fail(f"no Gongkai archive in {data_dir} (run `gongkai import` first)", EXIT_NOT_FOUND)
     check_access(data_dir)
     if check_only:
@@ -1573,6 +1574,14 @@ def restore_withdrawn(
     help="typesense: a file holding the API key (or set GONGKAI_TYPESENSE_API_KEY); "
     "gongkai.json keeps the file's path, never the key.",
 )
+@click.option(
+    "--archive",
+    "archive_url",
+    default=None,
+    metavar="URL",
+    help="Keep the archive in PostgreSQL (postgresql://user@host/db); the password comes "
+    "from PGPASSWORD, ~/.pgpass or GONGKAI_ARCHIVE_URL and is never stored.",
+)
 @output_options()
 @click.pass_context
 @handles_errors
@@ -1582,6 +1591,7 @@ def init(
     group: str | None,
     nodes: str | None,
     api_key_file: str | None,
+    archive_url: str | None,
     as_json: bool,
 ) -> None:
     """Create a data directory using ENGINE (recorded in its gongkai.json).
@@ -1594,12 +1604,23 @@ def init(
     from indexer.service import init_data_dir
 
     data_dir = ctx.obj["data"]
-    config = init_data_dir(data_dir, engine, group=group, nodes=nodes, api_key_file=api_key_file)
+    from archive.backend import stored_url
+
+    config = init_data_dir(
+        data_dir,
+        engine,
+        group=group,
+        nodes=nodes,
+        api_key_file=api_key_file,
+        archive_url=archive_url,
+    )
     shared = f", shared with group {config['group']}" if config.get("group") else ""
+    where = stored_url(data_dir)  # without its password
+    at = f", archive {where}" if where else ""
     emit(
-        {"data": str(data_dir), **config},
+        {"data": str(data_dir), **config, "archive": where or "sqlite"},
         as_json,
-        lambda _: click.echo(f"{data_dir}: engine {config['engine']}{shared}"),
+        lambda _: click.echo(f"{data_dir}: engine {config['engine']}{shared}{at}"),
     )
 
 
@@ -1616,6 +1637,40 @@ def cluster_status(gk: Any, as_json: bool) -> None:
     """Each node: up or down, leader or follower, documents held, how far behind."""
     status = gk.cluster_status()
     emit(status.to_dict(), as_json, lambda _: click.echo(status.render()))
+
+
+@main.command("migrate")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="URL|DIR",
+    help="postgresql://… (this data directory moves there) or a new directory (an SQLite "
+    "copy with its own index).",
+)
+@output_options()
+@click.pass_context
+@handles_errors
+def migrate_command(ctx: click.Context, to: str, as_json: bool) -> None:
+    """Copy the archive (documents, originals, history, relations, accounts) to PostgreSQL
+    or to a new SQLite data directory, and check the copy (rows, revisions, every original
+    hashed). To PostgreSQL, the data directory then uses it; archive.sqlite3 is kept as
+    archive.sqlite3.migrated. The password comes from PGPASSWORD, ~/.pgpass or
+    GONGKAI_ARCHIVE_URL, and is never stored or printed."""
+    from indexer.moving import migrate
+
+    report = migrate(ctx.obj["data"], to)
+    copied = report["copied"]
+    assert isinstance(copied, dict)
+
+    def text(_: object) -> None:
+        rows = sum(n for table, n in copied.items() if table != "originals")
+        click.echo(
+            f"copied {copied.get('documents', 0)} documents, {copied['originals']} originals "
+            f"and {rows} rows in all to {report['to']}; the copy matches"
+        )
+
+    emit(report, as_json, text)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,9 @@ import shutil
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
+from archive import backend, pgbackup
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 
 MANIFEST_NAME = "gongkai-backup.json"
@@ -98,7 +100,8 @@ def backup(data_dir: Path | str, dest: Path | str) -> dict[str, object]:
     see the module docstring. ``ok`` is False when an original was missing or damaged (the
     backup is still written, without it, and the manifest lists it)."""
     data_dir, dest = Path(data_dir), Path(dest)
-    if not (data_dir / DB_NAME).is_file():
+    url = backend.stored_url(data_dir)  # a PostgreSQL archive: pg_dump (archive/pgbackup.py)
+    if url is None and not (data_dir / DB_NAME).is_file():
         raise NotFoundError(f"no Gongkai archive in {data_dir}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ConflictError(f"{dest} already exists and is not an empty folder")
@@ -108,9 +111,17 @@ def backup(data_dir: Path | str, dest: Path | str) -> dict[str, object]:
     work.mkdir()
     try:
         files: dict[str, dict[str, object]] = {}
-        documents, digests = _snapshot_database(data_dir / DB_NAME, work / DB_NAME)
+        database: dict[str, Any] = {}
         missing: list[str] = []
         damaged: list[str] = []
+        digests: list[str] = []
+        if url is not None:  # the originals are rows of the dump
+            database = pgbackup.dump(url, work / pgbackup.DUMP_NAME)
+            documents = int(database.pop("documents"))
+            missing = list(database.pop("missing_originals"))
+            damaged = list(database.pop("damaged_originals"))
+        else:
+            documents, digests = _snapshot_database(data_dir / DB_NAME, work / DB_NAME)
         for digest in digests:
             rel = _original_path(digest)
             if not (data_dir / rel).is_file():
@@ -129,7 +140,7 @@ def backup(data_dir: Path | str, dest: Path | str) -> dict[str, object]:
         for name in EXTRA_FILES:
             if (data_dir / name).is_file():
                 shutil.copy2(data_dir / name, work / name)  # with its mode (the key is 0600)
-        for name in (DB_NAME, CONFIG_NAME, *EXTRA_FILES):
+        for name in (DB_NAME, pgbackup.DUMP_NAME, CONFIG_NAME, *EXTRA_FILES):
             if (work / name).is_file():
                 sha, size = _hash_file(work / name)
                 files[name] = {"sha256": sha, "size": size}
@@ -141,6 +152,7 @@ def backup(data_dir: Path | str, dest: Path | str) -> dict[str, object]:
             "missing_originals": missing,
             "damaged_originals": damaged,
             "files": files,
+            **database,
         }
         (work / MANIFEST_NAME).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8"
@@ -155,7 +167,7 @@ def backup(data_dir: Path | str, dest: Path | str) -> dict[str, object]:
         "ok": not (missing or damaged),
         "dest": str(dest),
         "documents": documents,
-        "originals": len(digests) - len(missing) - len(damaged),
+        "originals": (len(digests) or documents) - len(missing) - len(damaged),
         "files": len(files),
         "bytes": sum(int(f["size"]) for f in files.values()),  # type: ignore[call-overload]
         "missing_originals": missing,
@@ -180,8 +192,8 @@ def read_manifest(src: Path | str) -> dict[str, object]:
         parts = Path(name).parts
         if Path(name).is_absolute() or ".." in parts or not parts:
             raise InvalidInput(f"{path} names a file outside the backup: {name!r}")
-    if DB_NAME not in files:
-        raise InvalidInput(f"{path} lists no {DB_NAME}")
+    if DB_NAME not in files and pgbackup.DUMP_NAME not in files:
+        raise InvalidInput(f"{path} lists no {DB_NAME} (nor {pgbackup.DUMP_NAME})")
     return manifest
 
 
@@ -215,6 +227,8 @@ def restore_files(src: Path | str, data_dir: Path | str, *, force: bool = False)
     documents the restored archive holds. The caller rebuilds the index."""
     src, data_dir = Path(src), Path(data_dir)
     manifest = check_backup(src)
+    if manifest.get("database") == "postgresql":
+        return _restore_postgresql(src, manifest, data_dir, force=force)
     if data_dir.exists() and any(p.name != "write.lock" for p in data_dir.iterdir()):
         if not force:
             raise ConflictError(
@@ -232,4 +246,22 @@ def restore_files(src: Path | str, data_dir: Path | str, *, force: bool = False)
         target = data_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src / name, target)
+    return int(manifest.get("documents", 0))  # type: ignore[call-overload]
+
+
+def _restore_postgresql(
+    src: Path, manifest: dict[str, object], data_dir: Path, *, force: bool
+) -> int:
+    """A PostgreSQL backup restored into the database the data directory names (or, in an
+    empty data directory, the one it was taken from); then its other files copied."""
+    url = backend.stored_url(data_dir) or str(manifest.get("archive") or "")
+    if not backend.is_url(url):
+        raise InvalidInput("the backup names no database; `gongkai init --archive URL` first")
+    pgbackup.restore(src / pgbackup.DUMP_NAME, manifest, url, force=force)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in (CONFIG_NAME, *EXTRA_FILES):
+        if name in manifest["files"]:  # type: ignore[operator]
+            shutil.copy2(src / name, data_dir / name)
+    shutil.rmtree(data_dir / "index", ignore_errors=True)  # rebuilt by the caller
+    backend.store_url(data_dir, url)
     return int(manifest.get("documents", 0))  # type: ignore[call-overload]

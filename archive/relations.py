@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+from archive import schema
 from archive.errors import InvalidInput
 from archive.store import Archive, now
 
@@ -149,9 +150,7 @@ class Relations:
         self.archive = archive
         self.conn = archive.conn
         #: False for a read-only archive written by a Gongkai older than relations.
-        tables = {
-            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        tables = schema.tables(self.conn)
         self.available = "relations" in tables
         self._text_dates = "text_dates" in tables
         self._expiry = "text_expiry" in tables

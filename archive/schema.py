@@ -7,6 +7,10 @@ each in its own transaction. Never edit a released migration: add the next one.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archive.backend import PgConnection
 
 MIGRATIONS: list[str] = [
     # 1: documents and their append-only history
@@ -348,16 +352,30 @@ MIGRATIONS: list[str] = [
 
 #: Tables whose writes change nothing a public reader sees: staff sign-ins, sessions (written
 #: on every staff request) and accounts; the text fingerprints (derived, for finding copies);
-#: and the counter itself.
+#: the counter itself; and a PostgreSQL archive's originals (archive/pgoriginals.py), each
+#: written with a counted document row.
 UNCOUNTED = frozenset(
-    {"changes", "sessions", "login_failures", "users", "text_fingerprints", "text_buckets"}
+    {
+        "changes",
+        "sessions",
+        "login_failures",
+        "users",
+        "text_fingerprints",
+        "text_buckets",
+        "originals",
+    }
 )
 
 _BUMP = "UPDATE changes SET n = n + 1, at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = 1;"
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations this database has not seen; returns the resulting version."""
+def migrate(conn: sqlite3.Connection | PgConnection) -> int:
+    """Apply the migrations this database has not seen; returns the resulting version.
+    On PostgreSQL the same migrations run translated (:mod:`archive.pgschema`)."""
+    if not isinstance(conn, sqlite3.Connection):
+        from archive import pgschema
+
+        return pgschema.migrate(conn, MIGRATIONS, UNCOUNTED)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         raise RuntimeError(
@@ -376,6 +394,33 @@ def migrate(conn: sqlite3.Connection) -> int:
             raise
     count_changes(conn)
     return len(MIGRATIONS)
+
+
+def version(conn: sqlite3.Connection | PgConnection) -> int:
+    """How many of :data:`MIGRATIONS` this archive has applied."""
+    if not isinstance(conn, sqlite3.Connection):
+        return int(conn.execute("SELECT version FROM gongkai_schema").fetchone()[0])
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def tables(conn: sqlite3.Connection | PgConnection) -> set[str]:
+    """The names of the archive's tables."""
+    if not isinstance(conn, sqlite3.Connection):
+        from archive.pgschema import tables as pg_tables
+
+        return pg_tables(conn)
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {r[0] for r in rows if not r[0].startswith("sqlite_")}
+
+
+def primary_key(conn: sqlite3.Connection | PgConnection, table: str) -> list[str]:
+    """The columns of ``table``'s primary key, in order (empty when it has none)."""
+    if not isinstance(conn, sqlite3.Connection):
+        from archive.pgschema import primary_key as pg_primary_key
+
+        return pg_primary_key(conn, table)
+    rows = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+    return [r[1] for r in sorted(rows, key=lambda r: r[5]) if r[5]]
 
 
 def count_changes(conn: sqlite3.Connection) -> int:

@@ -107,7 +107,7 @@ class Sessions:
             raise LookupError(f"no enabled account {user!r}")
         token = secrets.token_urlsafe(32)
         self.archive.conn.execute(
-            "INSERT INTO sessions (token_hash, user, csrf, password_stamp, created, last_seen,"
+            'INSERT INTO sessions (token_hash, "user", csrf, password_stamp, created, last_seen,'
             " address) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 token_hash(token),
@@ -131,8 +131,8 @@ class Sessions:
         at = time.time() if at is None else at
         digest = token_hash(token)
         row = self.archive.conn.execute(
-            "SELECT s.user, s.csrf, s.password_stamp, s.created, s.last_seen, s.address,"
-            " u.password_hash, u.disabled FROM sessions s LEFT JOIN users u ON u.name = s.user"
+            'SELECT s."user", s.csrf, s.password_stamp, s.created, s.last_seen, s.address,'
+            ' u.password_hash, u.disabled FROM sessions s LEFT JOIN users u ON u.name = s."user"'
             " WHERE s.token_hash = ?",
             (digest,),
         ).fetchone()
@@ -173,19 +173,19 @@ class Sessions:
 
     def end_all(self, user: str) -> int:
         """End every session of the account ``user``; returns how many there were."""
-        cursor = self.archive.conn.execute("DELETE FROM sessions WHERE user = ?", (user,))
+        cursor = self.archive.conn.execute('DELETE FROM sessions WHERE "user" = ?', (user,))
         return cursor.rowcount
 
     def live(self, user: str | None = None, *, at: float | None = None) -> list[Session]:
         """The sessions that have not timed out (of one account, or of all), oldest first."""
         at = time.time() if at is None else at
         sql = (
-            "SELECT user, csrf, created, last_seen, address FROM sessions"
+            'SELECT "user", csrf, created, last_seen, address FROM sessions'
             " WHERE last_seen >= ? AND created >= ?"
         )
         args: list[object] = [at - self.idle, at - self.absolute]
         if user is not None:
-            sql += " AND user = ?"
+            sql += ' AND "user" = ?'
             args.append(user)
         rows = self.archive.conn.execute(sql + " ORDER BY created", args)
         return [

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive import schema
+from archive import backend, schema
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 from archive.originals import OriginalStore, sha256_of
+from archive.pgoriginals import DatabaseOriginals
 from archive.vocab import DOC_TYPE_ORIGINS, DOC_TYPES, KINDS
 
 _COLUMNS = [
@@ -71,16 +72,27 @@ class Archive:
 
     DB_NAME = "archive.sqlite3"
 
-    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, root: Path, conn: sqlite3.Connection | backend.PgConnection) -> None:
         self.root = root
-        self.conn = conn
-        self.originals = OriginalStore(root / "originals")
+        self.conn: Any = conn
+        #: "sqlite" or "postgresql" (see :mod:`archive.backend`)
+        self.dialect = "sqlite" if isinstance(conn, sqlite3.Connection) else "postgresql"
+        self.originals: Any = (  # in the database, or files in the data directory
+            DatabaseOriginals(conn)
+            if isinstance(conn, backend.PgConnection)
+            else OriginalStore(root / "originals")
+        )
         self._group = False  # inside begin_group() … commit_group()
         self.immutable = False  # read as immutable: see open() and outdated()
 
     @classmethod
     def open(cls, root: Path | str, *, readonly: bool = False) -> Archive:
         root = Path(root)
+        url = backend.stored_url(root)
+        if url is None and not readonly and not (root / cls.DB_NAME).exists():
+            url = backend.location_for_new(root)
+        if url is not None:
+            return cls._open_postgresql(root, url, readonly=readonly)
         db_path = root / cls.DB_NAME
         immutable = False
         if readonly:
@@ -114,6 +126,23 @@ class Archive:
         archive.immutable = immutable
         return archive
 
+    @classmethod
+    def _open_postgresql(cls, root: Path, url: str, *, readonly: bool) -> Archive:
+        conn = backend.PgConnection(url, readonly=readonly)
+        try:
+            if not readonly:
+                schema.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(root, conn)
+
+    @classmethod
+    def present(cls, root: Path | str) -> bool:
+        """Whether ``root`` holds an archive (an SQLite file, or the address of one)."""
+        root = Path(root)
+        return (root / cls.DB_NAME).exists() or backend.stored_url(root) is not None
+
     @staticmethod
     def _log_present(db_path: Path) -> bool:
         return os.path.exists(f"{db_path}-wal") and os.path.exists(f"{db_path}-shm")
@@ -136,6 +165,9 @@ class Archive:
         (an import running or killed) it must be read through the log: only ``-shm``, SQLite's
         shared-memory index, can then be touched, never the data."""
         root = Path(root)
+        url = backend.stored_url(root)
+        if url is not None:  # a read-only transaction writes nothing
+            return cls(root, backend.PgConnection(url, readonly=True))
         db = root / cls.DB_NAME
         if not db.is_file():
             return None
@@ -184,7 +216,8 @@ class Archive:
         ).fetchone()
         if existing:
             return AddOutcome("duplicate", existing["id"])
-        if not (stored and self.originals.holds(digest, len(original))):
+        in_database = self.dialect == "postgresql"  # written with the row, below
+        if not in_database and not (stored and self.originals.holds(digest, len(original))):
             self.originals.put(original, durable=not self._group, sha256=digest)
         doc.sha256 = digest
         doc.size = len(original)
@@ -209,6 +242,8 @@ class Archive:
                 f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
                 [row[c] for c in _COLUMNS],
             )
+            if in_database:
+                self.originals.put(original, sha256=digest)
             detail = {"source": doc.source_name, "sha256": digest, **(provenance or {})}
             self.log(doc.id, actor, "import", detail)
             self.conn.execute(commit)
@@ -473,6 +508,8 @@ class Archive:
     def integrity_errors(self) -> list[str]:
         """What SQLite's ``PRAGMA integrity_check`` finds wrong with the database file (every
         page, every index against its table); empty when it is sound."""
+        if self.dialect == "postgresql":
+            return []  # the server's own business (its checksums, amcheck)
         try:
             rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check(100)")]
         except sqlite3.DatabaseError as exc:
@@ -505,8 +542,14 @@ class Archive:
         in the history of the document that names it."""
         if self.originals.intact(digest):
             return False
-        self.originals.put(data, sha256=digest, replace=True)
         doc_id = self.has_sha256(digest)
+        if self.dialect == "postgresql":
+            with self.transaction():
+                self.originals.put(data, sha256=digest, replace=True)
+                if doc_id:
+                    self.log(doc_id, actor, "restore_original", {"sha256": digest})
+            return True
+        self.originals.put(data, sha256=digest, replace=True)
         if doc_id:
             with self.transaction():
                 self.log(doc_id, actor, "restore_original", {"sha256": digest})
@@ -541,14 +584,18 @@ class Archive:
         """(documents, sum of revisions, last row id): changes, in any process, when a document
         is added, removed or changed. It scans the table, unlike :meth:`version`, which is
         cheaper but only compares states seen through this connection."""
+        last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
         row = self.conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE(MAX(rowid), 0) FROM documents"
+            f"SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE({last}, 0) FROM documents"
         ).fetchone()
         return (row[0], row[1], row[2])
 
     def version(self) -> tuple[int, int]:
         """Changes whenever the archive does: any connection's commit changes SQLite's
-        ``data_version``; this connection's own writes, ``total_changes``."""
+        ``data_version``; this connection's own writes, ``total_changes``. On PostgreSQL,
+        the archive's change counter (:meth:`changes`)."""
+        if self.dialect == "postgresql":
+            return (self.conn.execute("SELECT n FROM changes WHERE id = 1").fetchone()[0], 0)
         return (
             self.conn.execute("PRAGMA data_version").fetchone()[0],
             self.conn.total_changes,
@@ -609,7 +656,7 @@ class Archive:
 _SEE_VERIFY = "(the archive is damaged: run `gongkai verify`)"
 
 
-def _decoded(row: sqlite3.Row) -> Document:
+def _decoded(row: Any) -> Document:
     """The Document of a row; a row that does not decode is :class:`DamagedError`."""
     try:
         return Document.from_row(dict(row))

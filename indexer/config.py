@@ -27,7 +27,7 @@ import json
 import os
 from pathlib import Path
 
-from archive import Archive
+from archive import Archive, backend
 from archive.errors import ConflictError
 from archive.sharing import apply_shared_umask, group_id, share_tree
 from indexer.engines import DEFAULT_ENGINE, check_engine
@@ -111,6 +111,7 @@ def init_data_dir(
     group: str | None = None,
     nodes: str | None = None,
     api_key_file: str | None = None,
+    archive_url: str | None = None,
 ) -> dict[str, object]:
     """Create (or confirm) a data directory using ``engine``; returns its configuration.
 
@@ -119,7 +120,9 @@ def init_data_dir(
     ``group``, the directory is shared with that group (see the module docstring); one
     shared before stays shared when ``group`` is not given. ``nodes`` (``host:port,…``) and
     ``api_key_file`` say where a server engine's cluster is and where its key is read from
-    (:mod:`indexer.engines.typesense_cluster`; the key itself is never written here).
+    (:mod:`indexer.engines.typesense_cluster`; the key itself is never written here). With
+    ``archive_url`` (a ``postgresql://`` URL), the archive lives in that database
+    (:func:`use_postgresql`).
     """
     check_engine(engine)
     cluster = None
@@ -130,8 +133,10 @@ def init_data_dir(
     gid = group_id(group) if group else None  # an unknown group is refused before anything
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    if archive_url is not None:
+        use_postgresql(data_dir, archive_url)
     config = read_config(data_dir)
-    if engine_name(config) != engine and (data_dir / Archive.DB_NAME).exists():
+    if engine_name(config) != engine and Archive.present(data_dir):
         with Archive.open(data_dir, readonly=True) as archive:
             documents = archive.count()
         if documents:
@@ -155,3 +160,24 @@ def init_data_dir(
         if lock.exists():
             os.chmod(lock, 0o660)
     return config
+
+
+def use_postgresql(data_dir: Path, url: str) -> str:
+    """Make ``data_dir``'s archive the PostgreSQL database ``url`` (its password is never
+    stored: see :mod:`archive.backend`), creating the schema there; returns the URL as
+    stored. A data directory whose archive is SQLite is moved with `gongkai migrate`."""
+    if (data_dir / Archive.DB_NAME).exists():
+        raise ConflictError(
+            f"{data_dir} has an SQLite archive; copy it with `gongkai migrate --to URL`"
+        )
+    previous = backend.stored_url(data_dir)
+    stored = backend.store_url(data_dir, url)
+    try:
+        Archive.open(data_dir).close()  # connects and creates the schema
+    except BaseException:
+        if previous is None:
+            (data_dir / backend.URL_FILE).unlink(missing_ok=True)
+        else:
+            backend.store_url(data_dir, previous)
+        raise
+    return stored

@@ -4,6 +4,10 @@ Whoever changes the archive or the index (import, reindex, staff changes) holds 
 ``flock`` on ``write.lock`` for the duration; a second writer is refused at once with
 :class:`~archive.errors.BusyError` (exit 5) naming the holder. The kernel releases the lock when
 the holder dies, so a killed import never leaves the directory locked.
+
+When the archive lives in PostgreSQL (several machines may write it), the lock is a
+PostgreSQL advisory lock instead (:mod:`archive.pglock`), released by the server when the
+holder's session ends.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from archive.backend import stored_url
 from archive.errors import BusyError
+from archive.pglock import advisory_lock
 
 LOCK_NAME = "write.lock"
 
@@ -22,6 +28,11 @@ LOCK_NAME = "write.lock"
 @contextmanager
 def write_lock(data_dir: Path) -> Iterator[None]:
     """Exclusive right to write ``data_dir``; a second writer gets :class:`BusyError`."""
+    url = stored_url(Path(data_dir))
+    if url is not None:
+        with advisory_lock(url):
+            yield
+        return
     path = Path(data_dir) / LOCK_NAME
     handle = open(path, "a+")  # noqa: SIM115 - held for the duration of the block
     try:

@@ -584,7 +584,8 @@ def plan(
         BuildStage(
             workers,
             prepare=prepare,
-            originals=str(archive.originals.root),
+            # none when the archive keeps its originals in its database (PostgreSQL)
+            originals=str(archive.originals.root or ""),
             isolate=isolate,
             expected=expected,
         ),

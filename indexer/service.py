@@ -87,7 +87,7 @@ class Gongkai:
 
     def __init__(self, data_dir: Path | str, *, readonly: bool = False) -> None:
         self.data_dir = Path(data_dir)
-        if readonly and not (self.data_dir / Archive.DB_NAME).exists():
+        if readonly and not Archive.present(self.data_dir):
             raise NotFoundError(
                 f"no Gongkai archive in {self.data_dir} (run `gongkai import` first)"
             )

@@ -124,7 +124,7 @@ def _configure_urls_and_cookies(app: Flask, given: dict[str, Any]) -> None:
 
 def _prepare_data_dir(data_dir: Path) -> None:
     """Apply pending migrations (the users table) once, with a short-lived writable open."""
-    if not (data_dir / Archive.DB_NAME).exists():
+    if not Archive.present(data_dir):
         from archive.errors import NotFoundError
 
         raise NotFoundError(f"no Gongkai archive in {data_dir} (run `gongkai import` first)")

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from archive import Archive
+from archive import Archive, backend
 from archive.errors import AccessError
 from archive.sharing import account
 from indexer.config import CONFIG_NAME, live_index_path
@@ -86,7 +86,10 @@ def _database(data_dir: Path) -> Iterator[str]:
         with Archive.open(data_dir, readonly=True) as archive:
             archive.count()  # reads the documents table
     except sqlite3.Error as exc:
-        yield f"{db}: SQLite cannot open it read-only ({exc})"
+        if backend.stored_url(data_dir) is not None:
+            yield f"{data_dir / backend.URL_FILE}: the archive database cannot be read ({exc})"
+        else:
+            yield f"{db}: SQLite cannot open it read-only ({exc})"
 
 
 def unreadable(data_dir: Path | str) -> list[str]:

@@ -33,7 +33,8 @@ from flask.testing import FlaskClient
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from werkzeug.test import TestResponse
 
-from archive import Document
+from archive import Archive, Document
+from archive.errors import GongkaiError
 from cli import main
 from indexer.service import Gongkai
 
@@ -78,6 +79,12 @@ def archived_ids(data: Path, *, immutable: bool = False) -> set[str]:
     """The document ids another connection sees committed; empty while there is no archive
     yet (or its schema is still being created). ``immutable`` reads without creating even
     the WAL side files, for tests that compare the data directory byte for byte."""
+    if (data / "archive.url").exists():  # a PostgreSQL archive: ask it
+        try:
+            with Archive.open(data, readonly=True) as archive:
+                return set(archive.revisions())
+        except (sqlite3.Error, GongkaiError):
+            return set()
     db = data / "archive.sqlite3"
     if not db.exists():
         return set()

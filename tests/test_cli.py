@@ -177,6 +177,7 @@ with gk.write_lock():
 """
 
 
+@pytest.mark.usefixtures("archive_backend")  # write.lock, or PostgreSQL's advisory lock
 def test_second_writer_is_refused_with_exit_5(fresh_corpus: Corpus, tmp_path: Path) -> None:
     new_file = tmp_path / "new.txt"
     new_file.write_text("名称：锁定期间提交的文件\n\n正文。", encoding="utf-8")

@@ -22,6 +22,9 @@ from indexer.expiry import add_period, chinese_number, find_expiry
 from indexer.service import Gongkai
 from indexer.validity_view import VALIDITY_INDEXED_ON
 
+#: Every test here runs on an SQLite and on a PostgreSQL archive.
+pytestmark = pytest.mark.usefixtures("archive_backend")
+
 
 def _doc(text: str, *, issued: str = "2019-12-01", effective: str = "", **extra: str) -> Document:
     return Document(

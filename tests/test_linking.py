@@ -15,6 +15,9 @@ from indexer import linking
 from indexer.linking import find_references, title_keys
 from indexer.service import Gongkai
 
+#: Every test here runs on an SQLite and on a PostgreSQL archive.
+pytestmark = pytest.mark.usefixtures("archive_backend")
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 RULE = "青测市养老服务补贴办法"
 

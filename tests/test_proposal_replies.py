@@ -14,6 +14,9 @@ from indexer.engines.base import Filters
 from indexer.header import infer_kind
 from indexer.service import Gongkai
 
+#: Every test here runs on an SQLite and on a PostgreSQL archive.
+pytestmark = pytest.mark.usefixtures("archive_backend")
+
 
 @pytest.mark.parametrize(
     "title",

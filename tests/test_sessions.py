@@ -24,6 +24,9 @@ from indexer.service import Gongkai
 from search_app import create_app
 from search_app.auth import COOKIE, add_user
 
+#: Every test here runs on an SQLite and on a PostgreSQL archive.
+pytestmark = pytest.mark.usefixtures("archive_backend")
+
 OTHER_ADDRESS = {"REMOTE_ADDR": "198.51.100.7"}
 
 

@@ -16,6 +16,9 @@ from archive.users import Account, AccountExistsError, Users
 from cli import main
 from search_app.auth import UserError, add_user, check_user, list_users
 
+#: Every test here runs on an SQLite and on a PostgreSQL archive.
+pytestmark = pytest.mark.usefixtures("archive_backend")
+
 PASSWORD = "correct horse battery"
 
 

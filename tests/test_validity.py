@@ -18,6 +18,9 @@ from archive.validity import BRIEF_PARTS, cluster_briefs, status_on
 from indexer.engines.base import Filters
 from indexer.service import Gongkai
 
+#: Every test here runs on an SQLite and on a PostgreSQL archive.
+pytestmark = pytest.mark.usefixtures("archive_backend")
+
 OLD_RULE = "青测市停车场管理办法"
 
 

@@ -1,0 +1,373 @@
+"""Where an archive's database is, and the thin dialect layer that lets one set of SQL
+statements run on SQLite (the embedded default) and on PostgreSQL (several machines).
+
+Why a thin layer over psycopg rather than SQLAlchemy Core: every statement of the archive
+is already written, reviewed and tested as plain SQL in SQLite's dialect, and nearly all of
+it is standard. Rewriting it as expression trees would touch every query for the sake of a
+handful of differences, which are few enough to name here and translate mechanically:
+
+- ``?`` placeholders become ``%s`` (and a literal ``%`` is doubled);
+- ``BEGIN IMMEDIATE`` (take the write lock now) becomes ``BEGIN``: one writer at a time on
+  PostgreSQL is the advisory lock's job (:mod:`archive.pglock`), not the transaction's;
+- ``INSERT OR IGNORE`` becomes ``INSERT … ON CONFLICT DO NOTHING``;
+- ``cursor.lastrowid`` after an insert into a table with a generated key becomes a
+  ``RETURNING`` of that key (the tables and keys read from the schema, so a table added by
+  a later migration needs nothing here);
+- ``instr(a, b)`` becomes ``strpos(a, b)``; SQLite's unary ``+column`` (a hint not to use an
+  index) is dropped; ``PRAGMA busy_timeout=N`` becomes ``SET lock_timeout``;
+- errors are raised as the :mod:`sqlite3` classes (``IntegrityError``, ``OperationalError``,
+  ``DatabaseError``), chained to psycopg's, so that the code above catches one vocabulary.
+
+The schema is translated by :mod:`archive.pgschema`. Statements that have no equivalent
+(``PRAGMA integrity_check``, ``rowid``) are chosen by :attr:`Archive.dialect` in the archive's
+own modules.
+
+Where: a data directory holds ``archive.sqlite3``, or ``archive.url`` naming a PostgreSQL
+database (and optionally a schema) *without* its password. The password comes from libpq's
+own places (``PGPASSWORD``, ``PGPASSFILE`` or ``~/.pgpass``) or from ``GONGKAI_ARCHIVE_URL``
+when that names the same database: it is never written into the data directory, nor printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from archive.errors import BusyError, InvalidInput
+
+URL_FILE = "archive.url"
+URL_ENV = "GONGKAI_ARCHIVE_URL"
+SCHEMES = ("postgresql", "postgres")
+
+
+def is_url(location: str | os.PathLike[str]) -> bool:
+    return str(location).split("://", 1)[0].lower() in SCHEMES and "://" in str(location)
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password: what may be stored and shown."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def stored_url(root: Path) -> str | None:
+    """The PostgreSQL URL this data directory's archive lives at, or None (SQLite)."""
+    try:
+        text = (Path(root) / URL_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return text or None
+
+
+def store_url(root: Path, url: str) -> str:
+    """Record that the archive of ``root`` lives at ``url`` (its password left out);
+    returns what was stored."""
+    if not is_url(url):
+        raise InvalidInput(f"not a PostgreSQL URL (postgresql://…): {redacted(url)}")
+    clean = redacted(url)
+    Path(root).mkdir(parents=True, exist_ok=True)
+    target = Path(root) / URL_FILE
+    tmp = target.with_name(f".{URL_FILE}.tmp")
+    tmp.write_text(clean + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return clean
+
+
+def connect_url(stored: str) -> str:
+    """The URL to connect with: the stored one, or ``GONGKAI_ARCHIVE_URL`` when that names
+    the same database with a password (the password is taken from there only)."""
+    given = os.environ.get(URL_ENV, "")
+    if given and is_url(given) and redacted(given) == stored:
+        return given
+    return stored
+
+
+def new_schema_url(base: str) -> str:
+    """Create a new, empty schema in the database ``base`` names and return the URL of it
+    (``options=-csearch_path=…``): one database can hold many archives."""
+    import secrets
+    from urllib.parse import parse_qsl, urlencode
+
+    import psycopg
+
+    name = f"{os.environ.get(PREFIX_ENV) or 'gk'}_{secrets.token_hex(6)}"
+    try:
+        with psycopg.connect(connect_url(base), autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'CREATE SCHEMA "{name}"')
+    except psycopg.Error as exc:
+        raise sqlite3.OperationalError(
+            f"cannot create a schema in {redacted(base)}: {str(exc).strip()}"
+        ) from exc
+    parts = urlsplit(base)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={name}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+NEW_ENV = "GONGKAI_NEW_ARCHIVE_URL"
+#: The first part of the names of the schemas :func:`new_schema_url` creates (default gk).
+PREFIX_ENV = "GONGKAI_NEW_SCHEMA_PREFIX"
+
+
+def location_for_new(root: Path) -> str | None:
+    """Where a new archive in ``root`` goes: SQLite (None) unless ``GONGKAI_NEW_ARCHIVE_URL``
+    names a PostgreSQL database, where it then gets a schema of its own (recorded in
+    ``root``). Used by deployments that create data directories by script, and by the
+    test suite to run the same tests on both databases."""
+    base = os.environ.get(NEW_ENV, "")
+    if not base:
+        return None
+    return store_url(root, new_schema_url(base))
+
+
+# -- rows ----------------------------------------------------------------------------------
+
+
+class Row(tuple[Any, ...]):
+    """A result row read by position or by column name, and ``dict(row)``: what
+    :class:`sqlite3.Row` offers."""
+
+    _names: tuple[str, ...]
+    _index: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], names: tuple[str, ...], index: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._names = names
+        row._index = index
+        return row
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+
+def _plain(value: Any) -> Any:
+    # SUM over integers is numeric in PostgreSQL: whole numbers come back as int, as in SQLite.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
+
+
+def _row_factory(cursor: Any) -> Any:
+    description = cursor.description
+    if description is None:
+        return lambda values: values
+    names = tuple(c.name for c in description)
+    index = {name: i for i, name in reversed(list(enumerate(names)))}
+
+    def make(values: Sequence[Any]) -> Row:
+        return Row([_plain(v) for v in values], names, index)
+
+    return make
+
+
+# -- statements ----------------------------------------------------------------------------
+
+_INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECASE)
+_UNARY_PLUS = re.compile(r"(?<=[\s(,])\+(?=[A-Za-z_])")
+_INSTR = re.compile(r"\binstr\(", re.IGNORECASE)
+_BUSY = re.compile(r"^\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=512)
+def translate(sql: str) -> tuple[str, str | None]:
+    """SQLite's spelling of a statement → PostgreSQL's, and the table it inserts into."""
+    stripped = sql.strip()
+    upper = stripped.upper()
+    if upper == "BEGIN IMMEDIATE" or upper == "BEGIN DEFERRED":
+        return "BEGIN", None
+    busy = _BUSY.match(stripped)
+    if busy:
+        return f"SET lock_timeout = {int(busy.group(1))}", None
+    if upper.startswith("PRAGMA"):
+        raise sqlite3.OperationalError(f"no PostgreSQL equivalent of {stripped!r}")
+    table = None
+    insert = _INSERT.match(stripped)
+    if insert:
+        table = insert.group(2).lower()
+        if insert.group(1):
+            stripped = _INSERT.sub(f"INSERT INTO {insert.group(2)}", stripped, count=1)
+            stripped += " ON CONFLICT DO NOTHING"
+        if "RETURNING" in upper:
+            table = None
+    stripped = _UNARY_PLUS.sub("", stripped)
+    stripped = _INSTR.sub("strpos(", stripped)
+    return _placeholders(stripped), table
+
+
+def _placeholders(sql: str) -> str:
+    """``?`` outside string literals → ``%s``; every ``%`` doubled (psycopg's escape)."""
+    out: list[str] = []
+    quoted = False
+    for ch in sql:
+        if ch == "'":
+            quoted = not quoted
+            out.append(ch)
+        elif ch == "%":
+            out.append("%%")
+        elif ch == "?" and not quoted:
+            out.append("%s")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _as_sqlite_error(exc: Exception) -> sqlite3.Error:
+    import psycopg
+
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, psycopg.IntegrityError | psycopg.errors.RaiseException):
+        return sqlite3.IntegrityError(message)
+    if isinstance(
+        exc,
+        psycopg.OperationalError
+        | psycopg.errors.UndefinedTable
+        | psycopg.errors.UndefinedColumn
+        | psycopg.errors.ReadOnlySqlTransaction
+        | psycopg.errors.LockNotAvailable
+        | psycopg.errors.QueryCanceled
+        | psycopg.InterfaceError,
+    ):
+        return sqlite3.OperationalError(message)
+    return sqlite3.DatabaseError(message)
+
+
+class PgCursor:
+    """The part of :class:`sqlite3.Cursor` the archive uses."""
+
+    def __init__(self, cursor: Any, returning: str | None) -> None:
+        self._cursor = cursor
+        self.lastrowid: int | None = None
+        if returning is not None:
+            row = cursor.fetchone()
+            self.lastrowid = int(row[0]) if row is not None else None
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+    def fetchone(self) -> Any:
+        if self._cursor.description is None:
+            return None
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        if self._cursor.description is None:
+            return []
+        return list(self._cursor.fetchall())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+class PgConnection:
+    """A psycopg connection that answers like the :class:`sqlite3.Connection` the archive
+    was written for (autocommit, with explicit ``BEGIN``/``COMMIT`` as the archive issues)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, readonly: bool = False, check_schema: bool = True) -> None:
+        import psycopg
+
+        self.url = url
+        try:
+            self._conn = psycopg.connect(
+                connect_url(url),
+                autocommit=True,
+                row_factory=_row_factory,
+                connect_timeout=10,
+                application_name="gongkai",
+            )
+        except psycopg.Error as exc:
+            why = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise BusyError(
+                f"cannot connect to the archive database {redacted(url)}: {why}"
+            ) from exc
+        schema = self._conn.execute("SELECT current_schema()").fetchone()
+        if check_schema and (schema is None or schema[0] is None):
+            self._conn.close()
+            raise InvalidInput(
+                f"the schema that {redacted(url)} names does not exist in that database "
+                "(create it first: CREATE SCHEMA …)"
+            )
+        if readonly:
+            self._conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        self.row_factory: Any = None  # accepted and ignored: rows always read both ways
+        self._keys: dict[str, str] | None = None
+        self.total_changes = 0
+
+    @property
+    def raw(self) -> Any:
+        """The psycopg connection, for the archive's PostgreSQL-only modules."""
+        return self._conn
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return bool(self._conn.info.transaction_status != TransactionStatus.IDLE)
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
+        import psycopg
+
+        statement, table = translate(sql)
+        returning = self.generated_keys().get(table) if table else None
+        if returning is not None:
+            statement += f" RETURNING {returning}"
+        try:
+            cursor = self._conn.execute(statement, list(params))
+            result = PgCursor(cursor, returning)
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+        if statement.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.total_changes += max(0, result.rowcount)
+        return result
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        import psycopg
+
+        statement, _ = translate(sql)
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(statement, [list(r) for r in rows])
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def generated_keys(self) -> dict[str, str]:
+        """Table → its key column, for the tables whose key the database generates (read
+        from the schema once; :func:`archive.pgschema.migrate` asks again after a change)."""
+        if self._keys is None:
+            rows = self._conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND is_identity = 'YES'"
+            ).fetchall()
+            self._keys = {str(r[0]): str(r[1]) for r in rows}
+        return self._keys
+
+    def schema_changed(self) -> None:
+        """Tables were added or rebuilt: read :meth:`generated_keys` again."""
+        self._keys = None
+
+    def close(self) -> None:
+        self._conn.close()

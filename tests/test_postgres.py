@@ -1,0 +1,179 @@
+"""A data directory whose archive is in PostgreSQL: `gongkai init --archive URL` keeps the
+password out of every file and every output, the originals live in the database and are
+written with their rows, and `verify` hashes them; `gongkai migrate` moves an SQLite data
+directory there and makes an SQLite copy back. (The archive's behaviour itself is tested
+on both databases by the modules that use ``archive_backend``.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import postgres
+import pytest
+from helpers import CORPUS, import_docs, run_cli, run_process
+
+from archive import Archive, Document, backend
+from archive.errors import InvalidInput
+from archive.relations import Relations
+
+
+@pytest.fixture
+def url(monkeypatch: pytest.MonkeyPatch, postgres_schemas: None) -> str:
+    """A fresh schema's URL, with the test server's password in it."""
+    base = postgres.require()
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.delenv(backend.NEW_ENV, raising=False)
+    monkeypatch.setenv(backend.PREFIX_ENV, postgres.PREFIX)  # dropped at the end of the run
+    with_schema = backend.new_schema_url(base)
+    assert urlsplit(with_schema).password == urlsplit(base).password
+    monkeypatch.setenv(backend.URL_ENV, with_schema)  # the only place the password is
+    return with_schema
+
+
+def test_init_keeps_the_password_out_of_files_and_output(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = urlsplit(url).password
+    assert password
+    secret = f":{password}@"  # the password as a URL carries it (the test role's may be its name)
+    data = tmp_path / "data"
+    result = run_cli(data, "init", "--archive", url, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert json.loads(result.stdout)["archive"] == backend.redacted(url)
+    assert not (data / "archive.sqlite3").exists()
+    for path in data.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    # the whole cycle through a real process, the password from the environment only
+    imported = run_process(data, "import", "-q", "--json", str(CORPUS))
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["imported"] > 5
+    found = run_process(data, "search", "--json", "通知")
+    assert found.returncode == 0 and json.loads(found.stdout)["total"] > 0
+    checked = run_process(data, "verify", "--json")
+    assert checked.returncode == 0, checked.stdout
+    # without any password the archive cannot be opened: exit 5 and one line, no secret
+    monkeypatch.delenv(backend.URL_ENV)
+    refused = run_process(data, "stats")
+    assert refused.returncode == 5 and len(refused.stderr.strip().splitlines()) == 1
+    assert secret not in refused.stderr and "no password supplied" in refused.stderr
+
+
+def test_init_refuses_a_schema_that_does_not_exist(tmp_path: Path) -> None:
+    base = postgres.require()
+    missing = base + "?options=-csearch_path%3Dgk_no_such_schema"
+    with pytest.raises(InvalidInput, match="does not exist"):
+        backend.PgConnection(missing)
+
+
+def test_originals_are_rows_written_with_their_document(url: str, tmp_path: Path) -> None:
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        assert not (tmp_path / "originals").exists()  # nothing on this machine's disk
+        archive.begin_group()
+        archive.add(Document(title="甲", text="正文甲"), b"first original")
+        archive.rollback_group()
+        assert archive.count() == 0 and archive.originals.all_digests() == set()
+        kept = archive.add(Document(title="乙", text="正文乙"), b"second original")
+        digest = archive.get(kept.id).sha256
+        assert archive.originals.read(digest) == b"second original"
+        assert archive.originals.intact(digest)
+
+
+def test_verify_finds_a_damaged_original_and_import_mends_it(url: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    backend.store_url(data, url)
+    source = tmp_path / "one.txt"
+    source.write_text("名称：一份通知\n\n正文，第一条。", encoding="utf-8")
+    assert run_cli(data, "import", "-q", str(source)).exit_code == 0
+    with Archive.open(data) as archive:
+        (doc_id,) = archive.revisions()
+        digest = archive.get(doc_id).sha256
+        archive.conn.execute("UPDATE originals SET data = ? WHERE sha256 = ?", (b"flipped", digest))
+    report = run_cli(data, "verify", "--json")
+    assert report.exit_code == 1
+    assert json.loads(report.stdout)["corrupt_originals"] == [doc_id]
+    assert run_cli(data, "import", "-q", str(source)).exit_code == 0  # the same file mends it
+    assert json.loads(run_cli(data, "verify", "--json").stdout)["ok"]
+
+
+def test_migrate_to_postgresql_and_back(url: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    import_docs(data, CORPUS)  # an SQLite data directory
+    assert (data / "archive.sqlite3").exists()
+    with Archive.open(data, readonly=True) as archive:
+        revisions, digests = archive.revisions(), archive.digests()
+        history = {doc: archive.history(doc) for doc in revisions}
+    searched = json.loads(run_cli(data, "search", "--json", "通知").stdout)["total"]
+
+    moved = run_cli(data, "migrate", "--to", url, "--json")
+    assert moved.exit_code == 0, moved.stderr
+    report = json.loads(moved.stdout)
+    assert report["to"] == backend.redacted(url) and report["copied"]["originals"] == len(digests)
+    assert not (data / "archive.sqlite3").exists() and (data / "archive.sqlite3.migrated").exists()
+    assert backend.stored_url(data) == backend.redacted(url)
+    with Archive.open(data) as archive:
+        assert archive.dialect == "postgresql"
+        assert archive.revisions() == revisions and archive.digests() == digests
+        assert {doc: archive.history(doc) for doc in revisions} == history
+        assert all(archive.originals.intact(d) for d in digests.values())
+        # new rows continue after the copied keys (relations, history)
+        a, b = sorted(revisions)[:2]
+        rel, changed = Relations(archive).add(a, "supersedes", b, actor="test")
+        assert changed and rel.id > 1  # a new row: its key did not start again at 1
+    assert json.loads(run_cli(data, "verify", "--json").stdout)["ok"]
+    assert json.loads(run_cli(data, "search", "--json", "通知").stdout)["total"] == searched
+    again = run_cli(data, "migrate", "--to", url)
+    assert again.exit_code == 2  # already there
+
+    laptop = tmp_path / "laptop"
+    back = run_cli(data, "migrate", "--to", str(laptop), "--json")
+    assert back.exit_code == 0, back.stderr
+    assert (laptop / "archive.sqlite3").exists() and not (laptop / "archive.url").exists()
+    with Archive.open(laptop, readonly=True) as archive:
+        assert archive.dialect == "sqlite" and archive.digests() == digests
+    assert json.loads(run_cli(laptop, "verify", "--json").stdout)["ok"]
+    assert json.loads(run_cli(laptop, "search", "--json", "通知").stdout)["total"] == searched
+    assert run_cli(data, "migrate", "--to", str(laptop)).exit_code == 2  # not empty
+
+
+def test_backup_with_pg_dump_and_restore(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, saved = tmp_path / "data", tmp_path / "backup"
+    backend.store_url(data, url)
+    import_docs(data, CORPUS)
+    with Archive.open(data, readonly=True) as archive:
+        revisions, digests = archive.revisions(), archive.digests()
+        schema_name = archive.conn.execute("SELECT current_schema()").fetchone()[0]
+    made = run_cli(data, "backup", str(saved), "--json")
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["documents"] == len(revisions)
+    assert (saved / "archive.pgdump").is_file() and not (saved / "archive.sqlite3").exists()
+    assert f":{urlsplit(url).password}@" not in (saved / "gongkai-backup.json").read_text()
+
+    doc = sorted(revisions)[0]
+    with Archive.open(data) as archive:  # a mistake to undo
+        archive.conn.execute("UPDATE documents SET title = 'wrong' WHERE id = ?", (doc,))
+    assert run_cli(data, "restore", str(saved)).exit_code == 2  # holds an archive: --force
+    restored = run_cli(data, "restore", str(saved), "--force", "--json")
+    assert restored.exit_code == 0, restored.stderr
+    assert json.loads(restored.stdout)["ok"]
+    with Archive.open(data, readonly=True) as archive:
+        assert archive.get(doc).title != "wrong"
+        assert archive.revisions() == revisions and archive.digests() == digests
+
+    # the database lost, restored elsewhere: into another (empty) schema
+    postgres.drop({schema_name})
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("PGPASSWORD", urlsplit(url).password or "")  # (libpq's own variable)
+    backend.store_url(elsewhere, backend.new_schema_url(postgres.URL))
+    moved = run_cli(elsewhere, "restore", str(saved), "--json")
+    assert moved.exit_code == 0, moved.stderr
+    assert json.loads(moved.stdout)["verify"]["ok"]
+    with Archive.open(elsewhere, readonly=True) as archive:
+        assert archive.revisions() == revisions
+        assert all(archive.originals.intact(d) for d in digests.values())
