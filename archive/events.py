@@ -41,3 +41,19 @@ def latest_history(
         found += [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
     found.sort(key=lambda entry: -int(str(entry["seq"])))
     return found[:limit]
+
+
+def recent_doc_ids(
+    archive: Archive, *, actions: Iterable[str], since: str = "", limit: int = 2000
+) -> list[str]:
+    """The documents with a history entry of ``actions`` on or after ``since``, the most
+    recently changed first, at most ``limit``: the candidates a followed search is matched
+    against (an old document repealed today is one of them, however many newer ones match)."""
+    actions = list(actions)
+    rows = archive.conn.execute(
+        "SELECT doc_id, MAX(seq) AS last FROM history "
+        f"WHERE action IN ({', '.join('?' for _ in actions)}) AND at >= ? "
+        "GROUP BY doc_id ORDER BY last DESC LIMIT ?",
+        (*actions, since, limit),
+    )
+    return [str(r[0]) for r in rows]

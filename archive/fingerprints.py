@@ -59,8 +59,11 @@ class Fingerprints:
         with self.archive.transaction():
             self.conn.execute("DELETE FROM text_buckets WHERE doc_id = ?", (doc_id,))
             self.conn.execute(
-                "INSERT OR REPLACE INTO text_fingerprints (doc_id, text_hash, minhash, created_at) "
-                "VALUES (?, ?, ?, ?)",
+                # An upsert both SQLite and PostgreSQL read (INSERT OR REPLACE is SQLite's own).
+                "INSERT INTO text_fingerprints (doc_id, text_hash, minhash, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
+                "text_hash = excluded.text_hash, minhash = excluded.minhash, "
+                "created_at = excluded.created_at",
                 (doc_id, text_hash, minhash, now()),
             )
             self.conn.executemany(

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
+from archive.schema import tables
 from archive.store import Archive, now
 
 
@@ -60,9 +61,7 @@ class Runs:
     def available(self) -> bool:
         """Whether the archive has the tables (an archive opened read-only before its
         migration to version 11 has not)."""
-        found = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_items'"
-        ).fetchone()
+        found = True if "run_items" in tables(self.conn) else None
         return found is not None
 
     def start(self, actor: str, arguments: Mapping[str, object]) -> int:
@@ -80,8 +79,11 @@ class Runs:
         """Record the end of run ``run_id``: its counts and its items."""
         with self.archive.transaction():
             self.conn.executemany(
-                "INSERT OR REPLACE INTO run_items (run_id, seq, label, path, manifest_row, "
-                "status, doc_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO run_items (run_id, seq, label, path, manifest_row, "
+                "status, doc_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (run_id, seq) DO UPDATE SET label = excluded.label, "
+                "path = excluded.path, manifest_row = excluded.manifest_row, "
+                "status = excluded.status, doc_id = excluded.doc_id, reason = excluded.reason",
                 [
                     (run_id, i.seq, i.label, i.path, i.manifest_row, i.status, i.doc_id, i.reason)
                     for i in items

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from archive.schema import tables
 from archive.store import Archive
 
 
@@ -42,9 +43,7 @@ class VersionIndex:
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self.conn = archive.conn
-        row = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'version_keys'"
-        ).fetchone()
+        row = True if "version_keys" in tables(self.conn) else None
         #: False for a read-only archive written by a Gongkai older than version chains.
         self.available = row is not None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive.errors import InvalidInput, NotFoundError
+from archive.schema import tables
 from archive.store import Archive, now
 
 
@@ -28,9 +29,7 @@ class Withdrawal:
 
 def _table_exists(archive: Archive) -> bool:
     """False for an archive opened read-only before migration 11 ran on it."""
-    row = archive.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'withdrawals'"
-    ).fetchone()
+    row = True if "withdrawals" in tables(archive.conn) else None
     return row is not None
 
 

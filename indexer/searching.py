@@ -283,6 +283,29 @@ def _run(
     )
 
 
+def matching_ids(
+    engine: Engine,
+    validity: ValidityView,
+    query: str,
+    *,
+    filters: Filters | None,
+    as_of: str | None = None,
+    synonyms: Synonyms | None = None,
+    vocabulary: Vocabulary | None = None,
+    limit: int,
+) -> list[str]:
+    """The ids of the documents ``query`` matches as :func:`search` reads it (synonyms,
+    phrases cut inside words, pinyin), newest first, without ranking, snippets or the
+    archive: what a followed search needs to know of its many matches."""
+    parsed = parse(query, synonyms)
+    if vocabulary is not None:
+        parsed, _ = expand(cut_phrases(parsed, vocabulary), vocabulary)
+    found = engine.search(
+        parsed, filters=validity.engine_filters(filters, as_of), sort="newest", limit=limit
+    )
+    return [hit.id for hit in found.hits]
+
+
 def _hits(
     archive: Archive,
     docs: dict[str, Document],

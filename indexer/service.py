@@ -78,8 +78,8 @@ __all__ = [
 ]
 
 
-#: A followed search is followed through this many of its newest matching documents.
-FOLLOWED_MATCHES = 500
+#: A followed search is matched against this many of the documents changed most recently.
+FOLLOWED_MATCHES = 2000
 
 
 class Gongkai:
@@ -392,23 +392,38 @@ class Gongkai:
         since: str = "",
         limit: int = 50,
     ) -> list[Event]:
-        """Arrivals and status changes of the :data:`FOLLOWED_MATCHES` newest documents
-        matching a search, newest first."""
-        from indexer.following import SEARCH_KINDS, events_for
+        """Arrivals and status changes of the documents matching a search, newest first: the
+        :data:`FOLLOWED_MATCHES` documents changed most recently (since ``since``) are matched
+        against the search, so an old document's repeal is seen however many newer ones
+        match."""
+        from dataclasses import replace
 
-        result = self.search(
-            query,
-            filters=filters,
-            sort="newest",
-            limit=FOLLOWED_MATCHES,
-            as_of=as_of,
-            expand=expand,
-            relaxed=False,
-            collapse=False,
+        from archive.events import recent_doc_ids
+        from indexer.engines.base import Filters
+        from indexer.following import ACTIONS, SEARCH_KINDS, events_for
+        from indexer.searching import matching_ids
+
+        recent = frozenset(
+            recent_doc_ids(self.archive, actions=ACTIONS, since=since, limit=FOLLOWED_MATCHES)
         )
-        ids = [hit.id for hit in result.hits]
+        base = filters or Filters()
+        chosen = replace(base, ids=recent if base.ids is None else base.ids & recent)
+        if not chosen.ids:
+            return []
+        matched = self.indexer.reading(
+            lambda engine: matching_ids(
+                engine,
+                self.validity,
+                query,
+                filters=chosen,
+                as_of=as_of,
+                synonyms=self.synonyms.current() if expand else None,
+                vocabulary=self.vocabulary() if query.strip() else None,
+                limit=len(recent),
+            )
+        )
         return events_for(
-            self.archive, self.validity, ids, kinds=SEARCH_KINDS, since=since, limit=limit
+            self.archive, self.validity, matched, kinds=SEARCH_KINDS, since=since, limit=limit
         )
 
     def lookup(self, ref: str) -> list[Document]:

@@ -108,6 +108,22 @@ def test_search_feed_follows_matching_documents_only(site: dict) -> None:
     assert feed(client, "/search.atom?q=图书室&since=2999-01-01").entries == []
 
 
+def test_search_feed_sees_an_old_match_change_among_many_newer(
+    site: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search is matched against the documents changed most recently, not its newest
+    matches: the oldest version's repeal is in the feed even when only one document is
+    followed and newer ones match."""
+    from indexer import service
+
+    monkeypatch.setattr(service, "FOLLOWED_MATCHES", 1)
+    oldest = site["ids"]["tushushi-2015.txt"]
+    with Gongkai(site["data"]) as gk:
+        gk.set_status(oldest, "已废止", date="2024-01-01", note="决定废止", actor="alice")
+        events = gk.search_events("图书室")
+    assert [(e.kind, e.doc.id) for e in events] == [("status", oldest), ("new", oldest)]
+
+
 @pytest.mark.parametrize(
     "url",
     [
