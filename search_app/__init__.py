@@ -20,6 +20,9 @@ Configuration keys (``create_app({...})``):
 ``STAFF_SESSION_IDLE`` / ``STAFF_SESSION_MAX``  staff session timeouts, seconds (30 min / 12 h)
 ``PAGE_CACHE_SIZE``  rendered result pages kept per process (default 256; 0: none), see
                    :mod:`search_app.caching` (ETag, Last-Modified, 304s)
+``OAI_PAGE_SIZE``  records per page of OAI-PMH lists; default: env ``GONGKAI_OAI_PAGE_SIZE``,
+                   else 100 (:mod:`indexer.oai`)
+``OAI_ADMIN_EMAIL``  the adminEmail of OAI-PMH Identify; default: env ``GONGKAI_ADMIN_EMAIL``
 ``LOGIN_FAILURES_PER_PAIR`` / ``LOGIN_FAILURES_PER_ADDRESS``  (count, seconds) sign-in limits
 """
 
@@ -72,14 +75,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         edit,
         feed,
         following,
+        oai,
         report,
         search,
+        sitemap,
         staff,
     )
 
     staff.clean_uploads(data_dir)
     filters.register(app)
-    for module in (search, document, compare, check, feed, following, staff, edit, report):
+    for module in (
+        search,
+        document,
+        compare,
+        check,
+        feed,
+        following,
+        oai,
+        sitemap,
+        staff,
+        edit,
+        report,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)

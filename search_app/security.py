@@ -2,7 +2,9 @@
 
 Why one module: a header set by one view and forgotten by the next is how sites end up with
 holes. Every response gets a Content-Security-Policy that allows only this site's own files
-(no inline script or style anywhere: the templates have none and must keep it that way),
+(no inline script or style anywhere: the templates have none and must keep it that way; the
+JSON-LD of document pages is a ``<script type="application/ld+json">`` data block, never
+executed, which ``script-src`` does not govern, so it needs no nonce),
 ``frame-ancestors 'none'`` (and ``X-Frame-Options: DENY`` for older browsers),
 ``X-Content-Type-Options: nosniff`` and a ``Referrer-Policy`` that sends no path to other
 sites.

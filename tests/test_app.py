@@ -160,7 +160,10 @@ def test_hostile_text_is_escaped_in_results_and_document(
     for block in tree.css("li.hit .hit-title a, p.snippet"):
         assert {n.tag for n in block.traverse()} - {block.tag} <= {"mark"}
     doc = page(client, f"/doc/{ids['hostile.txt']}")
-    assert not [s for s in texts(doc, "script") if "alert" in s]
+    # The JSON-LD data block holds the title as escaped JSON, never as markup or script.
+    assert not [s for s in texts(doc, "script:not([type='application/ld+json'])") if "alert" in s]
+    json_ld = json.loads(one(doc, "script[type='application/ld+json']").text())
+    assert json_ld["name"] == HOSTILE_TITLE
     assert not doc.css("img")
     body = one(doc, ".doc-text").text()
     assert "<img src=x onerror=alert(1)>" in body

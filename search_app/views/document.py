@@ -30,9 +30,10 @@ from indexer.editing import EDIT_FIELDS
 from indexer.history_view import readable
 from indexer.normalize import normalize_doc_number
 from indexer.pending import pending_for
-from search_app import get_gk
+from search_app import external_url, get_gk
 from search_app.checking import check_date
 from search_app.filters import WARN
+from search_app.metadata import document_json_ld, document_meta
 from search_app.withdrawn import gone_unless_staff, public
 
 bp = Blueprint("document", __name__)
@@ -80,9 +81,15 @@ def show(doc_id: str) -> Any:
     sections = [s for s in cluster_sections(cluster, doc.id, gk) if s["key"] != "versions"]
     related_docs = {d.id: d for section in sections for d in section["docs"]}
     related_status = gk.validity.statuses(related_docs.values(), as_of) if related_docs else {}
+    # The head describes the document as it stands today, whatever date the page is shown for.
+    today = gk.status(doc) if as_of else status
+    canonical = external_url("document.show", doc_id=doc.id)
     return render_template(
         "document.html",
         doc=doc,
+        canonical=canonical,
+        head_meta=document_meta(doc, today.validity),
+        json_ld=document_json_ld(doc, today.validity, canonical),
         status=status,
         warn=status.validity in WARN,
         linked=linked,

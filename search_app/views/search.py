@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, render_template, request
 from archive.vocab import DOC_TYPES, VALIDITY
 from indexer.normalize import looks_like_doc_number, normalize_doc_number
 from indexer.query import QuerySyntaxError
-from search_app import get_gk
+from search_app import external_url, get_gk
+from search_app.metadata import canonical_search_query
 from search_app.params import ParamError, SearchParams, int_param, parse_search
 
 bp = Blueprint("search", __name__)
@@ -64,8 +65,15 @@ def results() -> Any:
         "pages": _pages(page, result.total, page_size) if result else [],
         "suggestions": _suggestions(params) if result is not None and not result.total else [],
         "VALIDITY": VALIDITY,
+        "canonical": _canonical(),
     }
     return render_template("search.html", **context), 400 if error else 200
+
+
+def _canonical() -> str:
+    """This search's URL without the parameters that only change the view (page, sort, …)."""
+    query = canonical_search_query(request.args)
+    return external_url("search.results") + (f"?{query}" if query else "")
 
 
 def _statuses(gk, hits) -> dict[str, Any]:
