@@ -196,6 +196,15 @@ def changes_of(doc: Document, meta: dict[str, object]) -> tuple[Changes, dict[st
         after.index_number_norm = ""
     if "doc_type" in meta and not meta["doc_type"]:
         after.doc_type_origin = ""
+    if after.doc_type == doc.doc_type:
+        after.doc_type_origin = doc.doc_type_origin  # the same type given again: no change
+    mirrored = after.extra.get("doc_type")
+    if (
+        "doc_type" not in doc.extra
+        and isinstance(mirrored, str)
+        and canonical_doc_type(mirrored) == after.doc_type
+    ):
+        del after.extra["doc_type"]  # the manifest's copy of a type the document already has
     report: Changes = {}
     values: dict[str, object] = {}
     for column in (*_REPORTED, *_FOLLOWING):
