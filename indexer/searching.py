@@ -137,11 +137,14 @@ class SearchResult:
         return data
 
 
-def with_version(brief: dict[str, list[str]], status: Status) -> dict[str, object]:
+def with_version(
+    brief: dict[str, list[str]], status: Status, hidden: frozenset[str] | set[str] = frozenset()
+) -> dict[str, object]:
     """A hit's cluster brief: the ids of :func:`archive.validity.cluster_briefs`, and the
-    current version when the document has been superseded."""
+    current version when the document has been superseded (unless it is ``hidden``:
+    withdrawn from the public)."""
     cluster: dict[str, object] = dict(brief)
-    if status.current_version:
+    if status.current_version and status.current_version not in hidden:
         cluster["current_version"] = status.current_version
     return cluster
 
@@ -346,7 +349,7 @@ def _hits(
                 highlights=[[s, e] for s, e in snip.spans],
                 title_highlights=[[s, e] for s, e in title_spans(doc.title, parsed).spans],
                 status=status,
-                cluster=with_version(briefs[doc.id], status),
+                cluster=with_version(briefs[doc.id], status, hidden),
                 partial=partial,
                 same_title=same_title,
             )

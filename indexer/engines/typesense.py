@@ -377,8 +377,12 @@ class TypesenseEngine:
             _, hits = self._window(
                 {**base, "sort_by": f"date:{order}", "include_fields": "id"}, offset, limit
             )
-            return EngineResult(total, [EngineHit(_id(h), 0.0) for h in hits], facet_counts)
-        return EngineResult(total, self._ranked(query, parts, total, offset, limit), facet_counts)
+            found = [EngineHit(_id(h), 0.0) for h in hits]
+            return EngineResult(max(total, offset + len(found)), found, facet_counts)
+        ranked = self._ranked(query, parts, total, offset, limit)
+        # The count and the hits may come from different nodes (reads go to any of them), and
+        # during a failover one may lag behind: never report fewer matches than were shown.
+        return EngineResult(max(total, offset + len(ranked)), ranked, facet_counts)
 
     def _conditions(
         self, query: ParsedQuery, filters: Filters | None
