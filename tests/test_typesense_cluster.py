@@ -87,11 +87,22 @@ def _wait_for_leader(nodes: list[Node], timeout: float = 60) -> Node:
     raise AssertionError("no leader elected")
 
 
+def _wait_for_counts(data: Path, expected: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = cli_json(data, "cluster", "status", "--json")
+        if {n["documents"] for n in status["nodes"]} == {expected}:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the nodes did not all reach {expected} documents: {status}")
+
+
 def test_leader_killed_during_import(data: Path, cluster: list[Node], tmp_path: Path) -> None:
     files = _notices(tmp_path / "in", 600)
     seed = _notices(tmp_path / "seed", 3, tag="先行")
     assert run_cli(data, "import", *map(str, seed)).exit_code == 0
     files += seed
+    _wait_for_counts(data, len(seed))  # every node holds the seed before anyone searches it
     first = _wait_for_leader(cluster)
     failures: list[str] = []
     answered = 0
@@ -113,20 +124,23 @@ def test_leader_killed_during_import(data: Path, cluster: list[Node], tmp_path: 
     importing = threading.Thread(
         target=lambda: run_cli(data, "import", str(tmp_path / "in")), daemon=True
     )
+    killed = False
     try:
         importing.start()
         time.sleep(3)
         first.kill()
+        killed = True
         importing.join(300)
         assert not importing.is_alive(), "the import hung"
         time.sleep(2)
     finally:
         stop.set()
         searcher.join(60)
+        if killed:
+            first.start()  # back in any case, so that a failure here spoils no other test
     assert answered > 10
     assert failures == [], failures[:3]
     # The node comes back and catches up; the import's leftovers (if any) are synced.
-    first.start()
     assert first.wait_healthy(120)
     with Gongkai(data) as gk:
         assert gk.archive.count() == len(files)
