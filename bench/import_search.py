@@ -187,7 +187,7 @@ def worker_profile(texts: Path, docs: int, work: Path, out_txt: Path) -> dict[st
     from whoosh import writing
 
     import indexer.analysis
-    import indexer.pipeline
+    import indexer.building
     from archive import Archive
     from indexer.engines.whoosh import WhooshEngine
     from indexer.service import Gongkai
@@ -216,7 +216,7 @@ def worker_profile(texts: Path, docs: int, work: Path, out_txt: Path) -> dict[st
         restore.append((owner, attr, original))
 
     restore: list[tuple[object, str, object]] = []
-    timed(indexer.pipeline, "build_document", build)
+    timed(indexer.building, "build_document", build)
     timed(Archive, "add", store)
     timed(WhooshEngine, "add", engine)
     timed(indexer.analysis, "term_positions", seg)
