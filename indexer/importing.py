@@ -346,7 +346,7 @@ class AttachmentStage:
 
 class VocabularyStage:
     """Builds and saves the archive's vocabulary (pinyin, typo correction, cut phrases) once
-    the run has imported something, so that no search has to (:func:`vocabulary.refresh`):
+    the run has imported something, so that no search has to (:meth:`Indexer.refresh_vocabulary`):
     at 100,000 documents a build takes seconds a reader should not wait."""
 
     name = "vocabulary"
@@ -356,11 +356,5 @@ class VocabularyStage:
 
     def run(self, report: ImportReport) -> None:
         counts = report.counts()
-        if not (counts.get("imported") or counts.get("updated")):
-            return
-        from indexer.vocabulary import refresh
-
-        try:
-            refresh(self.indexer.archive, self.indexer.engine)
-        except Exception:  # the next search builds it instead; the import itself is done
-            log.exception("building the vocabulary failed")
+        if counts.get("imported") or counts.get("updated"):
+            self.indexer.refresh_vocabulary()

@@ -252,11 +252,12 @@ class Indexer:
             remove_index(self.data_dir, old)
         if not self.readonly:
             Relations(self.archive).set_meta(VALIDITY_INDEXED_ON, today())
-        self._refresh_vocabulary()
+        self.refresh_vocabulary()
         return count
 
-    def _refresh_vocabulary(self) -> None:
-        """Build the new index's vocabulary now (see :func:`indexer.vocabulary.refresh`)."""
+    def refresh_vocabulary(self) -> None:
+        """Build and save the index's vocabulary now (:func:`indexer.vocabulary.refresh`), as
+        a reindex and an import do at their end; a failure only leaves it to the next search."""
         from indexer.vocabulary import refresh
 
         try:

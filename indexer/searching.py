@@ -149,6 +149,25 @@ def with_version(
     return cluster
 
 
+def understood(
+    query: str,
+    synonyms: Synonyms | None,
+    vocabulary: Vocabulary | None,
+    *,
+    exact: bool = False,
+) -> tuple[ParsedQuery, dict[str, list[str]]]:
+    """``query`` parsed as every search reads it: synonyms expanded; with a ``vocabulary``,
+    quoted phrases cut inside words matched and, unless ``exact``, pinyin read (the pinyin
+    readings are returned with it)."""
+    parsed = parse(query, synonyms)
+    spelled: dict[str, list[str]] = {}
+    if vocabulary is not None:
+        parsed = cut_phrases(parsed, vocabulary)
+        if not exact:
+            parsed, spelled = expand(parsed, vocabulary)
+    return parsed, spelled
+
+
 def search(
     archive: Archive,
     engine: Engine,
@@ -178,12 +197,7 @@ def search(
     docstring). With ``explain``, each hit gets its :attr:`Hit.explanation`. ``relaxed`` adds
     partial matches when full ones are few; ``collapse`` groups the documents of one title
     under the leading one (:mod:`indexer.ranking`)."""
-    parsed = parse(query, synonyms)
-    spelled: dict[str, list[str]] = {}
-    if vocabulary is not None:
-        parsed = cut_phrases(parsed, vocabulary)
-    if vocabulary is not None and not exact:
-        parsed, spelled = expand(parsed, vocabulary)
+    parsed, spelled = understood(query, synonyms, vocabulary, exact=exact)
     options = (filters, sort, limit, offset, facets, as_of)
     how = _How(explain, relaxed, collapse)
     result = _run(archive, engine, validity, parsed, *options, how)
@@ -193,7 +207,7 @@ def search(
     fix = correct(query, vocabulary, synonyms or load_synonyms())
     if fix is None:
         return result
-    fixed, fixed_spelled = expand(cut_phrases(parse(fix.query, synonyms), vocabulary), vocabulary)
+    fixed, fixed_spelled = understood(fix.query, synonyms, vocabulary)
     if result.total:
         # Only a count: the corrected results are not shown.
         count = _How(relaxed=False, collapse=False)
@@ -300,9 +314,7 @@ def matching_ids(
     """The ids of the documents ``query`` matches as :func:`search` reads it (synonyms,
     phrases cut inside words, pinyin), newest first, without ranking, snippets or the
     archive: what a followed search needs to know of its many matches."""
-    parsed = parse(query, synonyms)
-    if vocabulary is not None:
-        parsed, _ = expand(cut_phrases(parsed, vocabulary), vocabulary)
+    parsed, _ = understood(query, synonyms, vocabulary)
     found = engine.search(
         parsed, filters=validity.engine_filters(filters, as_of), sort="newest", limit=limit
     )
