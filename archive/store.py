@@ -590,6 +590,13 @@ class Archive:
         ).fetchone()
         return (row[0], row[1], row[2])
 
+    def membership(self) -> tuple[int, int]:
+        """(documents, last row id): changes when a document is added or removed, in any
+        process. Cheap: the count reads the smallest index, not the rows (and their texts)."""
+        last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
+        row = self.conn.execute(f"SELECT COUNT(*), COALESCE({last}, 0) FROM documents").fetchone()
+        return (row[0], row[1])
+
     def version(self) -> tuple[int, int]:
         """Changes whenever the archive does: any connection's commit changes SQLite's
         ``data_version``; this connection's own writes, ``total_changes``. On PostgreSQL,

@@ -376,8 +376,19 @@ def refresh(archive: Archive, engine: Engine) -> Vocabulary:
 def _stamp(archive: Archive) -> tuple[int, int, int]:
     """What the vocabulary depends on: which documents there are (a status or date changed by
     staff leaves it as it is; an edited title calls :func:`refresh`)."""
-    count, _revisions, last = archive.stamp()
+    count, last = archive.membership()
     return (count, 0, last)
+
+
+def _after_fork_in_child() -> None:
+    """A process forked while another thread held the lock or was renewing (a server's master
+    forks its workers) starts with a free lock and no renewal of its own under way."""
+    global _lock
+    _lock = threading.Lock()
+    _renewing.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _key(engine: Engine) -> tuple[str, str]:

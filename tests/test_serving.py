@@ -66,6 +66,9 @@ def running(tmp_path: Path):
     )
     try:
         wait_until_up(server, port)
+        deadline = time.monotonic() + 30  # the master forks its workers one after the other
+        while len(worker_pids(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         yield server, port, data, ids
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -129,3 +132,20 @@ def test_server_choice() -> None:
     assert serving.pick_server("auto") == "gunicorn"
     assert serving.pick_server("waitress") == "waitress"
     assert serving.default_workers() >= 1
+
+
+def test_a_warmed_app_holds_no_open_handle_and_its_templates_are_compiled(tmp_path: Path) -> None:
+    """What gunicorn's master builds before forking: the pages' templates compiled and the
+    searched archive closed again, so no worker inherits a connection or an index reader."""
+    from functools import partial
+
+    from search_app import create_app
+
+    data = tmp_path / "data"
+    import_docs(data, WEB)
+    app = serving.warmed(partial(create_app, {"DATA_DIR": data}))()
+    assert getattr(app.extensions["gongkai_local"], "gk", None) is None
+    cached = {key[1] for key in (app.jinja_env.cache or {})}
+    assert {"home.html", "search.html", "document.html", "error.html"} <= cached
+    with app.test_client() as client:  # and it still answers, opening what it needs
+        assert client.get("/search?q=公园").status_code == 200

@@ -22,9 +22,11 @@ FACET_LIMIT = 12
 def home() -> Any:
     gk = get_gk()
     latest = gk.search("", sort="newest", limit=8)
-    stats = gk.archive.stats()
     return render_template(
-        "home.html", latest=latest.hits, statuses=_statuses(gk, latest.hits), stats=stats
+        "home.html",
+        latest=latest.hits,
+        statuses=_statuses(gk, latest.hits),
+        documents=gk.archive.count(),
     )
 
 
