@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -42,14 +42,11 @@ from archive.errors import (
     InvalidInput,
 )
 from archive.vocab import (
-    CLUSTER_LABELS,
     DOC_TYPES,
-    KIND_LABELS,
     KINDS,
     RELATION_TYPES,
     VALIDITY,
     canonical_doc_type,
-    doc_type_label,
 )
 from indexer.engines import ENGINES as ENGINE_NAMES  # the registry; no engine is imported
 from indexer.engines.base import SORTS
@@ -81,12 +78,21 @@ def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def emit(data: Any, as_json: bool, text: Callable[[Any], None]) -> None:
-    """``data`` as JSON with ``--json``, else as ``text`` prints it for a person."""
+def emit(data: Any, as_json: bool, text: Callable[[Any], None] | None = None) -> None:
+    """``data`` as JSON with ``--json``, else as ``text`` prints it for a person. A report
+    object (``to_dict()``, ``to_text()``) needs no ``text``: it renders itself."""
     if as_json:
-        emit_json(data)
+        emit_json(data.to_dict() if hasattr(data, "to_dict") else data)
+    elif text is None:
+        click.echo(data.to_text())
     else:
         text(data)
+
+
+def echo_lines(lines: Iterable[str]) -> None:
+    """Print each of ``lines`` (a report's plain text, as its library renderer gives it)."""
+    for line in lines:
+        click.echo(line)
 
 
 def output_options(*, csv: str = "") -> Callable[[F], F]:
@@ -168,6 +174,54 @@ def _date_option(value: str, name: str) -> str | None:
 def parse_date_option(ctx: click.Context, param: click.Parameter, value: str) -> str | None:
     """Click callback of every date option: parsed before the command runs (see _date_option)."""
     return _date_option(value, param.opts[0])
+
+
+def date_option(*decls: str, help: str) -> Callable[[F], F]:
+    """A date option (see :func:`parse_date_option`), "" when not given."""
+    return click.option(*decls, default="", callback=parse_date_option, help=help)
+
+
+def _doc_type_option(value: str) -> str:
+    """A ``--doc-type`` value (code or Chinese name) as its code; exit 2 for anything else."""
+    found = canonical_doc_type(value)
+    if found is None:
+        raise click.BadParameter(f"{value!r} is not a document type ({', '.join(DOC_TYPES)})")
+    return found
+
+
+def doc_type_option(help: str) -> Callable[[F], F]:
+    """``--doc-type`` (repeatable), each value as its code (see :func:`_doc_type_option`)."""
+    return click.option(
+        "--doc-type",
+        "doc_type",
+        multiple=True,
+        callback=lambda ctx, param, values: tuple(_doc_type_option(v) for v in values),
+        help=help,
+    )
+
+
+def password_option(func: F) -> F:
+    """``--password-stdin``: read the password from stdin (else prompt, see read_password)."""
+    return click.option(
+        "--password-stdin", is_flag=True, help="Read the password from stdin (one line)."
+    )(func)
+
+
+def read_password(from_stdin: bool, prompt: str) -> str:
+    """One line of stdin with ``--password-stdin``, else asked twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+#: Who made a staff change (default: GONGKAI_ACTOR or the account running the command).
+by_option = click.option("--by", default="", help="Who (default: GONGKAI_ACTOR or your account).")
+#: Why a staff change was made, kept in the history.
+note_option = click.option("--note", default="", help="Why (kept in history).")
+#: A staff change that only says what it would do.
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Say what would happen; change nothing."
+)
 
 
 def _version() -> str:
@@ -314,153 +368,41 @@ def import_command(
     if any file failed. With --dry-run nothing is written (not even the data directory): the
     summary says what would be imported, what is a duplicate and what would fail.
     """
-    from tqdm import tqdm
-
-    from indexer.editing import render_updates
-    from indexer.importing import run_items
-    from indexer.manifest import count_rows
-    from indexer.reading import iter_files
+    from indexer.import_run import ImportRequest, run_import, summary_dict, summary_text
 
     if not paths and not manifest:
         fail("give files or folders to import, or --manifest FILE, or both", EXIT_USAGE)
-    workers = _worker_count(workers)
-    files = list(iter_files(paths, follow_symlinks=follow_symlinks))
-    items = run_items(
-        files,
+    request = ImportRequest(
+        paths,
         manifest,
-        allow_outside=allow_outside,
-        on_error=on_error,
-        data_dir=ctx.obj["data"],
-        roots=paths,
+        _worker_count(workers),
+        report,
+        max_size,
+        dry_run,
+        follow_symlinks,
+        allow_outside,
+        on_error,
+        editor=by or _actor(),
+        reason=reason,
+        keep_copies=keep_copies,
+        who=_actor(),
+        quiet=quiet,
     )
-    total = len(files) + ((count_rows(manifest) or 0) if manifest else 0)
-    bar = tqdm(total=total, unit="file", disable=quiet or None, file=sys.stderr, dynamic_ncols=True)
-    counts = {
-        "imported": 0,
-        "duplicate": 0,
-        "failed": 0,
-        "skipped": 0,
-        "updated": 0,
-        "duplicate-text": 0,
-    }
-    report_handle = report.open("w", encoding="utf-8") if report else None
-
-    def progress(outcome) -> None:
-        counts[outcome.status] += 1
-        bar.set_postfix(
-            imported=counts["imported"],
-            updated=counts["updated"],
-            duplicate=counts["duplicate"],
-            failed=counts["failed"],
-            refresh=False,
-        )
-        bar.update(1)
-        if report_handle:
-            report_handle.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
-
-    max_bytes = max_size * 1024 * 1024 if max_size else None
-    try:
-        if dry_run:
-            from indexer.importing import ImportOptions, import_items
-
-            checking = ImportOptions(
-                progress,
-                max_bytes,
-                workers,
-                dry_run=True,
-                expected=total,
-                editor=by or _actor(),
-                reason=reason,
-            )
-            result = import_items(items, checking, data_dir=ctx.obj["data"])
-        else:
-            with open_data(ctx) as gk:
-                result = gk.import_items(
-                    items,
-                    on_progress=progress,
-                    max_bytes=max_bytes,
-                    workers=workers,
-                    expected=total,
-                    editor=by or _actor(),
-                    reason=reason,
-                    keep_copies=keep_copies,
-                    who=_actor(),
-                    arguments={
-                        "paths": [str(p) for p in paths],
-                        "manifest": str(manifest or ""),
-                        "workers": workers,
-                    },
-                )
-    finally:
-        bar.close()
-        if report_handle:
-            report_handle.close()
-    summary = result.counts()
-    failures = [o.to_dict() for o in result.failed]
-    copies = [o.to_dict() for o in result.outcomes if o.status == "duplicate-text"]
+    result = run_import(ctx.obj["data"], request)
     if as_json:
-        emit_json(
-            {
-                **summary,
-                "dry_run": dry_run,
-                "attachments": len(result.attachments),
-                "failures": failures,
-                "stopped": result.stopped,
-                "updates": [o.to_dict() for o in result.outcomes if o.status == "updated"],
-                "run": result.run_id,
-                "copies": copies,
-            }
-        )
+        emit_json(summary_dict(result, dry_run=dry_run))
     else:
-        click.echo(
-            ("dry run (nothing written): would import " if dry_run else "imported ")
-            + f"{summary['imported']}, duplicate {summary['duplicate']}, "
-            f"{'would fail' if dry_run else 'failed'} {summary['failed']}, "
-            f"skipped {summary['skipped']}"
-            + (
-                f", {'would update' if dry_run else 'updated'} {summary['updated']}"
-                if manifest or summary["updated"]
-                else ""
-            )
-            + (f", duplicate-text {len(copies)}" if copies else "")
-            + (f", attachments linked {len(result.attachments)}" if result.attachments else "")
-            + (f" (run {result.run_id})" if result.run_id is not None else "")
-        )
-        for line in render_updates(result.outcomes):
-            click.echo(line)
-        for copy in copies:
-            click.echo(f"  COPY {copy['path']}: {copy['reason']}")
-        for failure in failures:
-            click.echo(f"  FAILED {failure['path']}: {failure['reason']}", err=True)
+        out, err = summary_text(result, dry_run=dry_run, manifest=bool(manifest))
+        click.echo("\n".join(out))
+        for line in err:
+            click.echo(line, err=True)
     if result.stopped:
         click.echo(f"gongkai: import stopped: {result.stopped}", err=True)
-    if failures or result.stopped:
+    if result.failed or result.stopped:
         ctx.exit(EXIT_FAILED)
 
 
 # -- search -------------------------------------------------------------------------------
-
-
-def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
-    """The search filters of the options; with ``--as-of`` and no ``--validity``, in force."""
-    from archive.vocab import IN_FORCE
-    from indexer.engines.base import Filters
-
-    validities = list(chosen.pop("validity"))
-    if valid_only:
-        validities = [v for v in validities if v in IN_FORCE] if validities else sorted(IN_FORCE)
-    if on_date and not validities:
-        validities = sorted(IN_FORCE)
-    return Filters(
-        agency=list(chosen["agency"]),
-        kind=list(chosen["kind"]),
-        doc_type=list(chosen["doc_type"]),
-        year=list(chosen["year"]),
-        category=list(chosen["category"]),
-        validity=validities,
-        date_from=chosen["date_from"],
-        date_to=chosen["date_to"],
-    )
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -471,13 +413,9 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
 @click.option("--valid-only", is_flag=True, help="Only documents in force (有效, 部分失效).")
 @click.option("--agency", multiple=True, help="发布机构 (repeatable: any of them).")
 @click.option("--kind", multiple=True, type=click.Choice(KINDS))
-@click.option(
-    "--doc-type",
-    "doc_type",
-    multiple=True,
-    callback=lambda ctx, param, values: tuple(_doc_type_option(v) for v in values),
-    help="Document type, by code or Chinese name: 法律 行政法规 地方性法规 规章 规范性文件 "
-    "其他文件 政策解读 依申请公开答复 建议提案答复 (repeatable: any of them).",
+@doc_type_option(
+    "Document type, by code or Chinese name: 法律 行政法规 地方性法规 规章 规范性文件 "
+    "其他文件 政策解读 依申请公开答复 建议提案答复 (repeatable: any of them)."
 )
 @click.option("--year", multiple=True, type=int, help="Year issued (repeatable).")
 @click.option("--validity", multiple=True, type=click.Choice(VALIDITY))
@@ -485,11 +423,9 @@ def _filters(valid_only: bool, on_date: str | None, **chosen: Any):
 @click.option("--from", "date_from", default="", help="Issued on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", default="", help="Issued on or before YYYY-MM-DD.")
 @click.option("--facets", is_flag=True, help="Include facet counts.")
-@click.option(
+@date_option(
     "--as-of",
     "as_of",
-    default="",
-    callback=parse_date_option,
     help="Judge validity on this date (YYYY-MM-DD): only documents in force then, unless "
     "--validity says which; hits show their status on that date.",
 )
@@ -534,10 +470,11 @@ def search(
     --no-synonyms; quoted phrases are always exact. Pinyin (wygl, guanli banfa) finds the
     words it spells; a likely typo gets a suggestion, and its results when the query as typed
     finds nothing (--exact: neither)."""
-    filters = _filters(valid_only, as_of, **chosen)
+    from indexer.search_report import filters_from_options, search_lines
+
     result = gk.search(
         " ".join(query),
-        filters=filters,
+        filters=filters_from_options(valid_only, as_of, **chosen),
         sort=sort,
         limit=limit,
         offset=offset,
@@ -550,63 +487,10 @@ def search(
     if as_json:
         emit_json(result.to_dict())
         return
-    if result.validity_answer:  # a validity question (还有效吗): the answer first
-        click.echo(f"有效性 / status: {result.validity_answer}")
-    from indexer.searching import suggestion_lines
-
-    for line in suggestion_lines(result):
-        click.echo(line)
-    click.echo(f"{result.total} 条结果 / results")
-    if result.ignored:
-        click.echo(f"未要求匹配 / not required: {'、'.join(result.ignored)}")
-    for expansion in result.expansions:
-        click.echo(f"同时搜索 / also searched: {expansion.term} → {'、'.join(expansion.also)}")
     bold = sys.stdout.isatty()
-    for rank, hit in enumerate(result.hits, start=offset + 1):
-        meta = " · ".join(
-            x for x in (hit.doc_number, hit.agency, hit.date_issued, hit.validity) if x
-        )
-        click.echo(
-            f"\n{rank}. {click.style(hit.title, bold=True) if bold else hit.title}  [{hit.id}]"
-        )
-        click.echo(f"   {meta}  ({doc_type_label(hit.doc_type) or KIND_LABELS.get(hit.kind)})")
-        snippet = _marked(hit.snippet, hit.highlights, bold)
-        click.echo(f"   {snippet}")
-        linked = _cluster_line(hit.cluster)
-        if linked:
-            click.echo(f"   {linked}")
-        for entry in hit.explanation or []:
-            click.echo(f"   · {entry['detail']}")
-    if facets:
-        for name, counts in result.facets.items():
-            shown = ", ".join(
-                f"{k} ({v})" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])
-            )
-            click.echo(f"\n{name}: {shown}")
-
-
-def _marked(text: str, spans: list[list[int]], bold: bool) -> str:
-    """The snippet with its matches in bold red on a terminal, in [brackets] otherwise."""
-    from indexer.highlight import pieces
-
-    before, after = click.style("\0", fg="red", bold=True).split("\0") if bold else ("[", "]")
-    return "".join(
-        f"{before}{piece}{after}" if hit else piece for piece, hit in pieces(text, spans)
-    )
-
-
-def _doc_type_option(value: str) -> str:
-    """A ``--doc-type`` value (code or Chinese name) as its code; exit 2 for anything else."""
-    found = canonical_doc_type(value)
-    if found is None:
-        raise click.BadParameter(f"{value!r} is not a document type ({', '.join(DOC_TYPES)})")
-    return found
-
-
-def _doc_type_text(doc_type: str, origin: str) -> str:
-    """规章, or 规章（工作人员修改） when staff set it."""
-    extra = {"staff": "（工作人员修改）", "manifest": "（导入清单）"}.get(origin, "")
-    return doc_type_label(doc_type) + extra if doc_type else ""
+    marks = tuple(click.style("\0", fg="red", bold=True).split("\0")) if bold else ("[", "]")
+    title = (lambda t: click.style(t, bold=True)) if bold else str
+    echo_lines(search_lines(result, offset=offset, facets=facets, marks=marks, title=title))
 
 
 # -- show / stats / reindex / verify ------------------------------------------------------
@@ -620,68 +504,18 @@ def _doc_type_text(doc_type: str, origin: str) -> str:
 @with_data(readonly=True)
 def show(gk: Any, ref: str, text: bool, as_json: bool) -> None:
     """Show a document by id, 文号 (any bracket style), 索引号 or exact title."""
-    from indexer.versions import render_text, versions_json
+    from indexer.document_view import document_views
 
-    docs = gk.lookup(ref)
-    if not docs:
+    views = document_views(gk, ref)
+    if not views:
         fail(f"no document matches {ref!r}", EXIT_NOT_FOUND)
-    from indexer.provenance import document_provenance, sources_text
-
-    derived = {d.id: gk.status(d) for d in docs}
-    found = {d.id: gk.cluster(d) for d in docs}
-    clusters = {i: c.summary() for i, c in found.items()}
-    versions = {d.id: gk.versions(d, cluster=found[d.id]) for d in docs}
-    withdrawn = {d.id: gk.withdrawal(d.id) for d in docs}
-    clusters = {d.id: gk.cluster(d).summary() for d in docs}
-    origins = {d.id: document_provenance(gk.archive, d.id) for d in docs}
     if as_json:
-        shown = [
-            {
-                **d.to_dict(text=text),
-                "status": derived[d.id].to_dict(),
-                "cluster": clusters[d.id],
-                "versions": versions_json(versions[d.id], d.id),
-                "withdrawn": w.to_dict() if (w := withdrawn[d.id]) else None,
-                "provenance": origins[d.id],
-            }
-            for d in docs
-        ]
-        emit_json(shown if len(docs) > 1 else shown[0])
+        shown = [v.to_dict(text=text) for v in views]
+        emit_json(shown if len(views) > 1 else shown[0])
         return
-    for doc in docs:
-        click.echo(f"名称: {doc.title}")
-        for label, value in (
-            ("编号", doc.id),
-            ("索引号", doc.index_number),
-            ("发布机构", doc.agency),
-            ("文号", doc.doc_number),
-            ("主题分类", doc.category),
-            ("成文日期", doc.date_written),
-            ("发文日期", doc.date_issued),
-            ("有效性", doc.validity),
-            ("类型", KIND_LABELS.get(doc.kind, doc.kind)),
-            ("文件类型", _doc_type_text(doc.doc_type, doc.doc_type_origin)),
-            ("来源文件", doc.source_name),
-        ):
-            if value:
-                click.echo(f"{label}: {value}")
-        if (gone := withdrawn[doc.id]) is not None:
-            click.echo(f"已撤回（不公开）: {gone.at} {gone.actor}，理由：{gone.reason}")
-        for line in sources_text(origins[doc.id]):
-            click.echo(f"来源: {line}")
-        _echo_status(derived[doc.id])
-        if versions[doc.id]:
-            click.echo("历次版本:")
-            click.echo("\n".join(render_text(versions[doc.id], doc.id)))
-        for name, items in clusters[doc.id].items():
-            if name == "versions":
-                continue  # shown above, with dates and statuses
-            click.echo(f"{CLUSTER_LABELS.get(name, name)}:")
-            for item in items:
-                click.echo(f"  - {item['title']} {item['doc_number']} [{item['id']}]")
-        if text:
-            click.echo("\n" + doc.text)
-        if len(docs) > 1:
+    for view in views:
+        echo_lines(view.text_lines(text=text))
+        if len(views) > 1:
             click.echo("\n" + "-" * 40)
 
 
@@ -699,55 +533,16 @@ def diff(gk: Any, old_ref: str, new_ref: str, as_json: bool) -> None:
     emit(report.to_dict() if as_json else report, as_json, lambda r: click.echo(render_text(r)))
 
 
-def _echo_decision(report: dict[str, Any]) -> None:
-    head = report["decision"]
-    number = f"（{head['doc_number']}）" if head["doc_number"] else ""
-    click.echo(f"《{head['title']}》{number}  生效日期: {report['effective'] or '—'}")
-    if not report["rows"]:
-        click.echo("本文件没有废止、宣布失效或继续有效的文件目录。")
-        return
-    for row in report["rows"]:
-        number = f"（{row['doc_number']}）" if row["doc_number"] else ""
-        click.echo(f"{row['action_label']} {row['n']:>3}. {row['title']}{number}")
-        targets = "；".join(
-            f"《{t['title']}》{'（' + t['doc_number'] + '）' if t['doc_number'] else ''}"
-            f" 现为{t['validity']} [{t['id']}]"
-            for t in row["targets"]
-        )
-        click.echo(f"      {row['outcome_label']}" + (f"：{targets}" if targets else ""))
-    shown = ", ".join(f"{k} {v}" for k, v in report["summary"].items())
-    click.echo(f"summary: {shown}")
-
-
 @main.command()
 @click.argument("ref")
-@click.option(
-    "--date", "as_of", default="", callback=parse_date_option, help="Status on YYYY-MM-DD."
-)
+@date_option("--date", "as_of", help="Status on YYYY-MM-DD.")
 @output_options()
 @handles_errors
 @with_data(readonly=True)
 def decision(gk: Any, ref: str, as_of: str | None, as_json: bool) -> None:
     """What a cleanup decision (废止/宣布失效/继续有效 lists) changed, row by row:
     applied, proposed (only a title named), unresolved or kept."""
-    emit(gk.decision(ref, as_of).to_dict(), as_json, _echo_decision)
-
-
-def _echo_stats(data: dict[str, Any]) -> None:
-    from indexer.provenance import run_line
-
-    click.echo(f"documents: {data['documents']}  (engine: {data['engine']})")
-    for key in ("by_validity", "by_kind", "by_doc_type", "by_agency", "by_year"):
-        shown = ", ".join(f"{k or '-'} {v}" for k, v in data[key].items())
-        click.echo(f"{key[3:]}: {shown}")
-    if "cluster_leader" in data:
-        click.echo(f"cluster leader: {data['cluster_leader']}")
-        for line in data["cluster_nodes_down"]:
-            click.echo(f"  node down: {line}")
-        for line in data["cluster_nodes_behind"]:
-            click.echo(f"  node behind: {line}")
-    if data["last_run"]:
-        click.echo(f"last import run: {run_line(data['last_run'])}")
+    emit(gk.decision(ref, as_of), as_json)
 
 
 @main.command()
@@ -756,6 +551,7 @@ def _echo_stats(data: dict[str, Any]) -> None:
 @with_data(readonly=True)
 def stats(gk: Any, as_json: bool) -> None:
     """Counts by validity, kind, agency and year, and the last import run."""
+    from indexer.data_report import stats_lines
     from indexer.provenance import last_run
 
     report = {
@@ -764,7 +560,7 @@ def stats(gk: Any, as_json: bool) -> None:
         "last_run": last_run(gk.archive),
         **gk.cluster_findings(),
     }
-    emit(report, as_json, _echo_stats)
+    emit(report, as_json, lambda r: echo_lines(stats_lines(r)))
 
 
 @main.command()
@@ -831,23 +627,6 @@ def reindex(
     )
 
 
-def _echo_verify(report: dict[str, Any]) -> None:
-    click.echo("ok" if report["ok"] else "problems found")
-    for key, value in report.items():
-        if key == "unrepaired":
-            for line in value:
-                click.echo(f"  cannot repair: {line}")
-        elif isinstance(value, list) and value:
-            more = " …" if len(value) > 5 else ""
-            click.echo(f"  {key}: {len(value)} ({', '.join(value[:5])}{more})")
-    if report.get("reindex_needed"):
-        built = report["analyzer"]
-        click.echo(
-            f"  reindex_needed: the index was built by analyzer {built['index']}, "
-            f"this version uses {built['current']}; run `gongkai reindex`"
-        )
-
-
 @main.command()
 @click.option(
     "--repair", is_flag=True, help="Re-index what is missing or stale (rebuild a damaged index)."
@@ -859,8 +638,10 @@ def _echo_verify(report: dict[str, Any]) -> None:
 def verify(gk: Any, repair: bool, quick: bool, as_json: bool) -> None:
     """Check the stored data (originals re-hashed, SQLite's integrity check, every row
     decoded, the index readable) and that the index agrees with the archive."""
+    from indexer.data_report import verify_lines
+
     report = gk.verify(quick=quick, repair=repair)
-    emit(report, as_json, _echo_verify)
+    emit(report, as_json, lambda r: echo_lines(verify_lines(r)))
     if not report["ok"]:
         click.get_current_context().exit(EXIT_FAILED)
 
@@ -980,44 +761,24 @@ def serve(
     archive, web-secret.key, the originals and the index; if not, it names what it cannot
     read and exits 8 (README: Running as two users).
     """
-    from functools import partial
-
-    from archive import Archive
-    from search_app.access import check_access
+    from search_app.serving import check_site, serve_site
 
     data_dir = ctx.obj["data"]
-    readable = os.access(data_dir, os.R_OK | os.X_OK)
-    if not data_dir.is_dir() or (readable and not Archive.present(data_dir)):
-        fail(f"no Gongkai archive in {data_dir} (run `gongkai import` first)", EXIT_NOT_FOUND)
-    check_access(data_dir)
+    check_site(data_dir)
     if check_only:
         click.echo(f"{data_dir}: this account can read what the site needs")
         return
-
-    from search_app import create_app
-    from search_app.serving import default_workers, pick_server, run, warmed
-
-    try:
-        chosen = pick_server(server)
-    except RuntimeError as exc:
-        fail(str(exc), EXIT_USAGE)
-    config = {
-        "DATA_DIR": ctx.obj["data"],
-        "BASE_URL": base_url or f"http://{host}:{port}",
-        "SESSION_COOKIE_SECURE": secure_cookies,
-    }
-    factory = partial(create_app, config)
-    factory()  # checks the data directory and applies migrations once, before any worker
-    count = workers or default_workers()
-    if chosen == "waitress":
-        count = 1
-    click.echo(
-        f"Gongkai serving {ctx.obj['data']} on http://{host}:{port}/ "
-        f"({chosen}, {count} process{'es' if count > 1 else ''} × {threads} threads, "
-        f"pid {os.getpid()})",
-        err=True,
+    serve_site(
+        data_dir,
+        server=server,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        base_url=base_url,
+        secure_cookies=secure_cookies,
+        announce=lambda line: click.echo(line, err=True),
     )
-    run(warmed(factory), server=chosen, host=host, port=port, workers=count, threads=threads)
 
 
 @main.group()
@@ -1027,17 +788,14 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (one line).")
+@password_option
 @click.pass_context
 @handles_errors
 def user_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Create a staff account NAME (prompts for the password unless --password-stdin)."""
     from search_app.auth import UserError, add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = read_password(password_stdin, "Password")
     with open_data(ctx) as gk:
         try:
             add_user(gk.archive, name, password)
@@ -1047,20 +805,15 @@ def user_add(ctx: click.Context, name: str, password_stdin: bool) -> None:
 
 
 @user.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def user_list(ctx: click.Context, as_json: bool) -> None:
+@with_data()
+def user_list(gk: Any, as_json: bool) -> None:
     """List staff accounts."""
     from search_app.auth import list_users
 
-    with open_data(ctx) as gk:
-        users = list_users(gk.archive)
-    if as_json:
-        emit_json(users)
-        return
-    for account in users:
-        click.echo(f"{account['name']}  {account['created_at']}")
+    users = list_users(gk.archive)
+    emit(users, as_json, lambda u: echo_lines(f"{a['name']}  {a['created_at']}" for a in u))
 
 
 def _account_command(verb: str, done: str) -> None:
@@ -1086,7 +839,7 @@ for _verb, _done in (("disable", "disabled"), ("enable", "enabled"), ("delete", 
 
 @user.command("passwd")
 @click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (one line).")
+@password_option
 @output_options()
 @click.pass_context
 @handles_errors
@@ -1097,10 +850,7 @@ def user_passwd(
     """Set a new password for NAME; every session of the account ends."""
     from search_app.auth import change_password
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = read_password(password_stdin, "New password")
     ended = change_password(gk.archive, name, password)
     result = {"user": name, "action": "passwd", "sessions_ended": ended}
     emit(result, as_json, lambda r: click.echo(f"password changed for {name} ({ended} ended)"))
@@ -1128,91 +878,19 @@ def user_sessions(gk: Any, name: str | None, as_json: bool) -> None:
 # -- validity and relations: check, status, link, unlink, relations, proposals, history ----
 
 
-def _echo_checks(results: list[Any]) -> None:
-    from archive.vocab import MATCH_LABELS
-    from indexer.checkreport import document_label
-
-    for result in results:
-        mark = "✓" if result.valid else ("?" if not result.found else "✗")
-        if not result.found:
-            click.echo(f"{mark} {result.query}: 未找到 / not found")
-            continue
-        how = "按" + MATCH_LABELS.get(result.matched_by, result.matched_by)
-        if result.confidence < 1:
-            how += f"，可信度 {result.confidence:.0%}"
-        click.echo(f"{mark} {result.query}  （{how}）")
-        for doc, status in result.matches:
-            line = f"    {status.validity}"
-            if status.since:
-                line += f" 自 {status.since}"
-            line += f"  {doc.title}"
-            if doc.doc_number:
-                line += f"（{doc.doc_number}）"
-            line += f" [{doc.id}]"
-            if status.by:
-                line += f"  依据 {document_label(result.refs.get(status.by), status.by)}"
-            if status.current_version:
-                current = result.refs.get(status.current_version)
-                line += f"  现行版本 {document_label(current, status.current_version)}"
-            click.echo(line)
-            if status.note:
-                click.echo(f"      {status.note}")
-            for pending in result.pending.get(doc.id, []):
-                click.echo(f"      {pending.text}（gongkai proposals confirm {pending.relation}）")
-
-
 def _actor() -> str:
     return os.environ.get("GONGKAI_ACTOR") or os.environ.get("USER") or "staff"
 
 
-def _cluster_line(cluster: dict[str, object]) -> str:
-    parts = []
-    for name in ("interpretations", "answers", "repealed_by", "amended_by"):
-        items = cluster.get(name) or []
-        if items:
-            parts.append(f"{CLUSTER_LABELS[name]} {len(items)}")  # type: ignore[arg-type]
-    if cluster.get("current_version"):
-        parts.append(f"现行版本 [{cluster['current_version']}]")
-    return " · ".join(parts)
-
-
-def _echo_status(status) -> None:
-    line = f"状态（{status.as_of}）: {status.validity}"
-    if status.since:
-        line += f"，自 {status.since}"
-    if status.by:
-        line += f"，依据 [{status.by}]"
-    if status.current_version:
-        line += f"，现行版本 [{status.current_version}]"
-    click.echo(line + f"  （来源: {status.source}）")
-    if status.note:
-        click.echo(f"说明: {status.note}")
-
-
 def _echo_relations(rows: list[dict[str, object]], empty: str = "") -> None:
-    if not rows and empty:
-        click.echo(empty)
-    for row in rows:
-        date = f" 自 {row['effective']}" if row["effective"] else ""
-        click.echo(
-            f"#{row['id']} [{row['state']}/{row['origin']}] "
-            f"{row['src_title']} [{row['src']}] —{row['type']}{date}→ "
-            f"{row['dst_title']} [{row['dst']}]"
-        )
-        detail = " · ".join(str(row[k]) for k in ("note", "evidence") if row[k])
-        if detail:
-            click.echo(f"    {detail}")
+    from indexer.status_text import relation_lines
+
+    echo_lines(relation_lines(rows, empty))
 
 
 @main.command()
 @click.argument("queries", nargs=-1)
-@click.option(
-    "--as-of",
-    "as_of",
-    default="",
-    callback=parse_date_option,
-    help="Validity on this date (default today).",
-)
+@date_option("--as-of", "as_of", help="Validity on this date (default today).")
 @click.option(
     "--file",
     "list_file",
@@ -1233,22 +911,19 @@ def check(
     Exit 0 if every query found a document in force, 3 if any is not in force, 4 if any
     matched nothing (4 wins over 3).
     """
-    items = [q.strip() for q in queries if q.strip()]
-    if list_file is not None:
-        items += [
-            line.strip() for line in list_file if line.strip() and not line.lstrip().startswith("#")
-        ]
+    from indexer import checkreport
+
+    items = checkreport.queries(queries, list_file or ())
     if not items:
         fail("give at least one QUERY or --file LIST", EXIT_USAGE)
     ctx = click.get_current_context()
     with open_data(ctx, readonly=True) as gk:
         results = gk.check(items, as_of)
     if as_csv and not as_json:
-        from indexer import checkreport
-
         checkreport.write(sys.stdout, checkreport.rows(results))
     else:
-        emit([r.to_dict() for r in results] if as_json else results, as_json, _echo_checks)
+        shown = [r.to_dict() for r in results] if as_json else results
+        emit(shown, as_json, lambda r: echo_lines(checkreport.check_lines(r)))
     if any(not r.found for r in results):
         ctx.exit(EXIT_NOT_FOUND)
     if any(not r.valid for r in results):
@@ -1258,19 +933,11 @@ def check(
 @main.command()
 @click.argument("ref")
 @click.argument("validity", required=False, default="")
-@click.option(
-    "--date", "date_", default="", callback=parse_date_option, help="From this date (YYYY-MM-DD)."
-)
+@date_option("--date", "date_", help="From this date (YYYY-MM-DD).")
 @click.option("--by", "by_ref", default="", help="The document that caused it (id or 文号).")
-@click.option("--note", default="", help="Why (kept in history).")
+@note_option
 @click.option("--clear", is_flag=True, help="Withdraw earlier staff records (derive again).")
-@click.option(
-    "--as-of",
-    "as_of",
-    default="",
-    callback=parse_date_option,
-    help="Only showing: the status on this date.",
-)
+@date_option("--as-of", "as_of", help="Only showing: the status on this date.")
 @output_options()
 @click.pass_context
 @handles_errors
@@ -1287,39 +954,30 @@ def status(
 ) -> None:
     """Show the status of a document, or record a staff status: VALIDITY is one of
     有效 尚未生效 已修改 部分失效 失效 已废止 未知 (or a synonym such as 废止, 现行有效)."""
-    from archive.vocab import canonical_validity
+    from indexer.staff_status import status_or_record
+    from indexer.status_text import status_lines
 
-    changing = bool(validity) or clear
-    if validity and clear:
-        fail("give VALIDITY or --clear, not both", EXIT_USAGE)
-    if validity and canonical_validity(validity) is None:
-        fail(f"unknown validity {validity!r} (known: {', '.join(VALIDITY)})", EXIT_USAGE)
-    with open_data(ctx, readonly=not changing) as gk:
-        doc = gk.one(ref)
-        if changing:
-            by = gk.one(by_ref).id if by_ref else ""
-            result = gk.set_status(
-                doc.id, validity, date=date_ or "", by=by, note=note, actor=_actor()
-            )
-            if as_of:
-                result = gk.status(gk.archive.get(doc.id), as_of)
-        else:
-            result = gk.status(doc, as_of)
-    if as_json:
-        emit_json(result.to_dict())
-    else:
-        click.echo(f"{doc.title} [{doc.id}]")
-        _echo_status(result)
+    doc, result = status_or_record(
+        ctx.obj["data"],
+        ref,
+        validity,
+        clear=clear,
+        date=date_ or "",
+        by_ref=by_ref,
+        note=note,
+        actor=_actor(),
+        as_of=as_of,
+    )
+    lines = [f"{doc.title} [{doc.id}]", *status_lines(result)]
+    emit(result, as_json, lambda _: echo_lines(lines))
 
 
 @main.command()
 @click.argument("src")
 @click.argument("rel_type", metavar="TYPE", type=click.Choice(RELATION_TYPES))
 @click.argument("dst")
-@click.option(
-    "--date", "date_", default="", callback=parse_date_option, help="Effective date (YYYY-MM-DD)."
-)
-@click.option("--note", default="", help="Why (kept in history).")
+@date_option("--date", "date_", help="Effective date (YYYY-MM-DD).")
+@note_option
 @output_options()
 @handles_errors
 @with_data()
@@ -1338,7 +996,7 @@ def link(
 
 @main.command()
 @click.argument("refs", nargs=-1, required=True)
-@click.option("--note", default="", help="Why (kept in history).")
+@note_option
 @output_options()
 @handles_errors
 @with_data()
@@ -1408,13 +1066,6 @@ def proposals_reject(gk: Any, ids: tuple[int, ...], note: str, as_json: bool) ->
     _decide(gk, ids, "rejected", note, as_json)
 
 
-def _echo_history(gk: Any, entries: list[dict[str, Any]]) -> None:
-    from indexer.history_view import readable
-
-    for line in readable(gk.archive, entries):
-        click.echo(line.text())
-
-
 @main.command()
 @click.argument("ref")
 @output_options()
@@ -1422,7 +1073,10 @@ def _echo_history(gk: Any, entries: list[dict[str, Any]]) -> None:
 @with_data(readonly=True)
 def history(gk: Any, ref: str, as_json: bool) -> None:
     """The append-only history of a document: import, relations, status records."""
-    emit(gk.history(gk.one(ref).id), as_json, lambda rows: _echo_history(gk, rows))
+    from indexer.history_view import readable
+
+    rows = gk.history(gk.one(ref).id)
+    emit(rows, as_json, lambda r: echo_lines(line.text() for line in readable(gk.archive, r)))
 
 
 @main.command()
@@ -1449,13 +1103,15 @@ def type_command(gk: Any, ref: str, value: str, reason: str, as_json: bool) -> N
     """Correct the type of a document: VALUE is 法律 行政法规 地方性法规 规章 规范性文件 其他文件
     政策解读 依申请公开答复 建议提案答复 (or a code such as rule), kept when types are inferred
     again; ``auto`` hands the document back to inference."""
+    from indexer.status_text import doc_type_text
+
     doc = gk.set_doc_type(gk.one(ref).id, value, reason=reason, actor=_actor())
     row = {"id": doc.id, "doc_type": doc.doc_type, "doc_type_origin": doc.doc_type_origin}
     emit(
         row,
         as_json,
         lambda r: click.echo(
-            f"{doc.title} [{doc.id}]: {_doc_type_text(doc.doc_type, r['doc_type_origin'])}"
+            f"{doc.title} [{doc.id}]: {doc_type_text(doc.doc_type, r['doc_type_origin'])}"
         ),
     )
 
@@ -1467,14 +1123,9 @@ def type_command(gk: Any, ref: str, value: str, reason: str, as_json: bool) -> N
 @with_data()
 def retype(gk: Any, untyped: bool, as_json: bool) -> None:
     """Infer every document's type again (法律, 规章 …); types staff or a manifest gave are kept."""
-    report = gk.retype(untyped_only=untyped)
+    from indexer.doctypes import retype_lines
 
-    def text(r: dict[str, Any]) -> None:
-        click.echo(f"changed {r['changed']} of {r['documents']}")
-        for code, n in r["by_doc_type"].items():
-            click.echo(f"  {doc_type_label(code) or '（未分类）'}: {n}")
-
-    emit(report, as_json, text)
+    emit(gk.retype(untyped_only=untyped), as_json, lambda r: echo_lines(retype_lines(r)))
 
 
 # -- metadata after import, withdrawal ----------------------------------------------------
@@ -1484,7 +1135,7 @@ def retype(gk: Any, untyped: bool, as_json: bool) -> None:
 @click.argument("ref")
 @click.argument("assignments", nargs=-1, required=True)
 @click.option("--reason", default="", help="Why (kept in history).")
-@click.option("--by", default="", help="Who (default: GONGKAI_ACTOR or your account).")
+@by_option
 @click.option("--dry-run", is_flag=True, help="Show what would change, field by field.")
 @output_options()
 @handles_errors
@@ -1512,8 +1163,8 @@ def edit(
 @click.argument("ref")
 @click.option("--reason", default="", help="Why (required to withdraw; kept in history).")
 @click.option("--undo", is_flag=True, help="Restore a withdrawn document.")
-@click.option("--by", default="", help="Who (default: GONGKAI_ACTOR or your account).")
-@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@by_option
+@dry_run_option
 @output_options()
 @handles_errors
 @with_data()
@@ -1522,6 +1173,12 @@ def withdraw(
 ) -> None:
     """Withdraw a document (撤回): gone from search, public pages, feeds and the API; kept in
     the archive, its history and staff pages. --undo (or restore-withdrawn) brings it back."""
+    _withdraw(gk, ref, reason, undo, by, dry_run, as_json)
+
+
+def _withdraw(
+    gk: Any, ref: str, reason: str, undo: bool, by: str, dry_run: bool, as_json: bool
+) -> None:
     from indexer.withdrawal import render_withdrawal
 
     doc_id = gk.one(ref).id
@@ -1532,8 +1189,8 @@ def withdraw(
 @main.command("restore-withdrawn")
 @click.argument("ref")
 @click.option("--reason", default="", help="Why (kept in history).")
-@click.option("--by", default="", help="Who (default: GONGKAI_ACTOR or your account).")
-@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@by_option
+@dry_run_option
 @output_options()
 @handles_errors
 @with_data()
@@ -1541,11 +1198,7 @@ def restore_withdrawn(
     gk: Any, ref: str, reason: str, by: str, dry_run: bool, as_json: bool
 ) -> None:
     """Make a withdrawn document public again (the same as withdraw --undo)."""
-    from indexer.withdrawal import render_withdrawal
-
-    doc_id = gk.one(ref).id
-    report = gk.withdraw(doc_id, undo=True, actor=by or _actor(), reason=reason, dry_run=dry_run)
-    emit(report, as_json, lambda r: click.echo(render_withdrawal(r)))
+    _withdraw(gk, ref, reason, True, by, dry_run, as_json)
 
 
 @main.command()
@@ -1657,24 +1310,9 @@ def migrate_command(ctx: click.Context, to: str, as_json: bool) -> None:
     hashed). To PostgreSQL, the data directory then uses it; archive.sqlite3 is kept as
     archive.sqlite3.migrated. The password comes from PGPASSWORD, ~/.pgpass or
     GONGKAI_ARCHIVE_URL, and is never stored or printed."""
-    from indexer.moving import migrate
+    from indexer.moving import migrate, migrate_text
 
-    report = migrate(ctx.obj["data"], to)
-    copied = report["copied"]
-    assert isinstance(copied, dict)
-
-    def text(_: object) -> None:
-        rows = sum(n for table, n in copied.items() if table != "originals")
-        click.echo(
-            f"copied {copied.get('documents', 0)} documents, {copied['originals']} originals "
-            f"and {rows} rows in all to {report['to']}; the copy matches"
-        )
-
-    emit(report, as_json, text)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    emit(migrate(ctx.obj["data"], to), as_json, lambda r: click.echo(migrate_text(r)))
 
 
 # -- synonyms -----------------------------------------------------------------------------
@@ -1689,58 +1327,49 @@ def synonyms(ctx: click.Context) -> None:
 
 
 @synonyms.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def synonyms_list(ctx: click.Context, as_json: bool) -> None:
+@with_data(readonly=True)
+def synonyms_list(gk: Any, as_json: bool) -> None:
     """The staff entries in force (id, terms, who, when, why)."""
-    with open_data(ctx, readonly=True) as gk:
-        rows = [e.to_dict() for e in gk.synonyms.staff_entries()]
-    if as_json:
-        emit_json(rows)
-        return
-    for row in rows:
-        kind = "replace" if row["replace"] else "extend"
-        click.echo(
-            f"#{row['id']}  {'|'.join(row['terms'])}  ({kind}; {row['actor']}, "
-            f"{row['created_at']}){'  ' + str(row['note']) if row['note'] else ''}"
-        )
+    from indexer.synonym_table import entry_lines
+
+    rows = [e.to_dict() for e in gk.synonyms.staff_entries()]
+    emit(rows, as_json, lambda r: echo_lines(entry_lines(r)))
 
 
 @synonyms.command("add")
 @click.argument("terms", nargs=-1, required=True)
 @click.option("--note", default="", help="Why (recorded in the history).")
 @click.option("--replace", is_flag=True, help="Take the terms out of their shipped groups first.")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def synonyms_add(
-    ctx: click.Context, terms: tuple[str, ...], note: str, replace: bool, as_json: bool
-) -> None:
+@with_data()
+def synonyms_add(gk: Any, terms: tuple[str, ...], note: str, replace: bool, as_json: bool) -> None:
     """Add a group of TERMS that mean the same (joins the shipped group they share a term
     with). Exit 2 when the group is malformed or would join two groups."""
-    with open_data(ctx) as gk:
-        entry = gk.add_synonym(list(terms), actor=_actor(), note=note, replace=replace)
-    if as_json:
-        emit_json(entry.to_dict())
-    else:
-        click.echo(f"added #{entry.id}: {'|'.join(entry.terms)}")
+    entry = gk.add_synonym(list(terms), actor=_actor(), note=note, replace=replace)
+    emit(
+        entry.to_dict(),
+        as_json,
+        lambda _: click.echo(f"added #{entry.id}: {'|'.join(entry.terms)}"),
+    )
 
 
 @synonyms.command("remove")
 @click.argument("entry_id", type=int)
 @click.option("--note", default="", help="Why (recorded in the history).")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
+@output_options()
 @handles_errors
-def synonyms_remove(ctx: click.Context, entry_id: int, note: str, as_json: bool) -> None:
+@with_data()
+def synonyms_remove(gk: Any, entry_id: int, note: str, as_json: bool) -> None:
     """Withdraw staff entry ENTRY_ID (kept in the history). Exit 4 when there is none."""
-    with open_data(ctx) as gk:
-        entry = gk.remove_synonym(entry_id, actor=_actor(), note=note)
-    if as_json:
-        emit_json(entry.to_dict())
-    else:
-        click.echo(f"removed #{entry.id}: {'|'.join(entry.terms)}")
+    entry = gk.remove_synonym(entry_id, actor=_actor(), note=note)
+    emit(
+        entry.to_dict(),
+        as_json,
+        lambda _: click.echo(f"removed #{entry.id}: {'|'.join(entry.terms)}"),
+    )
 
 
 # -- reports and export ----------------------------------------------------------------------
@@ -1810,20 +1439,10 @@ def outcome(gk: Any, ref: str, value: str, reason: str, as_json: bool) -> None:
 )
 @click.option("--agency", multiple=True, help="发布机构 (repeatable: any of them).")
 @click.option("--kind", multiple=True, type=click.Choice(KINDS))
-@click.option(
-    "--doc-type",
-    "doc_type",
-    multiple=True,
-    callback=lambda ctx, param, values: tuple(_doc_type_option(v) for v in values),
-    help="Document type, by code or Chinese name (repeatable: any of them).",
-)
+@doc_type_option("Document type, by code or Chinese name (repeatable: any of them).")
 @click.option("--valid-only", is_flag=True, help="Only documents in force today.")
-@click.option(
-    "--from", "date_from", default="", callback=parse_date_option, help="Issued on or after."
-)
-@click.option(
-    "--to", "date_to", default="", callback=parse_date_option, help="Issued on or before."
-)
+@date_option("--from", "date_from", help="Issued on or after.")
+@date_option("--to", "date_to", help="Issued on or before.")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (xlsx: required)."
 )
@@ -1843,19 +1462,16 @@ def export(
     """Write the metadata catalogue (政府信息公开目录 columns, the status today and its basis),
     streamed; `import --manifest` reads the CSV, JSONL or XLSX back."""
     from archive.catalogue import CatalogueFilter
-    from indexer.export import write_catalogue
+    from indexer.export import export_catalogue
 
     chosen = CatalogueFilter(agency, kind, doc_type, date_from or "", date_to or "")
     rows = gk.catalogue(chosen, valid_only=valid_only)
-    if fmt == "xlsx":
-        if output is None:
-            fail("--format xlsx needs -o FILE", EXIT_USAGE)
-        count = write_catalogue(rows, fmt, output)
-    elif output is None:
-        write_catalogue(rows, fmt, sys.stdout)
-        return
-    else:
-        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"  # Excel reads a BOM'd CSV as UTF-8
-        with output.open("w", encoding=encoding, newline="") as handle:
-            count = write_catalogue(rows, fmt, handle)
-    click.echo(f"exported {count} documents to {output}")
+    if fmt == "xlsx" and output is None:
+        fail("--format xlsx needs -o FILE", EXIT_USAGE)
+    count = export_catalogue(rows, fmt, output or sys.stdout)
+    if output is not None:
+        click.echo(f"exported {count} documents to {output}")
+
+
+if __name__ == "__main__":  # pragma: no cover - after every command is registered
+    main()

@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from archive.chunks import in_chunks
 from archive.store import Archive
-
-_CHUNK = 400
 
 
 def latest_history(
@@ -29,11 +28,10 @@ def latest_history(
     made on or after ``since`` (YYYY-MM-DD, UTC; "" for any time), newest first."""
     ids, actions = list(dict.fromkeys(ids)), list(actions)
     found: list[dict[str, object]] = []
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk, marks in in_chunks(ids):
         rows = archive.conn.execute(
             "SELECT seq, doc_id, at, actor, action, detail FROM history "
-            f"WHERE doc_id IN ({', '.join('?' for _ in chunk)}) "
+            f"WHERE doc_id IN ({marks}) "
             f"AND action IN ({', '.join('?' for _ in actions)}) AND at >= ? "
             "ORDER BY seq DESC LIMIT ?",
             (*chunk, *actions, since, limit),

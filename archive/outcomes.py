@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
+from archive.chunks import in_chunks
 from archive.errors import InvalidInput, NotFoundError
 from archive.store import Archive, now
 from archive.vocab import REQUEST_ANSWER
@@ -94,10 +95,9 @@ class Outcomes:
         """The recorded outcome of each of ``ids`` that has one."""
         found: dict[str, Outcome] = {}
         wanted = list(ids)
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
+        for chunk, marks in in_chunks(wanted):
             rows = self.conn.execute(
-                f"SELECT * FROM request_outcomes WHERE doc_id IN ({', '.join('?' for _ in chunk)})",
+                f"SELECT * FROM request_outcomes WHERE doc_id IN ({marks})",
                 chunk,
             )
             for row in rows:

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from archive import schema
+from archive.chunks import in_chunks
 from archive.errors import InvalidInput
 from archive.store import Archive, now
 
@@ -240,10 +241,9 @@ class Relations:
         found: dict[str, list[Relation]] = {}
         if not self.available:
             return found
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
+        for chunk, marks in in_chunks(ids):
             rows = self.conn.execute(
-                f"SELECT * FROM relations WHERE {end} IN ({', '.join('?' for _ in chunk)}) "
+                f"SELECT * FROM relations WHERE {end} IN ({marks}) "
                 f"AND type IN ({', '.join('?' for _ in types)}) "
                 f"AND +state IN ({', '.join('?' for _ in states)}) ORDER BY id",  # see of()
                 (*chunk, *types, *states),
@@ -423,11 +423,9 @@ class Relations:
         found: dict[str, list[StatusChange]] = {}
         if not self.available:
             return found
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
+        for chunk, marks in in_chunks(ids):
             rows = self.conn.execute(
-                f"SELECT * FROM status_changes WHERE doc_id IN ({', '.join('?' for _ in chunk)})"
-                " ORDER BY seq",
+                f"SELECT * FROM status_changes WHERE doc_id IN ({marks}) ORDER BY seq",
                 chunk,
             )
             for row in rows:
@@ -465,11 +463,9 @@ class Relations:
         found: dict[str, str] = {}
         if not self._text_dates:
             return found
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
+        for chunk, marks in in_chunks(ids):
             rows = self.conn.execute(
-                "SELECT doc_id, effective FROM text_dates "
-                f"WHERE doc_id IN ({', '.join('?' for _ in chunk)})",
+                f"SELECT doc_id, effective FROM text_dates WHERE doc_id IN ({marks})",
                 chunk,
             )
             found.update({r[0]: r[1] for r in rows})
@@ -516,10 +512,9 @@ class Relations:
         found: dict[str, Expiry] = {}
         if not self._expiry:
             return found
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
+        for chunk, marks in in_chunks(ids):
             rows = self.conn.execute(
-                f"SELECT * FROM text_expiry WHERE doc_id IN ({', '.join('?' for _ in chunk)})",
+                f"SELECT * FROM text_expiry WHERE doc_id IN ({marks})",
                 chunk,
             )
             found.update({r["doc_id"]: Expiry(**dict(r)) for r in rows})
@@ -555,10 +550,9 @@ class Relations:
         found: dict[int, Reference] = {}
         for column, values in (("title_key", title_keys), ("number_suffix", number_suffixes)):
             values = [v for v in dict.fromkeys(values) if v]
-            for start in range(0, len(values), 400):
-                chunk = values[start : start + 400]
+            for chunk, marks in in_chunks(values):
                 rows = self.conn.execute(
-                    f"SELECT * FROM refs WHERE {column} IN ({', '.join('?' for _ in chunk)})",
+                    f"SELECT * FROM refs WHERE {column} IN ({marks})",
                     chunk,
                 )
                 for row in rows:

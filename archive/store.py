@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import backend, schema
+from archive.chunks import in_chunks
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 from archive.originals import OriginalStore, sha256_of
@@ -408,11 +409,8 @@ class Archive:
 
     def get_many(self, ids: list[str]) -> dict[str, Document]:
         found: dict[str, Document] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = self.conn.execute(
-                f"SELECT * FROM documents WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
-            )
+        for chunk, marks in in_chunks(ids, 500):
+            rows = self.conn.execute(f"SELECT * FROM documents WHERE id IN ({marks})", chunk)
             for row in rows:
                 found[row["id"]] = _decoded(row)
         return found
@@ -443,9 +441,7 @@ class Archive:
     def _chunked(
         self, sql: str, ids: list[str], size: int, *extra: object
     ) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(ids), size):
-            chunk = ids[start : start + size]
-            marks = ", ".join("?" for _ in chunk)
+        for chunk, marks in in_chunks(ids, size):
             rows = self.conn.execute(sql.format(marks=marks), [*chunk, *extra]).fetchall()
             yield from (dict(r) for r in rows)
 

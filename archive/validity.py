@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
+from archive.chunks import in_chunks
 from archive.document import Document
 from archive.relations import (
     AMENDS,
@@ -364,11 +365,8 @@ def _brief_docs(archive: Archive, ids: Iterable[str]) -> dict[str, Document]:
     ids = list(dict.fromkeys(ids))
     found: dict[str, Document] = {}
     cols = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
-    for start in range(0, len(ids), 400):
-        chunk = ids[start : start + 400]
-        rows = archive.conn.execute(
-            f"SELECT {cols} FROM documents WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
-        )
+    for chunk, marks in in_chunks(ids):
+        rows = archive.conn.execute(f"SELECT {cols} FROM documents WHERE id IN ({marks})", chunk)
         for row in rows:
             found[row["id"]] = Document.from_row({**dict(row), "text": ""})
     return found
@@ -499,11 +497,8 @@ def cluster_briefs(archive: Archive, ids: Iterable[str]) -> dict[str, dict[str, 
     sources = {r.src for rels in incoming.values() for r in rels}
     existing: set[str] = set()
     wanted = sorted(sources)
-    for start in range(0, len(wanted), 400):
-        chunk = wanted[start : start + 400]
-        rows = archive.conn.execute(
-            f"SELECT id FROM documents WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
-        )
+    for chunk, marks in in_chunks(wanted):
+        rows = archive.conn.execute(f"SELECT id FROM documents WHERE id IN ({marks})", chunk)
         existing.update(row[0] for row in rows)
     briefs: dict[str, dict[str, list[str]]] = {}
     for doc_id in ids:

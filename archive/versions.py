@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from archive.chunks import in_chunks
 from archive.schema import tables
 from archive.store import Archive
 
@@ -63,11 +64,10 @@ class VersionIndex:
         found: dict[str, list[VersionKey]] = {}
         if not self.available:
             return found
-        for start in range(0, len(values), 400):
-            chunk = values[start : start + 400]
+        for chunk, marks in in_chunks(values):
             rows = self.conn.execute(
                 "SELECT doc_id, title_key, agency_key FROM version_keys "
-                f"WHERE title_key IN ({', '.join('?' for _ in chunk)}) ORDER BY doc_id",
+                f"WHERE title_key IN ({marks}) ORDER BY doc_id",
                 chunk,
             )
             for row in rows:
@@ -94,11 +94,10 @@ class VersionIndex:
         found: dict[Claim, None] = {}
         if not self.available:
             return []
-        for start in range(0, len(values), 400):
-            chunk = values[start : start + 400]
+        for chunk, marks in in_chunks(values):
             rows = self.conn.execute(
                 "SELECT src, type, value FROM manifest_claims "
-                f"WHERE value_key IN ({', '.join('?' for _ in chunk)}) ORDER BY id",
+                f"WHERE value_key IN ({marks}) ORDER BY id",
                 chunk,
             )
             for row in rows:

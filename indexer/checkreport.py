@@ -184,3 +184,48 @@ def to_csv(report: Iterable[CheckRow]) -> str:
     buffer = io.StringIO()
     write(buffer, report)
     return buffer.getvalue()
+
+
+def check_lines(results: Iterable[CheckResult]) -> list[str]:
+    """``gongkai check`` as plain text: a mark and the match per query (✓ in force, ✗ not,
+    ? not found), then each matched document with its status, basis and pending proposals."""
+    lines = []
+    for result in results:
+        mark = "✓" if result.valid else ("?" if not result.found else "✗")
+        if not result.found:
+            lines.append(f"{mark} {result.query}: 未找到 / not found")
+            continue
+        how = "按" + MATCH_LABELS.get(result.matched_by, result.matched_by)
+        if result.confidence < 1:
+            how += f"，可信度 {result.confidence:.0%}"
+        lines.append(f"{mark} {result.query}  （{how}）")
+        for doc, status in result.matches:
+            line = f"    {status.validity}"
+            if status.since:
+                line += f" 自 {status.since}"
+            line += f"  {doc.title}"
+            if doc.doc_number:
+                line += f"（{doc.doc_number}）"
+            line += f" [{doc.id}]"
+            if status.by:
+                line += f"  依据 {document_label(result.refs.get(status.by), status.by)}"
+            if status.current_version:
+                current = result.refs.get(status.current_version)
+                line += f"  现行版本 {document_label(current, status.current_version)}"
+            lines.append(line)
+            if status.note:
+                lines.append(f"      {status.note}")
+            lines += [
+                f"      {pending.text}（gongkai proposals confirm {pending.relation}）"
+                for pending in result.pending.get(doc.id, [])
+            ]
+    return lines
+
+
+def queries(args: Iterable[str], lines: Iterable[str]) -> list[str]:
+    """The queries of ``gongkai check``: its arguments, then the lines of ``--file`` (blank
+    lines and ``#`` comments skipped), each stripped."""
+    found = [q.strip() for q in args if q.strip()]
+    return found + [
+        line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+    ]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from archive import Archive, Document
 from archive.relations import AUTO, CONFIRMED, PROPOSED, REJECTED, REPEALS, Relations
@@ -319,6 +320,27 @@ class DecisionReport:
             "rows": [r.to_dict() for r in self.rows],
             "summary": self.summary(),
         }
+
+    def to_text(self) -> str:
+        """The report as ``gongkai decision`` prints it: the decision, then a line per row
+        with what became of the documents it names, then the counts."""
+        report: dict[str, Any] = self.to_dict()
+        head = report["decision"]
+        number = f"（{head['doc_number']}）" if head["doc_number"] else ""
+        lines = [f"《{head['title']}》{number}  生效日期: {report['effective'] or '—'}"]
+        if not report["rows"]:
+            return "\n".join([*lines, "本文件没有废止、宣布失效或继续有效的文件目录。"])
+        for row in report["rows"]:
+            number = f"（{row['doc_number']}）" if row["doc_number"] else ""
+            lines.append(f"{row['action_label']} {row['n']:>3}. {row['title']}{number}")
+            targets = "；".join(
+                f"《{t['title']}》{'（' + t['doc_number'] + '）' if t['doc_number'] else ''}"
+                f" 现为{t['validity']} [{t['id']}]"
+                for t in row["targets"]
+            )
+            lines.append(f"      {row['outcome_label']}" + (f"：{targets}" if targets else ""))
+        shown = ", ".join(f"{k} {v}" for k, v in report["summary"].items())
+        return "\n".join([*lines, f"summary: {shown}"])
 
 
 def decision_report(

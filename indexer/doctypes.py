@@ -39,6 +39,7 @@ from archive.vocab import (
     OTHER_DOCUMENT,
     RULE,
     canonical_doc_type,
+    doc_type_label,
 )
 from indexer.normalize import fold, normalize_doc_number
 
@@ -175,3 +176,11 @@ def assign_doc_type(doc: Document) -> None:
 
 
 __all__ = ["HEAD_LINES", "TEXT_HEAD", "assign_doc_type", "infer_doc_type"]
+
+
+def retype_lines(report: dict[str, object]) -> list[str]:
+    """``gongkai retype``'s report as text: how many changed, then the count of each type."""
+    counts = report["by_doc_type"]
+    assert isinstance(counts, dict)
+    lines = [f"changed {report['changed']} of {report['documents']}"]
+    return lines + [f"  {doc_type_label(code) or '（未分类）'}: {n}" for code, n in counts.items()]

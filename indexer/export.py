@@ -152,3 +152,13 @@ def _text_cell(sheet: Any, value: str) -> object:
 
 
 __all__ = ["COLUMNS", "COLUMN_LABELS", "FORMATS", "catalogue", "write_catalogue"]
+
+
+def export_catalogue(rows: Iterator[dict[str, str]], fmt: str, out: IO[str] | Path) -> int:
+    """``gongkai export``: ``rows`` as ``fmt`` to a stream, or to the file ``out`` (a CSV
+    with a byte-order mark, which Excel needs to read it as UTF-8). Returns the row count."""
+    if not isinstance(out, Path) or fmt == "xlsx":
+        return write_catalogue(rows, fmt, out)
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+    with out.open("w", encoding=encoding, newline="") as handle:
+        return write_catalogue(rows, fmt, handle)

@@ -38,6 +38,17 @@ def migrate(data_dir: Path, to: str) -> dict[str, object]:
         return _to_directory(data_dir, Path(to))
 
 
+def migrate_text(report: dict[str, object]) -> str:
+    """What ``gongkai migrate`` says when the copy matches: documents, originals, rows."""
+    copied = report["copied"]
+    assert isinstance(copied, dict)
+    rows = sum(n for table, n in copied.items() if table != "originals")
+    return (
+        f"copied {copied.get('documents', 0)} documents, {copied['originals']} originals "
+        f"and {rows} rows in all to {report['to']}; the copy matches"
+    )
+
+
 def _checked(src: Archive, dst: Archive) -> dict[str, int]:
     copied = copy_archive(src, dst)
     problems = differences(src, dst)

@@ -52,3 +52,16 @@ class SynonymTable:
     def staff_entries(self) -> list[StaffSynonym]:
         """The staff entries in force, oldest first."""
         return self.entries.active()
+
+
+def entry_lines(rows: list[dict[str, object]]) -> list[str]:
+    """Staff entries (``StaffSynonym.to_dict()``) as ``gongkai synonyms list`` prints them."""
+    lines = []
+    for row in rows:
+        kind = "replace" if row["replace"] else "extend"
+        terms = "|".join(row["terms"])  # type: ignore[arg-type]
+        lines.append(
+            f"#{row['id']}  {terms}  ({kind}; {row['actor']}, "
+            f"{row['created_at']}){'  ' + str(row['note']) if row['note'] else ''}"
+        )
+    return lines

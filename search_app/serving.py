@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 #: Servers ``gongkai serve --server`` accepts; ``auto`` is gunicorn where it runs.
@@ -133,3 +135,54 @@ def _gunicorn_app(
             self.callable = None
 
     return GongkaiApplication()
+
+
+def check_site(data_dir: Path) -> None:
+    """Refuse to serve ``data_dir`` when it holds no archive (NotFoundError, exit 4) or when
+    this account cannot read what the site reads (exit 8, see :mod:`search_app.access`)."""
+    from archive import Archive
+    from archive.errors import NotFoundError
+    from search_app.access import check_access
+
+    readable = os.access(data_dir, os.R_OK | os.X_OK)
+    if not data_dir.is_dir() or (readable and not Archive.present(data_dir)):
+        raise NotFoundError(f"no Gongkai archive in {data_dir} (run `gongkai import` first)")
+    check_access(data_dir)
+
+
+def serve_site(
+    data_dir: Path,
+    *,
+    server: str,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    base_url: str,
+    secure_cookies: bool | None,
+    announce: Callable[[str], None],
+) -> None:
+    """``gongkai serve``: build the app once (it checks the data directory and applies
+    migrations before any worker starts), say what runs where through ``announce``, and serve
+    until stopped. An unusable ``server`` choice is an InvalidInput (exit 2)."""
+    from archive.errors import InvalidInput
+    from search_app import create_app
+
+    try:
+        chosen = pick_server(server)
+    except RuntimeError as exc:
+        raise InvalidInput(str(exc)) from exc
+    config = {
+        "DATA_DIR": data_dir,
+        "BASE_URL": base_url or f"http://{host}:{port}",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+    }
+    factory = partial(create_app, config)
+    factory()  # checks the data directory and applies migrations once, before any worker
+    count = 1 if chosen == "waitress" else workers or default_workers()
+    announce(
+        f"Gongkai serving {data_dir} on http://{host}:{port}/ "
+        f"({chosen}, {count} process{'es' if count > 1 else ''} × {threads} threads, "
+        f"pid {os.getpid()})"
+    )
+    run(warmed(factory), server=chosen, host=host, port=port, workers=count, threads=threads)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import postgres
 import pytest
-from helpers import CORPUS, Corpus, import_docs
+from helpers import CORPUS, WIDTHS, Corpus, import_docs, launched_chromium
 
 from archive.backend import NEW_ENV, redacted
 
@@ -152,3 +152,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "[typesense" in item.nodeid and any(gap in item.nodeid for gap in TYPESENSE_GAPS):
             item.add_marker(pytest.mark.xfail(reason="not yet on Typesense (issue 18)"))
+
+
+# -- the public site in a browser, at a desktop and a phone width -----------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium(site: dict) -> Iterator[object]:
+    """Headless Chromium for a browser module; started after the module's ``site`` fixture
+    (the ``gongkai serve`` it drives), so that the site's environment is in place first."""
+    yield from launched_chromium()
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def width(request: pytest.FixtureRequest) -> str:
+    """Each test runs once per width of :data:`helpers.WIDTHS` ("desktop", "phone")."""
+    return request.param
+
+
+@pytest.fixture
+def page(chromium, width: str):  # type: ignore[no-untyped-def]
+    """A fresh zh-CN page at ``width`` (tests/test_browser.py has its own desktop-only one)."""
+    w, h = WIDTHS[width]
+    context = chromium.new_context(locale="zh-CN", viewport={"width": w, "height": h})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

@@ -360,3 +360,97 @@ def serving(data: Path, env: dict[str, str] | None = None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+# -- browsers ---------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+#: The two widths every public-site page is checked at (the ``width`` fixture in conftest.py).
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def browser_unavailable(reason: str) -> None:
+    """Skip the test, or fail it when CI requires browser tests (GONGKAI_REQUIRE_BROWSER=1)."""
+    if os.environ.get("GONGKAI_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required (GONGKAI_REQUIRE_BROWSER=1) but {reason}")
+    pytest.skip(reason)
+
+
+def launched_chromium() -> Iterator[object]:
+    """Headless Debian Chromium through playwright, closed afterwards; skipped (or failed,
+    when CI requires browser tests) if either is missing. Shared by every browser module."""
+    if not CHROMIUM.exists():
+        browser_unavailable(
+            f"{CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_unavailable("playwright is not installed (pip install -e '.[test]')")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def served_fixtures(
+    tmp_path_factory: pytest.TempPathFactory, name: str, *folders: Path
+) -> Iterator[dict]:
+    """``gongkai serve`` over ``folders`` imported into a fresh data directory, with its own
+    XDG directories; yields ``{"base": url, "ids": {file name: id}}`` and stops it afterwards.
+    The body of a module's ``site`` fixture."""
+    home = tmp_path_factory.mktemp(f"xdg-{name}")
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+    }
+    data = tmp_path_factory.mktemp(f"{name}-web")
+    ids = import_docs(data, *folders)
+    with serving(data, env) as base:
+        yield {"base": base, "ids": ids}
+
+
+def shot(page, name: str, width: str) -> None:  # type: ignore[no-untyped-def]
+    """A full-page screenshot, tests/artifacts/public-<name>-<width>.png."""
+    page.screenshot(path=str(ARTIFACTS / f"public-{name}-{width}.png"), full_page=True)
+
+
+def box(page, selector: str) -> dict:  # type: ignore[no-untyped-def]
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, f"{selector} is not laid out"
+    return found
+
+
+def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The serious and critical axe-core violations on ``page`` (skipped when axe-core is
+    missing, unless CI requires browser tests)."""
+    if not AXE.exists():
+        browser_unavailable(f"{AXE} is missing (npm ci --prefix tests)")
+    # Evaluated through the browser's debugging protocol: the site's Content-Security-Policy
+    # (no inline script) rightly refuses an injected <script>, and stays on for the check.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await window.axe.run(document)")
+    assert result["passes"], "axe-core ran no rule"
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]

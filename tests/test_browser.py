@@ -12,32 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import WEB, import_docs, serving
+from helpers import ARTIFACTS, WEB, import_docs, launched_chromium, serving
 
 from indexer.service import Gongkai
 from search_app.auth import add_user
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
 PASSWORD = "browser pass 1"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("GONGKAI_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests required (GONGKAI_REQUIRE_BROWSER=1) but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -57,24 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, xdg: dict[str, str]) -> Ite
         add_user(gk.archive, "editor", PASSWORD)
     with serving(data, xdg) as base:
         yield {"base": base, "ids": ids, "data": data}
-
-
-def launched_chromium() -> Iterator[object]:
-    """Headless Debian Chromium through playwright, closed afterwards; skipped (or failed,
-    when CI requires browser tests) if either is missing. Shared by every browser module."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,36 +8,21 @@ Skipped with a reason when Chromium or Playwright is missing, unless GONGKAI_REQ
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-import test_browser_public as public
-from helpers import FIXTURES, import_docs, serving
-from test_browser_public import axe_violations, box, no_horizontal_scroll, shot
+from helpers import FIXTURES, axe_violations, box, no_horizontal_scroll, served_fixtures, shot
 
 pytestmark = pytest.mark.browser
 
-# The browser, width and page fixtures of the public-site tests, over this module's ``site``
-# (axe-core is evaluated with the site's Content-Security-Policy on, as there).
-chromium = public.chromium
-width = public.width
-page = public.page
+# The ``chromium``, ``width`` and ``page`` fixtures (a desktop and a phone width) are in
+# conftest.py, over this module's ``site``.
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """``gongkai serve`` over the document-type fixtures; stopped afterwards."""
-    home = tmp_path_factory.mktemp("xdg-doctypes")
-    env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-    }
-    data = tmp_path_factory.mktemp("doctypes-web")
-    ids = import_docs(data, FIXTURES / "doctypes")
-    with serving(data, env) as base:
-        yield {"base": base, "ids": ids}
+    yield from served_fixtures(tmp_path_factory, "doctypes", FIXTURES / "doctypes")
 
 
 def test_type_facet_filters_and_hits_show_their_type(page, site, width) -> None:  # type: ignore[no-untyped-def]

@@ -13,21 +13,26 @@ import os
 import re
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, WEB, import_docs, serving
-from test_browser import ARTIFACTS, _unavailable, launched_chromium
+from helpers import (
+    FIXTURES,
+    WEB,
+    axe_violations,
+    box,
+    import_docs,
+    no_horizontal_scroll,
+    serving,
+    shot,
+)
 
 from indexer.service import Gongkai
 from search_app.auth import add_user
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 PUBLIC = FIXTURES / "public"
 PASSWORD = "public pass 1"
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 #: Words of the staff's reasoning that the public never reads.
 JARGON = ("〔auto〕", "以关系为准", "依据说明", "与已确认的关系不一致")
 HEX_ID = re.compile(r"\b[0-9a-f]{10}\b")
@@ -49,42 +54,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         yield {"base": base, "ids": ids}
 
 
-@pytest.fixture(scope="module")
-def chromium(site: dict) -> Iterator[object]:
-    yield from launched_chromium()
-
-
-@pytest.fixture(params=sorted(WIDTHS))
-def width(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def page(chromium, width: str):  # type: ignore[no-untyped-def]
-    w, h = WIDTHS[width]
-    context = chromium.new_context(locale="zh-CN", viewport={"width": w, "height": h})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
-
-
-def shot(page, name: str, width: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(ARTIFACTS / f"public-{name}-{width}.png"), full_page=True)
-
-
 def doc_url(site: dict, name: str) -> str:
     return f"{site['base']}/doc/{site['ids'][name]}"
-
-
-def box(page, selector: str) -> dict:  # type: ignore[no-untyped-def]
-    found = page.locator(selector).first.bounding_box()
-    assert found is not None, f"{selector} is not laid out"
-    return found
-
-
-def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 # -- 1. phones: filters at the top, the check table as cards ----------------------------------
@@ -209,17 +180,6 @@ def test_markdown_headings_and_snippets(page, site, width) -> None:  # type: ign
 
 
 # -- 6. accessibility -------------------------------------------------------------------------
-
-
-def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
-    if not AXE.exists():
-        _unavailable(f"{AXE} is missing (npm ci --prefix tests)")
-    # Evaluated through the browser's debugging protocol: the site's Content-Security-Policy
-    # (no inline script) rightly refuses an injected <script>, and stays on for the check.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("async () => await window.axe.run(document)")
-    assert result["passes"], "axe-core ran no rule"
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.parametrize(

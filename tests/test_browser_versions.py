@@ -10,35 +10,21 @@ GONGKAI_REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-import test_browser_public as public
-from helpers import FIXTURES, import_docs, serving
-from test_browser_public import axe_violations, box, no_horizontal_scroll, shot
+from helpers import FIXTURES, axe_violations, box, no_horizontal_scroll, served_fixtures, shot
 
 pytestmark = pytest.mark.browser
 
-# The browser, width and page fixtures of the public-site tests, over this module's ``site``.
-chromium = public.chromium
-width = public.width
-page = public.page
+# The ``chromium``, ``width`` and ``page`` fixtures (a desktop and a phone width) are in
+# conftest.py, over this module's ``site``.
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """``gongkai serve`` over the three versions; stopped afterwards."""
-    home = tmp_path_factory.mktemp("xdg-versions")
-    env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-    }
-    data = tmp_path_factory.mktemp("versions-web")
-    ids = import_docs(data, FIXTURES / "versions")
-    with serving(data, env) as base:
-        yield {"base": base, "ids": ids}
+    yield from served_fixtures(tmp_path_factory, "versions", FIXTURES / "versions")
 
 
 def test_comparison_side_by_side_or_stacked(page, site, width) -> None:  # type: ignore[no-untyped-def]

@@ -20,9 +20,10 @@ def test_every_cluster_part_has_a_heading_and_a_label(corpus: Corpus) -> None:
 
 
 def test_web_and_cli_use_the_vocabulary_table() -> None:
-    import cli
+    # The CLI's text (``show``, each search hit) is rendered by these two modules.
+    from indexer import document_view, status_text
     from search_app import api
     from search_app.views import document
 
-    assert cli.CLUSTER_LABELS is CLUSTER_LABELS
+    assert document_view.CLUSTER_LABELS is status_text.CLUSTER_LABELS is CLUSTER_LABELS
     assert document.CLUSTER_SECTIONS is api.CLUSTER_SECTIONS is CLUSTER_SECTIONS
