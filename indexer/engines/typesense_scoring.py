@@ -14,7 +14,8 @@ those engines (k1 = 1.2, b = 0.75; title ×3, words adjacent as typed ×2, exact
   bit's token answers which candidates have that bit, so ``BITS`` + 1 searches give every
   candidate's frequency exactly (up to :data:`CAP`, where BM25 has long saturated);
 * **field length**: ``tn`` / ``bn`` per document (tokens, sub-words included, as tantivy
-  counts), their average from Typesense's facet statistics.
+  counts), rounded down as tantivy stores it (one byte: :func:`fieldnorm`), their average over
+  the whole collection (not the candidates) from Typesense's facet statistics.
 
 Every look-up of one search goes to the cluster in one ``multi_search`` request (in batches of
 :data:`BATCH`).
@@ -22,6 +23,7 @@ Every look-up of one search goes to the cluster in one ``multi_search`` request 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections import Counter
@@ -42,6 +44,25 @@ BITS = 6
 CAP = 2**BITS - 1
 BATCH = 40  # searches per multi_search request
 FIELDS = {"title": "t", "body": "b"}
+
+
+def _norm_value(code: int) -> int:
+    """The length tantivy's one-byte field norm ``code`` stands for (Lucene's SmallFloat
+    ``byte4ToInt``: exact below 24, then four significant bits)."""
+    if code < 24:
+        return code
+    bits, shift = (code - 24) & 7, ((code - 24) >> 3) - 1
+    return 24 + (bits if shift < 0 else (bits | 8) << shift)
+
+
+_NORMS = [_norm_value(c) for c in range(256)]
+
+
+def fieldnorm(length: int) -> int:
+    """``length`` as tantivy scores it: the largest of its 256 stored lengths not above it
+    (exact up to 40; 41 counts as 40, 49 as 48)."""
+    return _NORMS[bisect.bisect_right(_NORMS, max(length, 0)) - 1]
+
 
 Search = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -162,8 +183,10 @@ class Scorer:
                 "per_page": len(candidates),
                 "filter_by": ids,
                 "include_fields": "id,tn,bn",
-                "facet_by": "tn,bn",
-            }
+            },
+            # The average field lengths over the whole collection, as tantivy's (not the
+            # candidates': their average favours the longer ones).
+            {"q": "*", "query_by": "title", "per_page": 0, "facet_by": "tn,bn"},
         ]
         asks: list[tuple[str, Unit, str, int | None]] = []  # None: df; -1: holds; else a bit
         # A phrase's idf is its terms' (as on tantivy); its frequency, its pairs' least.
@@ -202,7 +225,7 @@ class Scorer:
                 lengths[f][str(document["id"])] = int(document.get(short + "n", 0) or 0)
         average = {f: 1.0 for f in FIELDS}
         total_docs = 1
-        for facet in head.get("facet_counts", []) or []:
+        for facet in results[1].get("facet_counts", []) or []:
             name = str(facet.get("field_name", ""))
             avg = float((facet.get("stats") or {}).get("avg", 0) or 0)
             for f, short in FIELDS.items():
@@ -211,7 +234,7 @@ class Scorer:
         df: dict[tuple[str, str], int] = {}
         tf: dict[tuple[str, str], dict[str, int]] = {}
         bits: dict[tuple[str, str], dict[str, int]] = {}
-        for (f, _unit, hashed, bit), result in zip(asks, results[1:], strict=True):
+        for (f, _unit, hashed, bit), result in zip(asks, results[2:], strict=True):
             if bit is None:
                 df[(f, hashed)] = int(result.get("found", 0))
                 continue
@@ -231,7 +254,7 @@ class Scorer:
             if not freq:
                 return 0.0
             idf = sum(_idf(total_docs, df.get((f, h), 0)) for h in unit.term_hashes)
-            norm = 1 - B + B * lengths[f].get(doc, 0) / average[f]
+            norm = 1 - B + B * fieldnorm(lengths[f].get(doc, 0)) / average[f]
             return idf * freq * (K1 + 1) / (freq + K1 * norm)
 
         boost = {"title": TITLE_BOOST, "body": 1.0}
