@@ -187,6 +187,7 @@ class TypesenseEngine:
             {**settings.client_config(), "connection_timeout_seconds": WRITE_TIMEOUT}
         )
         self._ready = False
+        self._stats = scoring.Statistics()
 
     # -- talking to the cluster ---------------------------------------------------------------
 
@@ -254,6 +255,7 @@ class TypesenseEngine:
     # -- writing ---------------------------------------------------------------------------
 
     def add(self, docs: Iterable[IndexDoc]) -> int:
+        self._stats = scoring.Statistics()
         count = 0
         batch: list[dict[str, Any]] = []
         for doc in docs:
@@ -277,6 +279,7 @@ class TypesenseEngine:
         return len(batch)
 
     def delete(self, ids: Iterable[str]) -> int:
+        self._stats = scoring.Statistics()
         ids = list(ids)
         documents = self._writer.collections[self.collection].documents
         for start in range(0, len(ids), 200):
@@ -293,6 +296,7 @@ class TypesenseEngine:
         with self._answering(), contextlib.suppress(tse.ObjectNotFound):
             self._writer.collections[self.collection].delete()
         self._ready = False
+        self._stats = scoring.Statistics()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -413,7 +417,7 @@ class TypesenseEngine:
         (:mod:`indexer.engines.typesense_scoring`), equal scores newest first; any further
         hits in text match order."""
         wanted = offset + limit
-        scorer = scoring.Scorer(self._search)
+        scorer = scoring.Scorer(self._search, self._stats)
         exact = [f for m in query.positive if (f := exact_filter(m))]
         exact_hits: list[tuple[str, int]] = []
         if exact:
@@ -489,7 +493,9 @@ class TypesenseEngine:
         return cluster_status(self.settings, self.collection)
 
     def refresh(self) -> None:
-        pass  # every search asks the cluster
+        """Every search asks the cluster; only the collection's scoring figures are kept,
+        until the index changes."""
+        self._stats = scoring.Statistics()
 
     def close(self) -> None:
         pass  # no connection is kept open between requests
