@@ -197,6 +197,8 @@ class Scorer:
     def __init__(self, search: Search, stats: Statistics | None = None) -> None:
         self.search = search
         self.stats = stats if stats is not None else Statistics()
+        #: Field → id → length of the documents already seen; the rest are looked up.
+        self.lengths: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
 
     def _run(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
@@ -211,16 +213,21 @@ class Scorer:
         units = sorted(p.units(), key=lambda fu: (fu[0], fu[1].terms))
         ids = _ids(candidates)
         stats = self.stats
-        searches: list[dict[str, Any]] = [
-            {
-                "q": "*",
-                "query_by": "title",
-                "per_page": len(candidates),
-                "filter_by": ids,
-                "include_fields": "id,tn,bn",
-            }
-        ]
+        lengths = self.lengths
+        unknown = [d for d in candidates if any(d not in lengths[f] for f in FIELDS)]
+        searches: list[dict[str, Any]] = []
         asks: list[tuple[str, Any]] = []
+        if unknown:
+            searches.append(
+                {
+                    "q": "*",
+                    "query_by": "title",
+                    "per_page": len(unknown),
+                    "filter_by": _ids(unknown),
+                    "include_fields": "id,tn,bn",
+                }
+            )
+            asks.append(("lengths", None))
         if stats.average is None:
             # The average field lengths over the whole collection, as tantivy's (not the
             # candidates': their average favours the longer ones).
@@ -243,15 +250,15 @@ class Scorer:
             searches.append(_members(f"{ids} && fq:=[{tokens}]", len(candidates)))
             asks.append(("repeats", (f, hashed)))
         results = self._run(searches)
-        lengths: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
-        for h in _hits(results[0]):
-            document = h["document"]
-            for f, short in FIELDS.items():
-                lengths[f][str(document["id"])] = int(document.get(short + "n", 0) or 0)
         tf: dict[tuple[str, str], dict[str, int]] = {}
         repeated: dict[tuple[str, str], list[str]] = {}
-        for (what, place), result in zip(asks, results[1:], strict=True):
-            if what == "stats":
+        for (what, place), result in zip(asks, results, strict=True):
+            if what == "lengths":
+                for h in _hits(result):
+                    document = h["document"]
+                    for f, short in FIELDS.items():
+                        lengths[f][str(document["id"])] = int(document.get(short + "n", 0) or 0)
+            elif what == "stats":
                 stats.documents = int(result.get("out_of", 0) or 0)
                 stats.average = _averages(result)
             elif what == "df":
