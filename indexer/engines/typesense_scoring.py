@@ -17,9 +17,8 @@ those engines (k1 = 1.2, b = 0.75; title ×3, words adjacent as typed ×2, exact
   counts), rounded down as tantivy stores it (one byte: :func:`fieldnorm`), their average over
   the whole collection (not the candidates) from Typesense's facet statistics.
 
-The look-ups of one search go to the cluster in two rounds of ``multi_search`` requests (in
-batches of :data:`BATCH`): the second only for the terms some candidate holds more than once
-(:class:`Scorer`). The collection's figures (documents, average lengths, document
+The look-ups of one search go to the cluster in one round of ``multi_search`` requests (in
+batches of :data:`BATCH`). The collection's figures (documents, average lengths, document
 frequencies) are kept between searches until the index changes (:class:`Statistics`).
 """
 
@@ -188,11 +187,12 @@ class Statistics:
 class Scorer:
     """Scores candidates of one query; ``search`` runs a list of Typesense searches.
 
-    Two rounds of look-ups: first the candidates' lengths, the collection's figures not yet
-    in ``stats``, and for each term or pair which candidates hold it and which of those hold
-    it more than once (any of its frequency tokens); then, only for the terms and pairs some
-    candidate holds more than once, each bit of those candidates' frequencies. A title
-    rarely repeats a word, so most title look-ups end after the first round."""
+    One round of look-ups: the lengths of candidates not seen yet, the collection's figures
+    not yet in ``stats``, and for each term or pair which candidates hold it and which have
+    each bit of its frequency set. What a look-up costs is mostly the hits it returns
+    (Typesense reads each hit's whole stored document, tens of KB), not how many look-ups
+    there are: a bit no candidate has set costs a millisecond, so asking which candidates
+    repeat a term before asking its bits would cost more than it saves (measured)."""
 
     def __init__(self, search: Search, stats: Statistics | None = None) -> None:
         self.search = search
@@ -246,12 +246,13 @@ class Scorer:
             cond = f"{short}{kind}:=[`{hashed}`]"
             searches.append(_members(f"{ids} && {cond}", len(candidates)))
             asks.append(("holds", (f, hashed)))
-            tokens = ",".join(f"`{bit_key(short, hashed, bit)}`" for bit in range(BITS))
-            searches.append(_members(f"{ids} && fq:=[{tokens}]", len(candidates)))
-            asks.append(("repeats", (f, hashed)))
+            for bit in range(BITS):
+                token = bit_key(short, hashed, bit)
+                searches.append(_members(f"{ids} && fq:=[`{token}`]", len(candidates)))
+                asks.append((f"bit{bit}", (f, hashed)))
         results = self._run(searches)
         tf: dict[tuple[str, str], dict[str, int]] = {}
-        repeated: dict[tuple[str, str], list[str]] = {}
+        bits: dict[tuple[str, str], dict[str, int]] = {}
         for (what, place), result in zip(asks, results, strict=True):
             if what == "lengths":
                 for h in _hits(result):
@@ -266,37 +267,15 @@ class Scorer:
             elif what == "holds":
                 tf[place] = {str(h["document"]["id"]): 1 for h in _hits(result)}
             else:
-                repeated[place] = [str(h["document"]["id"]) for h in _hits(result)]
-        self._frequencies(tf, repeated)
+                written = bits.setdefault(place, {})
+                for h in _hits(result):
+                    doc = str(h["document"]["id"])
+                    written[doc] = written.get(doc, 0) + (1 << int(what[3:]))
+        for place, held in tf.items():  # a frequency of 1 has no bits
+            written = bits.get(place, {})
+            for doc in held:
+                held[doc] = written.get(doc, 1)
         return self._combine(p, candidates, lengths, tf)
-
-    def _frequencies(
-        self, tf: dict[tuple[str, str], dict[str, int]], repeated: dict[tuple[str, str], list[str]]
-    ) -> None:
-        """The frequency (above 1) of each term or pair in the candidates that repeat it, in
-        ``tf``: one look-up per bit, of those candidates only."""
-        searches: list[dict[str, Any]] = []
-        asks: list[tuple[tuple[str, str], int]] = []
-        for (f, hashed), docs in sorted(repeated.items()):
-            if not docs:
-                continue
-            for bit in range(BITS):
-                token = bit_key(FIELDS[f], hashed, bit)
-                searches.append(_members(f"{_ids(docs)} && fq:=[`{token}`]", len(docs)))
-                asks.append(((f, hashed), bit))
-        if not searches:
-            return
-        counts: dict[tuple[str, str], dict[str, int]] = {}
-        for (place, bit), result in zip(asks, self._run(searches), strict=True):
-            held = counts.setdefault(place, {})
-            for h in _hits(result):
-                doc = str(h["document"]["id"])
-                held[doc] = held.get(doc, 0) + (1 << bit)
-        for place, held in counts.items():
-            holders = tf.setdefault(place, {})
-            for doc, n in held.items():
-                if n > 1:
-                    holders[doc] = n
 
     def _combine(
         self,
