@@ -147,6 +147,7 @@ def peak_rss_mb() -> float:
 
 
 def step_import(engine: str, data: Path, manifest: Path, workers: int) -> dict:
+    servers.patient_client()
     from indexer.service import Gongkai, init_data_dir
 
     start = time.perf_counter()
@@ -167,6 +168,7 @@ def step_import(engine: str, data: Path, manifest: Path, workers: int) -> dict:
 
 
 def step_search(data: Path, queries_file: Path) -> dict:
+    servers.patient_client()
     from indexer.query import parse
     from indexer.service import Gongkai
 
