@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> dict:
                     run_ = measure(args, engine, size, body_mb, data, manifest, queries_file)
                     if cluster is not None:
                         run_["nodes"] = cluster.memory()
-                        run_["index_mb"] = sum(n["disk_mb"] for n in run_["nodes"])
+                        run_["index_mb"] = round(sum(n["disk_mb"] for n in run_["nodes"]), 1)
                 results["runs"].append(run_)
                 print_run(run_)
                 if not args.keep:
