@@ -1,4 +1,5 @@
-"""Whoosh vs tantivy at archive scale: import and search through the whole product path.
+"""Whoosh vs tantivy vs Typesense at archive scale: import and search through the whole
+product path.
 
 For each size (default 20,000 and 100,000 documents) the script generates a corpus by
 recombining paragraphs of ``../shared/corpus/local-regulations.jsonl`` (runs of consecutive
@@ -13,7 +14,14 @@ each engine (Whoosh only up to ``--whoosh-max``):
 3. searches in another fresh subprocess: one cold query, then ``--queries`` queries of 1–4 words
    (``bench.common.make_queries``: title and body words, word pairs, 3–4 words, quoted phrases,
    文号) through ``Gongkai.search(q, limit=10, facets=True)`` — snippets, highlights, title
-   marks and all five facets included; p50/p95/max and the peak RSS of the search process.
+   marks and all five facets included; p50/p95/max and the peak RSS of the search process;
+4. with ``--clients N`` (default 20), throughput: N client processes searching at once for
+   ``--throughput-seconds`` (:func:`bench.servers.throughput`).
+
+The engine ``typesense-1`` / ``typesense-3`` is Typesense on a cluster of 1 / 3 nodes on
+loopback, started for the run (temp data dirs, free ports) and stopped after it, whatever
+happens (:mod:`bench.servers`); its runs add each node's RSS and data on disk. All nodes share
+this machine's cores, so 3 nodes add copies, not CPU.
 
 Nothing of the corpus is written into the repository: the generated manifest lives in a temp
 folder that is removed afterwards; results go to ``bench/out/engines.json`` (git-ignored).
@@ -21,6 +29,8 @@ folder that is removed afterwards; results go to ``bench/out/engines.json`` (git
     .venv/bin/python bench/engines.py --sizes 2000            # quick, ~1 minute
     .venv/bin/python bench/engines.py --sizes 20000           # both engines, ~15 minutes
     .venv/bin/python bench/engines.py --sizes 100000 --engines tantivy
+    .venv/bin/python bench/engines.py --sizes 20000 \
+        --engines whoosh,tantivy,typesense-1,typesense-3                # ~40 minutes
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import servers
 from bench.common import (
     DEFAULT_CORPUS,
     OUT_DIR,
@@ -136,6 +147,7 @@ def peak_rss_mb() -> float:
 
 
 def step_import(engine: str, data: Path, manifest: Path, workers: int) -> dict:
+    servers.patient_client()
     from indexer.service import Gongkai, init_data_dir
 
     start = time.perf_counter()
@@ -156,6 +168,7 @@ def step_import(engine: str, data: Path, manifest: Path, workers: int) -> dict:
 
 
 def step_search(data: Path, queries_file: Path) -> dict:
+    servers.patient_client()
     from indexer.query import parse
     from indexer.service import Gongkai
 
@@ -235,23 +248,11 @@ def run(args: argparse.Namespace) -> dict:
                 if engine == "whoosh" and size > args.whoosh_max:
                     continue
                 data = tmp_root / f"data-{engine}-{size}"
-                print(f"[{size} docs, {body_mb:.1f} MB] {engine}: importing…", flush=True)
-                imported = _child("_import", engine, str(data), str(manifest), str(args.workers))
-                print(f"[{size} docs] {engine}: searching…", flush=True)
-                searched = _child("_search", str(data), str(queries_file))
-                run_ = {
-                    "engine": engine,
-                    "docs": size,
-                    "body_mb": round(body_mb, 1),
-                    "import": {
-                        **imported,
-                        "docs_per_s": round(size / imported["seconds"], 1),
-                        "mb_per_s": round(body_mb / imported["seconds"], 2),
-                    },
-                    "index_mb": du_mb(data / "index" / engine),
-                    "data_dir_mb": du_mb(data),
-                    "search": searched,
-                }
+                with servers.maybe_cluster(engine, tmp_root / f"nodes-{engine}-{size}") as cluster:
+                    run_ = measure(args, engine, size, body_mb, data, manifest, queries_file)
+                    if cluster is not None:
+                        run_["nodes"] = cluster.memory()
+                        run_["index_mb"] = round(sum(n["disk_mb"] for n in run_["nodes"]), 1)
                 results["runs"].append(run_)
                 print_run(run_)
                 if not args.keep:
@@ -266,13 +267,54 @@ def run(args: argparse.Namespace) -> dict:
     return results
 
 
+def measure(
+    args: argparse.Namespace,
+    engine: str,
+    size: int,
+    body_mb: float,
+    data: Path,
+    manifest: Path,
+    queries_file: Path,
+) -> dict:
+    """Import, search and (with ``--clients``) throughput of one engine at one size."""
+    name = servers.engine_of(engine)
+    print(f"[{size} docs, {body_mb:.1f} MB] {engine}: importing…", flush=True)
+    imported = _child("_import", name, str(data), str(manifest), str(args.workers))
+    print(f"[{size} docs] {engine}: searching…", flush=True)
+    searched = _child("_search", str(data), str(queries_file))
+    run_ = {
+        "engine": engine,
+        "docs": size,
+        "body_mb": round(body_mb, 1),
+        "loadavg": os.getloadavg(),
+        "import": {
+            **imported,
+            "docs_per_s": round(size / imported["seconds"], 1),
+            "mb_per_s": round(body_mb / imported["seconds"], 2),
+        },
+        "index_mb": du_mb(data / "index" / name),
+        "data_dir_mb": du_mb(data),
+        "search": searched,
+    }
+    if args.clients:
+        print(f"[{size} docs] {engine}: {args.clients} clients at once…", flush=True)
+        run_["throughput"] = servers.throughput(
+            Path(__file__), data, queries_file, args.clients, args.throughput_seconds
+        )
+    return run_
+
+
 def compare_totals(runs: list[dict], size: int) -> None:
     """How often both engines found the same number of documents for a query."""
     at_size = {r["engine"]: r["search"]["totals"] for r in runs if r["docs"] == size}
-    if len(at_size) == 2:
-        a, b = at_size.values()
-        same = sum(1 for x, y in zip(a, b, strict=True) if x == y)
-        print(f"[{size} docs] queries with the same total on both engines: {same}/{len(a)}")
+    if len(at_size) >= 2:
+        first, *others = at_size.items()
+        for engine, totals in others:
+            same = sum(1 for x, y in zip(first[1], totals, strict=True) if x == y)
+            print(
+                f"[{size} docs] queries with the same total on {first[0]} and {engine}: "
+                f"{same}/{len(totals)}"
+            )
 
 
 def print_run(run_: dict) -> None:
@@ -285,15 +327,34 @@ def print_run(run_: dict) -> None:
         f"(data dir {run_['data_dir_mb']} MB) | search p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms "
         f"max {s['max_ms']} ms cold {s['cold_ms']} ms RSS {s['peak_rss_mb']} MB "
         f"(engine alone p50 {s['engine_only']['p50_ms']} p95 {s['engine_only']['p95_ms']} ms) | "
-        f"failed {imp['counts'].get('failed', 0)}",
+        f"failed {imp['counts'].get('failed', 0)} | load {run_['loadavg'][0]:.1f}",
         flush=True,
     )
+    if "throughput" in run_:
+        t = run_["throughput"]
+        print(
+            f"  {'':<8} {t['clients']} clients: {t['searches_per_s']} searches/s "
+            f"(p50 {t['p50_ms']} ms, p95 {t['p95_ms']} ms over {t['searches']} searches, "
+            f"{t['failed']} failed)",
+            flush=True,
+        )
+    for i, node in enumerate(run_.get("nodes", [])):
+        print(
+            f"  {'':<8} node {i}: RSS {node['rss_mb']} MB (peak {node['peak_rss_mb']} MB), "
+            f"data {node['disk_mb']} MB",
+            flush=True,
+        )
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_import":
         engine, data, manifest, workers = sys.argv[2:6]
         print(json.dumps(step_import(engine, Path(data), Path(manifest), int(workers))))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "_client":
+        data, queries, ready, go, seconds = sys.argv[2:7]
+        result = servers.client(Path(data), Path(queries), Path(ready), Path(go), float(seconds))
+        print(json.dumps(result))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "_search":
         print(json.dumps(step_search(Path(sys.argv[2]), Path(sys.argv[3]))))
@@ -303,12 +364,16 @@ def main() -> None:
         "--sizes", default="20000,100000", type=lambda s: [int(x) for x in s.split(",")]
     )
     parser.add_argument(
-        "--engines", default="whoosh,tantivy", type=lambda s: [x for x in s.split(",") if x]
+        "--engines",
+        default="whoosh,tantivy,typesense-1,typesense-3",
+        type=lambda s: [x for x in s.split(",") if x],
     )
     parser.add_argument("--whoosh-max", type=int, default=20000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--workers", type=int, default=1, help="import worker processes")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (0: none)")
+    parser.add_argument("--throughput-seconds", type=float, default=20.0)
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     parser.add_argument("--tmp", default=None, help="folder for the temp data (default: system)")
     parser.add_argument("--out", default=str(OUT_DIR / "engines.json"))

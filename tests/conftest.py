@@ -143,9 +143,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"no Typesense server ({problem}); set GONGKAI_REQUIRE_TYPESENSE=1 to fail")
 
 
-#: Tests that do not pass on Typesense yet (issue 18, left undone): an order decided by
-#: small differences of BM25 (the Typesense engine's scoring is close to tantivy's, not equal).
-TYPESENSE_GAPS = ("test_matching.py::test_exact_title_first",)
+#: Tests that do not pass on Typesense yet (marked xfail there); none at present.
+TYPESENSE_GAPS: tuple[str, ...] = ()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -273,6 +273,23 @@ def test_exact_title_first(site) -> None:  # type: ignore[no-untyped-def]
     assert names(site, _search(site, TITLE))[:2] == ["dog3", "report"]
 
 
+def test_typesense_scores_are_tantivys(sites) -> None:  # type: ignore[no-untyped-def]
+    """The Typesense engine's BM25 (from statistics the server answers) gives the figures
+    tantivy gives: same idf, average lengths over the collection, lengths rounded as
+    tantivy stores them (the report's body is 44 tokens long, dog3's 41, counted as 40)."""
+    scores = {}
+    for engine in ("tantivy", "typesense"):
+        data, name_of = sites[engine]
+        with Gongkai(data, readonly=True) as gk:
+            hits = gk.engine.search(parse(TITLE), limit=10).hits
+        scores[engine] = {name_of[h.id]: h.score for h in hits}
+    assert (
+        scores["typesense"].keys() == scores["tantivy"].keys() == {"report", "dog3", "dog2", "dog1"}
+    )
+    for name, score in scores["tantivy"].items():
+        assert scores["typesense"][name] == pytest.approx(score, rel=1e-5), name
+
+
 def test_same_title_grouped_and_counted_in_json(site) -> None:  # type: ignore[no-untyped-def]
     data = _search(site, "公园 游客").to_dict()
     hits = data["hits"]

@@ -187,6 +187,7 @@ class TypesenseEngine:
             {**settings.client_config(), "connection_timeout_seconds": WRITE_TIMEOUT}
         )
         self._ready = False
+        self._stats = scoring.Statistics()
 
     # -- talking to the cluster ---------------------------------------------------------------
 
@@ -254,6 +255,7 @@ class TypesenseEngine:
     # -- writing ---------------------------------------------------------------------------
 
     def add(self, docs: Iterable[IndexDoc]) -> int:
+        self._stats = scoring.Statistics()
         count = 0
         batch: list[dict[str, Any]] = []
         for doc in docs:
@@ -277,6 +279,7 @@ class TypesenseEngine:
         return len(batch)
 
     def delete(self, ids: Iterable[str]) -> int:
+        self._stats = scoring.Statistics()
         ids = list(ids)
         documents = self._writer.collections[self.collection].documents
         for start in range(0, len(ids), 200):
@@ -293,6 +296,7 @@ class TypesenseEngine:
         with self._answering(), contextlib.suppress(tse.ObjectNotFound):
             self._writer.collections[self.collection].delete()
         self._ready = False
+        self._stats = scoring.Statistics()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -413,12 +417,15 @@ class TypesenseEngine:
         (:mod:`indexer.engines.typesense_scoring`), equal scores newest first; any further
         hits in text match order."""
         wanted = offset + limit
-        scorer = scoring.Scorer(self._search)
+        scorer = scoring.Scorer(self._search, self._stats)
+        # The candidates' field lengths come with them (each hit loaded costs: Typesense
+        # reads the whole stored document), so the scorer need not fetch them again.
+        lengths = scorer.lengths
         exact = [f for m in query.positive if (f := exact_filter(m))]
         exact_hits: list[tuple[str, int]] = []
         if exact:
             scope = [*parts, any_of(exact)]
-            exact_hits = self._dated(scope, min(total, PAGE))
+            exact_hits = self._dated(scope, min(total, PAGE), lengths)
         ranked = _by_score(
             exact_hits, scorer.scores(query, [i for i, _ in exact_hits]), EXACT_BOOST
         )
@@ -428,27 +435,35 @@ class TypesenseEngine:
         if need <= 0:
             return ranked[offset:wanted]
         if total - len(exact_ids) <= CANDIDATES:
-            candidates, tail = self._dated(rest, CANDIDATES), []
+            candidates, tail = self._dated(rest, CANDIDATES, lengths), []
         else:
-            chosen = self._text_matched(query, rest, max(need, CANDIDATES))
+            chosen = self._text_matched(query, rest, max(need, CANDIDATES), lengths)
             candidates, tail = chosen[:CANDIDATES], chosen[CANDIDATES:need]
         ranked += _by_score(candidates, scorer.scores(query, [i for i, _ in candidates]))
         ranked += [EngineHit(i, 0.0) for i, _ in tail]
         return ranked[offset:wanted]
 
-    def _dated(self, parts: list[str], count: int) -> list[tuple[str, int]]:
-        """(id, date) of up to ``count`` matches of ``parts``, newest first."""
+    def _dated(
+        self, parts: list[str], count: int, lengths: dict[str, dict[str, int]] | None = None
+    ) -> list[tuple[str, int]]:
+        """(id, date) of up to ``count`` matches of ``parts``, newest first (with
+        ``lengths``, their field lengths noted there: :func:`_note_lengths`)."""
         params = {
             "q": "*",
             "query_by": "title",
             "sort_by": "date:desc",
-            "include_fields": "id,date",
+            "include_fields": "id,date,tn,bn",
         }
         _, hits = self._window({**params, **_filter(parts)}, 0, count)
+        _note_lengths(hits, lengths)
         return [(_id(h), int(h["document"].get("date", 0))) for h in hits]
 
     def _text_matched(
-        self, query: ParsedQuery, parts: list[str], count: int
+        self,
+        query: ParsedQuery,
+        parts: list[str],
+        count: int,
+        lengths: dict[str, dict[str, int]] | None = None,
     ) -> list[tuple[str, int]]:
         """(id, date) of the first ``count`` matches by Typesense's text match over the
         title (weighted) and body; matches the ranking texts miss (found through another
@@ -463,13 +478,14 @@ class TypesenseEngine:
             "typo_tokens_threshold": 0,
             "drop_tokens_threshold": count + 1,
             "sort_by": "_text_match:desc,date:desc",
-            "include_fields": "id,date",
+            "include_fields": "id,date,tn,bn",
             "highlight_fields": "none",
             **_filter(parts),
         }
         best: dict[str, tuple[int, int]] = {}  # id -> (text match, date)
         for text in ranking_texts(query):
             _, hits = self._window({**common, "q": text}, 0, count)
+            _note_lengths(hits, lengths)
             for h in hits:
                 doc_id, match = _id(h), int(h.get("text_match", 0))
                 date = int(h["document"].get("date", 0))
@@ -480,7 +496,9 @@ class TypesenseEngine:
         if len(chosen) < count:
             seen = [i for i, _ in chosen]
             chosen += self._dated(
-                [*parts, "key:!=" + _values(seen)] if seen else parts, count - len(chosen)
+                [*parts, "key:!=" + _values(seen)] if seen else parts,
+                count - len(chosen),
+                lengths,
             )
         return chosen
 
@@ -489,7 +507,9 @@ class TypesenseEngine:
         return cluster_status(self.settings, self.collection)
 
     def refresh(self) -> None:
-        pass  # every search asks the cluster
+        """Every search asks the cluster; only the collection's scoring figures are kept,
+        until the index changes."""
+        self._stats = scoring.Statistics()
 
     def close(self) -> None:
         pass  # no connection is kept open between requests
@@ -504,6 +524,18 @@ def _by_score(
         EngineHit(i, boost * (1.0 + scores.get(i, 0.0)) if boost != 1.0 else scores.get(i, 0.0))
         for i, _ in order
     ]
+
+
+def _note_lengths(hits: list[dict[str, Any]], lengths: dict[str, dict[str, int]] | None) -> None:
+    """Each hit's title and body lengths (``tn``, ``bn``) into ``lengths`` (field → id →
+    length), when given."""
+    if lengths is None:
+        return
+    for h in hits:
+        document = h["document"]
+        for f, short in scoring.FIELDS.items():
+            if short + "n" in document:
+                lengths[f][str(document["id"])] = int(document[short + "n"] or 0)
 
 
 def _values(values: Iterable[str]) -> str:

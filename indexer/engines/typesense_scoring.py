@@ -14,19 +14,22 @@ those engines (k1 = 1.2, b = 0.75; title ×3, words adjacent as typed ×2, exact
   bit's token answers which candidates have that bit, so ``BITS`` + 1 searches give every
   candidate's frequency exactly (up to :data:`CAP`, where BM25 has long saturated);
 * **field length**: ``tn`` / ``bn`` per document (tokens, sub-words included, as tantivy
-  counts), their average from Typesense's facet statistics.
+  counts), rounded down as tantivy stores it (one byte: :func:`fieldnorm`), their average over
+  the whole collection (not the candidates) from Typesense's facet statistics.
 
-Every look-up of one search goes to the cluster in one ``multi_search`` request (in batches of
-:data:`BATCH`).
+The look-ups of one search go to the cluster in one round of ``multi_search`` requests (in
+batches of :data:`BATCH`). The collection's figures (documents, average lengths, document
+frequencies) are kept between searches until the index changes (:class:`Statistics`).
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from indexer import analysis
@@ -42,6 +45,25 @@ BITS = 6
 CAP = 2**BITS - 1
 BATCH = 40  # searches per multi_search request
 FIELDS = {"title": "t", "body": "b"}
+
+
+def _norm_value(code: int) -> int:
+    """The length tantivy's one-byte field norm ``code`` stands for (Lucene's SmallFloat
+    ``byte4ToInt``: exact below 24, then four significant bits)."""
+    if code < 24:
+        return code
+    bits, shift = (code - 24) & 7, ((code - 24) >> 3) - 1
+    return 24 + (bits if shift < 0 else (bits | 8) << shift)
+
+
+_NORMS = [_norm_value(c) for c in range(256)]
+
+
+def fieldnorm(length: int) -> int:
+    """``length`` as tantivy scores it: the largest of its 256 stored lengths not above it
+    (exact up to 40; 41 counts as 40, 49 as 48)."""
+    return _NORMS[bisect.bisect_right(_NORMS, max(length, 0)) - 1]
+
 
 Search = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -143,95 +165,136 @@ def _add(
         phrases.append((fields, Unit(plain), PROXIMITY_BOOST))
 
 
-class Scorer:
-    """Scores candidates of one query; ``search`` runs a list of Typesense searches."""
+@dataclass
+class Statistics:
+    """The collection's figures a score needs besides the candidates' own: how many
+    documents, the average field lengths and the document frequencies asked so far. The
+    engine keeps them until the index changes (its ``refresh``, or a write of its own), so a
+    term's frequency is asked once per index version, not once per search."""
 
-    def __init__(self, search: Search) -> None:
+    documents: int = 0
+    average: dict[str, float] | None = None
+    df: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    MAX_TERMS = 100_000  # document frequencies kept; beyond, the cache starts again
+
+    def remember(self, place: tuple[str, str], count: int) -> None:
+        if len(self.df) >= self.MAX_TERMS:
+            self.df.clear()
+        self.df[place] = count
+
+
+class Scorer:
+    """Scores candidates of one query; ``search`` runs a list of Typesense searches.
+
+    One round of look-ups: the lengths of candidates not seen yet, the collection's figures
+    not yet in ``stats``, and for each term or pair which candidates hold it and which have
+    each bit of its frequency set. What a look-up costs is mostly the hits it returns
+    (Typesense reads each hit's whole stored document, tens of KB), not how many look-ups
+    there are: a bit no candidate has set costs a millisecond, so asking which candidates
+    repeat a term before asking its bits would cost more than it saves (measured)."""
+
+    def __init__(self, search: Search, stats: Statistics | None = None) -> None:
         self.search = search
+        self.stats = stats if stats is not None else Statistics()
+        #: Field → id → length of the documents already seen; the rest are looked up.
+        self.lengths: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
+
+    def _run(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(searches), BATCH):
+            results += self.search(searches[start : start + BATCH])
+        return results
 
     def scores(self, parsed: ParsedQuery, candidates: list[str]) -> dict[str, float]:
         if not candidates:
             return {}
         p = plan(parsed)
         units = sorted(p.units(), key=lambda fu: (fu[0], fu[1].terms))
-        ids = "id:=[" + ",".join(f"`{i}`" for i in candidates) + "]"
-        searches: list[dict[str, Any]] = [
-            {
-                "q": "*",
-                "query_by": "title",
-                "per_page": len(candidates),
-                "filter_by": ids,
-                "include_fields": "id,tn,bn",
-                "facet_by": "tn,bn",
-            }
-        ]
-        asks: list[tuple[str, Unit, str, int | None]] = []  # None: df; -1: holds; else a bit
+        ids = _ids(candidates)
+        stats = self.stats
+        lengths = self.lengths
+        unknown = [d for d in candidates if any(d not in lengths[f] for f in FIELDS)]
+        searches: list[dict[str, Any]] = []
+        asks: list[tuple[str, Any]] = []
+        if unknown:
+            searches.append(
+                {
+                    "q": "*",
+                    "query_by": "title",
+                    "per_page": len(unknown),
+                    "filter_by": _ids(unknown),
+                    "include_fields": "id,tn,bn",
+                }
+            )
+            asks.append(("lengths", None))
+        if stats.average is None:
+            # The average field lengths over the whole collection, as tantivy's (not the
+            # candidates': their average favours the longer ones).
+            searches.append({"q": "*", "query_by": "title", "per_page": 0, "facet_by": "tn,bn"})
+            asks.append(("stats", None))
         # A phrase's idf is its terms' (as on tantivy); its frequency, its pairs' least.
         counted = sorted({(f, h) for f, unit in units for h in unit.term_hashes})
         for f, hashed in counted:
-            cond = f"{FIELDS[f]}t:=[`{hashed}`]"
-            searches.append({"q": "*", "query_by": "title", "per_page": 0, "filter_by": cond})
-            asks.append((f, Unit(()), hashed, None))
-        for f, unit in units:
+            if (f, hashed) not in stats.df:
+                cond = f"{FIELDS[f]}t:=[`{hashed}`]"
+                searches.append({"q": "*", "query_by": "title", "per_page": 0, "filter_by": cond})
+                asks.append(("df", (f, hashed)))
+        places = sorted({(f, unit.kind(), h) for f, unit in units for h in unit.hashes})
+        for f, kind, hashed in places:
             short = FIELDS[f]
-            for hashed in unit.hashes:
-                cond = f"{short}{unit.kind()}:=[`{hashed}`]"
-                searches.append(_members(f"{ids} && {cond}", len(candidates)))
-                asks.append((f, unit, hashed, -1))
-                for bit in range(BITS):
-                    token = bit_key(short, hashed, bit)
-                    searches.append(_members(f"{ids} && fq:=[`{token}`]", len(candidates)))
-                    asks.append((f, unit, hashed, bit))
-        results: list[dict[str, Any]] = []
-        for start in range(0, len(searches), BATCH):
-            results += self.search(searches[start : start + BATCH])
-        return self._combine(p, candidates, results, asks)
+            cond = f"{short}{kind}:=[`{hashed}`]"
+            searches.append(_members(f"{ids} && {cond}", len(candidates)))
+            asks.append(("holds", (f, hashed)))
+            for bit in range(BITS):
+                token = bit_key(short, hashed, bit)
+                searches.append(_members(f"{ids} && fq:=[`{token}`]", len(candidates)))
+                asks.append((f"bit{bit}", (f, hashed)))
+        results = self._run(searches)
+        tf: dict[tuple[str, str], dict[str, int]] = {}
+        bits: dict[tuple[str, str], dict[str, int]] = {}
+        for (what, place), result in zip(asks, results, strict=True):
+            if what == "lengths":
+                for h in _hits(result):
+                    document = h["document"]
+                    for f, short in FIELDS.items():
+                        lengths[f][str(document["id"])] = int(document.get(short + "n", 0) or 0)
+            elif what == "stats":
+                stats.documents = int(result.get("out_of", 0) or 0)
+                stats.average = _averages(result)
+            elif what == "df":
+                stats.remember(place, int(result.get("found", 0)))
+            elif what == "holds":
+                tf[place] = {str(h["document"]["id"]): 1 for h in _hits(result)}
+            else:
+                written = bits.setdefault(place, {})
+                for h in _hits(result):
+                    doc = str(h["document"]["id"])
+                    written[doc] = written.get(doc, 0) + (1 << int(what[3:]))
+        for place, held in tf.items():  # a frequency of 1 has no bits
+            written = bits.get(place, {})
+            for doc in held:
+                held[doc] = written.get(doc, 1)
+        return self._combine(p, candidates, lengths, tf)
 
     def _combine(
         self,
         p: _Plan,
         candidates: list[str],
-        results: list[dict[str, Any]],
-        asks: list[tuple[str, Unit, str, int | None]],
+        lengths: dict[str, dict[str, int]],
+        tf: dict[tuple[str, str], dict[str, int]],
     ) -> dict[str, float]:
-        head = results[0]
-        lengths: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
-        for h in _hits(head):
-            document = h["document"]
-            for f, short in FIELDS.items():
-                lengths[f][str(document["id"])] = int(document.get(short + "n", 0) or 0)
-        average = {f: 1.0 for f in FIELDS}
-        total_docs = 1
-        for facet in head.get("facet_counts", []) or []:
-            name = str(facet.get("field_name", ""))
-            avg = float((facet.get("stats") or {}).get("avg", 0) or 0)
-            for f, short in FIELDS.items():
-                if name == short + "n" and avg > 0:
-                    average[f] = avg
-        df: dict[tuple[str, str], int] = {}
-        tf: dict[tuple[str, str], dict[str, int]] = {}
-        bits: dict[tuple[str, str], dict[str, int]] = {}
-        for (f, _unit, hashed, bit), result in zip(asks, results[1:], strict=True):
-            if bit is None:
-                df[(f, hashed)] = int(result.get("found", 0))
-                continue
-            counts = (tf if bit < 0 else bits).setdefault((f, hashed), {})
-            for h in _hits(result):
-                doc = str(h["document"]["id"])
-                counts[doc] = counts.get(doc, 0) + (1 if bit < 0 else 1 << bit)
-        for place, held in tf.items():  # a frequency of 1 has no bits
-            written = bits.get(place, {})
-            for doc in held:
-                held[doc] = written.get(doc, 1)
-        total_docs = max(self._documents(results), max(df.values(), default=1), 1)
+        stats = self.stats
+        average = stats.average or {}
+        df = stats.df
+        total_docs = max(stats.documents, max(df.values(), default=1), 1)
 
         def unit_score(f: str, unit: Unit, doc: str) -> float:
-            hashes = unit.hashes
-            freq = min(tf.get((f, h), {}).get(doc, 0) for h in hashes)
+            freq = min(tf.get((f, h), {}).get(doc, 0) for h in unit.hashes)
             if not freq:
                 return 0.0
             idf = sum(_idf(total_docs, df.get((f, h), 0)) for h in unit.term_hashes)
-            norm = 1 - B + B * lengths[f].get(doc, 0) / average[f]
+            norm = 1 - B + B * fieldnorm(lengths[f].get(doc, 0)) / average.get(f, 1.0)
             return idf * freq * (K1 + 1) / (freq + K1 * norm)
 
         boost = {"title": TITLE_BOOST, "body": 1.0}
@@ -245,9 +308,20 @@ class Scorer:
             scores[doc] = score
         return scores
 
-    @staticmethod
-    def _documents(results: list[dict[str, Any]]) -> int:
-        return max((int(r.get("out_of", 0) or 0) for r in results), default=1)
+
+def _ids(docs: list[str]) -> str:
+    return "id:=[" + ",".join(f"`{i}`" for i in docs) + "]"
+
+
+def _averages(result: Mapping[str, Any]) -> dict[str, float]:
+    average = {f: 1.0 for f in FIELDS}
+    for facet in result.get("facet_counts", []) or []:
+        name = str(facet.get("field_name", ""))
+        avg = float((facet.get("stats") or {}).get("avg", 0) or 0)
+        for f, short in FIELDS.items():
+            if name == short + "n" and avg > 0:
+                average[f] = avg
+    return average
 
 
 def _members(condition: str, count: int) -> dict[str, Any]:
