@@ -11,6 +11,7 @@ without a date, and a document with more changes than the spans hold."""
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def test_the_timeline_is_the_status_on_every_date(
     doc, facts = case
     found = timeline(doc, **facts)  # type: ignore[arg-type]
     assert found[0][0] == ""
-    assert all(a[1] != b[1] for a, b in zip(found, found[1:], strict=False))
+    assert all(a[1] != b[1] for a, b in pairwise(found))
     points = [p for p, _ in found]
     for day in [*asked, *points[1:]]:
         expected = status_on(doc, day, **facts).validity  # type: ignore[arg-type]
@@ -302,7 +303,7 @@ def test_a_validity_filter_on_any_date_is_the_archives_answer(
         }
 
 
-@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy", "typesense"])
 def test_a_repeal_due_at_midnight_flips_without_a_sync(
     tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

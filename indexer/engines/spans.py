@@ -26,7 +26,7 @@ SLOTS = 4
 FIRST_DAY = 0
 LAST_DAY = 4_000_000
 #: The validity of a span whose status the archive must give (too many changes to store).
-ASK = "?"
+ASK = "ask"  # a word: Typesense drops punctuation from the strings it matches
 
 #: One span: from day (inclusive), to day (exclusive), validity.
 Span = tuple[int, int, str]
