@@ -846,6 +846,11 @@ def _echo_verify(report: dict[str, Any]) -> None:
             f"  reindex_needed: the index was built by analyzer {built['index']}, "
             f"this version uses {built['current']}; run `gongkai reindex`"
         )
+    if report.get("as_of_spans") is False:
+        click.echo(
+            "  note: the index has no validity spans; `gongkai reindex` makes searches "
+            "by status on a past date (--as-of) fast"
+        )
 
 
 @main.command()

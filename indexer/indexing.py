@@ -366,8 +366,10 @@ class Indexer:
             archived, integrity = {}, [*integrity, f"revisions cannot be read: {exc}"]
             withdrawn = 0
         index_errors: list[str] = []
+        as_of_spans = False
         try:
             indexed = self.engine.revisions()
+            as_of_spans = bool(self.engine.timeline)
         except Exception as exc:  # a deleted segment file, a truncated index
             indexed = {}
             cause = exc.__cause__ or exc  # the library's own words, for the operator
@@ -392,6 +394,9 @@ class Indexer:
             "ok": not (any(problems) or reindex_needed),
             "reindex_needed": reindex_needed,
             "analyzer": {"index": built_with, "current": ANALYZER_VERSION},
+            # False: an index built before the validity spans; searches by status on another
+            # date than today work, from the archive, and a reindex makes them fast.
+            "as_of_spans": as_of_spans or not indexed,
             "documents": len(archived) + withdrawn,
             "indexed": len(indexed),
             "withdrawn": withdrawn,

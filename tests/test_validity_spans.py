@@ -11,12 +11,12 @@ without a date, and a document with more changes than the spans hold."""
 from __future__ import annotations
 
 from collections import Counter
-from itertools import pairwise
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from helpers import import_docs, write_doc
+from helpers import import_docs, run_cli, write_doc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -340,3 +340,41 @@ def test_a_repeal_due_at_midnight_flips_without_a_sync(
         gk.sync_index()
         assert gk.validity.index_answers(None)
         assert answer(gk) == spans_answer
+
+
+def test_an_index_made_before_the_spans_keeps_answering_and_verify_says_reindex(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tantivy index of layout 4 (no span fields, made here as that version made it):
+    as-of searches come from the archive, writes leave the spans out, verify is still ok and
+    says a reindex makes as-of searches fast; after the reindex the spans answer."""
+    import indexer.engines.spans
+    import indexer.engines.tantivy
+
+    data = tmp_path / "data"
+    with monkeypatch.context() as old:
+        old.setattr(indexer.engines.tantivy, "SCHEMA_VERSION", "4")
+        old.setattr(indexer.engines.spans, "SLOTS", 0)
+        init_data_dir(data, "tantivy")
+        _write_corpus(tmp_path / "src")
+        _pin(monkeypatch, TODAY)
+        ids = import_docs(data, tmp_path / "src")
+    rule = ids["repealed_tomorrow.txt"]
+    with Gongkai(data) as gk:
+        assert not gk.engine.timeline
+        gk.link(ids["repealer.txt"], REPEALS, rule, date=TOMORROW)  # written without spans
+        report = gk.verify(quick=True)
+        assert report["ok"] and report["as_of_spans"] is False
+    out = run_cli(data, "verify", "--quick")
+    assert "gongkai reindex" in out.output and "--as-of" in out.output
+
+    def repealed_on(gk: Gongkai, day: str) -> set[str]:
+        found = gk.search("", filters=Filters(validity=["已废止"]), as_of=day, relaxed=False)
+        return {h.id for h in found.hits}
+
+    with Gongkai(data) as gk:
+        assert repealed_on(gk, TOMORROW) == {rule} and repealed_on(gk, TODAY) == set()
+        gk.reindex()
+        assert gk.engine.timeline and gk.verify(quick=True)["as_of_spans"] is True
+        assert gk.validity._on_spans(gk.engine, TOMORROW)
+        assert repealed_on(gk, TOMORROW) == {rule} and repealed_on(gk, TODAY) == set()

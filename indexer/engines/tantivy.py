@@ -67,6 +67,8 @@ SCHEMA_VERSION = "5"
 #: Layouts still read as they are: 4 has no validity spans (as-of searches ask the archive
 #: until a reindex).
 READABLE_SCHEMAS = ("4", SCHEMA_VERSION)
+#: Layouts with validity spans.
+SPAN_SCHEMAS = ("5",)
 
 Q = tantivy.Query
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
@@ -371,10 +373,10 @@ class TantivyEngine:
                     f"the tantivy index in {self.path} has another layout; "
                     "run `gongkai reindex` to rebuild it"
                 )
-            self.timeline = layout == SCHEMA_VERSION
+            self.timeline = layout in SPAN_SCHEMAS
             return tantivy.Index.open(str(self.path))
         marker.write_text(SCHEMA_VERSION)
-        self.timeline = True
+        self.timeline = SCHEMA_VERSION in SPAN_SCHEMAS
         index = tantivy.Index(_schema(), path=str(self.path))
         share_index_files(self.path)
         return index
