@@ -107,9 +107,12 @@ class Engine(Protocol):
     """What every engine implements. Implementations live beside this module."""
 
     name: str
-    #: Whether the index holds validity spans (:mod:`indexer.engines.spans`): an index built
-    #: before them answers ``validity_on`` filters only after a reindex.
-    timeline: bool
+
+    @property
+    def timeline(self) -> bool:
+        """Whether the index holds validity spans (:mod:`indexer.engines.spans`): an index
+        built before them answers ``validity_on`` filters only after a reindex."""
+        ...
 
     def add(self, docs: Iterable[IndexDoc]) -> int:
         """Add or replace documents (by id); returns how many were written."""

@@ -272,10 +272,12 @@ class WhooshEngine:
         return self._searcher
 
     def _filter(self, searcher: Searcher, filters: Filters | None) -> wq.Query | set[int] | None:
-        """A Whoosh filter: a query, or a set of document numbers when ids are given."""
+        """A Whoosh filter: a set of document numbers (or None: no filter). A query is turned
+        into its set here, as Whoosh would do anyway: Whoosh's count takes an empty filter
+        set for no filter at all, so an empty one is answered by the caller."""
         query = compile_filters(filters)
         if filters is None or filters.ids is None:
-            return query
+            return None if query is None else set(searcher.docs_for_query(query))
         if self._docnums is None or self._docnums[0] is not searcher:
             mapping = {
                 fields["id"]: docnum
