@@ -422,7 +422,7 @@ def current_versions(
 
 
 @dataclass
-class _Facts:
+class Facts:
     """What the status of many documents depends on, loaded with a handful of queries."""
 
     docs: list[Document]  # with the 施行日期 their text states
@@ -433,7 +433,7 @@ class _Facts:
     dates: dict[str, str]  # id → start, of ``docs`` and the acting documents
 
 
-def _facts(archive: Archive, relations: Relations, docs: Iterable[Document]) -> _Facts:
+def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -> Facts:
     docs = _with_text_dates(relations, list(docs))
     ids = [d.id for d in docs]
     incoming = relations.incoming(ids, types=tuple(VALIDITY_EFFECT))
@@ -444,7 +444,7 @@ def _facts(archive: Archive, relations: Relations, docs: Iterable[Document]) -> 
     brief = {d.id: d for d in _with_text_dates(relations, _brief_docs(archive, others).values())}
     dates = {i: doc_start(d) for i, d in brief.items()}
     dates.update({d.id: doc_start(d) for d in docs})
-    return _Facts(docs, incoming, changes, expiries, brief, dates)
+    return Facts(docs, incoming, changes, expiries, brief, dates)
 
 
 def statuses(
@@ -453,7 +453,7 @@ def statuses(
     """The status of many documents on one date, with a handful of queries."""
     as_of = as_of or today()
     relations = Relations(archive)
-    facts = _facts(archive, relations, docs)
+    facts = facts_of(archive, relations, docs)
     docs, incoming, changes, expiries = facts.docs, facts.incoming, facts.changes, facts.expiries
     brief, dates = facts.brief, facts.dates
     superseded = [d.id for d in docs if any(r.type == SUPERSEDES for r in incoming.get(d.id, []))]
@@ -473,60 +473,6 @@ def statuses(
             expiry=expiries.get(d.id),
         )
         for d in docs
-    }
-
-
-#: A date before every date a document or relation holds: the status "since always".
-BEFORE_ALL = "0000-01-01"
-
-
-def timeline(
-    doc: Document,
-    *,
-    incoming: Iterable[Relation] = (),
-    changes: Sequence[StatusChange] = (),
-    dates: Mapping[str, str] | None = None,
-    expiry: Expiry | None = None,
-) -> list[tuple[str, str]]:
-    """``doc``'s status on every date, as ``[(from, validity), …]``: ``validity`` holds from
-    ``from`` (inclusive; ``""`` for the first, "since always") until the next entry's date.
-
-    The status only changes on a date when something happens then (the document's own start,
-    a relation's or staff record's effective date, the end of its 有效期), so it is
-    :func:`status_on` asked on each of those dates — the one definition of status, exact by
-    construction. Consecutive entries differ in validity."""
-    incoming = list(incoming)
-    events = _events(incoming, changes, dates or {}, {})
-    points = {doc_start(doc), *(e.start for e in events)}
-    if expiry is not None:
-        points.add(expiry.expires)
-    found: list[tuple[str, str]] = []
-    for point in ["", *sorted(p for p in points if p)]:
-        validity = status_on(
-            doc,
-            point or BEFORE_ALL,
-            incoming=incoming,
-            changes=changes,
-            dates=dates,
-            expiry=expiry,
-        ).validity
-        if not found or found[-1][1] != validity:
-            found.append((point, validity))
-    return found
-
-
-def timelines(archive: Archive, docs: Iterable[Document]) -> dict[str, list[tuple[str, str]]]:
-    """:func:`timeline` of many documents, with a handful of queries."""
-    facts = _facts(archive, Relations(archive), docs)
-    return {
-        d.id: timeline(
-            d,
-            incoming=facts.incoming.get(d.id, []),
-            changes=facts.changes.get(d.id, []),
-            dates=facts.dates,
-            expiry=facts.expiries.get(d.id),
-        )
-        for d in facts.docs
     }
 
 

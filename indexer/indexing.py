@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, TypeVar
 from archive import Archive, Document
 from archive.errors import IndexDamagedError
 from archive.relations import Relations
-from archive.validity import timelines, today
+from archive.timeline import timelines
+from archive.validity import today
 from archive.withdrawals import withdrawn_ids
 from indexer.config import (
     ANALYZER_VERSION,
@@ -55,7 +56,7 @@ def engine_name_of(folder: str) -> str:
 
 
 def validity_at(timeline: list[tuple[str, str]], day: str) -> str:
-    """The validity on ``day`` of a :func:`archive.validity.timeline`."""
+    """The validity on ``day`` of a :func:`archive.timeline.timeline`."""
     found = timeline[0][1]
     for point, validity in timeline:
         if point > day:
@@ -72,7 +73,7 @@ def index_doc(
 ) -> IndexDoc:
     """What the index holds for an archived document; ``validity`` is its derived status
     today (see :meth:`Indexer.entries`), else the published one, and ``timeline`` its status
-    on every date (:func:`archive.validity.timeline`, stored as spans). The segments an import
+    on every date (:func:`archive.timeline.timeline`, stored as spans). The segments an import
     worker ``prepared`` are handed on when they were cut from this title and text."""
     cut = prepared if prepared is not None and prepared.fits(doc.title, doc.text) else None
     return IndexDoc(

@@ -14,7 +14,7 @@ status asks :class:`ValidityView`, so the CLI, the web page and the API never di
 - **any other date, or a copy that is not exact** (a server running past midnight with a dated
   repeal due and no sync yet) is a date-range filter the engine applies: every entry also holds
   the document's status on every date as spans (:mod:`indexer.engines.spans`, made with the
-  ``validity`` copy from :func:`archive.validity.timeline`), and the filter asks for a span
+  ``validity`` copy from :func:`archive.timeline.timeline`), and the filter asks for a span
   covering the day with a wanted status. The few documents whose changes do not fit the spans
   are asked of the archive (found by the same filter), and the facet is one filtered count per
   status;

@@ -1,6 +1,6 @@
 """As-of searches as a date-range filter the engine applies (:mod:`indexer.engines.spans`).
 
-A document's timeline (:func:`archive.validity.timeline`) must give, on every date, exactly
+A document's timeline (:func:`archive.timeline.timeline`) must give, on every date, exactly
 what :func:`archive.validity.status_on` gives (a property test over random documents,
 relations, staff records and expiries); its spans must keep that exactness or ask
 (``to_spans``); and on every engine, the ids a validity filter on a date finds, and the
@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from archive import Document
 from archive.relations import AMENDS, REPEALS, SUPERSEDES, Expiry, Relation, StatusChange
-from archive.validity import status_on, timeline
+from archive.timeline import timeline
+from archive.validity import status_on
 from archive.vocab import VALIDITY
 from indexer.config import init_data_dir
 from indexer.engines.base import Filters
@@ -218,7 +219,7 @@ def _write_corpus(folder: Path) -> None:
 
 
 def _dates_to_ask(gk: Gongkai) -> list[str]:
-    from archive.validity import timelines
+    from archive.timeline import timelines
 
     points = {
         p

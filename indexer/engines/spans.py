@@ -2,7 +2,7 @@
 
 A document's status is constant between the dates at which something happens to it (its own
 施行日期, a repeal's effective date, a staff record, the end of its 有效期), so
-:func:`archive.validity.timeline` gives it as a few entries ``(from, validity)``. The index
+:func:`archive.timeline.timeline` gives it as a few entries ``(from, validity)``. The index
 holds them as :data:`SLOTS` spans per document — ``span{i}_from`` ≤ day < ``span{i}_to`` (day
 numbers, :func:`day_number`) with ``span{i}_validity`` — and "valid on day D" becomes one
 filter the engine applies: any span covering D with a wanted validity. No pass over the
@@ -44,7 +44,7 @@ def day_number(value: str) -> int | None:
 
 
 def to_spans(timeline: Sequence[tuple[str, str]]) -> tuple[Span, ...]:
-    """The spans of a :func:`archive.validity.timeline` (at most :data:`SLOTS`), the last one
+    """The spans of a :func:`archive.timeline.timeline` (at most :data:`SLOTS`), the last one
     :data:`ASK` from where they stop being exact."""
     starts: list[int] = []
     for point, _ in timeline:
