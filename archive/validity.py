@@ -419,12 +419,19 @@ def current_versions(
     return result
 
 
-def statuses(
-    archive: Archive, docs: Iterable[Document], as_of: str | None = None
-) -> dict[str, Status]:
-    """The status of many documents on one date, with a handful of queries."""
-    as_of = as_of or today()
-    relations = Relations(archive)
+@dataclass
+class Facts:
+    """What the status of many documents depends on, loaded with a handful of queries."""
+
+    docs: list[Document]  # with the 施行日期 their text states
+    incoming: dict[str, list[Relation]]
+    changes: dict[str, list[StatusChange]]
+    expiries: dict[str, Expiry]
+    brief: dict[str, Document]  # the acting documents
+    dates: dict[str, str]  # id → start, of ``docs`` and the acting documents
+
+
+def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -> Facts:
     docs = _with_text_dates(relations, list(docs))
     ids = [d.id for d in docs]
     incoming = relations.incoming(ids, types=tuple(VALIDITY_EFFECT))
@@ -435,6 +442,18 @@ def statuses(
     brief = {d.id: d for d in _with_text_dates(relations, _brief_docs(archive, others).values())}
     dates = {i: doc_start(d) for i, d in brief.items()}
     dates.update({d.id: doc_start(d) for d in docs})
+    return Facts(docs, incoming, changes, expiries, brief, dates)
+
+
+def statuses(
+    archive: Archive, docs: Iterable[Document], as_of: str | None = None
+) -> dict[str, Status]:
+    """The status of many documents on one date, with a handful of queries."""
+    as_of = as_of or today()
+    relations = Relations(archive)
+    facts = facts_of(archive, relations, docs)
+    docs, incoming, changes, expiries = facts.docs, facts.incoming, facts.changes, facts.expiries
+    brief, dates = facts.brief, facts.dates
     superseded = [d.id for d in docs if any(r.type == SUPERSEDES for r in incoming.get(d.id, []))]
     versions = current_versions(relations, superseded, as_of, dates)
     labels = {i: _doc_label(d) for i, d in brief.items()}

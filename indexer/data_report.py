@@ -42,4 +42,9 @@ def verify_lines(report: Mapping[str, Any]) -> list[str]:
             f"  reindex_needed: the index was built by analyzer {built['index']}, "
             f"this version uses {built['current']}; run `gongkai reindex`"
         )
+    if report.get("as_of_spans") is False:
+        lines.append(
+            "  note: the index has no validity spans; `gongkai reindex` makes searches "
+            "by status on a past date (--as-of) fast"
+        )
     return lines

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, TypeVar
 from archive import Archive, Document
 from archive.errors import IndexDamagedError
 from archive.relations import Relations
-from archive.validity import statuses, today
+from archive.timeline import timelines
+from archive.validity import today
 from archive.withdrawals import withdrawn_ids
 from indexer.config import (
     ANALYZER_VERSION,
@@ -36,6 +37,7 @@ from indexer.config import (
 )
 from indexer.engines import ENGINES, check_engine, open_engine, remove_index
 from indexer.engines.base import READ_FAILURES, Engine, IndexDoc
+from indexer.engines.spans import to_spans
 from indexer.items import BATCH_DOCS, Prepared
 from indexer.validity_view import VALIDITY_INDEXED_ON
 
@@ -53,11 +55,25 @@ def engine_name_of(folder: str) -> str:
     return folder.split(".", 1)[0]
 
 
+def validity_at(timeline: list[tuple[str, str]], day: str) -> str:
+    """The validity on ``day`` of a :func:`archive.timeline.timeline`."""
+    found = timeline[0][1]
+    for point, validity in timeline:
+        if point > day:
+            break
+        found = validity
+    return found
+
+
 def index_doc(
-    doc: Document, validity: str | None = None, prepared: Prepared | None = None
+    doc: Document,
+    validity: str | None = None,
+    prepared: Prepared | None = None,
+    timeline: list[tuple[str, str]] | None = None,
 ) -> IndexDoc:
     """What the index holds for an archived document; ``validity`` is its derived status
-    today (see :meth:`Indexer.entries`), else the published one. The segments an import
+    today (see :meth:`Indexer.entries`), else the published one, and ``timeline`` its status
+    on every date (:func:`archive.timeline.timeline`, stored as spans). The segments an import
     worker ``prepared`` are handed on when they were cut from this title and text."""
     cut = prepared if prepared is not None and prepared.fits(doc.title, doc.text) else None
     return IndexDoc(
@@ -73,6 +89,7 @@ def index_doc(
         doc_type=doc.doc_type,
         validity=validity or doc.validity,
         date_issued=doc.date_issued,
+        spans=to_spans(timeline) if timeline else (),
         title_terms=cut.title_terms if cut else None,
         body_terms=cut.body_terms if cut else None,
     )
@@ -158,13 +175,18 @@ class Indexer:
     def entries(
         self, docs: Iterable[Document], prepared: dict[str, Prepared] | None = None
     ) -> list[IndexDoc]:
-        """Index entries for ``docs``, each with its derived validity today; what the import
-        workers prepared for ``docs`` is taken out of ``prepared`` (see :func:`index_doc`)."""
+        """Index entries for ``docs``, each with its status on every date (its timeline) and
+        so today; what the import workers prepared for ``docs`` is taken out of ``prepared``
+        (see :func:`index_doc`)."""
         withdrawn = withdrawn_ids(self.archive)
         docs = [d for d in docs if d.id not in withdrawn]
-        derived = statuses(self.archive, docs)
+        found = timelines(self.archive, docs)
         done = prepared if prepared is not None else {}
-        return [index_doc(d, derived[d.id].validity, done.pop(d.id, None)) for d in docs]
+        day = today()
+        return [
+            index_doc(d, validity_at(found[d.id], day), done.pop(d.id, None), found[d.id])
+            for d in docs
+        ]
 
     # -- sync --------------------------------------------------------------------------------
 
@@ -345,8 +367,10 @@ class Indexer:
             archived, integrity = {}, [*integrity, f"revisions cannot be read: {exc}"]
             withdrawn = 0
         index_errors: list[str] = []
+        as_of_spans = False
         try:
             indexed = self.engine.revisions()
+            as_of_spans = bool(self.engine.timeline)
         except Exception as exc:  # a deleted segment file, a truncated index
             indexed = {}
             cause = exc.__cause__ or exc  # the library's own words, for the operator
@@ -371,6 +395,9 @@ class Indexer:
             "ok": not (any(problems) or reindex_needed),
             "reindex_needed": reindex_needed,
             "analyzer": {"index": built_with, "current": ANALYZER_VERSION},
+            # False: an index built before the validity spans; searches by status on another
+            # date than today work, from the archive, and a reindex makes them fast.
+            "as_of_spans": as_of_spans or not indexed,
             "documents": len(archived) + withdrawn,
             "indexed": len(indexed),
             "withdrawn": withdrawn,

@@ -245,7 +245,7 @@ def _run(
     as_of: str | None,
     how: _How,
 ) -> SearchResult:
-    engine_filters = validity.engine_filters(filters, as_of)
+    engine_filters = validity.engine_filters(filters, as_of, engine)
     rerank = sort == "relevance" and not parsed.is_empty
     wanted = max(offset + limit, RELAX_BELOW, ranking.WINDOW if rerank else 0)
     result = engine.search(parsed, filters=engine_filters, sort=sort, limit=wanted, facets=facets)
@@ -316,7 +316,7 @@ def matching_ids(
     archive: what a followed search needs to know of its many matches."""
     parsed, _ = understood(query, synonyms, vocabulary)
     found = engine.search(
-        parsed, filters=validity.engine_filters(filters, as_of), sort="newest", limit=limit
+        parsed, filters=validity.engine_filters(filters, as_of, engine), sort="newest", limit=limit
     )
     return [hit.id for hit in found.hits]
 

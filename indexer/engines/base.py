@@ -42,6 +42,8 @@ class IndexDoc:
     doc_type: str = ""  # 法律, 规章 … (archive.vocab.DOC_TYPES); "" not yet typed
     validity: str = "未知"
     date_issued: str = ""  # YYYY-MM-DD or ""
+    #: The status on every date as spans (:mod:`indexer.engines.spans`); () asks the archive.
+    spans: tuple[tuple[int, int, str], ...] = ()
     #: ``title`` and ``body`` already segmented (:func:`indexer.analysis.term_positions`,
     #: usually a packed :class:`~indexer.analysis.TermPositions` from an import worker), or
     #: None for the engine to segment them. Transient: never stored, not part of equality.
@@ -66,6 +68,13 @@ class Filters:
     date_from: str = ""  # inclusive, YYYY-MM-DD
     date_to: str = ""  # inclusive, YYYY-MM-DD
     ids: frozenset[str] | None = None  # only these documents (e.g. valid on a given date)
+    #: A day number (:func:`indexer.engines.spans.day_number`): ``validity`` is then the
+    #: status on that day, read from the spans, and not the stored ``validity`` field; 0: the
+    #: stored field. Only on an index whose engine says ``timeline``.
+    validity_on: int = 0
+    #: With ``validity_on``: documents that match the validity filter whatever their spans
+    #: (those whose spans say :data:`~indexer.engines.spans.ASK` on that day, per the archive).
+    validity_also: frozenset[str] = frozenset()
 
     def is_empty(self) -> bool:
         return not (
@@ -98,6 +107,12 @@ class Engine(Protocol):
     """What every engine implements. Implementations live beside this module."""
 
     name: str
+
+    @property
+    def timeline(self) -> bool:
+        """Whether the index holds validity spans (:mod:`indexer.engines.spans`): an index
+        built before them answers ``validity_on`` filters only after a reindex."""
+        ...
 
     def add(self, docs: Iterable[IndexDoc]) -> int:
         """Add or replace documents (by id); returns how many were written."""

@@ -39,6 +39,7 @@ import tantivy
 from archive.errors import IndexDamagedError
 from archive.sharing import SHARED_FILE_MODE, is_shared
 from indexer import analysis
+from indexer.engines import spans
 from indexer.engines.base import (
     FACET_FIELDS,
     EngineHit,
@@ -61,8 +62,13 @@ WRITER_HEAP = 128_000_000
 WRITER_THREADS = 1
 WRITER_WAIT = 30.0  # seconds to wait for another process's writer to finish
 #: 2: the character bigram fields; 3: the document type (doc_type); 4: without the bigram
-#: fields again (cut phrases by word edges).
-SCHEMA_VERSION = "4"
+#: fields again (cut phrases by word edges); 5: validity spans (:mod:`.spans`).
+SCHEMA_VERSION = "5"
+#: Layouts still read as they are: 4 has no validity spans (as-of searches ask the archive
+#: until a reindex).
+READABLE_SCHEMAS = ("4", SCHEMA_VERSION)
+#: Layouts with validity spans.
+SPAN_SCHEMAS = ("5",)
 
 Q = tantivy.Query
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
@@ -92,6 +98,11 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_unsigned_field("year", indexed=True, fast=True)
     sb.add_unsigned_field("date", indexed=True, fast=True)
+    for slot in range(spans.SLOTS):
+        start, end, validity = spans.field_names(slot)
+        sb.add_unsigned_field(start, indexed=True, fast=True)
+        sb.add_unsigned_field(end, indexed=True, fast=True)
+        sb.add_text_field(validity, tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
@@ -109,8 +120,9 @@ def segmented(
     return tantivy.PreTokenizedString("", list(map(tantivy.Token, words, positions, zeros, zeros)))
 
 
-def to_document(doc: IndexDoc) -> tantivy.Document:
-    """The tantivy document for ``doc``; empty values are left out (no facet value "")."""
+def to_document(doc: IndexDoc, timeline: bool = True) -> tantivy.Document:
+    """The tantivy document for ``doc``; empty values are left out (no facet value ""). The
+    validity spans only where the index has their fields (``timeline``)."""
     d = tantivy.Document()
     d.add_text("id", doc.id)
     d.add_unsigned("rev", doc.rev)
@@ -135,6 +147,12 @@ def to_document(doc: IndexDoc) -> tantivy.Document:
     if doc.year is not None:
         d.add_unsigned("year", doc.year)
     d.add_unsigned("date", date_key(doc.date_issued))
+    if timeline:
+        for slot, (first, end, validity) in enumerate(spans.stored_spans(doc.spans)):
+            names = spans.field_names(slot)
+            d.add_unsigned(names[0], first)
+            d.add_unsigned(names[1], end)
+            d.add_text(names[2], validity)
     return d
 
 
@@ -249,10 +267,12 @@ class _Compiler:
         if filters is None or filters.is_empty():
             return None
         parts: list[tantivy.Query] = []
-        for name in ("agency", "category", "kind", "doc_type", "validity"):
+        for name in ("agency", "category", "kind", "doc_type"):
             values = getattr(filters, name)
             if values:
                 parts.append(Q.term_set_query(self.schema, name, list(values)))
+        if filters.validity:
+            parts.append(self._validity(filters))
         if filters.year:
             parts.append(_any([Q.term_query(self.schema, "year", int(y)) for y in filters.year]))
         if filters.date_from or filters.date_to:
@@ -265,6 +285,28 @@ class _Compiler:
             ids = sorted(filters.ids)
             parts.append(Q.term_set_query(self.schema, "id", ids) if ids else Q.empty_query())
         return _all(parts)
+
+    def _validity(self, filters: Filters) -> tantivy.Query:
+        """The validity filter: the stored field, or on ``filters.validity_on`` the spans."""
+        values = list(filters.validity)
+        if not filters.validity_on:
+            return Q.term_set_query(self.schema, "validity", values)
+        day, unsigned = filters.validity_on, tantivy.FieldType.Unsigned
+        options = []
+        for slot in range(spans.SLOTS):
+            start, end, validity = spans.field_names(slot)
+            options.append(
+                _all(
+                    [
+                        Q.range_query(self.schema, start, unsigned, 0, day),
+                        Q.range_query(self.schema, end, unsigned, day + 1, spans.LAST_DAY),
+                        Q.term_set_query(self.schema, validity, values),
+                    ]
+                )
+            )
+        if filters.validity_also:
+            options.append(Q.term_set_query(self.schema, "id", sorted(filters.validity_also)))
+        return _any(options)
 
 
 def compile_query(
@@ -315,6 +357,7 @@ class TantivyEngine:
         self.path.mkdir(parents=True, exist_ok=True)
         self._opened: tantivy.Index | None = None
         self._problem: Exception | None = None
+        self.timeline = False
         try:
             self._opened = self._open()
         except (RuntimeError, OSError, ValueError) as exc:
@@ -324,13 +367,16 @@ class TantivyEngine:
     def _open(self) -> tantivy.Index:
         marker = self.path / "gongkai-schema"
         if tantivy.Index.exists(str(self.path)):
-            if not marker.exists() or marker.read_text().strip() != SCHEMA_VERSION:
+            layout = marker.read_text().strip() if marker.exists() else ""
+            if layout not in READABLE_SCHEMAS:
                 raise IndexDamagedError(
                     f"the tantivy index in {self.path} has another layout; "
                     "run `gongkai reindex` to rebuild it"
                 )
+            self.timeline = layout in SPAN_SCHEMAS
             return tantivy.Index.open(str(self.path))
         marker.write_text(SCHEMA_VERSION)
+        self.timeline = SCHEMA_VERSION in SPAN_SCHEMAS
         index = tantivy.Index(_schema(), path=str(self.path))
         share_index_files(self.path)
         return index
@@ -385,7 +431,7 @@ class TantivyEngine:
             nonlocal count
             for doc in docs:
                 writer.delete_documents_by_term("id", doc.id)
-                writer.add_document(to_document(doc))
+                writer.add_document(to_document(doc, self.timeline))
                 count += 1
 
         self._write(work)

@@ -36,6 +36,7 @@ import typesense.exceptions as tse
 
 from archive.errors import IndexDamagedError
 from indexer import analysis
+from indexer.engines import spans
 from indexer.engines import typesense_scoring as scoring
 from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
 from indexer.engines.typesense_cluster import (
@@ -108,6 +109,13 @@ def collection_schema(name: str) -> dict[str, Any]:
     ]
     fields += [{"name": n, "type": t, "facet": True, "optional": True} for n, t in _FACETS]
     fields.append({"name": "date", "type": "int32"})
+    for slot in range(spans.SLOTS):  # validity spans (:mod:`indexer.engines.spans`)
+        start, end, validity = spans.field_names(slot)
+        fields += [
+            {"name": start, "type": "int32", "optional": True},
+            {"name": end, "type": "int32", "optional": True},
+            {"name": validity, "type": "string", "optional": True},
+        ]
     # rev and anything else not listed is stored, not indexed.
     return {"name": name, "fields": fields, "default_sorting_field": "date"}
 
@@ -164,6 +172,8 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
         d["category"] = categories
     if doc.year is not None:
         d["year"] = doc.year
+    for slot, span in enumerate(spans.stored_spans(doc.spans)):
+        d.update(zip(spans.field_names(slot), span, strict=True))
     return d
 
 
@@ -188,6 +198,7 @@ class TypesenseEngine:
         )
         self._ready = False
         self._stats = scoring.Statistics()
+        self._timeline = False
 
     # -- talking to the cluster ---------------------------------------------------------------
 
@@ -230,12 +241,22 @@ class TypesenseEngine:
         if self._ready:
             return
         try:
-            self._client.collections[self.collection].retrieve()
+            found = self._client.collections[self.collection].retrieve()
         except tse.ObjectNotFound:
             with contextlib.suppress(tse.ObjectAlreadyExists):  # another process was first
                 self._writer.collections.create(collection_schema(self.collection))
             self._wait_replicated()
+            self._timeline = True
+        else:
+            first = spans.field_names(0)[0]
+            self._timeline = any(f.get("name") == first for f in found.get("fields", []))
         self._ready = True
+
+    @property
+    def timeline(self) -> bool:
+        """Whether the collection has the validity span fields (one made before has not)."""
+        self._call(lambda: None)
+        return self._timeline
 
     def _wait_replicated(self, timeout: float = 15.0) -> None:
         """Wait until every node that answers holds the new collection: the client sends

@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from indexer import analysis
+from indexer.engines import spans
 from indexer.engines.base import Filters
 from indexer.query import Match, ParsedQuery, Word, doc_number_terms
 
@@ -226,10 +227,12 @@ def field_filters(filters: Filters | None) -> list[str]:
     if filters is None:
         return []
     parts: list[str] = []
-    for name in ("agency", "category", "kind", "doc_type", "validity"):
+    for name in ("agency", "category", "kind", "doc_type"):
         values = getattr(filters, name)
         if values:
             parts.append(f"{name}:=" + _values(values))
+    if filters.validity:
+        parts.append(validity_condition(filters))
     if filters.year:
         parts.append("year:=[" + ",".join(str(int(y)) for y in filters.year) + "]")
     if filters.date_from or filters.date_to:
@@ -239,6 +242,28 @@ def field_filters(filters: Filters | None) -> list[str]:
     if filters.ids is not None:
         parts.append("id:=" + _values(sorted(filters.ids)))
     return parts
+
+
+def validity_condition(filters: Filters) -> str:
+    """The validity filter: the stored field, or on ``filters.validity_on`` the spans."""
+    if not filters.validity_on:
+        return "validity:=" + _values(filters.validity)
+    day = filters.validity_on
+    options = []
+    for slot in range(spans.SLOTS):
+        start, end, validity = spans.field_names(slot)
+        options.append(
+            _all(
+                [
+                    f"{start}:<={day}",
+                    f"{end}:>{day}",
+                    f"{validity}:=" + _values(filters.validity),
+                ]
+            )
+        )
+    if filters.validity_also:
+        options.append("id:=" + _values(sorted(filters.validity_also)))
+    return _any(options)
 
 
 def conjunction(parts: list[str]) -> str:

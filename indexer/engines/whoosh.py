@@ -24,6 +24,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from indexer import analysis
+from indexer.engines import spans
 from indexer.engines.base import (
     FACET_FIELDS,
     EngineHit,
@@ -73,7 +74,15 @@ class SegmentedText(wf.TEXT):
 
 def _schema() -> wf.Schema:
     analyzer = GongkaiTokenizer()
+    span_fields: dict[str, wf.FieldType] = {}
+    for slot in range(spans.SLOTS):
+        start, end, validity = spans.field_names(slot)
+        # Signed: Whoosh's ranges over unsigned numbers match everything below and above.
+        span_fields[start] = wf.NUMERIC(int, bits=32)
+        span_fields[end] = wf.NUMERIC(int, bits=32)
+        span_fields[validity] = wf.ID()
     return wf.Schema(
+        **span_fields,
         id=wf.ID(stored=True, unique=True),
         rev=wf.STORED(),
         title=SegmentedText(analyzer=analyzer, phrase=True, field_boost=TITLE_BOOST),
@@ -151,10 +160,12 @@ def compile_filters(filters: Filters | None) -> wq.Query | None:
     if filters is None or filters.is_empty():
         return None
     parts: list[wq.Query] = []
-    for name in ("agency", "kind", "doc_type", "validity"):
+    for name in ("agency", "kind", "doc_type"):
         values = getattr(filters, name)
         if values:
             parts.append(wq.Or([wq.Term(name, v) for v in values]))
+    if filters.validity:
+        parts.append(_validity_filter(filters))
     if filters.category:
         parts.append(wq.Or([wq.Term("category", v) for v in filters.category]))
     if filters.year:
@@ -166,6 +177,27 @@ def compile_filters(filters: Filters | None) -> wq.Query | None:
     if not parts:
         return None
     return wq.And(parts) if len(parts) > 1 else parts[0]
+
+
+def _validity_filter(filters: Filters) -> wq.Query:
+    """The validity filter: the stored field, or on ``filters.validity_on`` the spans."""
+    if not filters.validity_on:
+        return wq.Or([wq.Term("validity", v) for v in filters.validity])
+    day = filters.validity_on
+    options: list[wq.Query] = []
+    for slot in range(spans.SLOTS):
+        start, end, validity = spans.field_names(slot)
+        options.append(
+            wq.And(
+                [
+                    wq.NumericRange(start, None, day),
+                    wq.NumericRange(end, day + 1, None),
+                    wq.Or([wq.Term(validity, v) for v in filters.validity]),
+                ]
+            )
+        )
+    options += [wq.Term("id", i) for i in sorted(filters.validity_also)]
+    return wq.Or(options)
 
 
 #: What a sortable column holds for a document without the field: an empty string, or for the
@@ -189,6 +221,7 @@ class WhooshEngine:
             self._ix = storage.create_index(_schema())
         # An index made before the document type has no type facet (a type filter finds nothing).
         self._facets = tuple(n for n in FACET_FIELDS if n in self._ix.schema)
+        self.timeline = spans.field_names(0)[0] in self._ix.schema
         self._searcher = None
         self._docnums: tuple[object, dict[str, int]] | None = None  # (searcher, id → docnum)
 
@@ -202,6 +235,8 @@ class WhooshEngine:
                 fields = _fields(doc)
                 if "doc_type" not in self._facets:
                     fields.pop("doc_type", None)
+                if self.timeline:
+                    fields.update(_span_fields(doc))
                 writer.update_document(**fields)
                 count += 1
         except BaseException:
@@ -225,6 +260,7 @@ class WhooshEngine:
         storage = FileStorage(str(self.path))
         self._ix = storage.create_index(_schema())
         self._facets = FACET_FIELDS
+        self.timeline = True
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -239,10 +275,12 @@ class WhooshEngine:
         return self._searcher
 
     def _filter(self, searcher: Searcher, filters: Filters | None) -> wq.Query | set[int] | None:
-        """A Whoosh filter: a query, or a set of document numbers when ids are given."""
+        """A Whoosh filter: a set of document numbers (or None: no filter). A query is turned
+        into its set here, as Whoosh would do anyway: Whoosh's count takes an empty filter
+        set for no filter at all, so an empty one is answered by the caller."""
         query = compile_filters(filters)
         if filters is None or filters.ids is None:
-            return query
+            return None if query is None else set(searcher.docs_for_query(query))
         if self._docnums is None or self._docnums[0] is not searcher:
             mapping = {
                 fields["id"]: docnum
@@ -371,6 +409,14 @@ def _fields(doc: IndexDoc) -> dict[str, object]:
         fields["year"] = doc.year
     if doc.doc_type:
         fields["doc_type"] = doc.doc_type
+    return fields
+
+
+def _span_fields(doc: IndexDoc) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    for slot, (first, end, validity) in enumerate(spans.stored_spans(doc.spans)):
+        names = spans.field_names(slot)
+        fields.update(zip(names, (first, end, validity), strict=True))
     return fields
 
 
