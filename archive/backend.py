@@ -34,6 +34,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -254,25 +255,41 @@ def _as_sqlite_error(exc: Exception) -> sqlite3.Error:
 
 
 class PgCursor:
-    """The part of :class:`sqlite3.Cursor` the archive uses."""
+    """The part of :class:`sqlite3.Cursor` the archive uses. Inside
+    :meth:`PgConnection.pipeline` its result arrives when first asked for."""
 
-    def __init__(self, cursor: Any, returning: str | None) -> None:
+    def __init__(self, cursor: Any, returning: str | None, pipeline: Any = None) -> None:
         self._cursor = cursor
+        self._pipeline = pipeline
         self.lastrowid: int | None = None
         if returning is not None:
+            self._arrived()
             row = cursor.fetchone()
             self.lastrowid = int(row[0]) if row is not None else None
 
+    def _arrived(self) -> None:
+        """In a pipeline, wait for the statements sent so far (one round trip for all)."""
+        if self._pipeline is not None and self._cursor.pgresult is None:
+            import psycopg
+
+            try:
+                self._pipeline.sync()
+            except psycopg.Error as exc:
+                raise _as_sqlite_error(exc) from exc
+
     @property
     def rowcount(self) -> int:
+        self._arrived()
         return int(self._cursor.rowcount)
 
     def fetchone(self) -> Any:
+        self._arrived()
         if self._cursor.description is None:
             return None
         return self._cursor.fetchone()
 
     def fetchall(self) -> list[Any]:
+        self._arrived()
         if self._cursor.description is None:
             return []
         return list(self._cursor.fetchall())
@@ -316,6 +333,7 @@ class PgConnection:
         self.row_factory: Any = None  # accepted and ignored: rows always read both ways
         self._keys: dict[str, str] | None = None
         self.total_changes = 0
+        self._pipeline: Any = None  # inside pipeline()
 
     @property
     def raw(self) -> Any:
@@ -337,12 +355,38 @@ class PgConnection:
             statement += f" RETURNING {returning}"
         try:
             cursor = self._conn.execute(statement, list(params))
-            result = PgCursor(cursor, returning)
+            result = PgCursor(cursor, returning, self._pipeline)
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
-        if statement.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+        if self._pipeline is None and statement.split(None, 1)[0].upper() in (
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+        ):  # not asked in a pipeline (that would wait): PostgreSQL readers use `changes`
             self.total_changes += max(0, result.rowcount)
         return result
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Send the statements of the block without waiting for each one's answer: they
+        go in one round trip, at the first result asked for or at the end of the block
+        (psycopg's pipeline mode). An error is raised there, as the :mod:`sqlite3` class,
+        and the statements after it in the same round trip are not run. Nested: joins the
+        outer one."""
+        import psycopg
+
+        if self._pipeline is not None:
+            yield
+            return
+        try:
+            with self._conn.pipeline() as pipeline:
+                self._pipeline = pipeline
+                try:
+                    yield
+                finally:
+                    self._pipeline = None
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         import psycopg
