@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from postgres import REQUIRED
@@ -33,7 +34,7 @@ def _bin() -> Path | None:
     return Path(found).parent if found else None
 
 
-def _skip(why: str) -> None:
+def _skip(why: str) -> NoReturn:
     message = f"private PostgreSQL server unavailable: {why}"
     if REQUIRED:
         pytest.fail(message + " (GONGKAI_REQUIRE_POSTGRES=1)")
@@ -60,8 +61,8 @@ class PrivateServer:
             if runuser is None or account is None:
                 self.close()
                 _skip("running as root without runuser and a postgres account")
-            self.prefix = [runuser, "-u", "postgres", "--"]  # type: ignore[list-item]
-            os.chown(self.dir, account.pw_uid, account.pw_gid)  # type: ignore[union-attr]
+            self.prefix = [runuser, "-u", "postgres", "--"]
+            os.chown(self.dir, account.pw_uid, account.pw_gid)
         self.data = self.dir / "cluster"
         self.log = self.dir / "server.log"
         done = self._run(
