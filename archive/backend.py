@@ -34,13 +34,14 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from archive.errors import BusyError, InvalidInput
+from archive.errors import InvalidInput, UnavailableError
 
 URL_FILE = "archive.url"
 URL_ENV = "GONGKAI_ARCHIVE_URL"
@@ -254,25 +255,48 @@ def _as_sqlite_error(exc: Exception) -> sqlite3.Error:
 
 
 class PgCursor:
-    """The part of :class:`sqlite3.Cursor` the archive uses."""
+    """The part of :class:`sqlite3.Cursor` the archive uses. Inside
+    :meth:`PgConnection.pipeline` its result arrives when first asked for; without a
+    cursor, the answer of a statement that had nothing to do."""
 
-    def __init__(self, cursor: Any, returning: str | None) -> None:
+    def __init__(self, cursor: Any, returning: str | None, pipeline: Any = None) -> None:
         self._cursor = cursor
+        self._pipeline = pipeline
         self.lastrowid: int | None = None
         if returning is not None:
+            self._arrived()
             row = cursor.fetchone()
             self.lastrowid = int(row[0]) if row is not None else None
 
+    def _arrived(self) -> None:
+        """In a pipeline, wait for the statements sent so far (one round trip for all)."""
+        if self._pipeline is not None and self._cursor.pgresult is None:
+            import psycopg
+
+            try:
+                self._pipeline.sync()
+            except psycopg.Error as exc:
+                raise _as_sqlite_error(exc) from exc
+
     @property
     def rowcount(self) -> int:
+        if self._cursor is None:
+            return 0
+        self._arrived()
         return int(self._cursor.rowcount)
 
     def fetchone(self) -> Any:
+        if self._cursor is None:
+            return None
+        self._arrived()
         if self._cursor.description is None:
             return None
         return self._cursor.fetchone()
 
     def fetchall(self) -> list[Any]:
+        if self._cursor is None:
+            return []
+        self._arrived()
         if self._cursor.description is None:
             return []
         return list(self._cursor.fetchall())
@@ -288,12 +312,21 @@ class PgConnection:
     dialect = "postgresql"
 
     def __init__(self, url: str, *, readonly: bool = False, check_schema: bool = True) -> None:
+        self.url = url
+        self.readonly = readonly
+        self._conn = self._connect(check_schema=check_schema)
+        self.row_factory: Any = None  # accepted and ignored: rows always read both ways
+        self._keys: dict[str, str] | None = None
+        self.total_changes = 0
+        self._pipeline: Any = None  # inside pipeline()
+        self._was_in_transaction = False
+
+    def _connect(self, *, check_schema: bool = True) -> Any:
         import psycopg
 
-        self.url = url
         try:
-            self._conn = psycopg.connect(
-                connect_url(url),
+            conn = psycopg.connect(
+                connect_url(self.url),
                 autocommit=True,
                 row_factory=_row_factory,
                 connect_timeout=10,
@@ -301,21 +334,39 @@ class PgConnection:
             )
         except psycopg.Error as exc:
             why = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise BusyError(
-                f"cannot connect to the archive database {redacted(url)}: {why}"
+            raise UnavailableError(
+                f"cannot connect to the archive database {redacted(self.url)}: {why}"
             ) from exc
-        schema = self._conn.execute("SELECT current_schema()").fetchone()
+        schema = conn.execute("SELECT current_schema()").fetchone()
         if check_schema and (schema is None or schema[0] is None):
-            self._conn.close()
+            conn.close()
             raise InvalidInput(
-                f"the schema that {redacted(url)} names does not exist in that database "
+                f"the schema that {redacted(self.url)} names does not exist in that database "
                 "(create it first: CREATE SCHEMA …)"
             )
-        if readonly:
-            self._conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        self.row_factory: Any = None  # accepted and ignored: rows always read both ways
-        self._keys: dict[str, str] | None = None
-        self.total_changes = 0
+        if self.readonly:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        return conn
+
+    @property
+    def lost(self) -> bool:
+        """Whether the connection to the server is gone (the server restarted, the network
+        dropped it): nothing more can be done on it."""
+        return bool(self._conn.broken or self._conn.closed)
+
+    def _reconnect(self) -> None:
+        """A new session in place of a lost one (it held no transaction worth keeping: the
+        server rolled back whatever was open when the session ended)."""
+        with suppress(Exception):
+            self._conn.close()
+        self._conn = self._connect()
+
+    def _unavailable(self, exc: Exception) -> UnavailableError:
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return UnavailableError(
+            f"lost the connection to the archive database {redacted(self.url)} ({why}); "
+            "nothing uncommitted was kept: try again when the database answers"
+        )
 
     @property
     def raw(self) -> Any:
@@ -326,33 +377,109 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
+        if self.lost:  # the server ended it: still open for this side until its ROLLBACK
+            return self._was_in_transaction
         return bool(self._conn.info.transaction_status != TransactionStatus.IDLE)
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
+        """Run one statement. A lost connection (the server restarted) is opened again, and
+        a statement that failed with it retried once when that cannot change its meaning: a
+        read, or any statement of a read-only connection, outside a transaction. A
+        transaction open when the connection was lost is gone (the server rolled it back):
+        its statements raise :class:`UnavailableError` until its ``ROLLBACK``, so that
+        nothing of it is written outside it."""
         import psycopg
 
         statement, table = translate(sql)
+        verb = statement.split(None, 1)[0].upper()
+        if self.lost and self._pipeline is None:
+            if self._was_in_transaction:
+                if verb != "ROLLBACK" or " TO " in statement.upper():
+                    raise self._unavailable(psycopg.OperationalError("the connection was lost"))
+                self._was_in_transaction = False  # the server rolled it back already;
+                return PgCursor(None, None)  # the next statement connects again
+            self._reconnect()
         returning = self.generated_keys().get(table) if table else None
         if returning is not None:
             statement += f" RETURNING {returning}"
+        values = list(params)
+        idle = not self.in_transaction and self._pipeline is None
         try:
-            cursor = self._conn.execute(statement, list(params))
-            result = PgCursor(cursor, returning)
+            try:
+                cursor = self._conn.execute(statement, values)
+            except psycopg.OperationalError:
+                if not (self.lost and idle and (self.readonly or verb in ("SELECT", "WITH"))):
+                    raise
+                self._reconnect()
+                cursor = self._conn.execute(statement, values)
+            result = PgCursor(cursor, returning, self._pipeline)
         except psycopg.Error as exc:
+            if self.lost:
+                raise self._unavailable(exc) from exc
             raise _as_sqlite_error(exc) from exc
-        if statement.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+        finally:
+            self._note_transaction()
+        if self._pipeline is None and verb in ("INSERT", "UPDATE", "DELETE"):
+            # not asked in a pipeline (that would wait): PostgreSQL readers use `changes`
             self.total_changes += max(0, result.rowcount)
         return result
+
+    def _note_transaction(self) -> None:
+        """Remember whether a transaction is open, for when the connection is lost."""
+        from psycopg.pq import TransactionStatus
+
+        if not self.lost:
+            status = self._conn.info.transaction_status
+            self._was_in_transaction = status != TransactionStatus.IDLE
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Send the statements of the block without waiting for each one's answer: they
+        go in one round trip, at the first result asked for or at the end of the block
+        (psycopg's pipeline mode). An error is raised there, as the :mod:`sqlite3` class,
+        and the statements after it in the same round trip are not run. Nested: joins the
+        outer one."""
+        import psycopg
+
+        if self._pipeline is not None:
+            yield
+            return
+        try:
+            block = self._conn.pipeline()
+            self._pipeline = block.__enter__()
+            try:
+                yield
+            except BaseException as exc:
+                self._pipeline = None
+                if not self.lost:  # (a lost connection is dropped whole, its pipeline too)
+                    block.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            self._pipeline = None
+            block.__exit__(None, None, None)
+        except psycopg.Error as exc:
+            if self.lost:
+                raise self._unavailable(exc) from exc
+            raise _as_sqlite_error(exc) from exc
+        finally:
+            self._note_transaction()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         import psycopg
 
         statement, _ = translate(sql)
+        if self.lost and self._pipeline is None:
+            if self._was_in_transaction:
+                raise self._unavailable(psycopg.OperationalError("the connection was lost"))
+            self._reconnect()
         try:
             with self._conn.cursor() as cursor:
                 cursor.executemany(statement, [list(r) for r in rows])
         except psycopg.Error as exc:
+            if self.lost:
+                raise self._unavailable(exc) from exc
             raise _as_sqlite_error(exc) from exc
+        finally:
+            self._note_transaction()
 
     def generated_keys(self) -> dict[str, str]:
         """Table → its key column, for the tables whose key the database generates (read

@@ -71,6 +71,11 @@ class BusyError(GongkaiError, RuntimeError):
     http_status = 503
 
 
+class UnavailableError(BusyError):
+    """The archive's database server does not answer (PostgreSQL restarting, the network
+    down): nothing was changed; try again shortly (exit 5, HTTP 503)."""
+
+
 class ConflictError(InvalidInput):
     """The change contradicts what is stored (a duplicate id, an engine change that needs a
     reindex); exit 2, HTTP 409."""

@@ -56,7 +56,7 @@ class Fingerprints:
 
     def put(self, doc_id: str, text_hash: str, minhash: bytes, buckets: Iterable[int]) -> None:
         """Store ``doc_id``'s fingerprint (replacing an older one) and its bucket keys."""
-        with self.archive.transaction():
+        with self.archive.transaction(), self.archive.batched():
             self.conn.execute("DELETE FROM text_buckets WHERE doc_id = ?", (doc_id,))
             self.conn.execute(
                 # An upsert both SQLite and PostgreSQL read (INSERT OR REPLACE is SQLite's own).

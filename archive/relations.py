@@ -524,7 +524,7 @@ class Relations:
 
     def replace_refs(self, src: str, refs: Iterable[Reference]) -> None:
         """The references found in ``src`` (derived data: replaced when the text is relinked)."""
-        with self.transaction():
+        with self.transaction(), self.archive.batched():
             self.conn.execute("DELETE FROM refs WHERE src = ?", (src,))
             self.conn.executemany(
                 "INSERT INTO refs (src, type, title_key, number_suffix, number_before, "

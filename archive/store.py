@@ -11,7 +11,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,14 +212,23 @@ class Archive:
         goes into its ``import`` history entry.
         """
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
-        existing = self.conn.execute(
-            "SELECT id FROM documents WHERE sha256 = ?", (digest,)
-        ).fetchone()
-        if existing:
-            return AddOutcome("duplicate", existing["id"])
+        # One look-up answers both questions: are these bytes archived, and is the id
+        # wanted (given, or the shortest one the digest offers) free.
+        wanted = doc.id or digest[:10]
+        found = {
+            r["sha256"]: r["id"]
+            for r in self.conn.execute(
+                "SELECT id, sha256 FROM documents WHERE sha256 = ? OR id = ?", (digest, wanted)
+            )
+        }
+        if digest in found:
+            return AddOutcome("duplicate", found[digest])
         in_database = self.dialect == "postgresql"  # written with the row, below
         if not in_database and not (stored and self.originals.holds(digest, len(original))):
             self.originals.put(original, durable=not self._group, sha256=digest)
+        if doc.id and found:
+            raise DuplicateIdError(f"id {doc.id} is already used by another document")
+        doc.id = doc.id or (wanted if not found else self._new_id(digest))
         doc.sha256 = digest
         doc.size = len(original)
         doc.created_at = doc.updated_at = now()
@@ -229,31 +238,36 @@ class Archive:
             if self._group
             else ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
         )
-        self.conn.execute(begin)
+        row = doc.to_dict()
+        row["extra"] = json.dumps(doc.extra, ensure_ascii=False)
+        detail = {"source": doc.source_name, "sha256": digest, **(provenance or {})}
         try:
-            if doc.id:
-                if self.exists(doc.id):
-                    raise DuplicateIdError(f"id {doc.id} is already used by another document")
-            else:
-                doc.id = self._new_id(digest)
-            row = doc.to_dict()
-            row["extra"] = json.dumps(doc.extra, ensure_ascii=False)
-            self.conn.execute(
-                f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
-                [row[c] for c in _COLUMNS],
-            )
-            if in_database:
-                self.originals.put(original, sha256=digest)
-            detail = {"source": doc.source_name, "sha256": digest, **(provenance or {})}
-            self.log(doc.id, actor, "import", detail)
-            self.conn.execute(commit)
+            with self.batched():  # PostgreSQL: the whole add in one round trip
+                self.conn.execute(begin)
+                self.conn.execute(
+                    f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                    [row[c] for c in _COLUMNS],
+                )
+                if in_database:
+                    self.originals.put(original, sha256=digest)
+                self.log(doc.id, actor, "import", detail)
+                self.conn.execute(commit)
         except BaseException:
-            self.conn.execute(rollback)
-            if self._group:
-                self.conn.execute(commit)  # a savepoint rolled back to is still open
+            if self.conn.in_transaction:
+                self.conn.execute(rollback)
+                if self._group:
+                    self.conn.execute(commit)  # a savepoint rolled back to is still open
             raise
         return AddOutcome("imported", doc.id)
+
+    def batched(self) -> AbstractContextManager[None]:
+        """A block whose statements need no answer one by one (writes): on PostgreSQL they
+        are sent together, in one round trip (:meth:`backend.PgConnection.pipeline`), and an
+        error is raised at the end of the block; on SQLite, nothing changes."""
+        if isinstance(self.conn, backend.PgConnection):
+            return self.conn.pipeline()
+        return nullcontext()
 
     def begin_group(self) -> None:
         """Start a group of :meth:`add` calls that :meth:`commit_group` commits together

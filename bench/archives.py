@@ -7,6 +7,13 @@ archive (a fresh schema, dropped afterwards), each in a fresh process through
 ``Gongkai.import_manifest``; then ``bench/web_latency.py`` drives the real web server
 (waitress, real HTTP) with the same search requests against each.
 
+Then ``--clients`` concurrent clients (default 20) send ``bench/load.py``'s request mix
+(searches, document pages, 文号 look-ups, check POSTs, home pages) to real ``gongkai serve``
+processes: one node over each archive, and two nodes over the PostgreSQL archive (the
+clients alternate between them, as a round-robin balancer would): requests per second and
+p50/p95. Each node is ``--serve-args`` (default one waitress process), so that two nodes
+are twice the server processes of one.
+
     GONGKAI_BENCH_POSTGRES=postgresql://user:pw@localhost/db \\
         .venv/bin/python bench/archives.py --docs 20000
 
@@ -33,6 +40,35 @@ from bench.common import DEFAULT_CORPUS, OUT_DIR, load_corpus
 from bench.engines import SEED, generate, write_manifest
 
 HERE = Path(__file__).resolve().parent
+
+
+def nodes_step(data: Path, nodes: int, clients: int, requests: int, seconds: float,
+               serve_args: list[str]) -> dict:  # fmt: skip
+    """``clients`` concurrent clients against ``nodes`` web nodes over ``data`` (run in a
+    child process: the archive's password is in its environment)."""
+    sys.path.insert(0, str(HERE))
+    import load
+
+    mix = load.build_mix(data, load.WARM_UP + requests, 300)
+    command = load.gongkai_command(None)
+    ports = [load.free_port() for _ in range(nodes)]
+    servers = [load.start_server(command, data, port, serve_args) for port in ports]
+    try:
+        for i, request in enumerate(mix[: load.WARM_UP]):
+            load.fetch(ports[i % nodes], request)
+        level = load.run_level(ports, clients, mix[load.WARM_UP :], requests, seconds)
+        rss = [mb for server in servers for mb in load.rss_per_process(server.pid)]
+        row = load.summary(level, rss)
+    finally:
+        for server in servers:
+            os.killpg(server.pid, 15)
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, 9)
+    row["nodes"] = nodes
+    row["loadavg"] = os.getloadavg()
+    return row
 
 
 def child(script: str, *args: str, env: dict[str, str]) -> dict:
@@ -70,6 +106,16 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("GONGKAI_BENCH_POSTGRES", ""))
     parser.add_argument("--out", default=str(OUT_DIR / "archives.json"))
     parser.add_argument("--backends", default="sqlite,postgresql", type=lambda s: s.split(","))
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (0: none)")
+    parser.add_argument("--load-requests", type=int, default=600, help="per node count, at most")
+    parser.add_argument("--load-seconds", type=float, default=60.0, help="per node count, at most")
+    parser.add_argument("--serve-args", default="--server waitress", help="serve options per node")
+    if len(sys.argv) > 1 and sys.argv[1] == "_nodes":  # a child: see nodes_step
+        data, nodes, clients, requests, seconds = sys.argv[2:7]
+        row = nodes_step(Path(data), int(nodes), int(clients), int(requests), float(seconds),
+                         sys.argv[7].split())  # fmt: skip
+        print(json.dumps(row, ensure_ascii=False))
+        return
     args = parser.parse_args()
     if not args.postgres:
         raise SystemExit("give --postgres URL (or GONGKAI_BENCH_POSTGRES)")
@@ -108,6 +154,14 @@ def main() -> None:
                 "import_docs_per_s": round(args.docs / imported["seconds"], 1),
                 "search": searched,
             }
+            counts = (1, 2) if backend == "postgresql" else (1,)
+            for nodes in counts if args.clients > 0 else ():
+                print(f"[{args.docs} docs] {backend}: {args.clients} clients, {nodes} node(s)…",
+                      flush=True)  # fmt: skip
+                results[backend][f"load_{nodes}_node"] = child(
+                    "archives.py", "_nodes", str(data), str(nodes), str(args.clients),
+                    str(args.load_requests), str(args.load_seconds), args.serve_args, env=env,
+                )  # fmt: skip
             print(json.dumps({backend: results[backend]}, ensure_ascii=False), flush=True)
             if backend == "postgresql":
                 drop_schema(args.postgres, data)

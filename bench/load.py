@@ -209,7 +209,12 @@ def first_request_ms(port: int, request: Request) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def run_level(port: int, clients: int, mix: list[Request], requests: int, seconds: float) -> Level:
+def run_level(
+    port: int | list[int], clients: int, mix: list[Request], requests: int, seconds: float
+) -> Level:
+    """``clients`` threads sending ``mix``; with several ports (web nodes), request ``i``
+    goes to node ``i mod n`` (a round-robin balancer)."""
+    ports = port if isinstance(port, list) else [port]
     level = Level(clients)
     lock = threading.Lock()
     cursor = iter(range(requests))
@@ -224,7 +229,7 @@ def run_level(port: int, clients: int, mix: list[Request], requests: int, second
             request = mix[i % len(mix)]
             start = time.perf_counter()
             try:
-                status = fetch(port, request)
+                status = fetch(ports[i % len(ports)], request)
                 ok = status in EXPECTED.get(request.kind, {200})
                 why = f"{status} {request.path[:80]}"
             except OSError as exc:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive import Archive
+from archive.errors import UnavailableError
 from indexer import pipeline
 from indexer.items import FAILED, UPDATED, Batch, ImportReport, Item, ProgressCallback
 from indexer.reading import file_items, iter_files
@@ -229,6 +230,8 @@ def _finish_run(runs: Runs, report: ImportReport, origins: dict[str, tuple[str, 
     ]
     try:
         runs.finish(report.run_id, report.counts(), items, report.stopped)
+    except UnavailableError:
+        pass  # the database went away: the run's own error says so (it stays unfinished)
     except Exception:
         log.exception("recording the end of import run %s failed", report.run_id)
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import DamagedError, IndexDamagedError
+from archive.errors import DamagedError, IndexDamagedError, UnavailableError
 
 CODES = {
     400: "bad_request",
@@ -81,6 +81,19 @@ def register(app: Flask) -> None:
         if wants_json():
             return json_error(503, message, code)
         return render_template("error.html", status=503, title=TITLES[503], message=message), 503
+
+    @app.errorhandler(UnavailableError)
+    def unavailable(exc: UnavailableError) -> Any:
+        """The archive's database does not answer (restarting): a clear 503 with no
+        exception text; the connection is opened again on the next request."""
+        app.logger.warning("archive database unavailable: %s", exc)
+        message = "文件库数据库暂时无法连接，请稍后再试。"
+        headers = {"Retry-After": "5"}
+        if wants_json():
+            body, _ = json_error(503, message, "database_unavailable")
+            return body, 503, headers
+        page = render_template("error.html", status=503, title=TITLES[503], message=message)
+        return page, 503, headers
 
     if app.testing:
         return  # let tests see the traceback
