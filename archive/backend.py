@@ -30,6 +30,7 @@ when that names the same database: it is never written into the data directory, 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -42,6 +43,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archive.errors import InvalidInput, UnavailableError
+
+# psycopg logs a warning of its own when a pipeline cannot be closed on a lost connection
+# ("error ignored terminating …"); with no handler, Python would print it on stderr beside
+# the one line the CLI prints for the same event (UnavailableError).
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 URL_FILE = "archive.url"
 URL_ENV = "GONGKAI_ARCHIVE_URL"
