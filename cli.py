@@ -681,7 +681,7 @@ def restore(ctx: click.Context, src: Path, force: bool, as_json: bool) -> None:
     """Restore the backup SRC into the data directory: every file checked against the
     manifest (exit 7 if one differs, nothing touched), the index rebuilt, then verified
     (exit 1 if verify finds problems). A data directory that holds anything needs --force."""
-    from indexer.service import restore as restore_backup
+    from indexer.restoring import restore as restore_backup
 
     report = restore_backup(src, ctx.obj["data"], force=force)
     emit(

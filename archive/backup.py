@@ -11,7 +11,7 @@ into place only when complete, so a killed backup never looks like a finished on
 
 A restore checks every file against the manifest before it touches the data directory, and
 refuses one that already holds anything unless told to replace it (``force``). Rebuilding the
-index and verifying the result are the caller's (:func:`indexer.service.restore`), because the
+index and verifying the result are the caller's (:func:`indexer.restoring.restore`), because the
 archive layer knows no engine.
 """
 

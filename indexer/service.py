@@ -73,7 +73,6 @@ __all__ = [
     "init_data_dir",
     "open_engine",
     "read_config",
-    "restore",
     "write_config",
 ]
 
@@ -583,27 +582,3 @@ class Gongkai:
         from indexer.export import catalogue
 
         return catalogue(self.archive, chosen, valid_only=valid_only, view=self.validity)
-
-
-def restore(src: Path | str, data_dir: Path | str, *, force: bool = False) -> dict[str, object]:
-    """Restore the backup ``src`` (made by :func:`archive.backup.backup`) into ``data_dir``:
-    every file checked against the manifest first, a directory holding anything refused
-    unless ``force``, then the index rebuilt and everything verified (originals re-hashed).
-    Under the data directory's write lock."""
-    from archive.backup import restore_files
-
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with write_lock(data_dir):
-        documents = restore_files(src, data_dir, force=force)
-        with Gongkai(data_dir) as gk:
-            indexed = gk.indexer.reindex()
-            report = gk.verify()
-    return {
-        "ok": bool(report["ok"]) and indexed == documents,
-        "data": str(data_dir),
-        "restored_from": str(src),
-        "documents": documents,
-        "indexed": indexed,
-        "verify": report,
-    }
