@@ -495,6 +495,28 @@ def test_a_foreign_tantivy_index_is_refused_until_rebuilt(tmp_path: Path) -> Non
     assert _ids(stale, "湿地") == ["b"]
 
 
+def test_a_typesense_collection_of_the_older_layout_is_refused_until_rebuilt(
+    tmp_path: Path,
+) -> None:
+    """A collection made before the terms of title and body shared one field (``tt``, ``bt``,
+    ``at``…: issue 18) holds values no query of this version finds: reported, then rebuilt."""
+    from indexer.engines.typesense import TypesenseEngine, collection_schema
+
+    engine = open_engine(tmp_path, "typesense")
+    assert isinstance(engine, TypesenseEngine)
+    schema = collection_schema(engine.collection)
+    schema["fields"] = [f for f in schema["fields"] if f["name"] not in ("tm", "pr")] + [
+        {"name": n, "type": "string[]", "optional": True} for n in ("tt", "bt", "at")
+    ]
+    engine._writer.collections.create(schema)
+    with pytest.raises(RuntimeError, match="older layout.*reindex"):
+        engine.search(parse("湿地"), limit=5)
+    engine.clear()
+    engine.add([IndexDoc(id="b", rev=1, title="乙", body="湿地")])
+    assert _ids(engine, "湿地") == ["b"]
+    engine.drop()
+
+
 # -- choosing and converting the engine ---------------------------------------------------
 
 

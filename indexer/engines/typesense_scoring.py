@@ -6,10 +6,10 @@ engine scores, and people expect a document that says a word ten times to rank a
 says it once, as on tantivy and Whoosh. So the candidates are scored here with the BM25 of
 those engines (k1 = 1.2, b = 0.75; title ×3, words adjacent as typed ×2, exact 文号 ×50):
 
-* **document frequency** of a term in a field: the count of a filter on its hash (``tt`` /
-  ``bt``); a phrase's idf is the sum of its terms', as on tantivy;
-* **term frequency** in each candidate (a phrase's: the least of its adjacent pairs', ``tp`` /
-  ``bp``): the document holds, besides each hashed term and pair, its frequency in binary in
+* **document frequency** of a term in a field: the count of a filter on its hash in that
+  field (``tm``); a phrase's idf is the sum of its terms', as on tantivy;
+* **term frequency** in each candidate (a phrase's: the least of its adjacent pairs', ``pr``):
+  the document holds, besides each hashed term and pair, its frequency in binary in
   ``fq`` (one token per bit set, :data:`BITS` bits); a filter of the candidates' ids and one
   bit's token answers which candidates have that bit, so ``BITS`` + 1 searches give every
   candidate's frequency exactly (up to :data:`CAP`, where BM25 has long saturated);
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer import analysis
-from indexer.engines.typesense_query import key, pair_key
+from indexer.engines.typesense_query import PAIRS, TERMS, key, pair_key, placed
 from indexer.query import Match, ParsedQuery, Word
 
 K1, B = 1.2, 0.75
@@ -237,13 +237,13 @@ class Scorer:
         counted = sorted({(f, h) for f, unit in units for h in unit.term_hashes})
         for f, hashed in counted:
             if (f, hashed) not in stats.df:
-                cond = f"{FIELDS[f]}t:=[`{hashed}`]"
+                cond = f"{TERMS}:=[`{placed(FIELDS[f], hashed)}`]"
                 searches.append({"q": "*", "query_by": "title", "per_page": 0, "filter_by": cond})
                 asks.append(("df", (f, hashed)))
         places = sorted({(f, unit.kind(), h) for f, unit in units for h in unit.hashes})
         for f, kind, hashed in places:
             short = FIELDS[f]
-            cond = f"{short}{kind}:=[`{hashed}`]"
+            cond = f"{TERMS if kind == 't' else PAIRS}:=[`{placed(short, hashed)}`]"
             searches.append(_members(f"{ids} && {cond}", len(candidates)))
             asks.append(("holds", (f, hashed)))
             for bit in range(BITS):
