@@ -495,6 +495,60 @@ def test_a_foreign_tantivy_index_is_refused_until_rebuilt(tmp_path: Path) -> Non
     assert _ids(stale, "湿地") == ["b"]
 
 
+def test_a_typesense_collection_of_the_older_layout_is_refused_until_rebuilt(
+    tmp_path: Path,
+) -> None:
+    """A collection made before the terms of title and body shared one field (``tt``, ``bt``,
+    ``at``…: issue 18) holds values no query of this version finds: reported, then rebuilt."""
+    from indexer.engines.typesense import TypesenseEngine, collection_schema
+
+    engine = open_engine(tmp_path, "typesense")
+    assert isinstance(engine, TypesenseEngine)
+    schema = collection_schema(engine.collection)
+    schema["fields"] = [f for f in schema["fields"] if f["name"] not in ("tm", "pr")] + [
+        {"name": n, "type": "string[]", "optional": True} for n in ("tt", "bt", "at")
+    ]
+    engine._writer.collections.create(schema)
+    with pytest.raises(RuntimeError, match=r"older layout.*reindex"):
+        engine.search(parse("湿地"), limit=5)
+    engine.clear()
+    engine.add([IndexDoc(id="b", rev=1, title="乙", body="湿地")])
+    assert _ids(engine, "湿地") == ["b"]
+    engine.drop()
+
+
+def test_typesense_scores_from_either_side_of_each_set_are_tantivys(tmp_path: Path) -> None:
+    """The scorer loads which candidates hold a term (and each bit of its frequency) from the
+    smaller side: the holders, or the others through ``!=`` (here the body's 湿地 and its
+    pairs, which most candidates hold; ``c`` has no pair at all). Either way the scores are
+    tantivy's."""
+    docs = [
+        IndexDoc(
+            id="a", rev=1, title="湿地保护", body="湿地保护，湿地保护，湿地保护。湿地与保护。"
+        ),
+        IndexDoc(id="b", rev=1, title="通知", body="湿地保护条例。湿地保护。"),
+        IndexDoc(id="c", rev=1, title="湿地", body="保护"),
+        IndexDoc(id="d", rev=1, title="湿地保护规划", body="湿地，湿地，湿地，保护。"),
+        IndexDoc(id="e", rev=1, title="保护湿地", body="湿地保护，湿地保护。"),
+        IndexDoc(id="f", rev=1, title="候鸟", body="候鸟迁徙"),
+    ]
+    scores = {}
+    for name in ("tantivy", "typesense"):
+        engine = open_engine(tmp_path / name, name)
+        try:
+            engine.add(docs)
+            engine.refresh()
+            hits = engine.search(parse("湿地 保护"), limit=10).hits
+            scores[name] = {h.id: h.score for h in hits}
+        finally:
+            if name == "typesense":
+                engine.drop()  # type: ignore[attr-defined]
+            engine.close()
+    assert scores["typesense"].keys() == scores["tantivy"].keys() == set("abcde")
+    for doc, score in scores["tantivy"].items():
+        assert scores["typesense"][doc] == pytest.approx(score, rel=1e-5), doc
+
+
 # -- choosing and converting the engine ---------------------------------------------------
 
 

@@ -46,6 +46,8 @@ from indexer.engines.typesense_cluster import (
     cluster_status,
 )
 from indexer.engines.typesense_query import (
+    PAIRS,
+    TERMS,
     all_of,
     any_of,
     conjunction,
@@ -53,6 +55,7 @@ from indexer.engines.typesense_query import (
     exact_filter,
     field_filters,
     key,
+    placed,
     query_filters,
     ranking_fields,
     ranking_texts,
@@ -81,12 +84,8 @@ _TEXT = [
     ("title", "string", False),
     ("body", "string", False),
     ("key", "string", False),  # the id again: Typesense refuses `id:!=`
-    ("tt", "string[]", True),
-    ("bt", "string[]", True),
-    ("tp", "string[]", True),
-    ("bp", "string[]", True),
-    ("at", "string[]", True),  # title and body together
-    ("ap", "string[]", True),
+    (TERMS, "string[]", True),  # the title's and the body's terms, hashed with their field
+    (PAIRS, "string[]", True),  # their adjacent pairs, the same way
     ("dn", "string[]", True),
     ("ix", "string", True),
     ("fq", "string[]", True),  # term frequencies in binary (indexer.engines.typesense_scoring)
@@ -147,14 +146,11 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
     )
     if frequencies:
         d["fq"] = frequencies
-    d["at"] = sorted(set(title_terms) | set(body_terms))
-    d["ap"] = sorted(set(title_pairs) | set(body_pairs))
-    for name, values in (
-        ("tt", title_terms),
-        ("bt", body_terms),
-        ("tp", title_pairs),
-        ("bp", body_pairs),
+    for name, title_values, body_values in (
+        (TERMS, title_terms, body_terms),
+        (PAIRS, title_pairs, body_pairs),
     ):
+        values = [placed("t", h) for h in title_values] + [placed("b", h) for h in body_values]
         if values:
             d[name] = values
     if doc.doc_number:
@@ -248,8 +244,15 @@ class TypesenseEngine:
             self._wait_replicated()
             self._timeline = True
         else:
-            first = spans.field_names(0)[0]
-            self._timeline = any(f.get("name") == first for f in found.get("fields", []))
+            names = {f.get("name") for f in found.get("fields", [])}
+            if TERMS not in names:
+                # Made before the terms of both fields shared one field (issue 18): its
+                # values are hashed otherwise, so no query of this version can read it.
+                raise IndexDamagedError(
+                    f"the Typesense collection {self.collection} has an older layout; "
+                    "run `gongkai reindex` to rebuild it"
+                )
+            self._timeline = spans.field_names(0)[0] in names
         self._ready = True
 
     @property

@@ -3,14 +3,15 @@
 Typesense's own query language ANDs words and has no OR, and its tokenizer is not ours. So
 which documents match is decided by ``filter_by`` alone, over fields we fill ourselves:
 
-* ``tt`` / ``bt``: every term of the title / body (:func:`indexer.analysis.term_positions`:
-  words, sub-words, 文号 normalised, traditional folded), each as a short hash (:func:`key`), so
-  no Typesense tokenizer or symbol rule ever touches a term;
-* ``tp`` / ``bp``: every pair of terms at adjacent positions (sub-words sit at their
-  parent's position, as on tantivy), hashed: a phrase of two places is one pair lookup, a
-  longer phrase the AND of its consecutive pairs (a phrase of three or more words may thus
-  match words that are pairwise adjacent in two places of the text: rare, and the only
-  difference from the other engines' positions);
+* ``tm``: every term of the title and of the body (:func:`indexer.analysis.term_positions`:
+  words, sub-words, 文号 normalised, traditional folded), each as a short hash of the field and
+  the term (:func:`key`, :func:`placed`), so no Typesense tokenizer or symbol rule ever touches
+  a term, and one condition asks the title, the body or either (``tm:=[title's, body's]``);
+* ``pr``: every pair of terms at adjacent positions (sub-words sit at their parent's
+  position, as on tantivy), hashed with its field the same way: a phrase of two places is one
+  pair lookup, a longer phrase the AND of its consecutive pairs (a phrase of three or more
+  words may thus match words that are pairwise adjacent in two places of the text: rare, and
+  the only difference from the other engines' positions);
 * ``dn`` / ``ix``: the 文号 (and its suffix) and the 索引号, hashed.
 
 A query word is an OR of its alternatives, a phrase an OR of at most
@@ -40,17 +41,38 @@ MAX_PHRASE_VARIANTS = 16
 MAX_CONDITIONS = 99
 _TOKEN = re.compile(r"`[^`]*`|(&&|\|\||\(|\)|:(?:!=|>=|<=|=|>|<))")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
-#: The prefix of each text field's term and pair fields.
-_SHORT = {"title": "t", "body": "b", "all": "a"}
+#: The fields holding the hashed terms and pairs of the title and the body (:func:`placed`).
+TERMS, PAIRS = "tm", "pr"
+#: Each text field's letter in its hashed values; "all" is either field.
+_SHORT = {"title": ("t",), "body": ("b",), "all": ("t", "b")}
+#: A hash is :data:`KEY_CHARS` base-36 digits (51.7 bits): Typesense reads each hit's whole
+#: stored document, so every byte of the thousands of values a document holds costs. At
+#: 100,000 documents (~20 million distinct terms, pairs and frequency bits) a looked-up
+#: value collides with another one in about 1 of 200 million look-ups.
+KEY_CHARS = 10
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_KEY_SPACE = 36**KEY_CHARS
 
 
 def key(term: str) -> str:
-    """A term (or a pair) as an 16-character hex hash: an exact, tokenizer-proof value."""
-    return hashlib.blake2b(term.encode("utf-8"), digest_size=8).hexdigest()
+    """A term (or a pair) as a 10-character base-36 hash: an exact, tokenizer-proof value
+    (lower-case letters and digits only)."""
+    n = int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()) % _KEY_SPACE
+    out = []
+    for _ in range(KEY_CHARS):
+        n, d = divmod(n, 36)
+        out.append(_DIGITS[d])
+    return "".join(out)
 
 
 def pair_key(first: str, second: str) -> str:
     return key(first + "\x00" + second)
+
+
+def placed(short: str, hashed: str) -> str:
+    """The stored value of a hashed term or pair in the field ``short`` ("t" the title, "b"
+    the body): title and body values share the :data:`TERMS` / :data:`PAIRS` fields."""
+    return key(short + "\x02" + hashed)
 
 
 def terms_and_pairs(positions: Mapping[str, list[int]]) -> tuple[str, list[str], list[str]]:
@@ -111,12 +133,16 @@ any_of, all_of = _any, _all
 
 def _places(fieldname: str, places: list[list[str]]) -> str:
     """The places in a row, each any of its terms."""
-    f = _SHORT[fieldname]
+    shorts = _SHORT[fieldname]
     if len(places) == 1:
-        return f"{f}t:=" + _values(sorted({key(t) for t in places[0]}))
+        hashed = {key(t) for t in places[0]}
+        return f"{TERMS}:=" + _values(sorted({placed(f, h) for f in shorts for h in hashed}))
     return _all(
         [
-            f"{f}p:=" + _values(sorted({pair_key(a, b) for a in first for b in second}))
+            f"{PAIRS}:="
+            + _values(
+                sorted({placed(f, pair_key(a, b)) for f in shorts for a in first for b in second})
+            )
             for first, second in itertools.pairwise(places)
         ]
     )
@@ -154,7 +180,7 @@ def exact_filter(match: Match) -> str | None:
 
 
 def match_filter(match: Match) -> str:
-    # Title or body: the fields holding both (at, ap), one condition instead of two.
+    # Title or body: one condition over both fields' values instead of two conditions.
     fields = ["all"] if set(match.fields) == {"title", "body"} else list(match.fields)
     if match.phrase:
         text = _any([_sequence(f, match.words) for f in fields])
@@ -167,16 +193,16 @@ def match_filter(match: Match) -> str:
 def simple_exclusion(options: tuple[Match, ...]) -> str | None:
     """An excluded clause made of single words whose alternatives are single terms, as
     ``!=`` conditions (none of the terms in any of the fields); None for anything else."""
-    parts: list[str] = []
+    values: set[str] = set()
     for match in options:
         if match.doc_number or match.index_number or len(match.words) != 1:
             return None
         word = match.words[0]
         if any(len(alt) != 1 for alt in word.alternatives):
             return None
-        hashed = _values(sorted({key(alt[0]) for alt in word.alternatives}))
-        parts += [f"{_SHORT[f]}t:!={hashed}" for f in match.fields]
-    return _all(parts) if parts else None
+        hashed = {key(alt[0]) for alt in word.alternatives}
+        values |= {placed(f, h) for name in match.fields for f in _SHORT[name] for h in hashed}
+    return f"{TERMS}:!=" + _values(sorted(values)) if values else None
 
 
 def conditions(expression: str) -> int:

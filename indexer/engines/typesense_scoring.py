@@ -6,10 +6,10 @@ engine scores, and people expect a document that says a word ten times to rank a
 says it once, as on tantivy and Whoosh. So the candidates are scored here with the BM25 of
 those engines (k1 = 1.2, b = 0.75; title ×3, words adjacent as typed ×2, exact 文号 ×50):
 
-* **document frequency** of a term in a field: the count of a filter on its hash (``tt`` /
-  ``bt``); a phrase's idf is the sum of its terms', as on tantivy;
-* **term frequency** in each candidate (a phrase's: the least of its adjacent pairs', ``tp`` /
-  ``bp``): the document holds, besides each hashed term and pair, its frequency in binary in
+* **document frequency** of a term in a field: the count of a filter on its hash in that
+  field (``tm``); a phrase's idf is the sum of its terms', as on tantivy;
+* **term frequency** in each candidate (a phrase's: the least of its adjacent pairs', ``pr``):
+  the document holds, besides each hashed term and pair, its frequency in binary in
   ``fq`` (one token per bit set, :data:`BITS` bits); a filter of the candidates' ids and one
   bit's token answers which candidates have that bit, so ``BITS`` + 1 searches give every
   candidate's frequency exactly (up to :data:`CAP`, where BM25 has long saturated);
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer import analysis
-from indexer.engines.typesense_query import key, pair_key
+from indexer.engines.typesense_query import PAIRS, TERMS, key, pair_key, placed
 from indexer.query import Match, ParsedQuery, Word
 
 K1, B = 1.2, 0.75
@@ -187,12 +187,13 @@ class Statistics:
 class Scorer:
     """Scores candidates of one query; ``search`` runs a list of Typesense searches.
 
-    One round of look-ups: the lengths of candidates not seen yet, the collection's figures
-    not yet in ``stats``, and for each term or pair which candidates hold it and which have
-    each bit of its frequency set. What a look-up costs is mostly the hits it returns
-    (Typesense reads each hit's whole stored document, tens of KB), not how many look-ups
-    there are: a bit no candidate has set costs a millisecond, so asking which candidates
-    repeat a term before asking its bits would cost more than it saves (measured)."""
+    A first round of look-ups: the lengths of candidates not seen yet, the collection's
+    figures not yet in ``stats``, and for each term or pair how many candidates hold it and
+    how many of those have each bit of its frequency set. What a look-up costs is mostly the
+    hits it returns (Typesense reads each hit's whole stored document), not how many
+    look-ups there are: a count costs a millisecond. So a second round loads each set from
+    its smaller side (:meth:`_members`): a common word every candidate holds loads no hit at
+    all, where it loaded every candidate."""
 
     def __init__(self, search: Search, stats: Statistics | None = None) -> None:
         self.search = search
@@ -237,22 +238,31 @@ class Scorer:
         counted = sorted({(f, h) for f, unit in units for h in unit.term_hashes})
         for f, hashed in counted:
             if (f, hashed) not in stats.df:
-                cond = f"{FIELDS[f]}t:=[`{hashed}`]"
+                cond = f"{TERMS}:=[`{placed(FIELDS[f], hashed)}`]"
                 searches.append({"q": "*", "query_by": "title", "per_page": 0, "filter_by": cond})
                 asks.append(("df", (f, hashed)))
         places = sorted({(f, unit.kind(), h) for f, unit in units for h in unit.hashes})
+        sets: list[_Set] = []
         for f, kind, hashed in places:
             short = FIELDS[f]
-            cond = f"{short}{kind}:=[`{hashed}`]"
-            searches.append(_members(f"{ids} && {cond}", len(candidates)))
-            asks.append(("holds", (f, hashed)))
+            name, value = (TERMS if kind == "t" else PAIRS), placed(short, hashed)
+            holds = f"{ids} && {name}:=[`{value}`]"
+            sets.append(_Set((f, hashed), -1, holds, f"{ids} && {name}:!=[`{value}`]"))
             for bit in range(BITS):
                 token = bit_key(short, hashed, bit)
-                searches.append(_members(f"{ids} && fq:=[`{token}`]", len(candidates)))
-                asks.append((f"bit{bit}", (f, hashed)))
+                sets.append(
+                    _Set(
+                        (f, hashed),
+                        bit,
+                        f"{ids} && fq:=[`{token}`]",
+                        f"{holds} && fq:!=[`{token}`]",
+                    )
+                )
+        for s in sets:  # first how many: a count costs a millisecond, a hit loaded far more
+            searches.append({"q": "*", "query_by": "title", "per_page": 0, "filter_by": s.cond})
+            asks.append(("count", None))
         results = self._run(searches)
-        tf: dict[tuple[str, str], dict[str, int]] = {}
-        bits: dict[tuple[str, str], dict[str, int]] = {}
+        counts: list[int] = []
         for (what, place), result in zip(asks, results, strict=True):
             if what == "lengths":
                 for h in _hits(result):
@@ -264,18 +274,65 @@ class Scorer:
                 stats.average = _averages(result)
             elif what == "df":
                 stats.remember(place, int(result.get("found", 0)))
-            elif what == "holds":
-                tf[place] = {str(h["document"]["id"]): 1 for h in _hits(result)}
             else:
-                written = bits.setdefault(place, {})
-                for h in _hits(result):
-                    doc = str(h["document"]["id"])
-                    written[doc] = written.get(doc, 0) + (1 << int(what[3:]))
-        for place, held in tf.items():  # a frequency of 1 has no bits
-            written = bits.get(place, {})
-            for doc in held:
-                held[doc] = written.get(doc, 1)
+                counts.append(int(result.get("found", 0)))
+        tf: dict[tuple[str, str], dict[str, int]] = {}
+        for place, held in self._members(sets, counts, candidates).items():
+            tf[place] = held
         return self._combine(p, candidates, lengths, tf)
+
+    def _members(
+        self, sets: list[_Set], counts: list[int], candidates: list[str]
+    ) -> dict[tuple[str, str], dict[str, int]]:
+        """Place → candidate → frequency, from the counts of each set (which candidates hold
+        the place, which of those have each bit set): each set is loaded from its smaller
+        side, the members or the rest (``!=``), and a rest that does not add up to its count
+        (a node lagging, a candidate without the field) is loaded again from the members."""
+        everyone = set(candidates)
+        searches: list[dict[str, Any]] = []
+        asks: list[tuple[int, bool]] = []  # (set, loaded as the rest)
+        for i, (s, count) in enumerate(zip(sets, counts, strict=True)):
+            size = _universe(sets, counts, i, len(everyone))
+            if count == 0 or count == size:
+                continue
+            rest = 2 * count > size
+            searches.append(_members(s.rest if rest else s.cond, len(candidates)))
+            asks.append((i, rest))
+        results = self._run(searches)
+        loaded = {
+            i: (rest, {_id(h) for h in _hits(r)})
+            for (i, rest), r in zip(asks, results, strict=True)
+        }
+        again = [
+            i
+            for i, (rest, found) in loaded.items()
+            if rest and len(found) != _universe(sets, counts, i, len(everyone)) - counts[i]
+        ]
+        reloaded = self._run([_members(sets[i].cond, len(candidates)) for i in again])
+        for i, r in zip(again, reloaded, strict=True):
+            loaded[i] = (False, {_id(h) for h in _hits(r)})
+        tf: dict[tuple[str, str], dict[str, int]] = {}
+        holders: set[str] = set()
+        for i, (s, count) in enumerate(zip(sets, counts, strict=True)):
+            within = everyone if s.bit < 0 else holders
+            if count == 0:
+                members: set[str] = set()
+            elif i not in loaded:
+                members = set(within)
+            else:
+                rest, found = loaded[i]
+                members = within - found if rest else found
+            if s.bit < 0:
+                holders = members
+                tf[s.place] = dict.fromkeys(members, 0)
+            else:
+                held = tf[s.place]
+                for doc in members:
+                    held[doc] += 1 << s.bit
+        for held in tf.values():  # a frequency of 1 has no bits
+            for doc, n in held.items():
+                held[doc] = n or 1
+        return tf
 
     def _combine(
         self,
@@ -307,6 +364,27 @@ class Scorer:
                 score += weight * sum(boost[f] * unit_score(f, unit, doc) for f in fields)
             scores[doc] = score
         return scores
+
+
+@dataclass(frozen=True)
+class _Set:
+    """The candidates holding a place (``bit`` -1), or those of them with one bit of its
+    frequency set: ``cond`` finds them, ``rest`` the others (of the candidates, or of the
+    holders)."""
+
+    place: tuple[str, str]
+    bit: int
+    cond: str
+    rest: str
+
+
+def _universe(sets: list[_Set], counts: list[int], i: int, candidates: int) -> int:
+    """How many the set ``i`` is chosen from: the candidates, or the place's holders."""
+    return candidates if sets[i].bit < 0 else counts[i - 1 - sets[i].bit]
+
+
+def _id(hit: Mapping[str, Any]) -> str:
+    return str(hit["document"]["id"])
 
 
 def _ids(docs: list[str]) -> str:
