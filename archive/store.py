@@ -21,6 +21,7 @@ from archive import backend, schema
 from archive.chunks import in_chunks
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
+from archive.known import KnownDigests
 from archive.originals import OriginalStore, sha256_of
 from archive.pgoriginals import DatabaseOriginals
 from archive.vocab import DOC_TYPE_ORIGINS, DOC_TYPES, KINDS
@@ -84,6 +85,7 @@ class Archive:
             else OriginalStore(root / "originals")
         )
         self._group = False  # inside begin_group() … commit_group()
+        self.known = KnownDigests()  # answers looked up ahead (look_ahead)
         self.immutable = False  # read as immutable: see open() and outdated()
 
     @classmethod
@@ -212,6 +214,7 @@ class Archive:
         goes into its ``import`` history entry.
         """
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
+        self.known.forget(digest)
         # One look-up answers both questions: are these bytes archived, and is the id
         # wanted (given, or the shortest one the digest offers) free.
         wanted = doc.id or digest[:10]
@@ -285,6 +288,7 @@ class Archive:
         self._group = False
 
     def rollback_group(self) -> None:
+        self.known.clear()  # what the group added is gone
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
         self._group = False
@@ -568,7 +572,15 @@ class Archive:
     def revisions(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT id, rev FROM documents")}
 
+    def look_ahead(self, digests: Sequence[str]) -> None:
+        """Ask once whether each of ``digests`` is archived or kept as a copy, so that
+        :meth:`has_sha256` and :meth:`Fingerprints.copy_of` answer them without a round trip
+        (:mod:`archive.known`)."""
+        self.known.fill(self.conn, digests)
+
     def has_sha256(self, digest: str) -> str | None:
+        if digest in self.known.archived:
+            return self.known.archived[digest]
         row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (digest,)).fetchone()
         return row["id"] if row else None
 

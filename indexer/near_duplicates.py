@@ -201,17 +201,16 @@ class CopyFinder:
         ``doc``'s are never its copies."""
         if print_.length < MIN_CHARS:
             return None
-        same = self.store.with_text_hash(print_.text_hash)
+        same, near = self.store.candidates(
+            print_.text_hash, print_.buckets if print_.minhash else ()
+        )
         for found in self.archive.get_many(same).values() if same else ():
             if _agrees(doc, found):
                 return Match(found.id, found.title, SAME_TEXT, 1.0)
         if not print_.minhash:
             return None
         scored = sorted(
-            (
-                (similarity(print_.minhash, signature), doc_id)
-                for doc_id, signature in self.store.in_buckets(print_.buckets).items()
-            ),
+            ((similarity(print_.minhash, signature), doc_id) for doc_id, signature in near.items()),
             reverse=True,
         )
         close = [(score, doc_id) for score, doc_id in scored if score >= self.threshold]
