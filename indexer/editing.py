@@ -330,16 +330,21 @@ def _looked_ahead(items: Iterable[Item], archive: Archive | None) -> Iterator[It
     if archive is None:
         yield from items
         return
-    ahead: list[Item] = []
-    for item in items:
-        ahead.append(item)
-        if item.data is not None and not item.skip:
-            item.sha256 = sha256_of(item.data)
-        if len(ahead) >= LOOK_AHEAD:
-            archive.look_ahead([i.sha256 for i in ahead if i.sha256])
-            yield from ahead
-            ahead = []
-    if ahead:
+    source = iter(items)
+    while True:
+        ahead: list[Item] = []
+        try:
+            for item in source:
+                ahead.append(item)
+                if item.data is not None and not item.skip:
+                    item.sha256 = sha256_of(item.data)
+                if len(ahead) >= LOOK_AHEAD:
+                    break
+        except BaseException:
+            yield from ahead  # the items before an input that breaks off are still imported
+            raise
+        if not ahead:
+            return
         archive.look_ahead([i.sha256 for i in ahead if i.sha256])
         yield from ahead
 
