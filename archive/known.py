@@ -28,14 +28,17 @@ LIMIT = 2000
 
 class KnownDigests:
     """Answers for digests looked up ahead: ``archived`` digest → document id or None,
-    ``copies`` digest → the ``copies`` row or None."""
+    ``copies`` digest → the ``copies`` row or None; and ``taken`` document id → whether a
+    document has it."""
 
     def __init__(self) -> None:
         self.archived: dict[str, str | None] = {}
         self.copies: dict[str, Any] = {}
+        self.taken: dict[str, bool] = {}
 
-    def fill(self, conn: Any, digests: Sequence[str]) -> None:
-        """Look ``digests`` up (documents, then copies): one statement each per chunk."""
+    def fill(self, conn: Any, digests: Sequence[str], ids: Sequence[str] = ()) -> None:
+        """Look ``digests`` up (documents, then copies) and ``ids``: one statement each per
+        chunk."""
         wanted = list(dict.fromkeys(digests))[:LIMIT]
         archived: dict[str, str | None] = dict.fromkeys(wanted)
         copies: dict[str, Any] = dict.fromkeys(wanted)
@@ -46,12 +49,29 @@ class KnownDigests:
                 archived[row["sha256"]] = row["id"]
             for row in conn.execute(f"SELECT * FROM copies WHERE sha256 IN ({marks})", chunk):
                 copies[row["sha256"]] = row
-        self.archived, self.copies = archived, copies
+        names = list(dict.fromkeys(ids))[:LIMIT]
+        taken = dict.fromkeys(names, False)
+        for chunk, marks in in_chunks(names):
+            for row in conn.execute(f"SELECT id FROM documents WHERE id IN ({marks})", chunk):
+                taken[row["id"]] = True
+        self.archived, self.copies, self.taken = archived, copies, taken
 
-    def forget(self, digest: str) -> None:
-        """``digest`` was just written: ask the database next time."""
+    def clash(self, digest: str, doc_id: str) -> dict[str, str] | None:
+        """What :meth:`archive.store.Archive.add` asks before adding ``digest`` as ``doc_id``
+        (sha256 → id of the documents with these bytes or this id), or None when either was
+        not looked up ahead."""
+        if digest not in self.archived or doc_id not in self.taken:
+            return None
+        holder = self.archived[digest]
+        if holder is not None:
+            return {digest: holder}
+        return {"": doc_id} if self.taken[doc_id] else {}
+
+    def forget(self, digest: str, doc_id: str = "") -> None:
+        """``digest`` (as ``doc_id``) was just written: ask the database next time."""
         self.archived.pop(digest, None)
         self.copies.pop(digest, None)
+        self.taken.pop(doc_id, None)
 
     def clear(self) -> None:
-        self.archived, self.copies = {}, {}
+        self.archived, self.copies, self.taken = {}, {}, {}

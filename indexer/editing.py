@@ -331,22 +331,33 @@ def _looked_ahead(items: Iterable[Item], archive: Archive | None) -> Iterator[It
         yield from items
         return
     source = iter(items)
-    while True:
-        ahead: list[Item] = []
-        try:
-            for item in source:
-                ahead.append(item)
-                if item.data is not None and not item.skip:
-                    item.sha256 = sha256_of(item.data)
-                if len(ahead) >= LOOK_AHEAD:
-                    break
-        except BaseException:
-            yield from ahead  # the items before an input that breaks off are still imported
-            raise
-        if not ahead:
-            return
-        archive.look_ahead([i.sha256 for i in ahead if i.sha256])
-        yield from ahead
+    try:
+        while True:
+            ahead: list[Item] = []
+            try:
+                for item in source:
+                    ahead.append(item)
+                    if item.data is not None and not item.skip:
+                        item.sha256 = sha256_of(item.data)
+                    if len(ahead) >= LOOK_AHEAD:
+                        break
+            except BaseException:
+                yield from ahead  # the items before an input that breaks off are still imported
+                raise
+            if not ahead:
+                return
+            hashed = [i for i in ahead if i.sha256]
+            archive.look_ahead([i.sha256 for i in hashed], [_wanted_id(i) for i in hashed])
+            yield from ahead
+    finally:
+        archive.known.clear()  # (a web server's archive lives on: ask afresh next time)
+
+
+def _wanted_id(item: Item) -> str:
+    """The id a new document from ``item`` asks for: its row's, else its digest's first ten
+    characters (:meth:`~archive.store.Archive.add`)."""
+    given = (item.meta or {}).get("id")
+    return str(given) if given else item.sha256[:10]
 
 
 def _row_meta_for_update(meta: dict[str, object]) -> dict[str, object]:

@@ -383,14 +383,15 @@ class Linker:
                 if self._own_expiry(doc, own, kept):
                     report.affected.add(doc.id)
             refs: list[Reference] = []
-            for doc in docs:
-                done = prepared.get(doc.id) if prepared is not None else None
-                if done is not None and done.fits(doc.title, doc.text):
-                    found = [replace(r, src=doc.id) for r in done.references]
-                else:
-                    found = find_references(doc)
-                self.relations.replace_refs(doc.id, found)
-                refs.extend(found)
+            with self.archive.batched():  # PostgreSQL: the batch's references in one round trip
+                for doc in docs:
+                    done = prepared.get(doc.id) if prepared is not None else None
+                    if done is not None and done.fits(doc.title, doc.text):
+                        found = [replace(r, src=doc.id) for r in done.references]
+                    else:
+                        found = find_references(doc)
+                    self.relations.replace_refs(doc.id, found)
+                    refs.extend(found)
             for step in self.steps:
                 step(self, docs, report)
             keys = {k for d in docs for k in self._info[d.id].keys}
