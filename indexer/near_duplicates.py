@@ -201,7 +201,7 @@ class CopyFinder:
         ``doc``'s are never its copies."""
         if print_.length < MIN_CHARS:
             return None
-        same, near = self.store.candidates(
+        same, signatures = self.store.candidates(
             print_.text_hash, print_.buckets if print_.minhash else ()
         )
         for found in self.archive.get_many(same).values() if same else ():
@@ -210,7 +210,10 @@ class CopyFinder:
         if not print_.minhash:
             return None
         scored = sorted(
-            ((similarity(print_.minhash, signature), doc_id) for doc_id, signature in near.items()),
+            (
+                (similarity(print_.minhash, signature), doc_id)
+                for doc_id, signature in signatures.items()
+            ),
             reverse=True,
         )
         close = [(score, doc_id) for score, doc_id in scored if score >= self.threshold]
