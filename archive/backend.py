@@ -459,6 +459,9 @@ class PgConnection:
                 self._pipeline = None
                 if not self.lost:  # (a lost connection is dropped whole, its pipeline too)
                     block.__exit__(type(exc), exc, exc.__traceback__)
+                elif isinstance(exc, sqlite3.Error) and not isinstance(exc, UnavailableError):
+                    # a result read in the block (PgCursor) found the connection gone
+                    raise self._unavailable(exc) from exc
                 raise
             self._pipeline = None
             block.__exit__(None, None, None)

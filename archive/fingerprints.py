@@ -17,7 +17,9 @@ document's history says the same. Nothing is lost, and search shows the document
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from archive.store import Archive, now
 
@@ -87,24 +89,40 @@ class Fingerprints:
 
     def with_text_hash(self, text_hash: str) -> list[str]:
         """Ids of the documents whose normalised text has this hash, oldest first."""
-        rows = self.conn.execute(
+        return [str(r[0]) for r in self._with_text_hash(text_hash)]
+
+    def in_buckets(self, buckets: Sequence[int]) -> dict[str, bytes]:
+        """id → MinHash signature of the documents sharing at least one of ``buckets``."""
+        return {str(r[0]): bytes(r[1]) for r in self._in_buckets(buckets)}
+
+    def candidates(
+        self, text_hash: str, buckets: Sequence[int]
+    ) -> tuple[list[str], dict[str, bytes]]:
+        """:meth:`with_text_hash` and :meth:`in_buckets` together: on PostgreSQL both are sent
+        before either answer is read, one round trip (a copy check asks both of nearly every
+        new document)."""
+        # (outside a transaction, each read alone: one lost connection is then retried)
+        batched = self.archive.batched() if self.conn.in_transaction else nullcontext()
+        with batched:
+            same, near = self._with_text_hash(text_hash), self._in_buckets(buckets)
+            return [str(r[0]) for r in same], {str(r[0]): bytes(r[1]) for r in near}
+
+    def _with_text_hash(self, text_hash: str) -> Any:
+        return self.conn.execute(
             "SELECT f.doc_id FROM text_fingerprints f JOIN documents d ON d.id = f.doc_id "
             "WHERE f.text_hash = ? ORDER BY d.created_at, d.id",
             (text_hash,),
         )
-        return [str(r[0]) for r in rows]
 
-    def in_buckets(self, buckets: Sequence[int]) -> dict[str, bytes]:
-        """id → MinHash signature of the documents sharing at least one of ``buckets``."""
+    def _in_buckets(self, buckets: Sequence[int]) -> Any:
         if not buckets:
-            return {}
+            return ()
         marks = ", ".join("?" for _ in buckets)
-        rows = self.conn.execute(
+        return self.conn.execute(
             "SELECT f.doc_id, f.minhash FROM text_fingerprints f WHERE f.doc_id IN "
             f"(SELECT DISTINCT doc_id FROM text_buckets WHERE bucket IN ({marks}))",
             list(buckets),
         )
-        return {str(r[0]): bytes(r[1]) for r in rows}
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM text_fingerprints").fetchone()[0])
@@ -114,6 +132,7 @@ class Fingerprints:
     def add_copy(self, record: CopyRecord, *, actor: str) -> bool:
         """Record a copy of ``record.doc_id`` (its original already in the store) and say so
         in that document's history; False if these bytes were recorded as a copy before."""
+        self.archive.known.forget(record.sha256)
         with self.archive.transaction():
             cursor = self.conn.execute(
                 "INSERT OR IGNORE INTO copies (sha256, doc_id, match, similarity, source_name, "
@@ -148,7 +167,11 @@ class Fingerprints:
 
     def copy_of(self, sha256: str) -> CopyRecord | None:
         """The copy these bytes were recorded as, if any."""
-        row = self.conn.execute("SELECT * FROM copies WHERE sha256 = ?", (sha256,)).fetchone()
+        known = self.archive.known.copies
+        if sha256 in known:  # looked up ahead
+            row = known[sha256]
+        else:
+            row = self.conn.execute("SELECT * FROM copies WHERE sha256 = ?", (sha256,)).fetchone()
         return _record(row) if row else None
 
     def copies_of(self, doc_id: str) -> list[CopyRecord]:

@@ -24,7 +24,7 @@ document imported later can be linked to what was imported before it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -136,6 +136,9 @@ class Expiry:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+Kept = Mapping[str, Expiry] | None  # expiries already read (Relations.set_expiry)
 
 
 def _relation_snapshot(rel: Relation | None) -> dict[str, object] | None:
@@ -471,13 +474,14 @@ class Relations:
             found.update({r[0]: r[1] for r in rows})
         return found
 
-    def set_expiry(self, doc_id: str, expiry: Expiry | None, *, actor: str) -> bool:
+    def set_expiry(self, doc_id: str, expiry: Expiry | None, actor: str, kept: Kept = None) -> bool:
         """Keep (or with ``None`` forget) the end of ``doc_id``'s 有效期 as found in its text or
-        header; recorded in history when it changes. Returns whether it changed."""
+        header; recorded in history when it changes. Returns whether it changed. ``kept``:
+        :meth:`expiries` of a batch with ``doc_id``, asked in this transaction."""
         if not self._expiry:
             return False
         with self.transaction():
-            before = self.expiries([doc_id]).get(doc_id)
+            before = (kept if kept is not None else self.expiries([doc_id])).get(doc_id)
             same = (before.expires, before.clause, before.basis) if before else None
             if same == ((expiry.expires, expiry.clause, expiry.basis) if expiry else None):
                 return False

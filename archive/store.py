@@ -21,6 +21,7 @@ from archive import backend, schema
 from archive.chunks import in_chunks
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
+from archive.known import KnownDigests
 from archive.originals import OriginalStore, sha256_of
 from archive.pgoriginals import DatabaseOriginals
 from archive.vocab import DOC_TYPE_ORIGINS, DOC_TYPES, KINDS
@@ -84,6 +85,7 @@ class Archive:
             else OriginalStore(root / "originals")
         )
         self._group = False  # inside begin_group() … commit_group()
+        self.known = KnownDigests()  # answers looked up ahead (look_ahead)
         self.immutable = False  # read as immutable: see open() and outdated()
 
     @classmethod
@@ -212,15 +214,18 @@ class Archive:
         goes into its ``import`` history entry.
         """
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
-        # One look-up answers both questions: are these bytes archived, and is the id
-        # wanted (given, or the shortest one the digest offers) free.
+        # One look-up (or its answer looked up ahead) answers both questions: are these
+        # bytes archived, and is the id wanted (given, or the shortest the digest offers) free.
         wanted = doc.id or digest[:10]
-        found = {
-            r["sha256"]: r["id"]
-            for r in self.conn.execute(
-                "SELECT id, sha256 FROM documents WHERE sha256 = ? OR id = ?", (digest, wanted)
-            )
-        }
+        found = self.known.clash(digest, wanted)
+        self.known.forget(digest, wanted)
+        if found is None:
+            found = {
+                r["sha256"]: r["id"]
+                for r in self.conn.execute(
+                    "SELECT id, sha256 FROM documents WHERE sha256 = ? OR id = ?", (digest, wanted)
+                )
+            }
         if digest in found:
             return AddOutcome("duplicate", found[digest])
         in_database = self.dialect == "postgresql"  # written with the row, below
@@ -229,6 +234,7 @@ class Archive:
         if doc.id and found:
             raise DuplicateIdError(f"id {doc.id} is already used by another document")
         doc.id = doc.id or (wanted if not found else self._new_id(digest))
+        self.known.forget(digest, doc.id)
         doc.sha256 = digest
         doc.size = len(original)
         doc.created_at = doc.updated_at = now()
@@ -285,6 +291,7 @@ class Archive:
         self._group = False
 
     def rollback_group(self) -> None:
+        self.known.clear()  # what the group added is gone
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
         self._group = False
@@ -568,7 +575,15 @@ class Archive:
     def revisions(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT id, rev FROM documents")}
 
+    def look_ahead(self, digests: Sequence[str], ids: Sequence[str] = ()) -> None:
+        """Ask once whether each of ``digests`` is archived or kept as a copy, and which of
+        ``ids`` are taken, so that :meth:`has_sha256`, :meth:`Fingerprints.copy_of` and
+        :meth:`add` answer them without a round trip (:mod:`archive.known`)."""
+        self.known.fill(self.conn, digests, ids)
+
     def has_sha256(self, digest: str) -> str | None:
+        if digest in self.known.archived:
+            return self.known.archived[digest]
         row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (digest,)).fetchone()
         return row["id"] if row else None
 

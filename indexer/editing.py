@@ -293,7 +293,9 @@ def _matches(archive: Archive, item: Item) -> tuple[list[Document], str]:
             data = item.data if item.data is not None else item.path.read_bytes()
         except OSError:
             return [], ""  # the import reports it
-        found = archive.has_sha256(sha256_of(data))
+        found = archive.has_sha256(
+            item.sha256 if item.data is not None and item.sha256 else sha256_of(data)
+        )
         return ([archive.get(found)] if found else []), "sha256"  # type: ignore[list-item]
     if meta.get("id"):
         doc = archive.get(str(meta["id"]))
@@ -311,6 +313,51 @@ def _matches(archive: Archive, item: Item) -> tuple[list[Document], str]:
             normalize_index_number(str(meta["index_number"]))
         ), "索引号"
     return [], ""
+
+
+#: Items whose bytes are in hand are looked up in the archive this many at a time.
+LOOK_AHEAD = 100
+
+
+def _looked_ahead(items: Iterable[Item], archive: Archive | None) -> Iterator[Item]:
+    """``items``; those whose bytes are in hand (a manifest's bodies) hashed, and their
+    digests looked up in the archive :data:`LOOK_AHEAD` at a time
+    (:meth:`~archive.store.Archive.look_ahead`): the manifest-row match and the read stage's
+    duplicate and copy checks then ask the database nothing (a round trip each on
+    PostgreSQL)."""
+    from archive.originals import sha256_of
+
+    if archive is None:
+        yield from items
+        return
+    source = iter(items)
+    try:
+        while True:
+            ahead: list[Item] = []
+            try:
+                for item in source:
+                    ahead.append(item)
+                    if item.data is not None and not item.skip:
+                        item.sha256 = sha256_of(item.data)
+                    if len(ahead) >= LOOK_AHEAD:
+                        break
+            except BaseException:
+                yield from ahead  # the items before an input that breaks off are still imported
+                raise
+            if not ahead:
+                return
+            hashed = [i for i in ahead if i.sha256]
+            archive.look_ahead([i.sha256 for i in hashed], [_wanted_id(i) for i in hashed])
+            yield from ahead
+    finally:
+        archive.known.clear()  # (a web server's archive lives on: ask afresh next time)
+
+
+def _wanted_id(item: Item) -> str:
+    """The id a new document from ``item`` asks for: its row's, else its digest's first ten
+    characters (:meth:`~archive.store.Archive.add`)."""
+    given = (item.meta or {}).get("id")
+    return str(given) if given else item.sha256[:10]
 
 
 def _row_meta_for_update(meta: dict[str, object]) -> dict[str, object]:
@@ -343,7 +390,7 @@ def updating(
     lock and re-indexes afterwards."""
     from indexer.manifest import NO_CONTENT
 
-    for item in items:
+    for item in _looked_ahead(items, archive):
         metadata_only = item.skip == NO_CONTENT
         if item.meta is None or (item.skip and not metadata_only) or archive is None:
             if metadata_only:

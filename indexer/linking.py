@@ -37,6 +37,7 @@ from archive.relations import (
     REPEALS,
     SUPERSEDES,
     VALIDITY_EFFECT,
+    Expiry,
     Reference,
     Relations,
 )
@@ -375,20 +376,22 @@ class Linker:
         docs = list(docs)
         report = LinkReport()
         with self.relations.transaction():
+            kept = self.relations.expiries(d.id for d in docs)  # one look-up for the batch
             for doc in docs:
                 own = self._own_effective(doc)
                 self._remember(doc, own)
-                if self._own_expiry(doc, own):
+                if self._own_expiry(doc, own, kept):
                     report.affected.add(doc.id)
             refs: list[Reference] = []
-            for doc in docs:
-                done = prepared.get(doc.id) if prepared is not None else None
-                if done is not None and done.fits(doc.title, doc.text):
-                    found = [replace(r, src=doc.id) for r in done.references]
-                else:
-                    found = find_references(doc)
-                self.relations.replace_refs(doc.id, found)
-                refs.extend(found)
+            with self.archive.batched():  # PostgreSQL: the batch's references in one round trip
+                for doc in docs:
+                    done = prepared.get(doc.id) if prepared is not None else None
+                    if done is not None and done.fits(doc.title, doc.text):
+                        found = [replace(r, src=doc.id) for r in done.references]
+                    else:
+                        found = find_references(doc)
+                    self.relations.replace_refs(doc.id, found)
+                    refs.extend(found)
             for step in self.steps:
                 step(self, docs, report)
             keys = {k for d in docs for k in self._info[d.id].keys}
@@ -422,7 +425,9 @@ class Linker:
         self.relations.fill_effective(doc.id, effective, evidence=evidence, actor=self.actor)
         return effective
 
-    def _own_expiry(self, doc: Document, text_date: str) -> bool:
+    def _own_expiry(
+        self, doc: Document, text_date: str, kept: Mapping[str, Expiry] | None = None
+    ) -> bool:
         """Keep the end of the document's own 有效期 (本规定有效期三年, header 有效期 …; see
         :mod:`indexer.expiry`), counted from its 施行日期 (header, else ``text_date`` from its
         text, else its date of issue); returns whether it changed. Interpretations and answers
@@ -430,7 +435,7 @@ class Linker:
         if doc.kind == INTERPRETATION or doc.kind in ANSWERING_KINDS:
             return False
         found = find_expiry(doc, doc.date_effective or text_date)
-        return self.relations.set_expiry(doc.id, found, actor=self.actor)
+        return self.relations.set_expiry(doc.id, found, actor=self.actor, kept=kept)
 
     def _apply(self, ref: Reference, report: LinkReport) -> None:
         targets, exact = self.resolve(ref)

@@ -201,7 +201,9 @@ class CopyFinder:
         ``doc``'s are never its copies."""
         if print_.length < MIN_CHARS:
             return None
-        same = self.store.with_text_hash(print_.text_hash)
+        same, signatures = self.store.candidates(
+            print_.text_hash, print_.buckets if print_.minhash else ()
+        )
         for found in self.archive.get_many(same).values() if same else ():
             if _agrees(doc, found):
                 return Match(found.id, found.title, SAME_TEXT, 1.0)
@@ -210,7 +212,7 @@ class CopyFinder:
         scored = sorted(
             (
                 (similarity(print_.minhash, signature), doc_id)
-                for doc_id, signature in self.store.in_buckets(print_.buckets).items()
+                for doc_id, signature in signatures.items()
             ),
             reverse=True,
         )

@@ -116,7 +116,9 @@ class ReadStage:
             return FileOutcome(label, FAILED, reason="permission denied")
         except OSError as exc:
             return FileOutcome(label, FAILED, reason=f"cannot read: {exc.strerror or exc}")
-        digest = item.sha256 = sha256_of(data)
+        if not (item.data is not None and item.sha256):  # hashed when looked up ahead
+            item.sha256 = sha256_of(data)
+        digest = item.sha256
         existing = self.archive.has_sha256(digest) if self.archive is not None else None
         if existing:  # skip extraction for known bytes
             reason = f"same bytes as {existing}"
