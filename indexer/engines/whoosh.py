@@ -24,7 +24,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from indexer import analysis
-from indexer.engines import spans
+from indexer.engines import spans, whoosh_files
 from indexer.engines.base import (
     FACET_FIELDS,
     EngineHit,
@@ -35,6 +35,8 @@ from indexer.engines.base import (
 )
 from indexer.normalize import doc_number_suffix
 from indexer.query import Match, ParsedQuery, Word, doc_number_terms
+
+whoosh_files.install()
 
 TITLE_BOOST = 3.0
 EXACT_BOOST = 50.0
@@ -211,10 +213,7 @@ class WhooshEngine:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        # Without mmap: Whoosh copies each mmapped compound segment's postings into a BytesIO
-        # per searcher (150 MB at 20,000 documents, per thread); read through the file instead
-        # (the OS page cache keeps it warm and is shared by every process).
-        storage = FileStorage(str(self.path), supports_mmap=False)
+        storage = FileStorage(str(self.path))  # mapped, read in place (whoosh_files)
         if windex.exists_in(str(self.path)):
             self._ix = storage.open_index()
         else:
