@@ -19,6 +19,7 @@ from typing import Any
 
 from archive import backend, schema
 from archive.chunks import in_chunks
+from archive.counts import ArchiveCounts
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 from archive.known import KnownDigests
@@ -69,7 +70,7 @@ class AddOutcome:
     id: str
 
 
-class Archive:
+class Archive(ArchiveCounts):
     """Open with :meth:`open`; one instance per thread (SQLite connections are not shared)."""
 
     DB_NAME = "archive.sqlite3"
@@ -522,37 +523,6 @@ class Archive:
 
     # -- integrity ---------------------------------------------------------------------------
 
-    def integrity_errors(self) -> list[str]:
-        """What SQLite's ``PRAGMA integrity_check`` finds wrong with the database file (every
-        page, every index against its table); empty when it is sound."""
-        if self.dialect == "postgresql":
-            return []  # the server's own business (its checksums, amcheck)
-        try:
-            rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check(100)")]
-        except sqlite3.DatabaseError as exc:
-            return [str(exc)]
-        return [] if rows == ["ok"] else rows
-
-    def bad_rows(self) -> dict[str, str]:
-        """Documents whose row, or one of whose history entries, cannot be read or decoded:
-        id → why. Read one document at a time, so that one damaged page names only the
-        documents on it."""
-        bad: dict[str, str] = {}
-        try:
-            ids = [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
-        except sqlite3.DatabaseError as exc:
-            return {"(all)": f"the list of documents cannot be read: {exc}"}
-        for doc_id in ids:
-            try:
-                if self.get(doc_id) is None:
-                    bad[doc_id] = "row missing from the table although its index lists it"
-                self.history(doc_id)
-            except DamagedError as exc:
-                bad[doc_id] = str(exc)
-            except (sqlite3.DatabaseError, ValueError) as exc:
-                bad[doc_id] = f"history cannot be read: {exc}"
-        return bad
-
     def restore_original(self, digest: str, data: bytes, *, actor: str = "import") -> bool:
         """Put ``data`` back as the original ``digest`` if the stored file is missing or
         damaged (importing the same file again mends it); True if it was restored. Recorded
@@ -572,9 +542,6 @@ class Archive:
                 self.log(doc_id, actor, "restore_original", {"sha256": digest})
         return True
 
-    def revisions(self) -> dict[str, int]:
-        return {r[0]: r[1] for r in self.conn.execute("SELECT id, rev FROM documents")}
-
     def look_ahead(self, digests: Sequence[str], ids: Sequence[str] = ()) -> None:
         """Ask once whether each of ``digests`` is archived or kept as a copy, and which of
         ``ids`` are taken, so that :meth:`has_sha256`, :meth:`Fingerprints.copy_of` and
@@ -587,10 +554,6 @@ class Archive:
         row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (digest,)).fetchone()
         return row["id"] if row else None
 
-    def digests(self) -> dict[str, str]:
-        """Every document's id and the sha256 of its original."""
-        return {r[0]: r[1] for r in self.conn.execute("SELECT id, sha256 FROM documents")}
-
     def titles_containing(self, fragment: str, *, limit: int = 500) -> list[tuple[str, str]]:
         """(id, title) of up to ``limit`` documents whose title contains ``fragment``."""
         pattern = re.sub(r"([%_\\])", r"\\\1", fragment)
@@ -599,90 +562,6 @@ class Archive:
             (f"%{pattern}%", limit),
         )
         return [(r[0], r[1]) for r in rows]
-
-    def titles(self) -> Iterator[str]:
-        """Every document's title (for the vocabulary), without reading the texts."""
-        for row in self.conn.execute("SELECT title FROM documents"):
-            yield row[0]
-
-    def stamp(self) -> tuple[int, int, int]:
-        """(documents, sum of revisions, last row id): changes, in any process, when a document
-        is added, removed or changed. It scans the table, unlike :meth:`version`, which is
-        cheaper but only compares states seen through this connection."""
-        last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
-        row = self.conn.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE({last}, 0) FROM documents"
-        ).fetchone()
-        return (row[0], row[1], row[2])
-
-    def membership(self) -> tuple[int, int]:
-        """(documents, last row id): changes when a document is added or removed, in any
-        process. Cheap: the count reads the smallest index, not the rows (and their texts)."""
-        last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
-        row = self.conn.execute(f"SELECT COUNT(*), COALESCE({last}, 0) FROM documents").fetchone()
-        return (row[0], row[1])
-
-    def version(self) -> tuple[int, int]:
-        """Changes whenever the archive does: any connection's commit changes SQLite's
-        ``data_version``; this connection's own writes, ``total_changes``. On PostgreSQL,
-        the archive's change counter (:meth:`changes`)."""
-        if self.dialect == "postgresql":
-            return (self.conn.execute("SELECT n FROM changes WHERE id = 1").fetchone()[0], 0)
-        return (
-            self.conn.execute("PRAGMA data_version").fetchone()[0],
-            self.conn.total_changes,
-        )
-
-    def changes(self) -> tuple[int, str] | None:
-        """(how many rows have been written, when the last was: ISO UTC) over the tables a
-        reader sees, the same for every connection and process (kept by triggers, see
-        :func:`archive.schema.count_changes`); None for an archive too old to have the
-        counter (opened read-only before its migration), which nothing may then cache by."""
-        try:
-            row = self.conn.execute("SELECT n, at FROM changes WHERE id = 1").fetchone()
-        except sqlite3.OperationalError:
-            return None
-        return (int(row[0]), str(row[1])) if row else None
-
-    def count(self) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-
-    def recent_history(self, limit: int = 15) -> list[dict[str, object]]:
-        """The latest ``limit`` history entries of any document, newest first."""
-        rows = self.conn.execute(
-            "SELECT seq, doc_id, at, actor, action, detail FROM history ORDER BY seq DESC LIMIT ?",
-            (limit,),
-        )
-        return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
-
-    def history(self, doc_id: str) -> list[dict[str, object]]:
-        rows = self.conn.execute(
-            "SELECT seq, doc_id, at, actor, action, detail FROM history "
-            "WHERE doc_id = ? ORDER BY seq",
-            (doc_id,),
-        )
-        return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
-
-    def stats(self) -> dict[str, object]:
-        def grouped(column: str) -> dict[str, int]:
-            rows = self.conn.execute(
-                f"SELECT {column} AS k, COUNT(*) AS n FROM documents GROUP BY k ORDER BY n DESC"
-            )
-            return {str(r["k"]): r["n"] for r in rows}
-
-        size = self.conn.execute(
-            "SELECT COALESCE(SUM(size), 0), COALESCE(SUM(LENGTH(text)), 0) FROM documents"
-        ).fetchone()
-        return {
-            "documents": self.count(),
-            "original_bytes": size[0],
-            "text_chars": size[1],
-            "by_validity": grouped("validity"),
-            "by_kind": grouped("kind"),
-            "by_doc_type": grouped("doc_type"),
-            "by_agency": grouped("agency"),
-            "by_year": grouped("substr(date_issued, 1, 4)"),
-        }
 
 
 _SEE_VERIFY = "(the archive is damaged: run `gongkai verify`)"
