@@ -410,7 +410,7 @@ class PgConnection:
             statement += f" RETURNING {returning}"
         values = list(params)
         idle = not self.in_transaction and self._pipeline is None
-        try:
+        with self._translated():
             try:
                 cursor = self._conn.execute(statement, values)
             except psycopg.OperationalError:
@@ -419,16 +419,25 @@ class PgConnection:
                 self._reconnect()
                 cursor = self._conn.execute(statement, values)
             result = PgCursor(cursor, returning, self._pipeline)
+        if self._pipeline is None and verb in ("INSERT", "UPDATE", "DELETE"):
+            # not asked in a pipeline (that would wait): PostgreSQL readers use `changes`
+            self.total_changes += max(0, result.rowcount)
+        return result
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """A psycopg error in the block raised as its :mod:`sqlite3` class (or, on a lost
+        connection, :class:`UnavailableError`); then whether a transaction is open noted."""
+        import psycopg
+
+        try:
+            yield
         except psycopg.Error as exc:
             if self.lost:
                 raise self._unavailable(exc) from exc
             raise _as_sqlite_error(exc) from exc
         finally:
             self._note_transaction()
-        if self._pipeline is None and verb in ("INSERT", "UPDATE", "DELETE"):
-            # not asked in a pipeline (that would wait): PostgreSQL readers use `changes`
-            self.total_changes += max(0, result.rowcount)
-        return result
 
     def _note_transaction(self) -> None:
         """Remember whether a transaction is open, for when the connection is lost."""
@@ -445,12 +454,10 @@ class PgConnection:
         (psycopg's pipeline mode). An error is raised there, as the :mod:`sqlite3` class,
         and the statements after it in the same round trip are not run. Nested: joins the
         outer one."""
-        import psycopg
-
         if self._pipeline is not None:
             yield
             return
-        try:
+        with self._translated():
             block = self._conn.pipeline()
             self._pipeline = block.__enter__()
             try:
@@ -465,12 +472,6 @@ class PgConnection:
                 raise
             self._pipeline = None
             block.__exit__(None, None, None)
-        except psycopg.Error as exc:
-            if self.lost:
-                raise self._unavailable(exc) from exc
-            raise _as_sqlite_error(exc) from exc
-        finally:
-            self._note_transaction()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         import psycopg
@@ -480,15 +481,8 @@ class PgConnection:
             if self._was_in_transaction:
                 raise self._unavailable(psycopg.OperationalError("the connection was lost"))
             self._reconnect()
-        try:
-            with self._conn.cursor() as cursor:
-                cursor.executemany(statement, [list(r) for r in rows])
-        except psycopg.Error as exc:
-            if self.lost:
-                raise self._unavailable(exc) from exc
-            raise _as_sqlite_error(exc) from exc
-        finally:
-            self._note_transaction()
+        with self._translated(), self._conn.cursor() as cursor:
+            cursor.executemany(statement, [list(r) for r in rows])
 
     def generated_keys(self) -> dict[str, str]:
         """Table → its key column, for the tables whose key the database generates (read
