@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archive.backend import NEW_ENV, redacted, stored_url
-from bench.common import DEFAULT_CORPUS, OUT_DIR, load_corpus
+from bench.common import DEFAULT_CORPUS, OUT_DIR, load_corpus, write_results
 from bench.engines import SEED, generate, write_manifest
 
 HERE = Path(__file__).resolve().parent
@@ -171,10 +171,7 @@ def main() -> None:
     if "sqlite" in results and "postgresql" in results:
         ratio = results["postgresql"]["import_s"] / results["sqlite"]["import_s"]
         results["import_ratio_pg_over_sqlite"] = round(ratio, 2)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"wrote {out}")
+    write_results(Path(args.out), results)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,13 @@ _DULL = frozenset(
 )
 
 
+def write_results(out: Path, results: dict) -> None:
+    """The benchmark's figures as JSON at ``out`` (its folder made if needed)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"wrote {out}")
+
+
 def load_corpus(path: Path, limit: int | None = None) -> list[dict]:
     """The corpus rows (id, title, agency, date_issued, validity, body, ...), first ``limit``."""
     docs: list[dict] = []

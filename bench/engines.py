@@ -57,6 +57,7 @@ from bench.common import (
     latency_summary,
     load_corpus,
     make_queries,
+    write_results,
 )
 
 SEED = 20240601
@@ -382,10 +383,7 @@ def main() -> None:
     results = run(args)
     for r in results["runs"]:
         r["search"].pop("totals", None)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"wrote {out}")
+    write_results(Path(args.out), results)
 
 
 if __name__ == "__main__":
