@@ -49,6 +49,17 @@ def ask(client: FlaskClient, schema: xmlschema.XMLSchema, **args: str) -> ET.Ele
     return ET.fromstring(response.data)
 
 
+def get_record(client: FlaskClient, schema: xmlschema.XMLSchema, doc_id: str) -> ET.Element:
+    """The Dublin Core record of ``doc_id``, checked against the schema."""
+    return ask(
+        client,
+        schema,
+        verb="GetRecord",
+        identifier=f"oai:gk.example.gov:{doc_id}",
+        metadataPrefix="oai_dc",
+    )
+
+
 def errors(tree: ET.Element) -> list[str]:
     return [e.get("code", "") for e in tree.findall("o:error", NS)]
 
@@ -158,13 +169,7 @@ def test_get_record_and_dates(
 ) -> None:
     rows = archive_rows(corpus)
     doc_id = sorted(rows)[3]
-    tree = ask(
-        client,
-        schema,
-        verb="GetRecord",
-        identifier=f"oai:gk.example.gov:{doc_id}",
-        metadataPrefix="oai_dc",
-    )
+    tree = get_record(client, schema, doc_id)
     assert tree.findtext(".//dc:title", namespaces=NS) == rows[doc_id]["title"]
     day = rows[doc_id]["updated_at"][:10]
     same_day = harvest(
@@ -271,13 +276,7 @@ def test_control_characters_never_reach_the_xml(
             "UPDATE documents SET title = ? WHERE id = ?", ("坏\x01标题\x0b", doc_id)
         )
     client = create_app({"DATA_DIR": fresh_corpus.data, "BASE_URL": BASE}).test_client()
-    tree = ask(
-        client,
-        schema,
-        verb="GetRecord",
-        identifier=f"oai:gk.example.gov:{doc_id}",
-        metadataPrefix="oai_dc",
-    )
+    tree = get_record(client, schema, doc_id)
     assert tree.findtext(".//dc:title", namespaces=NS) == "坏标题"
 
 
