@@ -28,16 +28,6 @@ class ArchiveCounts:
         for row in self.conn.execute("SELECT title FROM documents"):
             yield row[0]
 
-    def stamp(self) -> tuple[int, int, int]:
-        """(documents, sum of revisions, last row id): changes, in any process, when a document
-        is added, removed or changed. It scans the table, unlike :meth:`version`, which is
-        cheaper but only compares states seen through this connection."""
-        last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
-        row = self.conn.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(rev), 0), COALESCE({last}, 0) FROM documents"
-        ).fetchone()
-        return (row[0], row[1], row[2])
-
     def membership(self) -> tuple[int, int]:
         """(documents, last row id): changes when a document is added or removed, in any
         process. Cheap: the count reads the smallest index, not the rows (and their texts)."""

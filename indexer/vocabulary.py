@@ -32,7 +32,7 @@ in one string, and the reversed terms likewise, looked up by bisection; a few by
 a string and two arrays load from the saved file at copying speed).
 
 Kept current: :func:`vocabulary_for` builds once per process and per archive state
-(:meth:`Archive.stamp`), at most once every :data:`REBUILD_INTERVAL` seconds while an import
+(:meth:`Archive.membership`), at most once every :data:`REBUILD_INTERVAL` seconds while an import
 is changing the archive; a vocabulary a few minutes stale only misses the newest words. The
 build (about 1.5 s for 2,000 documents) is saved beside the index (``index/<engine>-
 vocabulary.pickle``, written by whichever process built it), so that a one-shot ``gongkai
@@ -334,7 +334,7 @@ def vocabulary_for(archive: Archive, engine: Engine) -> Vocabulary:
     builds and saves it at its end (:func:`refresh`), so usually there is nothing to renew.
 
     A search pays nothing while the archive is unchanged: :meth:`Archive.version` (no table
-    read) tells this connection nothing happened; only then is :meth:`Archive.stamp` read."""
+    read) tells this connection nothing happened; only then is :meth:`Archive.membership` read."""
     key = _key(engine)
     version = archive.version()
     seen: dict[tuple[str, str], tuple[int, tuple[int, int]]] = _seen.__dict__.setdefault(
