@@ -54,12 +54,12 @@ from indexer.engines.typesense_query import (
     date_key,
     exact_filter,
     field_filters,
+    field_terms,
     key,
     placed,
     query_filters,
     ranking_fields,
     ranking_texts,
-    terms_and_pairs,
 )
 from indexer.engines.typesense_split import fits, id_condition, matching_ids
 from indexer.normalize import doc_number_suffix
@@ -127,28 +127,25 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
     body_positions = (
         doc.body_terms if doc.body_terms is not None else analysis.term_positions(doc.body)
     )
-    title, title_terms, title_pairs = terms_and_pairs(title_positions)
-    body, body_terms, body_pairs = terms_and_pairs(body_positions)
-    title_length, title_counts = scoring.frequencies(title_positions)
-    body_length, body_counts = scoring.frequencies(body_positions)
+    title, body = field_terms(title_positions), field_terms(body_positions)
     d: dict[str, Any] = {
         "id": doc.id,
         "key": doc.id,
         "rev": doc.rev,
-        "title": title,
-        "body": body,
+        "title": title.text,
+        "body": body.text,
         "date": date_key(doc.date_issued),
-        "tn": title_length,
-        "bn": body_length,
+        "tn": title.length,
+        "bn": body.length,
     }
-    frequencies = scoring.frequency_tokens("t", title_counts) + scoring.frequency_tokens(
-        "b", body_counts
+    frequencies = scoring.frequency_tokens("t", title.counts) + scoring.frequency_tokens(
+        "b", body.counts
     )
     if frequencies:
         d["fq"] = frequencies
     for name, title_values, body_values in (
-        (TERMS, title_terms, body_terms),
-        (PAIRS, title_pairs, body_pairs),
+        (TERMS, title.terms, body.terms),
+        (PAIRS, title.pairs, body.pairs),
     ):
         values = [placed("t", h) for h in title_values] + [placed("b", h) for h in body_values]
         if values:

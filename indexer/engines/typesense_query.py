@@ -25,10 +25,13 @@ the body; filters never rank.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from indexer import analysis
 from indexer.engines import spans
@@ -54,15 +57,21 @@ _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _KEY_SPACE = 36**KEY_CHARS
 
 
+#: The base-36 digits of every number below 36**3, least significant first: a hash is
+#: written three digits at a time (the same text as one digit at a time, 3× faster).
+_TRIPLES = [_DIGITS[n % 36] + _DIGITS[n // 36 % 36] + _DIGITS[n // 1296] for n in range(36**3)]
+
+
+@functools.lru_cache(maxsize=1 << 17)
 def key(term: str) -> str:
     """A term (or a pair) as a 10-character base-36 hash: an exact, tokenizer-proof value
-    (lower-case letters and digits only)."""
+    (lower-case letters and digits only). Words repeat across documents, so hashes are
+    kept (the import hashes each term, pair and frequency bit of every document)."""
     n = int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()) % _KEY_SPACE
-    out = []
-    for _ in range(KEY_CHARS):
-        n, d = divmod(n, 36)
-        out.append(_DIGITS[d])
-    return "".join(out)
+    a, n = _TRIPLES[n % 46656], n // 46656
+    b, n = _TRIPLES[n % 46656], n // 46656
+    c, n = _TRIPLES[n % 46656], n // 46656
+    return a + b + c + _DIGITS[n]
 
 
 def pair_key(first: str, second: str) -> str:
@@ -75,20 +84,46 @@ def placed(short: str, hashed: str) -> str:
     return key(short + "\x02" + hashed)
 
 
-def terms_and_pairs(positions: Mapping[str, list[int]]) -> tuple[str, list[str], list[str]]:
-    """From a term → positions map: the terms as text in position order (for ranking), the
-    hashed terms, and the hashed pairs of terms at adjacent positions."""
+@dataclass(frozen=True)
+class FieldTerms:
+    """What one text field sends to Typesense, from its term → positions map."""
+
+    text: str  # the terms in position order (for Typesense's text match)
+    terms: list[str]  # hashed terms, sorted
+    pairs: list[str]  # hashed pairs of terms at adjacent positions, sorted
+    length: int  # tokens, sub-words included, as tantivy counts
+    counts: Counter[str]  # hashed term or pair → how often
+
+
+def field_terms(positions: Mapping[str, list[int]]) -> FieldTerms:
+    """One pass over a field's positions: each distinct term and pair is hashed once."""
     words, places = analysis.flat_positions(positions)
     at: dict[int, list[str]] = {}
     for word, pos in zip(words, places, strict=True):
         at.setdefault(pos, []).append(word)
     text = " ".join(w for pos in sorted(at) for w in at[pos])
-    pairs: set[str] = set()
+    adjacent: Counter[tuple[str, str]] = Counter()
     for pos, here in at.items():
         after = at.get(pos + 1)
         if after:
-            pairs.update(pair_key(a, b) for a in here for b in after)
-    return text, sorted({key(t) for t in positions}), sorted(pairs)
+            adjacent.update((a, b) for a in here for b in after)
+    counts: Counter[str] = Counter()
+    for t, p in positions.items():
+        counts[key(t)] += len(p)
+    terms = sorted(counts)
+    pair_counts: Counter[str] = Counter()
+    for (a, b), n in adjacent.items():
+        pair_counts[pair_key(a, b)] += n
+    counts.update(pair_counts)
+    length = sum(len(p) for p in positions.values())
+    return FieldTerms(text, terms, sorted(pair_counts), length, counts)
+
+
+def terms_and_pairs(positions: Mapping[str, list[int]]) -> tuple[str, list[str], list[str]]:
+    """From a term → positions map: the terms as text in position order (for ranking), the
+    hashed terms, and the hashed pairs of terms at adjacent positions."""
+    found = field_terms(positions)
+    return found.text, found.terms, found.pairs
 
 
 def date_key(value: str) -> int:

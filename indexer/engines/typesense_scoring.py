@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer import analysis
 from indexer.engines.typesense_query import PAIRS, TERMS, key, pair_key, placed
 from indexer.query import Match, ParsedQuery, Word
 
@@ -70,20 +69,6 @@ Search = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 def bit_key(prefix: str, hashed: str, bit: int) -> str:
     return key(f"{prefix}\x01{hashed}\x01{bit}")
-
-
-def frequencies(positions: Mapping[str, list[int]]) -> tuple[int, Counter[str]]:
-    """(length in positions, hashed term or pair → how often) of one field."""
-    words, places = analysis.flat_positions(positions)
-    at: dict[int, list[str]] = {}
-    for word, pos in zip(words, places, strict=True):
-        at.setdefault(pos, []).append(word)
-    counts: Counter[str] = Counter({key(t): len(p) for t, p in positions.items()})
-    for pos, here in at.items():
-        after = at.get(pos + 1)
-        if after:
-            counts.update(pair_key(a, b) for a in here for b in after)
-    return sum(len(p) for p in positions.values()), counts  # tokens, as tantivy counts
 
 
 def frequency_tokens(prefix: str, counts: Counter[str]) -> list[str]:
