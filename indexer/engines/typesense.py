@@ -27,6 +27,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -276,16 +277,23 @@ class TypesenseEngine:
     # -- writing ---------------------------------------------------------------------------
 
     def add(self, docs: Iterable[IndexDoc]) -> int:
+        """Send ``docs`` in batches; each batch is sent while the next one is prepared (the
+        hashing here and the indexing on the nodes overlap), one request in flight."""
         self._stats = scoring.Statistics()
         count = 0
         batch: list[dict[str, Any]] = []
-        for doc in docs:
-            batch.append(to_document(doc))
-            if len(batch) >= IMPORT_BATCH:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="typesense-import") as sender:
+            sending: Future[int] | None = None
+            for doc in docs:
+                batch.append(to_document(doc))
+                if len(batch) >= IMPORT_BATCH:
+                    if sending is not None:
+                        count += sending.result()
+                    sending, batch = sender.submit(self._import, batch), []
+            if sending is not None:
+                count += sending.result()
+            if batch:
                 count += self._import(batch)
-                batch = []
-        if batch:
-            count += self._import(batch)
         return count
 
     def _import(self, batch: list[dict[str, Any]]) -> int:
