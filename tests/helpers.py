@@ -15,6 +15,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -325,41 +326,60 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def serving(data: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``gongkai serve`` over ``data`` in a subprocess on a free loopback port, polled until
-    it answers; yields its base URL and stops it afterwards (its log is ``data/serve.log``)."""
-    port = free_port()
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [str(gongkai_executable()), "--data", str(data), "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+def start_serve(
+    data: Path, port: int, *, workers: int | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``gongkai serve`` over ``data`` on loopback ``port``, in a session of its own (so
+    :func:`stop_serve` reaches its workers), polled until the home page answers; the test fails
+    with the server's log (``data/serve-<port>.log``) when it exits or takes over 60 s."""
+    log_path = data / f"serve-{port}.log"
+    args = [str(gongkai_executable()), "--data", str(data), "serve", "--port", str(port)]
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(base + "/", timeout=2) as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
                 if response.status == 200:
-                    break
+                    return proc
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            pytest.fail(f"gongkai serve did not come up: {(data / 'serve.log').read_text()}")
+            stop_serve(proc, signal.SIGKILL)
+            pytest.fail(f"gongkai serve did not come up: {log_path.read_text(errors='replace')}")
         time.sleep(0.2)
+
+
+def stop_serve(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Send ``sig`` to the server and its workers and wait; SIGKILL after 30 s."""
     try:
-        yield base
+        os.killpg(proc.pid, sig)
+        proc.wait(30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+
+
+@contextmanager
+def serving(data: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``gongkai serve`` over ``data`` on a free loopback port for the ``with`` block; yields
+    its base URL."""
+    port = free_port()
+    proc = start_serve(data, port, env=env)
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_serve(proc)
 
 
 # -- browsers ---------------------------------------------------------------------------------

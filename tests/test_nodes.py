@@ -10,18 +10,24 @@ from __future__ import annotations
 import http.client
 import http.cookies
 import json
-import os
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import postgres
 import pytest
-from helpers import CLI_MODULE, PASSWORD, ROOT, WEB, csrf_token, free_port, import_docs
+from helpers import (
+    PASSWORD,
+    WEB,
+    csrf_token,
+    free_port,
+    import_docs,
+    start_serve,
+    stop_serve,
+)
 
 from indexer.service import Gongkai
 from search_app.auth import add_user
@@ -53,35 +59,6 @@ class Client:
             conn.close()
 
 
-def start_node(data: Path, port: int) -> subprocess.Popen[bytes]:
-    node = subprocess.Popen(
-        [*CLI_MODULE, "--data", str(data), "serve", "--port", str(port), "--workers", "1"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert node.poll() is None, "gongkai serve exited"
-        try:
-            if Client().request(port, "GET", "/")[0] == 200:
-                return node
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("gongkai serve did not start within 60 s")
-
-
-def stop(node: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    try:
-        os.killpg(node.pid, sig)
-        node.wait(30)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(node.pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def nodes(
     tmp_path_factory: pytest.TempPathFactory, postgres_schemas: None
@@ -96,12 +73,12 @@ def nodes(
         with Gongkai(data) as gk:
             add_user(gk.archive, "alice", PASSWORD)
         ports = free_port(), free_port()
-        started = [start_node(data, port) for port in ports]
+        started = [start_serve(data, port, workers=1) for port in ports]
         try:
             yield ports[0], ports[1], ids, started
         finally:
             for node in started:
-                stop(node)
+                stop_serve(node)
 
 
 def validity(port: int, doc: str) -> str:
@@ -168,7 +145,7 @@ def test_searching_through_one_node_goes_on_when_the_other_is_killed(nodes) -> N
     try:
         time.sleep(1)
         before = len(answers)
-        stop(started[0], signal.SIGKILL)  # node a dies outright, its connections cut
+        stop_serve(started[0], signal.SIGKILL)  # node a dies outright, its connections cut
         time.sleep(2)
     finally:
         done.set()

@@ -9,24 +9,16 @@ import http.client
 import json
 import os
 import signal
-import socket
-import subprocess
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from helpers import CLI_MODULE, ROOT, WEB, import_docs, run_process
+from helpers import WEB, free_port, import_docs, run_process, start_serve, stop_serve
 
 from search_app import serving
 
 pytestmark = pytest.mark.skipif(not serving.gunicorn_available(), reason="needs gunicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
@@ -39,43 +31,19 @@ def get(port: int, path: str) -> tuple[int, bytes]:
         conn.close()
 
 
-def wait_until_up(server: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, server.stderr.read() if server.stderr else ""
-        try:
-            get(port, "/api/v1/openapi.json")
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("server did not start within 60 s")
-
-
 @pytest.fixture
 def running(tmp_path: Path):
     data = tmp_path / "data"
     ids = import_docs(data, WEB)
     port = free_port()
-    server = subprocess.Popen(
-        [*CLI_MODULE, "--data", str(data), "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    server = start_serve(data, port, workers=2)
     try:
-        wait_until_up(server, port)
         deadline = time.monotonic() + 30  # the master forks its workers one after the other
         while len(worker_pids(server.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         yield server, port, data, ids
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_serve(server)
 
 
 def worker_pids(master: int) -> set[int]:
