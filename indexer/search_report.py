@@ -63,7 +63,8 @@ def search_lines(
     if result.ignored:
         yield f"未要求匹配 / not required: {'、'.join(result.ignored)}"
     for expansion in result.expansions:
-        yield f"同时搜索 / also searched: {expansion.term} → {'、'.join(expansion.also)}"
+        term = f"{expansion.term}（拼音 {expansion.pinyin}）" if expansion.pinyin else expansion.term
+        yield f"同时搜索 / also searched: {term} → {'、'.join(expansion.also)}"
     for rank, hit in enumerate(result.hits, start=offset + 1):
         meta = " · ".join(
             x for x in (hit.doc_number, hit.agency, hit.date_issued, hit.validity) if x
