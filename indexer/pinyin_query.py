@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-
 from typing import TYPE_CHECKING
 
 from indexer import analysis, synonym_pinyin

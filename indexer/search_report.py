@@ -63,7 +63,9 @@ def search_lines(
     if result.ignored:
         yield f"未要求匹配 / not required: {'、'.join(result.ignored)}"
     for expansion in result.expansions:
-        term = f"{expansion.term}（拼音 {expansion.pinyin}）" if expansion.pinyin else expansion.term
+        term = expansion.term
+        if expansion.pinyin:
+            term += f"（拼音 {expansion.pinyin}）"
         yield f"同时搜索 / also searched: {term} → {'、'.join(expansion.also)}"
     for rank, hit in enumerate(result.hits, start=offset + 1):
         meta = " · ".join(

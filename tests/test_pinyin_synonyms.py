@@ -72,9 +72,7 @@ def test_the_pinyin_results_are_those_of_the_typed_abbreviation(corpus: Corpus) 
 
 
 @pytest.mark.parametrize("query", ["qwrtpz", "xyzzy", "gongzufangx", "yibao"])
-def test_a_spelling_of_nothing_the_archive_holds_reads_nothing(
-    corpus: Corpus, query: str
-) -> None:
+def test_a_spelling_of_nothing_the_archive_holds_reads_nothing(corpus: Corpus, query: str) -> None:
     """yibao spells 医保 (a shipped abbreviation) but the archive holds no term of its group."""
     assert load().group_of("医保") is not None
     result = search(corpus, query)
