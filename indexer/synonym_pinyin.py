@@ -16,9 +16,11 @@ a pinyin reading as well, next to the vocabulary's words:
 * :func:`spelled` — what a Latin word spells: the vocabulary's entries and the synonym terms
   whose group the archive holds, ranked together by document frequency. A group counts as
   held when one of its terms is in the vocabulary (a term cut into several words: all of
-  them); its frequency is that of its most frequent term, an estimate that is never asked of
-  the index. Groups the archive does not hold add nothing, so a spelling of something the
-  archive never mentions still finds nothing.
+  them); its frequency is that of its most frequent term as far as the vocabulary can tell
+  without asking the index (:func:`term_df`: a low estimate rather than a high one, so a
+  synonym term does not crowd out the words the documents use). Groups the archive does
+  not hold add nothing, so a spelling of something the archive never mentions still finds
+  nothing.
 
 :mod:`indexer.pinyin_query` then searches the other terms of a read term's group too and
 reports it as a synonym expansion (:class:`~indexer.query.Expansion` with its ``pinyin``).
@@ -83,16 +85,18 @@ def spellings_for(synonyms: Synonyms) -> SynonymSpellings:
 
 
 def term_df(term: str, vocab: Vocabulary) -> int:
-    """Documents holding ``term`` as far as the vocabulary tells: its own count when it is an
-    index term, else, for a term the analyzer cuts into several words, the count of the
-    rarest of them (0 when one is missing)."""
+    """Documents holding ``term`` as far as the vocabulary tells, never more: its own count
+    when it is an index term; for a term the analyzer cuts into several words, the titles
+    holding them in a row (a title phrase), or 1 when every word is in the archive but not
+    as a title phrase (the body is not counted: the rarest word's count would be an upper
+    bound only, often far too high — 委员会 for 发展和改革委员会); 0 when a word is missing."""
     df = vocab.df(term)
     if df:
         return df
     words = analysis.words(term)
-    if len(words) < 2:
+    if len(words) < 2 or not all(vocab.df(w) for w in words):
         return 0
-    return min(vocab.df(w) for w in words)
+    return max(vocab.phrases.get(tuple(words), 0), 1)
 
 
 def group_df(group: SynonymGroup, vocab: Vocabulary) -> int:
