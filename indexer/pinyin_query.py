@@ -71,10 +71,12 @@ class _Reader:
         found = synonym_pinyin.spelled(self.vocab, latin, self.synonyms)[:MAX_SPELLINGS]
         return [e for e in found if e.df * MIN_SHARE >= found[0].df] if found else []
 
-    def word(self, text: str, original: tuple[str, ...], entries: list[Entry]) -> Word:
-        """The query word ``text`` with the words read as its alternatives, and the other
-        terms of the synonym group of each word read that is a synonym term."""
-        alternatives: list[tuple[str, ...]] = [original]
+    def word(self, text: str, original: tuple[tuple[str, ...], ...], entries: list[Entry]) -> Word:
+        """The query word ``text`` (``original``: what it matched before, its synonyms
+        included — ``ppp`` is also 政府和社会资本合作) with the words read as further
+        alternatives, and the other terms of the group of each word read that is a synonym
+        term."""
+        alternatives = list(original)
         for entry in entries:
             if len(entry.tokens) == 1:
                 alternatives += analysis.alternatives(entry.tokens[0])
@@ -123,7 +125,7 @@ def expand(
             entries = reader.spelled("".join(words))
             if entries and not all(reader.spelled(w) for w in words):
                 text = " ".join(words)
-                word = reader.word(text, tuple(words), entries)
+                word = reader.word(text, (tuple(words),), entries)
                 out.append(Clause((Match((word,), True, fields),)))
                 found[text] = [e.text for e in entries]
                 i += size
@@ -132,7 +134,7 @@ def expand(
             entries = reader.spelled(latin[i])
             if entries:
                 match = clauses[i].options[0]
-                word = reader.word(latin[i], (latin[i],), entries)
+                word = reader.word(latin[i], match.words[0].alternatives, entries)
                 out.append(Clause((replace(match, words=(word,)),)))
                 found[latin[i]] = [e.text for e in entries]
             else:

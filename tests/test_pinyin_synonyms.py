@@ -13,6 +13,7 @@ import json
 import pytest
 from helpers import CORPUS, FIXTURES, Corpus, html, import_docs, run_cli
 
+from indexer.pinyin_query import expand
 from indexer.query import parse
 from indexer.service import ENGINES, Gongkai, init_data_dir
 from indexer.synonym_pinyin import SynonymSpellings, spelled, spellings_for
@@ -186,3 +187,15 @@ def test_a_synonym_term_made_of_common_words_does_not_crowd_out_the_archive_word
         _Terms({"发展": 50, "改革": 50, "委员会": 50}, body),  # type: ignore[arg-type]
     )
     assert [e.text for e in spelled(titled, "fgw", load())][:1] == ["发改委"]
+
+
+def test_a_latin_synonym_term_read_as_pinyin_keeps_its_synonyms() -> None:
+    """ppp is PPP (政府和社会资本合作) and also the initials of a word of this archive: the
+    reading adds that word and keeps what the synonym table gave."""
+    table = load()
+    vocab = Vocabulary.build([], _Terms({"平喷炮": 5}, {}))  # type: ignore[arg-type]
+    parsed, read = expand(parse("ppp", table), vocab, table)
+    assert read == {"ppp": ["平喷炮"]}
+    alternatives = parsed.clauses[0].options[0].words[0].alternatives
+    assert ("政府", "和", "社会", "资本", "合作") in alternatives and ("平喷炮",) in alternatives
+    assert [e.term for e in parsed.expansions] == ["ppp"]
