@@ -14,7 +14,8 @@ own entries to :attr:`indexer.searching.Hit.explanation`. Factors written here:
 * ``phrase`` — a quoted phrase (or several-word term) found adjacent, with counts
 * ``proximity`` — unquoted words found next to each other, as the query cut them
 * ``boost`` — title, exact 文号/索引号 and proximity weights that applied (from the engine)
-* ``synonym`` — which other term of a synonym group was found
+* ``synonym`` — which other term of a synonym group was found (also for a synonym term read
+  from pinyin: then with ``pinyin``, the Latin query word)
 * ``excluded`` — excluded words, none of which occur
 * ``ignored`` — question and filler words that were not required
 * ``score`` — the engine's score and how it scores
@@ -31,7 +32,7 @@ from typing import Protocol
 from archive.store import Document
 from indexer import analysis
 from indexer.normalize import doc_number_suffix, fold, normalize_index_number
-from indexer.query import Match, ParsedQuery, Word, doc_number_terms
+from indexer.query import Expansion, Match, ParsedQuery, Word, doc_number_terms
 
 Entry = dict[str, object]
 FIELD_LABELS = {"title": "标题", "body": "正文", "doc_number": "文号", "index_number": "索引号"}
@@ -113,7 +114,11 @@ def explain(
     near: list[Entry] = []
     synonyms: list[Entry] = []
     exact: list[str] = []
-    expanded = {e.term: e.also for e in parsed.expansions}
+    expanded = {e.term: e.also for e in parsed.expansions if not e.pinyin}
+    read: dict[str, list[Expansion]] = {}  # a pinyin word -> the synonym terms read from it
+    for expansion in parsed.expansions:
+        if expansion.pinyin:
+            read.setdefault(expansion.pinyin, []).append(expansion)
     for match in parsed.positive:
         exact += _exact(match, doc)
         for word in match.words:
@@ -129,6 +134,8 @@ def explain(
             )
             if word.text in expanded:
                 synonyms.append(_synonym(word, expanded[word.text], fields, match.fields))
+            for expansion in read.get(word.text, []):
+                synonyms.append(_synonym(word, expansion.also, fields, match.fields, expansion))
         if len(match.words) > 1:
             entry = _sequence(match, fields)
             if entry is not None:
@@ -220,28 +227,39 @@ def _sequence(match: Match, fields: Mapping[str, _Positions]) -> Entry | None:
 
 
 def _synonym(
-    word: Word, also: Iterable[str], fields: Mapping[str, _Positions], names: Sequence[str]
+    word: Word,
+    also: Iterable[str],
+    fields: Mapping[str, _Positions],
+    names: Sequence[str],
+    read: Expansion | None = None,
 ) -> Entry:
+    """The synonym entry of ``word``; ``read`` when the synonym term was read from the
+    pinyin ``word`` (gongzufang → 公租房 → 公共租赁住房)."""
+    term = read.term if read is not None else word.text
     found: dict[str, dict[str, int]] = {}
-    for term in (word.text, *also):
-        alts = _term_alternatives(fold(term))
+    for each in (term, *also):
+        alts = _term_alternatives(fold(each))
         counts = {f: fields[f].sequence([alts]) for f in names} if alts else {}
         if any(counts.values()):
-            found[term] = counts
-    others = [t for t in found if t != word.text]
+            found[each] = counts
+    others = [t for t in found if t != term]
+    said = f"“{word.text}”（拼音，读作“{term}”）" if read is not None else f"“{term}”"
     if others:
-        detail = f"“{word.text}”同时搜索了" + "、".join(
+        detail = f"{said}同时搜索了" + "、".join(
             f"“{t}”（{_count_text(found[t])}）" for t in others
         )
     else:
-        detail = f"“{word.text}”同时搜索了{'、'.join(also)}，本文未出现这些词"
-    return {
+        detail = f"{said}同时搜索了{'、'.join(also)}，本文未出现这些词"
+    entry: Entry = {
         "factor": "synonym",
-        "term": word.text,
+        "term": term,
         "also": list(also),
         "matched": others,
         "detail": detail,
     }
+    if read is not None:
+        entry["pinyin"] = word.text
+    return entry
 
 
 def _boost_entries(

@@ -112,13 +112,18 @@ class Clause:
 
 @dataclass(frozen=True)
 class Expansion:
-    """A query term that also searched the other terms of its synonym group."""
+    """A query term that also searched the other terms of its synonym group; ``pinyin`` is the
+    Latin query word the term was read from (:mod:`indexer.pinyin_query`), "" when typed."""
 
     term: str
     also: tuple[str, ...]
+    pinyin: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {"term": self.term, "also": list(self.also)}
+        data: dict[str, object] = {"term": self.term, "also": list(self.also)}
+        if self.pinyin:
+            data["pinyin"] = self.pinyin
+        return data
 
 
 @dataclass(frozen=True)
@@ -195,7 +200,7 @@ def _words(text: str) -> tuple[Word, ...]:
     return tuple(Word(w, tuple(analysis.alternatives(w))) for w in analysis.words(text))
 
 
-def _term_alternatives(term: str) -> list[tuple[str, ...]]:
+def term_alternatives(term: str) -> list[tuple[str, ...]]:
     """The token sequences a synonym term may be indexed as: its words, and when it is one
     word, that word's sub-word tiling too."""
     cut = analysis.words(term)
@@ -221,7 +226,7 @@ def _expanded_words(text: str, synonyms: Synonyms, found: list[Expansion]) -> tu
             alts.append(tuple(t.text for t in tokens[first : last + 1]))
         others = [t for t in hit.group.terms if fold(t) != fold(hit.term)]
         for other in others:
-            alts += [a for a in _term_alternatives(other) if a not in alts]
+            alts += [a for a in term_alternatives(other) if a not in alts]
         replaced.append((first, last, Word(hit.term, tuple(alts))))
         found.append(Expansion(hit.term, tuple(others)))
     for first, last, word in reversed(replaced):

@@ -63,7 +63,10 @@ def search_lines(
     if result.ignored:
         yield f"未要求匹配 / not required: {'、'.join(result.ignored)}"
     for expansion in result.expansions:
-        yield f"同时搜索 / also searched: {expansion.term} → {'、'.join(expansion.also)}"
+        term = expansion.term
+        if expansion.pinyin:
+            term += f"（拼音 {expansion.pinyin}）"
+        yield f"同时搜索 / also searched: {term} → {'、'.join(expansion.also)}"
     for rank, hit in enumerate(result.hits, start=offset + 1):
         meta = " · ".join(
             x for x in (hit.doc_number, hit.agency, hit.date_issued, hit.validity) if x

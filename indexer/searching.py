@@ -158,13 +158,13 @@ def understood(
 ) -> tuple[ParsedQuery, dict[str, list[str]]]:
     """``query`` parsed as every search reads it: synonyms expanded; with a ``vocabulary``,
     quoted phrases cut inside words matched and, unless ``exact``, pinyin read (the pinyin
-    readings are returned with it)."""
+    readings are returned with it; a synonym term read searches its group as well)."""
     parsed = parse(query, synonyms)
     spelled: dict[str, list[str]] = {}
     if vocabulary is not None:
         parsed = cut_phrases(parsed, vocabulary)
         if not exact:
-            parsed, spelled = expand(parsed, vocabulary)
+            parsed, spelled = expand(parsed, vocabulary, synonyms)
     return parsed, spelled
 
 

@@ -468,7 +468,11 @@ def openapi_document() -> dict[str, Any]:
                         "expansions": _array(
                             {
                                 "type": "object",
-                                "properties": {"term": string, "also": _array(string)},
+                                "properties": {
+                                    "term": string,
+                                    "also": _array(string),
+                                    "pinyin": string,
+                                },
                             }
                         ),
                         "ignored": _array(string),
