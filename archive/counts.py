@@ -51,7 +51,7 @@ class ArchiveCounts:
     def membership(self) -> tuple[int, int]:
         """(documents, last row id): changes when a document is added or removed, in any
         process. Cheap: the count reads the smallest index, not the rows (and their texts)."""
-        return self._remembered("membership", self._membership)  # type: ignore[no-any-return]
+        return self._remembered("membership", self._membership)
 
     def _membership(self) -> tuple[int, int]:
         last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
@@ -67,7 +67,7 @@ class ArchiveCounts:
                 return (self._pinned["changes"][0], 0)  # the one read of the counter
             return (self.conn.execute("SELECT n FROM changes WHERE id = 1").fetchone()[0], 0)
         if self._pinned is not None:
-            return self._remembered("version", self._sqlite_version)  # type: ignore[no-any-return]
+            return self._remembered("version", self._sqlite_version)
         return self._sqlite_version()
 
     def _sqlite_version(self) -> tuple[int, int]:
@@ -81,7 +81,7 @@ class ArchiveCounts:
         reader sees, the same for every connection and process (kept by triggers, see
         :func:`archive.schema.count_changes`); None for an archive too old to have the
         counter (opened read-only before its migration), which nothing may then cache by."""
-        return self._remembered("changes", self._changes)  # type: ignore[no-any-return]
+        return self._remembered("changes", self._changes)
 
     def _changes(self) -> tuple[int, str] | None:
         try:

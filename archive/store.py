@@ -203,6 +203,7 @@ class Archive(ArchiveCounts):
         sha256: str = "",
         stored: bool = False,
         provenance: dict[str, object] | None = None,
+        fingerprint: tuple[str, bytes, Sequence[int]] | None = None,
     ) -> AddOutcome:
         """Store a new document and its original file, whole or not at all.
 
@@ -212,7 +213,9 @@ class Archive(ArchiveCounts):
         address) unless the caller has ``stored`` it already (the import's build stage writes
         it; if it is missing after all, it is written here); the row and its history entry
         are committed in one transaction; ``provenance`` (import run, path, manifest line)
-        goes into its ``import`` history entry.
+        goes into its ``import`` history entry; ``fingerprint`` (text hash, MinHash, bucket
+        keys: :meth:`archive.fingerprints.Fingerprints.put`) is written with the row, in the
+        same round trip on PostgreSQL.
         """
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
         # One look-up (or its answer looked up ahead) answers both questions: are these
@@ -259,6 +262,10 @@ class Archive(ArchiveCounts):
                 if in_database:
                     self.originals.put(original, sha256=digest)
                 self.log(doc.id, actor, "import", detail)
+                if fingerprint is not None:
+                    from archive.fingerprints import Fingerprints
+
+                    Fingerprints(self).write(doc.id, *fingerprint)
                 self.conn.execute(commit)
         except BaseException:
             if self.conn.in_transaction:

@@ -293,13 +293,12 @@ class CommitStage:
                 sha256=item.sha256,
                 stored=True,
                 provenance=item.provenance(self.report.run_id),
-            )
+                fingerprint=None if print_ is None else print_.stored(),
+            )  # (the fingerprint written with the row: one round trip on PostgreSQL)
         except DuplicateIdError as exc:
             return FileOutcome(label, FAILED, reason=str(exc))
         if result.status == DUPLICATE:
             return FileOutcome(label, DUPLICATE, result.id, reason=f"same bytes as {result.id}")
-        if self.copies is not None and print_ is not None:
-            self.copies.remember(result.id, print_)
         return FileOutcome(label, IMPORTED, result.id, built.title)
 
     def emit(self, outcome: FileOutcome) -> None:
