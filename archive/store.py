@@ -22,6 +22,7 @@ from archive.chunks import in_chunks
 from archive.counts import ArchiveCounts
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
+from archive.fingerprint_rows import write_fingerprint
 from archive.known import KnownDigests
 from archive.originals import OriginalStore, sha256_of
 from archive.pgoriginals import DatabaseOriginals
@@ -214,7 +215,7 @@ class Archive(ArchiveCounts):
         it; if it is missing after all, it is written here); the row and its history entry
         are committed in one transaction; ``provenance`` (import run, path, manifest line)
         goes into its ``import`` history entry; ``fingerprint`` (text hash, MinHash, bucket
-        keys: :meth:`archive.fingerprints.Fingerprints.put`) is written with the row, in the
+        keys: :mod:`archive.fingerprint_rows`) is written with the row, in the
         same round trip on PostgreSQL.
         """
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
@@ -263,9 +264,7 @@ class Archive(ArchiveCounts):
                     self.originals.put(original, sha256=digest)
                 self.log(doc.id, actor, "import", detail)
                 if fingerprint is not None:
-                    from archive.fingerprints import Fingerprints
-
-                    Fingerprints(self).write(doc.id, *fingerprint)
+                    write_fingerprint(self.conn, doc.id, *fingerprint)
                 self.conn.execute(commit)
         except BaseException:
             if self.conn.in_transaction:
