@@ -435,12 +435,17 @@ class Archive(ArchiveCounts):
             raise DamagedError(f"document {doc_id} cannot be read: {exc} {_SEE_VERIFY}") from exc
         return _decoded(row) if row else None
 
-    def get_many(self, ids: list[str]) -> dict[str, Document]:
+    def get_many(self, ids: list[str], *, text: bool = True) -> dict[str, Document]:
+        """By id; ``text=False``: without their texts (left empty; the bulk of a row, on
+        PostgreSQL carried over the network) for a caller that weighs metadata only."""
         found: dict[str, Document] = {}
+        columns = "*" if text else ", ".join(c for c in _COLUMNS if c != "text")
         for chunk, marks in in_chunks(ids, 500):
-            rows = self.conn.execute(f"SELECT * FROM documents WHERE id IN ({marks})", chunk)
+            rows = self.conn.execute(
+                f"SELECT {columns} FROM documents WHERE id IN ({marks})", chunk
+            )
             for row in rows:
-                found[row["id"]] = _decoded(row)
+                found[row["id"]] = _decoded(row if text else {"text": "", **dict(row)})
         return found
 
     def fields(

@@ -18,9 +18,11 @@ from search_app import create_app
 
 pytestmark = pytest.mark.usefixtures("archive_backend")
 
-#: Statements a search request may make (today: the change counter, the vocabulary's stamp,
-#: the hits' rows, five for their statuses, the cluster briefs, the withdrawn ids …).
-BOUND = 14
+#: Statements a search request may make (today on PostgreSQL: the change counter, the
+#: vocabulary's stamp, the top hits' rows without texts and the page's with them, six for
+#: their statuses, the cluster briefs, the withdrawn ids; SQLite also reads which tables
+#: there are, in process, three times).
+BOUND = {"postgresql": 12, "sqlite": 15}
 
 
 def write_docs(folder: Path, count: int) -> None:
@@ -67,11 +69,13 @@ def statements(data: Path, page_size: int, url: str) -> list[str]:
 
 
 @pytest.mark.parametrize("path", ["/search?q=绿化", "/api/v1/search?q=绿化&facets=1&limit={n}"])
-def test_statements_do_not_grow_with_the_hits_on_a_page(data: Path, path: str) -> None:
+def test_statements_do_not_grow_with_the_hits_on_a_page(
+    data: Path, path: str, archive_backend: str
+) -> None:
     few = statements(data, 2, path.format(n=2))
     many = statements(data, 20, path.format(n=20))
     assert len(many) <= len(few), many
-    assert 0 < len(many) <= BOUND, many
+    assert 0 < len(many) <= BOUND[archive_backend], many
 
 
 def test_the_change_counter_is_read_once_per_request(data: Path) -> None:
