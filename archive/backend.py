@@ -34,7 +34,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
@@ -323,9 +323,13 @@ class PgConnection:
         self._conn = self._connect(check_schema=check_schema)
         self.row_factory: Any = None  # accepted and ignored: rows always read both ways
         self._keys: dict[str, str] | None = None
+        #: the schema's tables once read (:func:`archive.pgschema.tables`)
+        self.tables_seen: frozenset[str] | None = None
         self.total_changes = 0
         self._pipeline: Any = None  # inside pipeline()
         self._was_in_transaction = False
+        #: called with each statement before it is sent (see :func:`traced`)
+        self.trace: Callable[[str], object] | None = None
 
     def _connect(self, *, check_schema: bool = True) -> Any:
         import psycopg
@@ -396,6 +400,8 @@ class PgConnection:
         nothing of it is written outside it."""
         import psycopg
 
+        if self.trace is not None:
+            self.trace(sql)
         statement, table = translate(sql)
         verb = statement.split(None, 1)[0].upper()
         if self.lost and self._pipeline is None:
@@ -476,6 +482,8 @@ class PgConnection:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         import psycopg
 
+        if self.trace is not None:
+            self.trace(sql)
         statement, _ = translate(sql)
         if self.lost and self._pipeline is None:
             if self._was_in_transaction:
@@ -496,8 +504,30 @@ class PgConnection:
         return self._keys
 
     def schema_changed(self) -> None:
-        """Tables were added or rebuilt: read :meth:`generated_keys` again."""
+        """Tables were added or rebuilt: read :meth:`generated_keys` and the tables again."""
         self._keys = None
+        self.tables_seen = None
 
     def close(self) -> None:
         self._conn.close()
+
+
+@contextmanager
+def traced(conn: Any) -> Iterator[list[str]]:
+    """The statements ``conn`` (an SQLite or a PostgreSQL connection) runs inside the block,
+    in order: how tests and benchmarks count the round trips a request makes. On PostgreSQL
+    each is a round trip unless pipelined; SQLite reports the statements it prepares."""
+    seen: list[str] = []
+    if isinstance(conn, PgConnection):
+        before = conn.trace
+        conn.trace = seen.append
+        try:
+            yield seen
+        finally:
+            conn.trace = before
+    else:
+        conn.set_trace_callback(seen.append)
+        try:
+            yield seen
+        finally:
+            conn.set_trace_callback(None)

@@ -20,6 +20,26 @@ class ArchiveCounts:
 
     conn: Any
     dialect: str
+    #: the stamps read since :meth:`pin` (None: not pinned, every call reads)
+    _pinned: dict[str, Any] | None = None
+
+    def pin(self) -> None:
+        """Until :meth:`unpin`, read each change stamp (:meth:`version`, :meth:`changes`,
+        :meth:`membership`) once and answer it again from memory: what one read-only web
+        request does, whose modules (page cache, synonyms, vocabulary, validity) each ask
+        whether anything changed. On PostgreSQL each ask is a round trip; within one request
+        the answers could only differ by a commit made meanwhile, which the next request sees."""
+        self._pinned = {}
+
+    def unpin(self) -> None:
+        self._pinned = None
+
+    def _remembered(self, name: str, read: Any) -> Any:
+        if self._pinned is None:
+            return read()
+        if name not in self._pinned:
+            self._pinned[name] = read()
+        return self._pinned[name]
 
     def get(self, doc_id: str) -> Any: ...  # see Archive.get
 
@@ -31,6 +51,9 @@ class ArchiveCounts:
     def membership(self) -> tuple[int, int]:
         """(documents, last row id): changes when a document is added or removed, in any
         process. Cheap: the count reads the smallest index, not the rows (and their texts)."""
+        return self._remembered("membership", self._membership)
+
+    def _membership(self) -> tuple[int, int]:
         last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
         row = self.conn.execute(f"SELECT COUNT(*), COALESCE({last}, 0) FROM documents").fetchone()
         return (row[0], row[1])
@@ -40,7 +63,14 @@ class ArchiveCounts:
         ``data_version``; this connection's own writes, ``total_changes``. On PostgreSQL,
         the archive's change counter (:meth:`changes`)."""
         if self.dialect == "postgresql":
+            if self._pinned is not None and self.changes() is not None:
+                return (self._pinned["changes"][0], 0)  # the one read of the counter
             return (self.conn.execute("SELECT n FROM changes WHERE id = 1").fetchone()[0], 0)
+        if self._pinned is not None:
+            return self._remembered("version", self._sqlite_version)
+        return self._sqlite_version()
+
+    def _sqlite_version(self) -> tuple[int, int]:
         return (
             self.conn.execute("PRAGMA data_version").fetchone()[0],
             self.conn.total_changes,
@@ -51,6 +81,9 @@ class ArchiveCounts:
         reader sees, the same for every connection and process (kept by triggers, see
         :func:`archive.schema.count_changes`); None for an archive too old to have the
         counter (opened read-only before its migration), which nothing may then cache by."""
+        return self._remembered("changes", self._changes)
+
+    def _changes(self) -> tuple[int, str] | None:
         try:
             row = self.conn.execute("SELECT n, at FROM changes WHERE id = 1").fetchone()
         except sqlite3.OperationalError:

@@ -21,6 +21,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from archive.fingerprint_rows import write_fingerprint
 from archive.store import Archive, now
 
 #: How a copy matched: the same normalised text, or a near copy above the threshold.
@@ -59,19 +60,7 @@ class Fingerprints:
     def put(self, doc_id: str, text_hash: str, minhash: bytes, buckets: Iterable[int]) -> None:
         """Store ``doc_id``'s fingerprint (replacing an older one) and its bucket keys."""
         with self.archive.transaction(), self.archive.batched():
-            self.conn.execute("DELETE FROM text_buckets WHERE doc_id = ?", (doc_id,))
-            self.conn.execute(
-                # An upsert both SQLite and PostgreSQL read (INSERT OR REPLACE is SQLite's own).
-                "INSERT INTO text_fingerprints (doc_id, text_hash, minhash, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
-                "text_hash = excluded.text_hash, minhash = excluded.minhash, "
-                "created_at = excluded.created_at",
-                (doc_id, text_hash, minhash, now()),
-            )
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO text_buckets (bucket, doc_id) VALUES (?, ?)",
-                [(key, doc_id) for key in buckets],
-            )
+            write_fingerprint(self.conn, doc_id, text_hash, minhash, buckets)
 
     def unfingerprinted(self, *, batch: int = 200) -> Iterable[list[tuple[str, str]]]:
         """(id, text) of the documents without a fingerprint, ``batch`` at a time."""

@@ -137,6 +137,7 @@ def migrate(conn: PgConnection, migrations: list[str], uncounted: frozenset[str]
 
             for statement in DDL:
                 raw.execute(statement)
+            conn.schema_changed()
     return len(migrations)
 
 
@@ -175,13 +176,16 @@ def count_changes(conn: PgConnection, uncounted: frozenset[str]) -> int:
 
 
 def tables(conn: PgConnection) -> set[str]:
-    """The tables of this archive's schema."""
-    return {
-        r[0]
-        for r in conn.raw.execute(
+    """The tables of this archive's schema, read once per connection (a slow catalogue
+    query that read-only modules asked per search) and again after :func:`migrate` changed
+    them (:meth:`PgConnection.schema_changed`). A connection of a process that did not
+    migrate may miss a table a newer Gongkai added meanwhile: what it cannot know of yet."""
+    if conn.tables_seen is None:
+        rows = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         ).fetchall()
-    }
+        conn.tables_seen = frozenset(str(r[0]) for r in rows)
+    return set(conn.tables_seen)
 
 
 def primary_key(conn: PgConnection, table: str) -> list[str]:

@@ -22,6 +22,7 @@ from archive.chunks import in_chunks
 from archive.counts import ArchiveCounts
 from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
+from archive.fingerprint_rows import write_fingerprint
 from archive.known import KnownDigests
 from archive.originals import OriginalStore, sha256_of
 from archive.pgoriginals import DatabaseOriginals
@@ -203,6 +204,7 @@ class Archive(ArchiveCounts):
         sha256: str = "",
         stored: bool = False,
         provenance: dict[str, object] | None = None,
+        fingerprint: tuple[str, bytes, Sequence[int]] | None = None,
     ) -> AddOutcome:
         """Store a new document and its original file, whole or not at all.
 
@@ -212,7 +214,9 @@ class Archive(ArchiveCounts):
         address) unless the caller has ``stored`` it already (the import's build stage writes
         it; if it is missing after all, it is written here); the row and its history entry
         are committed in one transaction; ``provenance`` (import run, path, manifest line)
-        goes into its ``import`` history entry.
+        goes into its ``import`` history entry; ``fingerprint`` (text hash, MinHash, bucket
+        keys: :mod:`archive.fingerprint_rows`) is written with the row, in the
+        same round trip on PostgreSQL.
         """
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
         # One look-up (or its answer looked up ahead) answers both questions: are these
@@ -259,6 +263,8 @@ class Archive(ArchiveCounts):
                 if in_database:
                     self.originals.put(original, sha256=digest)
                 self.log(doc.id, actor, "import", detail)
+                if fingerprint is not None:
+                    write_fingerprint(self.conn, doc.id, *fingerprint)
                 self.conn.execute(commit)
         except BaseException:
             if self.conn.in_transaction:
@@ -429,12 +435,17 @@ class Archive(ArchiveCounts):
             raise DamagedError(f"document {doc_id} cannot be read: {exc} {_SEE_VERIFY}") from exc
         return _decoded(row) if row else None
 
-    def get_many(self, ids: list[str]) -> dict[str, Document]:
+    def get_many(self, ids: list[str], *, text: bool = True) -> dict[str, Document]:
+        """By id; ``text=False``: without their texts (left empty; the bulk of a row, on
+        PostgreSQL carried over the network) for a caller that weighs metadata only."""
         found: dict[str, Document] = {}
+        columns = "*" if text else ", ".join(c for c in _COLUMNS if c != "text")
         for chunk, marks in in_chunks(ids, 500):
-            rows = self.conn.execute(f"SELECT * FROM documents WHERE id IN ({marks})", chunk)
+            rows = self.conn.execute(
+                f"SELECT {columns} FROM documents WHERE id IN ({marks})", chunk
+            )
             for row in rows:
-                found[row["id"]] = _decoded(row)
+                found[row["id"]] = _decoded(row if text else {"text": "", **dict(row)})
         return found
 
     def fields(

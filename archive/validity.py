@@ -509,22 +509,27 @@ BRIEF_PARTS = (
 
 def cluster_briefs(archive: Archive, ids: Iterable[str]) -> dict[str, dict[str, list[str]]]:
     """For each of ``ids``, the ids in its :data:`BRIEF_PARTS` (only the non-empty ones), in
-    the order :func:`cluster_of` lists them, with two queries for all ``ids`` together."""
+    the order :func:`cluster_of` lists them, with one query for all ``ids`` together."""
     ids = list(dict.fromkeys(ids))
     part_of = {rel_type: name for name, rel_type in BRIEF_PARTS}
-    incoming = Relations(archive).incoming(ids, types=tuple(part_of))
-    sources = {r.src for rels in incoming.values() for r in rels}
-    existing: set[str] = set()
-    wanted = sorted(sources)
-    for chunk, marks in in_chunks(wanted):
-        rows = archive.conn.execute(f"SELECT id FROM documents WHERE id IN ({marks})", chunk)
-        existing.update(row[0] for row in rows)
+    incoming: dict[str, list[Relation]] = {}
+    if not Relations(archive).available:
+        return {doc_id: {} for doc_id in ids}
+    types = tuple(part_of)
+    for chunk, marks in in_chunks(ids):  # only sources still archived: one statement a page
+        rows = archive.conn.execute(
+            f"SELECT * FROM relations WHERE dst IN ({marks}) "
+            f"AND type IN ({', '.join('?' for _ in types)}) AND +state = ? "
+            "AND EXISTS (SELECT 1 FROM documents d WHERE d.id = relations.src) ORDER BY id",
+            (*chunk, *types, CONFIRMED),
+        )
+        for row in rows:
+            rel = Relation.from_row(row)
+            incoming.setdefault(rel.dst, []).append(rel)
     briefs: dict[str, dict[str, list[str]]] = {}
     for doc_id in ids:
         parts: dict[str, list[str]] = {}
         for rel in incoming.get(doc_id, []):  # ordered by relation id, as cluster_of reads
-            if rel.src not in existing:
-                continue
             found = parts.setdefault(part_of[rel.type], [])
             if rel.src not in found:
                 found.append(rel.src)

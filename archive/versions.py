@@ -58,6 +58,19 @@ class VersionIndex:
                 [(k.doc_id, k.title_key, k.agency_key) for k in keys],
             )
 
+    def linked(self, ids: Iterable[str], rel_type: str) -> set[tuple[str, str]]:
+        """(src, dst) of every relation of ``rel_type`` (in any state) from one of ``ids``:
+        what the version linker would otherwise ask pair by pair (a round trip each on
+        PostgreSQL), one statement per chunk."""
+        pairs: set[tuple[str, str]] = set()
+        for chunk, marks in in_chunks(sorted(set(ids))):
+            rows = self.conn.execute(
+                f"SELECT src, dst FROM relations WHERE type = ? AND src IN ({marks})",
+                (rel_type, *chunk),
+            )
+            pairs.update((str(r[0]), str(r[1])) for r in rows)
+        return pairs
+
     def same_title(self, title_keys: Iterable[str]) -> dict[str, list[VersionKey]]:
         """The documents under each of ``title_keys`` (indexed look-ups), by key."""
         values = [k for k in dict.fromkeys(title_keys) if k]

@@ -347,7 +347,8 @@ def _looked_ahead(items: Iterable[Item], archive: Archive | None) -> Iterator[It
             if not ahead:
                 return
             hashed = [i for i in ahead if i.sha256]
-            archive.look_ahead([i.sha256 for i in hashed], [_wanted_id(i) for i in hashed])
+            if hashed:  # (plain files only: they are looked up by indexer.read_ahead)
+                archive.look_ahead([i.sha256 for i in hashed], [_wanted_id(i) for i in hashed])
             yield from ahead
     finally:
         archive.known.clear()  # (a web server's archive lives on: ask afresh next time)

@@ -99,6 +99,10 @@ class Fingerprint:
     minhash: bytes = b""
     buckets: tuple[int, ...] = ()
 
+    def stored(self) -> tuple[str, bytes, tuple[int, ...]]:
+        """What the archive keeps of it (``Archive.add(fingerprint=…)``)."""
+        return (self.text_hash, self.minhash, self.buckets)
+
 
 def fingerprint(text: str) -> Fingerprint:
     """The :class:`Fingerprint` of a document's text."""

@@ -45,7 +45,7 @@ from indexer.items import (
     Prepared,
     ProgressCallback,
 )
-from indexer.reading import read_limited
+from indexer.read_ahead import bytes_of, read_ahead
 from indexer.workers import CHUNK_ITEMS, WorkerPool
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ class ReadStage:
         self.max_bytes = max_bytes
         self.hashes: dict[str, str] | None = {} if dry_run else None  # digest → first label
         self.copies = copies  # bytes kept as a copy of a document are not built again
+        self.held: dict[int, tuple[Item, bytes]] = {}  # files read ahead (indexer.read_ahead)
 
     def run(self, item: Item) -> bytes | FileOutcome:
         label = item.label
@@ -109,14 +110,14 @@ class ReadStage:
                 label, item.skip_status, item.skip_id, reason=item.skip, changes=item.changes
             )
         try:
-            data = item.data if item.data is not None else read_limited(item.path, self.max_bytes)
+            data, hashed = bytes_of(item, self.max_bytes, self.held)
         except ExtractionError as exc:
             return FileOutcome(label, FAILED, reason=str(exc))
         except PermissionError:
             return FileOutcome(label, FAILED, reason="permission denied")
         except OSError as exc:
             return FileOutcome(label, FAILED, reason=f"cannot read: {exc.strerror or exc}")
-        if not (item.data is not None and item.sha256):  # hashed when looked up ahead
+        if not hashed:  # (else hashed when looked up ahead)
             item.sha256 = sha256_of(data)
         digest = item.sha256
         existing = self.archive.has_sha256(digest) if self.archive is not None else None
@@ -292,13 +293,12 @@ class CommitStage:
                 sha256=item.sha256,
                 stored=True,
                 provenance=item.provenance(self.report.run_id),
-            )
+                fingerprint=None if print_ is None else print_.stored(),
+            )  # (the fingerprint written with the row: one round trip on PostgreSQL)
         except DuplicateIdError as exc:
             return FileOutcome(label, FAILED, reason=str(exc))
         if result.status == DUPLICATE:
             return FileOutcome(label, DUPLICATE, result.id, reason=f"same bytes as {result.id}")
-        if self.copies is not None and print_ is not None:
-            self.copies.remember(result.id, print_)
         return FileOutcome(label, IMPORTED, result.id, built.title)
 
     def emit(self, outcome: FileOutcome) -> None:
@@ -490,7 +490,7 @@ def run(stages: Stages, items: Iterable[Item], report: ImportReport) -> ImportRe
 
     def feed() -> None:
         window_bytes = 0
-        for item in items:
+        for item in read_ahead(stages.read.archive, stages.read.max_bytes, stages.read.held, items):
             early = stages.read.run(item)
             if isinstance(early, FileOutcome):
                 if window:  # reported in input order, after the items ahead of it

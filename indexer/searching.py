@@ -258,7 +258,7 @@ def _run(
     ranked = [ranking.Ranked(h) for h in result.hits]
     if rerank:  # the first WINDOW hits, the same on every page; the rest in engine order
         top = result.hits[: ranking.WINDOW]
-        docs = archive.get_many([h.id for h in top])
+        docs = archive.get_many([h.id for h in top], text=False)  # texts: the page's, below
         derived = validity.statuses(docs.values(), as_of)
         titles = {i: d.title for i, d in docs.items()}
         ranked[: len(top)] = ranking.rerank(top, titles, derived, parsed, collapse=how.collapse)
@@ -279,6 +279,10 @@ def _run(
         more = archive.get_many(missing)
         docs.update(more)
         derived.update(validity.statuses(more.values(), as_of))
+    if rerank:  # the page's texts (for snippets), where they were left out
+        docs.update(
+            archive.get_many([h.id for h, _, _ in page if h.id in docs and h.id not in missing])
+        )
     hits = _hits(archive, docs, derived, parsed, page)
     if how.explain:  # off the normal path: it segments each hit's text again
         from indexer.explain import explain_hits

@@ -134,6 +134,7 @@ def chain_versions(linker: Linker, docs: list[Document], report: LinkReport) -> 
         return
     found = linker.archive.get_many(sorted(wanted))
     before = briefs(linker, found.values())
+    decided = index.linked(found, SUPERSEDES)  # asked once, not pair by pair
     for doc_id, key in keys.items():
         doc = found.get(doc_id)
         if doc is None or not _date(doc):
@@ -149,9 +150,9 @@ def chain_versions(linker: Linker, docs: list[Document], report: LinkReport) -> 
         older = [d for d in others if _date(d) < _date(doc)]
         newer = [d for d in others if _date(d) > _date(doc)]
         if older:
-            _link(linker, doc, max(older, key=lambda d: (_date(d), d.id)), report)
+            _link(linker, doc, max(older, key=lambda d: (_date(d), d.id)), report, decided)
         if newer:
-            _link(linker, min(newer, key=lambda d: (_date(d), d.id)), doc, report)
+            _link(linker, min(newer, key=lambda d: (_date(d), d.id)), doc, report, decided)
     log_changes(linker, found.values(), before)
 
 
@@ -190,12 +191,19 @@ def version_effective(newer: Document) -> str:
     return stated if stated >= newer.date_issued else newer.date_issued
 
 
-def _link(linker: Linker, newer: Document, older: Document, report: LinkReport) -> None:
+def _link(
+    linker: Linker,
+    newer: Document,
+    older: Document,
+    report: LinkReport,
+    decided: set[tuple[str, str]],
+) -> None:
+    """Link ``newer`` to ``older`` unless a supersedes relation between them is in
+    ``decided`` (the pairs already related, either way; the new one added to it)."""
     relations = linker.relations
-    if relations.find(newer.id, SUPERSEDES, older.id) or relations.find(
-        older.id, SUPERSEDES, newer.id
-    ):
+    if (newer.id, older.id) in decided or (older.id, newer.id) in decided:
         return  # already decided (by the text, a manifest, staff or an earlier run)
+    decided.add((newer.id, older.id))
     strong, why = evidence(newer, older)
     rel, added = relations.add(
         newer.id,

@@ -128,6 +128,14 @@ def register(app: Flask) -> None:
     app.extensions["gongkai_code"] = _code_stamp()
     app.before_request(_before)
     app.after_request(_after)
+    app.teardown_request(_unpin)
+
+
+def _unpin(_exc: BaseException | None = None) -> None:
+    """The request is over: the next one reads the change stamps again."""
+    archive = g.pop("gongkai_pinned", None)
+    if archive is not None:
+        archive.unpin()
 
 
 def current_state() -> State | None:
@@ -135,6 +143,9 @@ def current_state() -> State | None:
     if "gongkai_state" in g:
         return g.gongkai_state
     gk = get_gk()
+    if request.method in ("GET", "HEAD"):  # a read: one look at the change stamps
+        gk.archive.pin()
+        g.gongkai_pinned = gk.archive
     changes = gk.archive.changes()
     state = None
     if changes is not None:

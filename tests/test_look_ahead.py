@@ -6,6 +6,7 @@ an earlier one), on both back ends."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,44 @@ def test_rows_looked_up_ahead_answer_as_if_asked_one_by_one(
         assert out[6] == ("updated", b_id)
         assert set(gk.archive.digests()) == {"la-1", b_id, "la-3", "la-4"}
         assert gk.verify()["ok"]
+
+
+@pytest.mark.parametrize("ahead", [2, 100])
+def test_plain_files_read_ahead_answer_as_if_asked_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: int, archive_backend: str
+) -> None:
+    """Plain files (no manifest) are read and looked up ahead on PostgreSQL: the same
+    outcomes, and no question per file (three round trips each before)."""
+    from archive.backend import traced
+    from indexer import read_ahead
+
+    monkeypatch.setattr(read_ahead, "AHEAD_ITEMS", ahead)
+    before, folder = tmp_path / "before", tmp_path / "files"
+    before.mkdir()
+    folder.mkdir()
+    (before / "b.txt").write_text(f"名称：校舍排查\n\n{BODY_B}", "utf-8")
+    for name, body in [
+        ("1.txt", f"名称：灌渠清淤\n\n{BODY_A}"),
+        ("2.txt", f"名称：校舍排查\n\n{BODY_B}"),  # archived before
+        ("3.txt", f"名称：灌渠清淤\n\n{BODY_A}"),  # the bytes of 1.txt, in this run
+        ("4.txt", f"名称：森林防火\n\n{BODY_C}"),
+        ("5.txt", f"名称：冬季走访\n\n{BODY_D}"),
+        ("6.txt", f"名称：森林防火\n\n{BODY_C}"),  # the bytes of 4.txt, in this run
+    ]:
+        (folder / name).write_text(body, "utf-8")
+    with Gongkai(tmp_path / "data") as gk:
+        gk.import_paths([before])
+        with traced(gk.archive.conn) as seen:
+            report = gk.import_paths([folder])
+        out = {Path(o.path).name: (o.status, o.id) for o in report.outcomes}
+        assert [out[n][0] for n in sorted(out)] == [
+            "imported", "duplicate", "duplicate", "imported", "imported", "duplicate",
+        ]  # fmt: skip
+        assert out["3.txt"][1] == out["1.txt"][1] and out["6.txt"][1] == out["4.txt"][1]
+        assert len(gk.archive.digests()) == 4
+        assert gk.verify()["ok"]
+    one_by_one = [s for s in seen if re.search(r"FROM (documents|copies) WHERE sha256 = ", s)]
+    if archive_backend == "postgresql":  # only files of the same run asked again
+        assert len(one_by_one) <= 2 * 2, one_by_one
+    else:  # SQLite asks each file as before
+        assert len(one_by_one) >= 6, one_by_one

@@ -1,0 +1,30 @@
+"""The statements that store one document's fingerprint, apart from
+:mod:`archive.fingerprints` so that :meth:`archive.store.Archive.add` can write a new
+document's fingerprint with its row (in the same transaction, and on PostgreSQL the same
+round trip) without the store importing the module that imports it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+
+def write_fingerprint(
+    conn: Any, doc_id: str, text_hash: str, minhash: bytes, buckets: Iterable[int]
+) -> None:
+    """Store ``doc_id``'s fingerprint (replacing an older one) and its bucket keys, in the
+    caller's transaction."""
+    conn.execute("DELETE FROM text_buckets WHERE doc_id = ?", (doc_id,))
+    conn.execute(
+        # An upsert both SQLite and PostgreSQL read (INSERT OR REPLACE is SQLite's own).
+        "INSERT INTO text_fingerprints (doc_id, text_hash, minhash, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
+        "text_hash = excluded.text_hash, minhash = excluded.minhash, "
+        "created_at = excluded.created_at",
+        (doc_id, text_hash, minhash, datetime.now(UTC).isoformat(timespec="seconds")),
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO text_buckets (bucket, doc_id) VALUES (?, ?)",
+        [(key, doc_id) for key in buckets],
+    )

@@ -1,0 +1,84 @@
+"""How many archive statements one public search request makes, on both archive back ends.
+
+On PostgreSQL every statement is a round trip to the server, so a results page must cost a
+small, fixed number of them however many hits it shows: per-hit look-ups (statuses,
+relations, cluster briefs, withdrawals) are one statement per page, and the change stamps
+the caches check (page cache, synonyms, vocabulary, validity) are read once per request.
+The documents are fictional (青测市 and its 文号 are invented for these tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import import_docs
+
+from archive.backend import traced
+from search_app import create_app
+
+pytestmark = pytest.mark.usefixtures("archive_backend")
+
+#: Statements a search request may make (today on PostgreSQL: the change counter, the
+#: vocabulary's stamp, the top hits' rows without texts and the page's with them, six for
+#: their statuses, the cluster briefs, the withdrawn ids; SQLite also reads which tables
+#: there are, in process, three times).
+BOUND = {"postgresql": 12, "sqlite": 15}
+
+
+def write_docs(folder: Path, count: int) -> None:
+    """``count`` rules of one invented city; every third repeals the one before it, so that
+    pages show relations and cluster briefs too."""
+    folder.mkdir()
+    for i in range(1, count + 1):
+        repeal = (
+            f"《青测市第{i - 1}号绿化管理办法》（青测发〔2020〕{i - 1}号）同时废止。"
+            if i % 3 == 0
+            else ""
+        )
+        (folder / f"rule-{i}.txt").write_text(
+            f"名称：青测市第{i}号绿化管理办法\n发布机构：青测市人民政府\n"
+            f"文号：青测发〔2020〕{i}号\n发布日期：2020-03-{i % 27 + 1:02d}\n有效性：有效\n\n"
+            f"第一条 为了加强青测市第{i}片区的绿化养护管理，制定本办法。\n"
+            f"第二条 养护单位应当每月检查一次。本办法自发布之日起施行。{repeal}\n",
+            encoding="utf-8",
+        )
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    write_docs(tmp_path / "docs", 24)
+    data = tmp_path / "data"
+    import_docs(data, tmp_path / "docs")
+    return data
+
+
+def statements(data: Path, page_size: int, url: str) -> list[str]:
+    """The archive statements of one request for ``url`` (after a first one warmed the
+    thread's connection and caches), with ``page_size`` hits a page."""
+    app = create_app({"DATA_DIR": data, "PAGE_SIZE": page_size, "PAGE_CACHE_SIZE": 0})
+    client = app.test_client()
+    assert client.get(url).status_code == 200
+    conn = app.extensions["gongkai_local"].gk.archive.conn
+    with traced(conn) as seen:
+        response = client.get(url)
+    assert response.status_code == 200
+    hits = response.get_json()["hits"] if url.startswith("/api/") else None
+    if hits is not None:
+        assert len(hits) == page_size
+    return seen
+
+
+@pytest.mark.parametrize("path", ["/search?q=绿化", "/api/v1/search?q=绿化&facets=1&limit={n}"])
+def test_statements_do_not_grow_with_the_hits_on_a_page(
+    data: Path, path: str, archive_backend: str
+) -> None:
+    few = statements(data, 2, path.format(n=2))
+    many = statements(data, 20, path.format(n=20))
+    assert len(many) <= len(few), many
+    assert 0 < len(many) <= BOUND[archive_backend], many
+
+
+def test_the_change_counter_is_read_once_per_request(data: Path) -> None:
+    seen = statements(data, 10, "/search?q=绿化")
+    counter = [s for s in seen if "FROM changes" in s and "documents" not in s]
+    assert len(counter) <= 1, counter
