@@ -11,11 +11,18 @@ from typing import Any
 
 
 def write_fingerprint(
-    conn: Any, doc_id: str, text_hash: str, minhash: bytes, buckets: Iterable[int]
+    conn: Any,
+    doc_id: str,
+    text_hash: str,
+    minhash: bytes,
+    buckets: Iterable[int],
+    *,
+    new: bool = False,
 ) -> None:
     """Store ``doc_id``'s fingerprint (replacing an older one) and its bucket keys, in the
-    caller's transaction."""
-    conn.execute("DELETE FROM text_buckets WHERE doc_id = ?", (doc_id,))
+    caller's transaction; a ``new`` document has no older keys to delete."""
+    if not new:
+        conn.execute("DELETE FROM text_buckets WHERE doc_id = ?", (doc_id,))
     conn.execute(
         # An upsert both SQLite and PostgreSQL read (INSERT OR REPLACE is SQLite's own).
         "INSERT INTO text_fingerprints (doc_id, text_hash, minhash, created_at) "

@@ -264,7 +264,7 @@ class Archive(ArchiveCounts):
                     self.originals.put(original, sha256=digest)
                 self.log(doc.id, actor, "import", detail)
                 if fingerprint is not None:
-                    write_fingerprint(self.conn, doc.id, *fingerprint)
+                    write_fingerprint(self.conn, doc.id, *fingerprint, new=True)
                 self.conn.execute(commit)
         except BaseException:
             if self.conn.in_transaction:
