@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from archive.chunks import in_chunks
 from archive.errors import DamagedError
 
 
@@ -22,6 +23,8 @@ class ArchiveCounts:
     dialect: str
     #: the stamps read since :meth:`pin` (None: not pinned, every call reads)
     _pinned: dict[str, Any] | None = None
+    #: ids seen to exist (:meth:`existing`); the store clears it when a write rolls back
+    _existing: set[str]
 
     def pin(self) -> None:
         """Until :meth:`unpin`, read each change stamp (:meth:`version`, :meth:`changes`,
@@ -89,6 +92,26 @@ class ArchiveCounts:
         except sqlite3.OperationalError:
             return None
         return (int(row[0]), str(row[1])) if row else None
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are documents' ids, in one statement. Documents are never deleted,
+        so an id seen once is remembered (until a group is rolled back): the linker asks of
+        the same documents again and again."""
+        found = {i for i in ids if i in self._existing}
+        wanted = [i for i in dict.fromkeys(ids) if i not in found]
+        if wanted:
+            seen = {
+                str(r[0])
+                for chunk, marks in in_chunks(wanted, 500)
+                for r in self.conn.execute(
+                    f"SELECT id FROM documents WHERE id IN ({marks})", chunk
+                ).fetchall()
+            }
+            if len(self._existing) > 200_000:
+                self._existing.clear()
+            self._existing |= seen
+            found |= seen
+        return found
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

@@ -288,17 +288,17 @@ class Relations:
             raise RelationError(f"bad origin {origin!r} or state {state!r}")
         if src == dst:
             raise RelationError("a document cannot be related to itself")
-        for doc_id in (src, dst):
-            if not self.archive.exists(doc_id):
-                raise RelationError(f"no document with id {doc_id}")
+        missing = [d for d in (src, dst) if d not in self.archive.existing([src, dst])]
+        if missing:
+            raise RelationError(f"no document with id {missing[0]}")
         with self.transaction():
             existing = self.find(src, rel_type, dst)
             stamp = now()
             if existing is None:
-                cursor = self.conn.execute(
+                row = self.conn.execute(
                     "INSERT INTO relations (src, dst, type, effective, origin, state, note, "
                     "evidence, actor, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                     (
                         src,
                         dst,
@@ -312,9 +312,8 @@ class Relations:
                         stamp,
                         stamp,
                     ),
-                )
-                rel = self.get(int(cursor.lastrowid or 0))
-                assert rel is not None
+                ).fetchone()
+                rel = Relation.from_row(row)
                 self._log_change(rel, None, actor, "added", note)
                 return rel, True
             if origin == AUTO:
@@ -333,10 +332,10 @@ class Relations:
                     existing.id,
                 ),
             )
-            rel = self.get(existing.id)
-            assert rel is not None
-            self._log_change(rel, existing, actor, "updated", note)
-            return rel, True
+            updated = self.get(existing.id)
+            assert updated is not None
+            self._log_change(updated, existing, actor, "updated", note)
+            return updated, True
 
     def set_state(self, rel_id: int, state: str, *, actor: str, note: str = "") -> Relation:
         """Confirm, reject (unlink) or re-propose a relation; recorded in history."""
@@ -371,8 +370,9 @@ class Relations:
             "before": _relation_snapshot(before),
             "after": _relation_snapshot(rel),
         }
-        for doc_id in (rel.src, rel.dst):
-            self.archive.log(doc_id, actor, "relation", detail)
+        with self.archive.batched():  # PostgreSQL: both entries in one round trip
+            for doc_id in (rel.src, rel.dst):
+                self.archive.log(doc_id, actor, "relation", detail)
 
     # -- staff status records --------------------------------------------------------------
 

@@ -88,6 +88,7 @@ class Archive(ArchiveCounts):
         )
         self._group = False  # inside begin_group() … commit_group()
         self.known = KnownDigests()  # answers looked up ahead (look_ahead)
+        self._existing: set[str] = set()  # ids seen to exist (existing())
         self.immutable = False  # read as immutable: see open() and outdated()
 
     @classmethod
@@ -269,6 +270,7 @@ class Archive(ArchiveCounts):
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute(rollback)
+                self._existing.clear()
                 if self._group:
                     self.conn.execute(commit)  # a savepoint rolled back to is still open
             raise
@@ -299,6 +301,7 @@ class Archive(ArchiveCounts):
 
     def rollback_group(self) -> None:
         self.known.clear()  # what the group added is gone
+        self._existing.clear()
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
         self._group = False
@@ -315,6 +318,7 @@ class Archive(ArchiveCounts):
             yield
             self.conn.execute("COMMIT")
         except BaseException:
+            self._existing.clear()  # ids seen inside the transaction may be gone
             self.conn.execute("ROLLBACK")
             raise
 
@@ -413,10 +417,7 @@ class Archive(ArchiveCounts):
 
     def exists(self, doc_id: str) -> bool:
         """Whether a document has this id."""
-        return (
-            self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
-            is not None
-        )
+        return doc_id in self.existing([doc_id])
 
     def _new_id(self, digest: str) -> str:
         """A short, permanent id from the content hash, lengthened on the rare collision."""
