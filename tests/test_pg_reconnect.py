@@ -19,9 +19,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import WEB, archived_ids, free_port, import_docs, run_process
+from helpers import (
+    WEB,
+    archived_ids,
+    free_port,
+    import_docs,
+    run_process,
+    start_serve,
+    stop_serve,
+)
 from private_postgres import PrivateServer
-from test_nodes import Client, start_node, stop
+from test_nodes import Client
 from test_resume import FILES, assert_verified, make_corpus, start_import, wait_until_archived
 
 from archive.backend import NEW_ENV, PREFIX_ENV
@@ -53,7 +61,7 @@ def test_a_web_node_answers_503_while_the_database_is_down_then_recovers(
     ids = import_docs(data, WEB)
     assert (data / "archive.url").exists()
     port = free_port()
-    node = start_node(data, port)
+    node = start_serve(data, port, workers=1)
     statuses: list[int] = []
     done = threading.Event()
 
@@ -94,7 +102,7 @@ def test_a_web_node_answers_503_while_the_database_is_down_then_recovers(
         done.set()
         if client.is_alive():
             client.join(30)
-        stop(node)
+        stop_serve(node)
     assert set(statuses) <= {200, 503}, statuses
     assert 503 in statuses and statuses[-1] == 200, statuses
 
