@@ -472,12 +472,9 @@ class Linker:
                 report.proposed += 1
 
     def _already_linked(self, src: str, dst: str, rel_type: str) -> bool:
-        """A citation adds nothing where a stronger relation between the two exists."""
-        if self.relations.find(src, rel_type, dst):
-            return True
-        if rel_type != CITES:
-            return False
-        return self.relations.related(src, dst)
+        """A citation adds nothing where a stronger relation between the two exists. (The
+        same relation, rejected or not, :meth:`Relations.add` itself leaves as it is.)"""
+        return rel_type == CITES and self.relations.related(src, dst)
 
 
 def relink_all(
