@@ -292,30 +292,25 @@ class Relations:
         if missing:
             raise RelationError(f"no document with id {missing[0]}")
         with self.transaction():
-            existing = self.find(src, rel_type, dst)
             stamp = now()
+            values = (src, dst, rel_type, effective, origin, state, note, evidence, actor)
+            # An automatic relation never changes an existing one: insert unless it is there
+            # (one statement); any other first looks for it, as it may update it.
+            existing = None if origin == AUTO else self.find(src, rel_type, dst)
             if existing is None:
                 row = self.conn.execute(
                     "INSERT INTO relations (src, dst, type, effective, origin, state, note, "
                     "evidence, actor, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                    (
-                        src,
-                        dst,
-                        rel_type,
-                        effective,
-                        origin,
-                        state,
-                        note,
-                        evidence,
-                        actor,
-                        stamp,
-                        stamp,
-                    ),
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (src, dst, type) DO NOTHING RETURNING *",
+                    (*values, stamp, stamp),
                 ).fetchone()
-                rel = Relation.from_row(row)
-                self._log_change(rel, None, actor, "added", note)
-                return rel, True
+                if row is not None:
+                    rel = Relation.from_row(row)
+                    self._log_change(rel, None, actor, "added", note)
+                    return rel, True
+                existing = self.find(src, rel_type, dst)
+                assert existing is not None  # the conflict was with it
             if origin == AUTO:
                 return existing, False
             if existing.state == state and existing.effective == (effective or existing.effective):
