@@ -319,6 +319,19 @@ def login(client: FlaskClient, name: str = "alice", password: str = PASSWORD) ->
     )
 
 
+class TermDictionary:
+    """An engine's term dictionary and nothing else: what :meth:`Vocabulary.build` reads
+    (``term_counts`` per field), for building a vocabulary without an index."""
+
+    name = "terms"
+
+    def __init__(self, title: dict[str, int], body: dict[str, int]) -> None:
+        self.terms = {"title": title, "body": body}
+
+    def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
+        return {t: n for t, n in self.terms[field].items() if n >= min_count}
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on now."""
     with socket.socket() as sock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import CORPUS, FIXTURES, Corpus, html, import_docs, run_cli
+from helpers import CORPUS, FIXTURES, Corpus, TermDictionary, html, import_docs, run_cli
 
 from indexer.pinyin_query import expand
 from indexer.query import parse
@@ -162,29 +162,17 @@ def test_the_spellings_are_built_once_per_table() -> None:
     assert parse("gongzufang", table).expansions == ()  # typed Latin is not a synonym term
 
 
-class _Terms:
-    """An engine's term dictionary and nothing else (what :meth:`Vocabulary.build` reads)."""
-
-    name = "terms"
-
-    def __init__(self, title: dict[str, int], body: dict[str, int]) -> None:
-        self.terms = {"title": title, "body": body}
-
-    def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
-        return {t: n for t, n in self.terms[field].items() if n >= min_count}
-
-
 def test_a_synonym_term_made_of_common_words_does_not_crowd_out_the_archive_words() -> None:
     """发改委's group is held (发展, 改革, 委员会 are common words) but no title says
     发展和改革委员会: it counts as rare, so fgw still reads the word the documents use."""
     body = {"发展": 900, "和": 990, "改革": 700, "委员会": 800, "非国有": 40}
-    vocab = Vocabulary.build(["关于非国有企业的通知"], _Terms({"非国有": 3}, body))  # type: ignore[arg-type]
+    vocab = Vocabulary.build(["关于非国有企业的通知"], TermDictionary({"非国有": 3}, body))  # type: ignore[arg-type]
     found = spelled(vocab, "fgw", load())
     assert [e.text for e in found][:1] == ["非国有"]
     assert ("发改委", 1) in [(e.text, e.df) for e in found]
     titled = Vocabulary.build(
         ["发展改革委员会工作规则"] * 50,
-        _Terms({"发展": 50, "改革": 50, "委员会": 50}, body),  # type: ignore[arg-type]
+        TermDictionary({"发展": 50, "改革": 50, "委员会": 50}, body),  # type: ignore[arg-type]
     )
     assert [e.text for e in spelled(titled, "fgw", load())][:1] == ["发改委"]
 
@@ -193,7 +181,7 @@ def test_a_latin_synonym_term_read_as_pinyin_keeps_its_synonyms() -> None:
     """ppp is PPP (政府和社会资本合作) and also the initials of a word of this archive: the
     reading adds that word and keeps what the synonym table gave."""
     table = load()
-    vocab = Vocabulary.build([], _Terms({"平喷炮": 5}, {}))  # type: ignore[arg-type]
+    vocab = Vocabulary.build([], TermDictionary({"平喷炮": 5}, {}))  # type: ignore[arg-type]
     parsed, read = expand(parse("ppp", table), vocab, table)
     assert read == {"ppp": ["平喷炮"]}
     alternatives = parsed.clauses[0].options[0].words[0].alternatives

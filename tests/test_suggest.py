@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import CORPUS, Corpus, cli_json, import_docs, run_cli
+from helpers import CORPUS, Corpus, TermDictionary, cli_json, import_docs, run_cli
 from selectolax.lexbor import LexborHTMLParser
 
 from indexer import vocabulary as vocabulary_module
@@ -179,27 +179,17 @@ def test_ascii_queries_that_match_are_not_read_as_pinyin(
 
 def test_a_latin_word_of_the_archive_is_kept_as_it_is() -> None:
     vocab = Vocabulary(title={"林业局": 3}, body={"lyj": 2, "林业局": 3})
-    vocab = Vocabulary.build([], _FakeEngine(vocab.title, vocab.body))
+    vocab = Vocabulary.build([], TermDictionary(vocab.title, vocab.body))
     parsed = parse("lyj")
     assert expand(parsed, vocab) == (parsed, {})
     assert vocab.spelled("lyj")[0].text == "林业局"
-
-
-class _FakeEngine:
-    name = "fake"
-
-    def __init__(self, title: dict[str, int], body: dict[str, int]) -> None:
-        self.terms = {"title": title, "body": body}
-
-    def term_counts(self, field: str, min_count: int = 1) -> dict[str, int]:
-        return {t: n for t, n in self.terms[field].items() if n >= min_count}
 
 
 # -- typo correction --------------------------------------------------------------------------
 
 
 def _vocab(**body: int) -> Vocabulary:
-    return Vocabulary.build([], _FakeEngine({}, body))
+    return Vocabulary.build([], TermDictionary({}, body))
 
 
 def test_correction_reads_same_pinyin_and_prefers_the_frequent_word() -> None:
