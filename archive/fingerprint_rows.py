@@ -6,7 +6,6 @@ round trip) without the store importing the module that imports it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 
@@ -17,10 +16,12 @@ def write_fingerprint(
     minhash: bytes,
     buckets: Iterable[int],
     *,
+    at: str,
     new: bool = False,
 ) -> None:
     """Store ``doc_id``'s fingerprint (replacing an older one) and its bucket keys, in the
-    caller's transaction; a ``new`` document has no older keys to delete."""
+    caller's transaction, stamped ``at`` (:func:`archive.store.now`); a ``new`` document has
+    no older keys to delete."""
     if not new:
         conn.execute("DELETE FROM text_buckets WHERE doc_id = ?", (doc_id,))
     conn.execute(
@@ -29,7 +30,7 @@ def write_fingerprint(
         "VALUES (?, ?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
         "text_hash = excluded.text_hash, minhash = excluded.minhash, "
         "created_at = excluded.created_at",
-        (doc_id, text_hash, minhash, datetime.now(UTC).isoformat(timespec="seconds")),
+        (doc_id, text_hash, minhash, at),
     )
     conn.executemany(
         "INSERT OR IGNORE INTO text_buckets (bucket, doc_id) VALUES (?, ?)",

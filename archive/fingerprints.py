@@ -60,7 +60,7 @@ class Fingerprints:
     def put(self, doc_id: str, text_hash: str, minhash: bytes, buckets: Iterable[int]) -> None:
         """Store ``doc_id``'s fingerprint (replacing an older one) and its bucket keys."""
         with self.archive.transaction(), self.archive.batched():
-            write_fingerprint(self.conn, doc_id, text_hash, minhash, buckets)
+            write_fingerprint(self.conn, doc_id, text_hash, minhash, buckets, at=now())
 
     def unfingerprinted(self, *, batch: int = 200) -> Iterable[list[tuple[str, str]]]:
         """(id, text) of the documents without a fingerprint, ``batch`` at a time."""

@@ -265,7 +265,7 @@ class Archive(ArchiveCounts):
                     self.originals.put(original, sha256=digest)
                 self.log(doc.id, actor, "import", detail)
                 if fingerprint is not None:
-                    write_fingerprint(self.conn, doc.id, *fingerprint, new=True)
+                    write_fingerprint(self.conn, doc.id, *fingerprint, at=doc.created_at, new=True)
                 self.conn.execute(commit)
         except BaseException:
             if self.conn.in_transaction:
