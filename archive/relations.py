@@ -288,7 +288,8 @@ class Relations:
             raise RelationError(f"bad origin {origin!r} or state {state!r}")
         if src == dst:
             raise RelationError("a document cannot be related to itself")
-        missing = [d for d in (src, dst) if d not in self.archive.existing([src, dst])]
+        found = self.archive.existing([src, dst])
+        missing = [d for d in (src, dst) if d not in found]
         if missing:
             raise RelationError(f"no document with id {missing[0]}")
         with self.transaction():
