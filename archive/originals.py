@@ -16,6 +16,16 @@ from archive.sharing import file_mode
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
+#: A new document's id is the start of its original's sha256, this many characters (longer
+#: only on a clash: :meth:`archive.store.Archive.add`).
+ID_CHARS = 10
+
+
+def first_id(digest: str) -> str:
+    """The id a new document with these bytes asks for (unless it is given one)."""
+    return digest[:ID_CHARS]
+
+
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -24,7 +24,7 @@ from archive.document import Document
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
 from archive.fingerprint_rows import write_fingerprint
 from archive.known import KnownDigests
-from archive.originals import OriginalStore, sha256_of
+from archive.originals import ID_CHARS, OriginalStore, first_id, sha256_of
 from archive.pgoriginals import DatabaseOriginals
 from archive.vocab import DOC_TYPE_ORIGINS, DOC_TYPES, KINDS
 
@@ -222,7 +222,7 @@ class Archive(ArchiveCounts):
         digest = sha256 or sha256_of(original)  # given by a caller that just computed it
         # One look-up (or its answer looked up ahead) answers both questions: are these
         # bytes archived, and is the id wanted (given, or the shortest the digest offers) free.
-        wanted = doc.id or digest[:10]
+        wanted = doc.id or first_id(digest)
         found = self.known.clash(digest, wanted)
         self.known.forget(digest, wanted)
         if found is None:
@@ -421,7 +421,7 @@ class Archive(ArchiveCounts):
 
     def _new_id(self, digest: str) -> str:
         """A short, permanent id from the content hash, lengthened on the rare collision."""
-        for size in range(10, 65, 2):
+        for size in range(ID_CHARS, 65, 2):
             candidate = digest[:size]
             if not self.exists(candidate):
                 return candidate

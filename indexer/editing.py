@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from archive import Archive, Document
 from archive.edits import update_document
 from archive.errors import InvalidInput, NotFoundError
+from archive.originals import first_id
 from archive.vocab import DOC_TYPES, canonical_doc_type
 from indexer.items import DUPLICATE, FAILED, UPDATED, FileOutcome, Item
 from indexer.normalize import normalize_doc_number, normalize_index_number
@@ -358,7 +359,7 @@ def _wanted_id(item: Item) -> str:
     """The id a new document from ``item`` asks for: its row's, else its digest's first ten
     characters (:meth:`~archive.store.Archive.add`)."""
     given = (item.meta or {}).get("id")
-    return str(given) if given else item.sha256[:10]
+    return str(given) if given else first_id(item.sha256)
 
 
 def _row_meta_for_update(meta: dict[str, object]) -> dict[str, object]:

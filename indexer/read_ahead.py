@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from archive import Archive
-from archive.originals import sha256_of
+from archive.originals import first_id, sha256_of
 from indexer.extract import ExtractionError
 from indexer.items import Item
 from indexer.reading import read_limited
@@ -64,7 +64,7 @@ def read_ahead(
                 return
             fresh = [i for i in run if id(i) in held]
             if fresh:
-                archive.look_ahead([i.sha256 for i in fresh], [i.sha256[:10] for i in fresh])
+                archive.look_ahead([i.sha256 for i in fresh], [first_id(i.sha256) for i in fresh])
             yield from run
         yield from source
     finally:
