@@ -119,13 +119,6 @@ def field_terms(positions: Mapping[str, list[int]]) -> FieldTerms:
     return FieldTerms(text, terms, sorted(pair_counts), length, counts)
 
 
-def terms_and_pairs(positions: Mapping[str, list[int]]) -> tuple[str, list[str], list[str]]:
-    """From a term → positions map: the terms as text in position order (for ranking), the
-    hashed terms, and the hashed pairs of terms at adjacent positions."""
-    found = field_terms(positions)
-    return found.text, found.terms, found.pairs
-
-
 def date_key(value: str) -> int:
     """A date (YYYY-MM-DD, YYYY-MM or YYYY) as the number YYYYMMDD (missing parts 00), 0
     when absent: the order Whoosh and tantivy sort by."""
