@@ -308,7 +308,7 @@ class Relations:
                 ).fetchone()
                 if row is not None:
                     rel = Relation.from_row(row)
-                    self._log_change(rel, None, actor, "added", note)
+                    self.log_change(rel, None, actor, "added", note)
                     return rel, True
                 existing = self.find(src, rel_type, dst)
                 assert existing is not None  # the conflict was with it
@@ -330,7 +330,7 @@ class Relations:
             )
             updated = self.get(existing.id)
             assert updated is not None
-            self._log_change(updated, existing, actor, "updated", note)
+            self.log_change(updated, existing, actor, "updated", note)
             return updated, True
 
     def set_state(self, rel_id: int, state: str, *, actor: str, note: str = "") -> Relation:
@@ -349,12 +349,13 @@ class Relations:
             )
             after = self.get(rel_id)
             assert after is not None
-            self._log_change(after, before, actor, state, note)
+            self.log_change(after, before, actor, state, note)
             return after
 
-    def _log_change(
+    def log_change(
         self, rel: Relation, before: Relation | None, actor: str, change: str, why: str
     ) -> None:
+        """Write a change to ``rel`` (``before`` it) to both its documents' history."""
         detail = {
             "relation": rel.id,
             "change": change,

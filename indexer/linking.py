@@ -26,10 +26,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from archive import Archive, Document
+from archive.relation_batch import NewRelation, add_auto
 from archive.relations import (
     AMENDS,
     ANSWERS,
-    AUTO,
     CITES,
     CONFIRMED,
     INTERPRETS,
@@ -400,8 +400,8 @@ class Linker:
             earlier = self.relations.refs_naming(title_keys=keys, number_suffixes=suffixes)
             refs.extend(r for r in earlier if r.src not in new_ids)
             refs.sort(key=lambda r: _PRIORITY[r.type])
-            for ref in refs:
-                self._apply(ref, report)
+            wanted = [rel for ref in refs for rel in self._relations_of(ref)]
+            self.add(wanted, report)
         if report.affected:
             self.relations.touch(report.affected)
         return report
@@ -437,8 +437,10 @@ class Linker:
         found = find_expiry(doc, doc.date_effective or text_date)
         return self.relations.set_expiry(doc.id, found, actor=self.actor, kept=kept)
 
-    def _apply(self, ref: Reference, report: LinkReport) -> None:
+    def _relations_of(self, ref: Reference) -> list[NewRelation]:
+        """The relations ``ref`` asks for: one to each document it names."""
         targets, exact = self.resolve(ref)
+        wanted = []
         for dst in targets:
             rel_type = ref.type
             src_info, dst_info = self._info.get(ref.src), self._info.get(dst)
@@ -447,34 +449,32 @@ class Linker:
                 rel_type = SUPERSEDES  # a new version of the same document
             elif rel_type == SUPERSEDES and not same_title:
                 rel_type = CITES  # a version note naming a decision, not a version
-            if self._already_linked(ref.src, dst, rel_type):
-                continue
             confirmed = exact or (len(targets) == 1 and rel_type not in VALIDITY_EFFECT)
-            rel, added = self.relations.add(
-                ref.src,
-                rel_type,
-                dst,
-                effective=ref.effective,
-                origin=AUTO,
-                state=CONFIRMED if confirmed else PROPOSED,
-                evidence=ref.evidence,
-                note="文号一致" if exact else "按标题匹配",
-                actor=self.actor,
+            wanted.append(
+                NewRelation(
+                    ref.src,
+                    rel_type,
+                    dst,
+                    effective=ref.effective,
+                    state=CONFIRMED if confirmed else PROPOSED,
+                    evidence=ref.evidence,
+                    note="文号一致" if exact else "按标题匹配",
+                )
             )
-            if not added:
-                continue
+        return wanted
+
+    def add(self, wanted: Sequence[NewRelation], report: LinkReport) -> None:
+        """Make the relations of ``wanted`` that are not there (a citation adds nothing where
+        a stronger relation between the two documents exists: see
+        :func:`archive.relation_batch.plan`), all at once, and count them in ``report``."""
+        for rel in add_auto(self.relations, wanted, actor=self.actor):
             report.added.append(rel.id)
             if rel.state == CONFIRMED:
                 report.confirmed += 1
-                if rel_type in VALIDITY_EFFECT:
-                    report.affected.add(dst)
+                if rel.type in VALIDITY_EFFECT:
+                    report.affected.add(rel.dst)
             else:
                 report.proposed += 1
-
-    def _already_linked(self, src: str, dst: str, rel_type: str) -> bool:
-        """A citation adds nothing where a stronger relation between the two exists. (The
-        same relation, rejected or not, :meth:`Relations.add` itself leaves as it is.)"""
-        return rel_type == CITES and self.relations.related(src, dst)
 
 
 def relink_all(

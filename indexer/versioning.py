@@ -27,7 +27,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from archive import Document
-from archive.relations import AUTO, CONFIRMED, PROPOSED, SUPERSEDES
+from archive.relation_batch import NewRelation
+from archive.relations import CONFIRMED, PROPOSED, SUPERSEDES
 from archive.validity import statuses
 from archive.versions import VersionIndex, VersionKey
 from archive.vocab import ANSWERING_KINDS, INTERPRETATION
@@ -135,6 +136,7 @@ def chain_versions(linker: Linker, docs: list[Document], report: LinkReport) -> 
     found = linker.archive.get_many(sorted(wanted))
     before = briefs(linker, found.values())
     decided = index.linked(found, SUPERSEDES)  # asked once, not pair by pair
+    links: list[NewRelation] = []
     for doc_id, key in keys.items():
         doc = found.get(doc_id)
         if doc is None or not _date(doc):
@@ -150,9 +152,10 @@ def chain_versions(linker: Linker, docs: list[Document], report: LinkReport) -> 
         older = [d for d in others if _date(d) < _date(doc)]
         newer = [d for d in others if _date(d) > _date(doc)]
         if older:
-            _link(linker, doc, max(older, key=lambda d: (_date(d), d.id)), report, decided)
+            links += _link(doc, max(older, key=lambda d: (_date(d), d.id)), decided)
         if newer:
-            _link(linker, min(newer, key=lambda d: (_date(d), d.id)), doc, report, decided)
+            links += _link(min(newer, key=lambda d: (_date(d), d.id)), doc, decided)
+    linker.add(links, report)
     log_changes(linker, found.values(), before)
 
 
@@ -191,36 +194,22 @@ def version_effective(newer: Document) -> str:
     return stated if stated >= newer.date_issued else newer.date_issued
 
 
-def _link(
-    linker: Linker,
-    newer: Document,
-    older: Document,
-    report: LinkReport,
-    decided: set[tuple[str, str]],
-) -> None:
-    """Link ``newer`` to ``older`` unless a supersedes relation between them is in
-    ``decided`` (the pairs already related, either way; the new one added to it)."""
-    relations = linker.relations
+def _link(newer: Document, older: Document, decided: set[tuple[str, str]]) -> list[NewRelation]:
+    """The relation making ``newer`` the next version of ``older``, unless a supersedes
+    relation between them is in ``decided`` (the pairs already related, either way; the new
+    one added to it)."""
     if (newer.id, older.id) in decided or (older.id, newer.id) in decided:
-        return  # already decided (by the text, a manifest, staff or an earlier run)
+        return []  # already decided (by the text, a manifest, staff or an earlier run)
     decided.add((newer.id, older.id))
     strong, why = evidence(newer, older)
-    rel, added = relations.add(
-        newer.id,
-        SUPERSEDES,
-        older.id,
-        effective=version_effective(newer),
-        origin=AUTO,
-        state=CONFIRMED if strong else PROPOSED,
-        evidence=why,
-        note="同名新版本" if strong else "同名新版本？请核对",
-        actor=linker.actor,
-    )
-    if not added:
-        return
-    report.added.append(rel.id)
-    if rel.state == CONFIRMED:
-        report.confirmed += 1
-        report.affected.add(older.id)
-    else:
-        report.proposed += 1
+    return [
+        NewRelation(
+            newer.id,
+            SUPERSEDES,
+            older.id,
+            effective=version_effective(newer),
+            state=CONFIRMED if strong else PROPOSED,
+            evidence=why,
+            note="同名新版本" if strong else "同名新版本？请核对",
+        )
+    ]
