@@ -268,11 +268,19 @@ class PgCursor:
     def __init__(self, cursor: Any, returning: str | None, pipeline: Any = None) -> None:
         self._cursor = cursor
         self._pipeline = pipeline
-        self.lastrowid: int | None = None
-        if returning is not None:
+        self._returning = returning
+        self._rowid: int | None = None
+
+    @property
+    def lastrowid(self) -> int | None:
+        """The key the database gave the row inserted (read when first asked for: in a
+        pipeline, asking at once would wait for the answer, a round trip per INSERT)."""
+        if self._returning is not None:
+            self._returning = None
             self._arrived()
-            row = cursor.fetchone()
-            self.lastrowid = int(row[0]) if row is not None else None
+            row = self._cursor.fetchone()
+            self._rowid = int(row[0]) if row is not None else None
+        return self._rowid
 
     def _arrived(self) -> None:
         """In a pipeline, wait for the statements sent so far (one round trip for all)."""

@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+#: Bucket keys per INSERT (two values each, well under SQLite's 999-parameter limit).
+_ROWS = 200
+
 
 def write_fingerprint(
     conn: Any,
@@ -32,7 +35,12 @@ def write_fingerprint(
         "created_at = excluded.created_at",
         (doc_id, text_hash, minhash, at),
     )
-    conn.executemany(
-        "INSERT OR IGNORE INTO text_buckets (bucket, doc_id) VALUES (?, ?)",
-        [(key, doc_id) for key in buckets],
-    )
+    # One multi-row INSERT, not a statement per key: each is work for the client on PostgreSQL
+    keys = list(dict.fromkeys(buckets))
+    for start in range(0, len(keys), _ROWS):
+        part = keys[start : start + _ROWS]
+        conn.execute(
+            "INSERT OR IGNORE INTO text_buckets (bucket, doc_id) VALUES "
+            + ", ".join(["(?, ?)"] * len(part)),
+            [v for key in part for v in (key, doc_id)],
+        )
