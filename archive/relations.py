@@ -523,26 +523,26 @@ class Relations:
 
     # -- references found in text ----------------------------------------------------------
 
-    def replace_refs(self, src: str, refs: Iterable[Reference]) -> None:
-        """The references found in ``src`` (derived data: replaced when the text is relinked)."""
+    def replace_refs(self, found: Mapping[str, Iterable[Reference]]) -> None:
+        """The references found in each document of ``found`` (by id; derived data, replaced
+        when the text is relinked): a batch's in one DELETE and multi-row INSERTs."""
+        ids = list(found)
+        rows = [
+            (src, r.type, r.title_key, r.number_suffix, r.number_before, r.effective, r.evidence)
+            for src, refs in found.items()
+            for r in refs
+        ]
         with self.transaction(), self.archive.batched():
-            self.conn.execute("DELETE FROM refs WHERE src = ?", (src,))
-            self.conn.executemany(
-                "INSERT INTO refs (src, type, title_key, number_suffix, number_before, "
-                "effective, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        src,
-                        r.type,
-                        r.title_key,
-                        r.number_suffix,
-                        r.number_before,
-                        r.effective,
-                        r.evidence,
-                    )
-                    for r in refs
-                ],
-            )
+            for chunk, marks in in_chunks(ids):
+                self.conn.execute(f"DELETE FROM refs WHERE src IN ({marks})", chunk)
+            for start in range(0, len(rows), 100):  # 7 values a row: under 999 parameters
+                part = rows[start : start + 100]
+                self.conn.execute(
+                    "INSERT INTO refs (src, type, title_key, number_suffix, number_before, "
+                    "effective, evidence) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(part)),
+                    [v for row in part for v in row],
+                )
 
     def refs_naming(
         self, *, title_keys: Iterable[str] = (), number_suffixes: Iterable[str] = ()

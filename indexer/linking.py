@@ -383,15 +383,15 @@ class Linker:
                 if self._own_expiry(doc, own, kept):
                     report.affected.add(doc.id)
             refs: list[Reference] = []
-            with self.archive.batched():  # PostgreSQL: the batch's references in one round trip
-                for doc in docs:
-                    done = prepared.get(doc.id) if prepared is not None else None
-                    if done is not None and done.fits(doc.title, doc.text):
-                        found = [replace(r, src=doc.id) for r in done.references]
-                    else:
-                        found = find_references(doc)
-                    self.relations.replace_refs(doc.id, found)
-                    refs.extend(found)
+            by_doc: dict[str, list[Reference]] = {}
+            for doc in docs:
+                done = prepared.get(doc.id) if prepared is not None else None
+                if done is not None and done.fits(doc.title, doc.text):
+                    by_doc[doc.id] = [replace(r, src=doc.id) for r in done.references]
+                else:
+                    by_doc[doc.id] = find_references(doc)
+                refs.extend(by_doc[doc.id])
+            self.relations.replace_refs(by_doc)  # the batch's in a few statements
             for step in self.steps:
                 step(self, docs, report)
             keys = {k for d in docs for k in self._info[d.id].keys}
