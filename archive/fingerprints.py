@@ -17,10 +17,10 @@ document's history says the same. Nothing is lost, and search shows the document
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from archive.chunks import marks
 from archive.fingerprint_rows import write_fingerprint
 from archive.store import Archive, now
 
@@ -87,14 +87,21 @@ class Fingerprints:
     def candidates(
         self, text_hash: str, buckets: Sequence[int]
     ) -> tuple[list[str], dict[str, bytes]]:
-        """:meth:`with_text_hash` and :meth:`in_buckets` together: on PostgreSQL both are sent
-        before either answer is read, one round trip (a copy check asks both of nearly every
-        new document)."""
-        # (outside a transaction, each read alone: one lost connection is then retried)
-        batched = self.archive.batched() if self.conn.in_transaction else nullcontext()
-        with batched:
-            same, near = self._with_text_hash(text_hash), self._in_buckets(buckets)
-            return [str(r[0]) for r in same], {str(r[0]): bytes(r[1]) for r in near}
+        """:meth:`with_text_hash` and :meth:`in_buckets` together, in one statement (a copy
+        check asks both of nearly every new document: on PostgreSQL one round trip)."""
+        if not buckets:
+            return self.with_text_hash(text_hash), {}
+        rows = self.conn.execute(
+            "SELECT 0 AS part, f.doc_id, NULL AS minhash, d.created_at FROM text_fingerprints f "
+            "JOIN documents d ON d.id = f.doc_id WHERE f.text_hash = ? "
+            "UNION ALL SELECT 1, f.doc_id, f.minhash, '' FROM text_fingerprints f "
+            "WHERE f.doc_id IN (SELECT DISTINCT doc_id FROM text_buckets "
+            f"WHERE bucket IN ({marks(buckets)})) "
+            "ORDER BY 1, 4, 2",  # part, then the copy check's oldest first
+            [text_hash, *buckets],
+        ).fetchall()
+        same = [str(r[1]) for r in rows if r[0] == 0]
+        return same, {str(r[1]): bytes(r[2]) for r in rows if r[0] == 1}
 
     def _with_text_hash(self, text_hash: str) -> Any:
         return self.conn.execute(
@@ -106,10 +113,9 @@ class Fingerprints:
     def _in_buckets(self, buckets: Sequence[int]) -> Any:
         if not buckets:
             return ()
-        marks = ", ".join("?" for _ in buckets)
         return self.conn.execute(
             "SELECT f.doc_id, f.minhash FROM text_fingerprints f WHERE f.doc_id IN "
-            f"(SELECT DISTINCT doc_id FROM text_buckets WHERE bucket IN ({marks}))",
+            f"(SELECT DISTINCT doc_id FROM text_buckets WHERE bucket IN ({marks(buckets)}))",
             list(buckets),
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import cli_json, run_cli, run_process
 
 from archive.fingerprints import Fingerprints
@@ -123,6 +124,7 @@ def test_a_few_characters_changed_stay_above_the_threshold_a_template_twin_does_
 # -- importing -------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("archive_backend")  # both archive back ends
 def test_copies_in_other_encodings_line_breaks_and_html_become_one_document(
     tmp_path: Path,
 ) -> None:
@@ -178,6 +180,7 @@ def test_keep_copies_imports_each_copy_as_a_document(tmp_path: Path) -> None:
     assert later["duplicate-text"] == 1 and later["imported"] == 0
 
 
+@pytest.mark.usefixtures("archive_backend")  # both archive back ends
 def test_near_copy_is_found_and_a_template_twin_and_a_revision_are_not(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
