@@ -57,9 +57,15 @@ class ArchiveCounts:
         return self._remembered("membership", self._membership)
 
     def _membership(self) -> tuple[int, int]:
-        last = "MAX(rowid)" if self.dialect == "sqlite" else "(SELECT n FROM changes WHERE id = 1)"
-        row = self.conn.execute(f"SELECT COUNT(*), COALESCE({last}, 0) FROM documents").fetchone()
-        return (row[0], row[1])
+        if self.dialect == "postgresql":
+            # The change counter alone, read once a request when pinned: it moves whenever a
+            # document is added or removed (and more often), so a COUNT(*), which reads
+            # every row on PostgreSQL (7 ms at 20,000 documents), would tell nothing more.
+            changes = self.changes()
+            return (0, changes[0] if changes is not None else 0)
+        row = self.conn.execute("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM documents")
+        count, last = row.fetchone()
+        return (count, last)
 
     def version(self) -> tuple[int, int]:
         """Changes whenever the archive does: any connection's commit changes SQLite's
