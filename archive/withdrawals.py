@@ -9,6 +9,8 @@ withdrawal can be undone.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 from archive.errors import InvalidInput, NotFoundError
@@ -44,10 +46,26 @@ def withdrawal(archive: Archive, doc_id: str) -> Withdrawal | None:
 
 
 def withdrawn_ids(archive: Archive) -> set[str]:
-    """The ids of every withdrawn document."""
+    """The ids of every withdrawn document, remembered until the archive changes
+    (:meth:`Archive.version`, which a web request reads once): every search asks."""
     if not _table_exists(archive):
         return set()
-    return {r[0] for r in archive.conn.execute("SELECT doc_id FROM withdrawals")}
+    stamp = archive.version()
+    with _lock:
+        kept = _kept.get(archive)
+    if kept is None or kept[0] != stamp:
+        ids = frozenset(str(r[0]) for r in archive.conn.execute("SELECT doc_id FROM withdrawals"))
+        kept = (stamp, ids)
+        with _lock:
+            _kept[archive] = kept
+    return set(kept[1])
+
+
+#: archive → (its version when read, the withdrawn ids); archives of several threads
+_lock = threading.Lock()
+_kept: weakref.WeakKeyDictionary[Archive, tuple[object, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def withdrawals(archive: Archive) -> list[Withdrawal]:
