@@ -192,7 +192,9 @@ def _row_factory(cursor: Any) -> Any:
 # -- statements ----------------------------------------------------------------------------
 
 _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECASE)
-_UNARY_PLUS = re.compile(r"(?<=[\s(,])\+(?=[A-Za-z_])")
+#: SQLite's ``+column`` (a text column kept off its index): ``(column || '')`` on PostgreSQL,
+#: whose planner would otherwise also take the state index and read every relation in a state.
+_UNARY_PLUS = re.compile(r"(?<=[\s(,])\+([A-Za-z_][\w.]*)")
 _INSTR = re.compile(r"\binstr\(", re.IGNORECASE)
 _BUSY = re.compile(r"^\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
 
@@ -218,7 +220,10 @@ def translate(sql: str) -> tuple[str, str | None]:
             stripped += " ON CONFLICT DO NOTHING"
         if "RETURNING" in upper:
             table = None
-    stripped = _UNARY_PLUS.sub("", stripped)
+    stripped = "'".join(  # outside string literals (the even parts between quotes)
+        _UNARY_PLUS.sub(r"(\1 || '')", part) if i % 2 == 0 else part
+        for i, part in enumerate(stripped.split("'"))
+    )
     stripped = _INSTR.sub("strpos(", stripped)
     return _placeholders(stripped), table
 

@@ -177,3 +177,15 @@ def test_backup_with_pg_dump_and_restore(
     with Archive.open(elsewhere, readonly=True) as archive:
         assert archive.revisions() == revisions
         assert all(archive.originals.intact(d) for d in digests.values())
+
+
+def test_a_column_kept_off_its_index_stays_off_it_on_postgresql() -> None:
+    """SQLite's ``+state`` (look documents' relations up by document, not by state) is
+    ``(state || '')`` on PostgreSQL: dropping the plus let PostgreSQL's planner scan every
+    relation in that state for each results page (0.5 ms at 5,000 documents, growing)."""
+    sql, _ = backend.translate(
+        "SELECT * FROM relations WHERE dst IN (?, ?) AND +state IN (?) AND note = 'a +b'"
+    )
+    assert sql == (
+        "SELECT * FROM relations WHERE dst IN (%s, %s) AND (state || '') IN (%s) AND note = 'a +b'"
+    )
