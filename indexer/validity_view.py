@@ -51,6 +51,8 @@ VALIDITY_INDEXED_ON = "validity_indexed_on"
 
 #: Dates whose validity groups are remembered at once (per archive version).
 _CACHED_DATES = 8
+#: Statuses remembered at once (per archive version): a few MB.
+_KNOWN = 20_000
 
 
 class ValidityView:
@@ -64,12 +66,29 @@ class ValidityView:
         self._copy_exact: tuple[tuple[tuple[int, int], str], bool] | None = None
         # (engine, archive version, day) → validity of the documents the spans leave to ask
         self._asked: dict[tuple[int, tuple[int, int], int], dict[str, str]] = {}
+        # (id, revision, day) → status, while the archive is at version ``_known_at``
+        self._known: dict[tuple[str, int, str], Status] = {}
+        self._known_at: tuple[int, int] | None = None
 
     # -- the archive's answer ---------------------------------------------------------------
 
     def statuses(self, docs: Iterable[Document], as_of: str | None = None) -> dict[str, Status]:
-        """Each document's status on ``as_of`` (default today), by id."""
-        return statuses(self.archive, docs, as_of)
+        """Each document's status on ``as_of`` (default today), by id; remembered (by
+        document revision and date) until the archive changes: results pages ask of the
+        same documents again and again, and on PostgreSQL each ask is several round trips."""
+        docs = list(docs)
+        day = as_of or today()
+        version = self.archive.version()
+        if self._known_at != version or len(self._known) > _KNOWN:
+            self._known.clear()
+            self._known_at = version
+        wanted = [d for d in docs if (d.id, d.rev, day) not in self._known]
+        if wanted:
+            revs = {d.id: d.rev for d in wanted}
+            for doc_id, status in statuses(self.archive, wanted, day).items():
+                self._known[(doc_id, revs[doc_id], day)] = status
+        # copies (every field is a plain value): a caller may change what it is given
+        return {d.id: replace(self._known[(d.id, d.rev, day)]) for d in docs}
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         return self.statuses([doc], as_of)[doc.id]

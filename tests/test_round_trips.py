@@ -15,6 +15,7 @@ from helpers import import_docs
 
 from archive import Archive
 from archive.backend import traced
+from archive.relations import Relations
 from archive.withdrawals import withdraw, withdrawn_ids
 from search_app import create_app
 
@@ -119,3 +120,24 @@ def test_withdrawn_ids_are_read_again_only_after_a_change(data: Path) -> None:
         assert client.get(url).status_code == 200
     assert [s for s in seen if "FROM withdrawals" in s], seen
     assert first[0] in withdrawn_ids(app.extensions["gongkai_local"].gk.archive)
+
+
+def test_statuses_are_remembered_until_the_archive_changes(data: Path) -> None:
+    """A results page asks the status of the same documents again and again: asked once,
+    kept until the archive changes; a staff record made through another connection (another
+    web node) shows at the next request."""
+    app = create_app({"DATA_DIR": data, "PAGE_SIZE": 10, "PAGE_CACHE_SIZE": 0})
+    client = app.test_client()
+    url = "/api/v1/search?q=绿化&limit=10"
+    hits = client.get(url).get_json()["hits"]
+    conn = app.extensions["gongkai_local"].gk.archive.conn
+    with traced(conn) as seen:
+        assert client.get(url).get_json()["hits"] == hits
+    assert not [s for s in seen if "status_changes" in s or "text_expiry" in s], seen
+    target = hits[0]["id"]
+    assert hits[0]["validity"] == "有效"
+    with Archive.open(data) as archive:
+        Relations(archive).record_status(target, "失效", effective="2020-01-01", note="测试")
+    with traced(conn) as seen:
+        again = {h["id"]: h["validity"] for h in client.get(url).get_json()["hits"]}
+    assert again[target] == "失效" and [s for s in seen if "status_changes" in s]
