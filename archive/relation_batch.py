@@ -5,7 +5,7 @@ one by one (:meth:`archive.relations.Relations.add`), each costs an ``INSERT`` a
 history entries: one round trip or more per relation on PostgreSQL, where the linker was
 half an import. Here a batch asks once which of its relations (and which other relations
 between the same documents) are there already, inserts the rest in multi-row ``INSERT``
-statements, and writes their history in one pipelined block.
+statements, and writes their history the same way.
 
 The rules are those of :meth:`Relations.add` for ``origin=auto``, applied in the order the
 relations are given: an existing relation (rejected or not) is left as it is, and a citation
@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from archive.chunks import in_chunks
+from archive.history_rows import log_many
 from archive.relations import (
     AUTO,
     CITES,
@@ -29,6 +30,7 @@ from archive.relations import (
     Relation,
     RelationError,
     Relations,
+    change_detail,
 )
 from archive.store import now
 
@@ -135,7 +137,10 @@ def add_auto(relations: Relations, wanted: Sequence[NewRelation], *, actor: str)
             ).fetchall()
             by_key = {(r["src"], r["dst"], r["type"]): Relation.from_row(r) for r in rows}
             made.extend(by_key[rel.key] for rel in part if rel.key in by_key)
-        with relations.archive.batched():  # PostgreSQL: every entry in one round trip
-            for added in made:
-                relations.log_change(added, None, actor, "added", added.note)
+        entries = [
+            (doc_id, actor, "relation", change_detail(added, None, "added", added.note))
+            for added in made
+            for doc_id in (added.src, added.dst)
+        ]
+        log_many(relations.conn, entries, at=stamp)
     return made

@@ -141,6 +141,23 @@ class Expiry:
 Kept = Mapping[str, Expiry] | None  # expiries already read (Relations.set_expiry)
 
 
+def change_detail(
+    rel: Relation, before: Relation | None, change: str, why: str
+) -> dict[str, object]:
+    """What the history of both its documents says of a change to ``rel``."""
+    return {
+        "relation": rel.id,
+        "change": change,
+        "src": rel.src,
+        "type": rel.type,
+        "dst": rel.dst,
+        "origin": rel.origin,
+        "why": why,
+        "before": _relation_snapshot(before),
+        "after": _relation_snapshot(rel),
+    }
+
+
 def _relation_snapshot(rel: Relation | None) -> dict[str, object] | None:
     if rel is None:
         return None
@@ -356,17 +373,7 @@ class Relations:
         self, rel: Relation, before: Relation | None, actor: str, change: str, why: str
     ) -> None:
         """Write a change to ``rel`` (``before`` it) to both its documents' history."""
-        detail = {
-            "relation": rel.id,
-            "change": change,
-            "src": rel.src,
-            "type": rel.type,
-            "dst": rel.dst,
-            "origin": rel.origin,
-            "why": why,
-            "before": _relation_snapshot(before),
-            "after": _relation_snapshot(rel),
-        }
+        detail = change_detail(rel, before, change, why)
         with self.archive.batched():  # PostgreSQL: both entries in one round trip
             for doc_id in (rel.src, rel.dst):
                 self.archive.log(doc_id, actor, "relation", detail)
