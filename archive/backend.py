@@ -39,7 +39,7 @@ from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archive.errors import InvalidInput, UnavailableError
@@ -343,9 +343,6 @@ class PgConnection:
         self._was_in_transaction = False
         #: called with each statement before it is sent (see :func:`traced`)
         self.trace: Callable[[str], object] | None = None
-        #: asked first with each statement and its values: an answer (rows) or None (see
-        #: :func:`archive.together.together`)
-        self.answers: Callable[[str, list[Any]], Any] | None = None
 
     def _connect(self, *, check_schema: bool = True) -> Any:
         import psycopg
@@ -416,10 +413,6 @@ class PgConnection:
         nothing of it is written outside it."""
         import psycopg
 
-        if self.answers is not None:
-            answered = self.answers(sql, list(params))
-            if answered is not None:
-                return cast(PgCursor, answered)
         if self.trace is not None:
             self.trace(sql)
         statement, table = translate(sql)

@@ -50,7 +50,6 @@ from archive.relations import (
     StatusChange,
 )
 from archive.store import Archive
-from archive.together import together
 from archive.vocab import (
     AMENDED,
     EXPIRED,
@@ -433,22 +432,17 @@ class Facts:
 
 
 def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -> Facts:
-    given = list(docs)
-    ids = [d.id for d in given]
-    # four look-ups of the same ids: one round trip on PostgreSQL
-    dated, incoming, changes, expiries = together(
-        archive,
-        lambda: _with_text_dates(relations, given),
-        lambda: relations.incoming(ids, types=tuple(VALIDITY_EFFECT)),
-        lambda: relations.status_changes(ids),
-        lambda: relations.expiries(ids),
-    )
+    docs = _with_text_dates(relations, list(docs))
+    ids = [d.id for d in docs]
+    incoming = relations.incoming(ids, types=tuple(VALIDITY_EFFECT))
+    changes = relations.status_changes(ids)
+    expiries = relations.expiries(ids)
     others = {r.src for rels in incoming.values() for r in rels}
     others |= {c.by_doc for chs in changes.values() for c in chs if c.by_doc}
     brief = {d.id: d for d in _with_text_dates(relations, _brief_docs(archive, others).values())}
     dates = {i: doc_start(d) for i, d in brief.items()}
-    dates.update({d.id: doc_start(d) for d in dated})
-    return Facts(dated, incoming, changes, expiries, brief, dates)
+    dates.update({d.id: doc_start(d) for d in docs})
+    return Facts(docs, incoming, changes, expiries, brief, dates)
 
 
 def statuses(
