@@ -295,8 +295,7 @@ class Relations:
         """Make a relation, or bring an existing one to this state (manual links only).
 
         Automatic relations never change an existing relation (a rejected one stays rejected).
-        Returns the relation and whether anything changed.
-        """
+        Returns the relation and whether anything changed."""
         if rel_type not in RELATION_TYPES:
             raise RelationError(
                 f"unknown relation type {rel_type!r} (known: {', '.join(RELATION_TYPES)})"
