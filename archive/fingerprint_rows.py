@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-#: Bucket keys per INSERT (two values each, well under SQLite's 999-parameter limit).
-_ROWS = 200
+from archive.chunks import rows_in_chunks
 
 
 def write_fingerprint(
@@ -36,11 +35,8 @@ def write_fingerprint(
         (doc_id, text_hash, minhash, at),
     )
     # One multi-row INSERT, not a statement per key: each is work for the client on PostgreSQL
-    keys = list(dict.fromkeys(buckets))
-    for start in range(0, len(keys), _ROWS):
-        part = keys[start : start + _ROWS]
+    rows = [(key, doc_id) for key in dict.fromkeys(buckets)]
+    for values, row_marks in rows_in_chunks(rows):
         conn.execute(
-            "INSERT OR IGNORE INTO text_buckets (bucket, doc_id) VALUES "
-            + ", ".join(["(?, ?)"] * len(part)),
-            [v for key in part for v in (key, doc_id)],
+            f"INSERT OR IGNORE INTO text_buckets (bucket, doc_id) VALUES {row_marks}", values
         )

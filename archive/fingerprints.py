@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from archive.chunks import marks
 from archive.fingerprint_rows import write_fingerprint
@@ -78,17 +77,19 @@ class Fingerprints:
 
     def with_text_hash(self, text_hash: str) -> list[str]:
         """Ids of the documents whose normalised text has this hash, oldest first."""
-        return [str(r[0]) for r in self._with_text_hash(text_hash)]
-
-    def in_buckets(self, buckets: Sequence[int]) -> dict[str, bytes]:
-        """id → MinHash signature of the documents sharing at least one of ``buckets``."""
-        return {str(r[0]): bytes(r[1]) for r in self._in_buckets(buckets)}
+        rows = self.conn.execute(
+            "SELECT f.doc_id FROM text_fingerprints f JOIN documents d ON d.id = f.doc_id "
+            "WHERE f.text_hash = ? ORDER BY d.created_at, d.id",
+            (text_hash,),
+        )
+        return [str(r[0]) for r in rows]
 
     def candidates(
         self, text_hash: str, buckets: Sequence[int]
     ) -> tuple[list[str], dict[str, bytes]]:
-        """:meth:`with_text_hash` and :meth:`in_buckets` together, in one statement (a copy
-        check asks both of nearly every new document: on PostgreSQL one round trip)."""
+        """:meth:`with_text_hash`, and id → MinHash signature of the documents sharing at
+        least one of ``buckets``, in one statement (a copy check asks both of nearly every
+        new document: on PostgreSQL one round trip)."""
         if not buckets:
             return self.with_text_hash(text_hash), {}
         rows = self.conn.execute(
@@ -102,22 +103,6 @@ class Fingerprints:
         ).fetchall()
         same = [str(r[1]) for r in rows if r[0] == 0]
         return same, {str(r[1]): bytes(r[2]) for r in rows if r[0] == 1}
-
-    def _with_text_hash(self, text_hash: str) -> Any:
-        return self.conn.execute(
-            "SELECT f.doc_id FROM text_fingerprints f JOIN documents d ON d.id = f.doc_id "
-            "WHERE f.text_hash = ? ORDER BY d.created_at, d.id",
-            (text_hash,),
-        )
-
-    def _in_buckets(self, buckets: Sequence[int]) -> Any:
-        if not buckets:
-            return ()
-        return self.conn.execute(
-            "SELECT f.doc_id, f.minhash FROM text_fingerprints f WHERE f.doc_id IN "
-            f"(SELECT DISTINCT doc_id FROM text_buckets WHERE bucket IN ({marks(buckets)}))",
-            list(buckets),
-        )
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM text_fingerprints").fetchone()[0])

@@ -2,7 +2,8 @@
 
 :meth:`archive.store.Archive.log` writes one entry; a linker batch writes thousands (two for
 each relation it makes). One statement per entry costs the client a wait each on
-PostgreSQL even pipelined; here they go in statements of :data:`ROWS` entries.
+PostgreSQL even pipelined; here they go in multi-row INSERTs
+(:func:`archive.chunks.rows_in_chunks`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-#: Entries per INSERT: 5 values each, under SQLite's 999-parameter limit.
-ROWS = 150
+from archive.chunks import rows_in_chunks
 
 
 def log_many(
@@ -20,14 +20,11 @@ def log_many(
 ) -> None:
     """Append ``entries`` (document id, actor, action, detail) to the history, in order,
     stamped ``at``; in the caller's transaction."""
-    for start in range(0, len(entries), ROWS):
-        part = entries[start : start + ROWS]
+    rows = [
+        (doc_id, at, actor, action, json.dumps(detail, ensure_ascii=False))
+        for doc_id, actor, action, detail in entries
+    ]
+    for values, row_marks in rows_in_chunks(rows):
         conn.execute(
-            "INSERT INTO history (doc_id, at, actor, action, detail) VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?)"] * len(part)),
-            [
-                v
-                for doc_id, actor, action, detail in part
-                for v in (doc_id, at, actor, action, json.dumps(detail, ensure_ascii=False))
-            ],
+            f"INSERT INTO history (doc_id, at, actor, action, detail) VALUES {row_marks}", values
         )

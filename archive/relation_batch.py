@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from archive.chunks import in_chunks
+from archive.chunks import in_chunks, rows_in_chunks
 from archive.history_rows import log_many
 from archive.relations import (
     AUTO,
@@ -34,8 +34,6 @@ from archive.relations import (
 )
 from archive.store import now
 
-#: Rows per multi-row INSERT: 11 values each, under SQLite's 999-parameter limit.
-_ROWS = 80
 _COLUMNS = "src, dst, type, effective, origin, state, note, evidence, actor, created_at, updated_at"
 
 
@@ -106,37 +104,34 @@ def add_auto(relations: Relations, wanted: Sequence[NewRelation], *, actor: str)
     missing = [i for i in ids if i not in found]
     if missing:
         raise RelationError(f"no document with id {missing[0]}")
-    made: list[Relation] = []
     with relations.transaction():
         chosen = plan(wanted, existing(relations, {rel.src for rel in wanted}))
         stamp = now()
-        for start in range(0, len(chosen), _ROWS):
-            part = chosen[start : start + _ROWS]
-            values = [
-                v
-                for rel in part
-                for v in (
-                    rel.src,
-                    rel.dst,
-                    rel.type,
-                    rel.effective,
-                    AUTO,
-                    rel.state,
-                    rel.note,
-                    rel.evidence,
-                    actor,
-                    stamp,
-                    stamp,
-                )
-            ]
-            row_marks = ", ".join(["(" + ", ".join("?" * 11) + ")"] * len(part))
-            rows = relations.conn.execute(
+        rows = [
+            (
+                r.src,
+                r.dst,
+                r.type,
+                r.effective,
+                AUTO,
+                r.state,
+                r.note,
+                r.evidence,
+                actor,
+                stamp,
+                stamp,
+            )
+            for r in chosen
+        ]
+        by_key: dict[tuple[str, str, str], Relation] = {}
+        for values, row_marks in rows_in_chunks(rows):
+            for row in relations.conn.execute(
                 f"INSERT INTO relations ({_COLUMNS}) VALUES {row_marks} "
                 "ON CONFLICT (src, dst, type) DO NOTHING RETURNING *",
                 values,
-            ).fetchall()
-            by_key = {(r["src"], r["dst"], r["type"]): Relation.from_row(r) for r in rows}
-            made.extend(by_key[rel.key] for rel in part if rel.key in by_key)
+            ).fetchall():
+                by_key[(row["src"], row["dst"], row["type"])] = Relation.from_row(row)
+        made = [by_key[rel.key] for rel in chosen if rel.key in by_key]
         entries = [
             (doc_id, actor, "relation", change_detail(added, None, "added", added.note))
             for added in made

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from archive import schema
-from archive.chunks import in_chunks
+from archive.chunks import in_chunks, rows_in_chunks
 from archive.errors import InvalidInput
 from archive.store import Archive, now
 
@@ -324,7 +324,7 @@ class Relations:
                 ).fetchone()
                 if row is not None:
                     rel = Relation.from_row(row)
-                    self.log_change(rel, None, actor, "added", note)
+                    self._log_change(rel, None, actor, "added", note)
                     return rel, True
                 existing = self.find(src, rel_type, dst)
                 assert existing is not None  # the conflict was with it
@@ -346,7 +346,7 @@ class Relations:
             )
             updated = self.get(existing.id)
             assert updated is not None
-            self.log_change(updated, existing, actor, "updated", note)
+            self._log_change(updated, existing, actor, "updated", note)
             return updated, True
 
     def set_state(self, rel_id: int, state: str, *, actor: str, note: str = "") -> Relation:
@@ -365,10 +365,10 @@ class Relations:
             )
             after = self.get(rel_id)
             assert after is not None
-            self.log_change(after, before, actor, state, note)
+            self._log_change(after, before, actor, state, note)
             return after
 
-    def log_change(
+    def _log_change(
         self, rel: Relation, before: Relation | None, actor: str, change: str, why: str
     ) -> None:
         """Write a change to ``rel`` (``before`` it) to both its documents' history."""
@@ -541,13 +541,11 @@ class Relations:
         with self.transaction(), self.archive.batched():
             for chunk, marks in in_chunks(ids):
                 self.conn.execute(f"DELETE FROM refs WHERE src IN ({marks})", chunk)
-            for start in range(0, len(rows), 100):  # 7 values a row: under 999 parameters
-                part = rows[start : start + 100]
+            for values, row_marks in rows_in_chunks(rows):
                 self.conn.execute(
                     "INSERT INTO refs (src, type, title_key, number_suffix, number_before, "
-                    "effective, evidence) VALUES "
-                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(part)),
-                    [v for row in part for v in row],
+                    f"effective, evidence) VALUES {row_marks}",
+                    values,
                 )
 
     def refs_naming(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from archive import Archive, Document
-from archive.chunks import CHUNK, in_chunks
+from archive.chunks import CHUNK, ROW_VALUES, in_chunks, rows_in_chunks
 from archive.relations import Relations
 
 pytestmark = pytest.mark.usefixtures("archive_backend")
@@ -20,6 +20,16 @@ def test_runs_cover_every_value_once_in_order_with_one_placeholder_each() -> Non
     assert all(marks == ", ".join(["?"] * len(chunk)) for chunk, marks in runs)
     assert list(in_chunks([])) == []
     assert [c for c, _ in in_chunks("abcde", 2)] == [["a", "b"], ["c", "d"], ["e"]]
+
+
+def test_row_runs_stay_under_the_parameter_budget_in_order() -> None:
+    rows = [(f"d{i}", i, "x") for i in range(ROW_VALUES // 3 * 2 + 5)]
+    runs = list(rows_in_chunks(rows))
+    assert [len(values) for values, _ in runs] == [ROW_VALUES, ROW_VALUES, 15]
+    assert [v for values, _ in runs for v in values] == [v for row in rows for v in row]
+    assert runs[-1][1] == ", ".join(["(?, ?, ?)"] * 5)
+    assert list(rows_in_chunks([])) == []
+    assert [len(v) for v, _ in rows_in_chunks([(1, 2)] * 5, budget=4)] == [4, 4, 2]
 
 
 def test_look_ups_across_a_chunk_boundary_find_every_document(tmp_path) -> None:
