@@ -474,6 +474,20 @@ def test_phrases_over_repeated_words(engine: Engine) -> None:
     assert _ids(engine, '"城市管理"') == []
 
 
+def test_a_phrase_is_not_its_word_pairs_found_apart(engine: Engine) -> None:
+    # "apart" holds every adjacent pair of the phrases below, each somewhere else.
+    engine.add(
+        [
+            IndexDoc(id="whole", rev=1, title="甲", body="保护野生鸟类栖息地"),
+            IndexDoc(id="apart", rev=1, title="乙", body="野生鸟类。鸟类栖息地。保护野生"),
+        ]
+    )
+    assert _ids(engine, '"野生鸟类栖息地"') == ["whole"]
+    assert _ids(engine, '"保护野生鸟类栖息地"') == ["whole"]
+    assert set(_ids(engine, '"鸟类栖息地"')) == {"whole", "apart"}
+    assert set(_ids(engine, "保护野生鸟类栖息地")) == {"whole", "apart"}
+
+
 def test_long_query_with_many_alternatives_stays_bounded(engine: Engine) -> None:
     text = "城市绿地 农村公路 政务服务 生态环境 卫生健康 城市绿地 农村公路"
     engine.add([IndexDoc(id="x", rev=1, title="长", body=text.replace(" ", ""))])
@@ -515,6 +529,32 @@ def test_a_typesense_collection_of_the_older_layout_is_refused_until_rebuilt(
     engine.add([IndexDoc(id="b", rev=1, title="乙", body="湿地")])
     assert _ids(engine, "湿地") == ["b"]
     engine.drop()
+
+
+def test_a_typesense_collection_without_runs_of_three_answers_phrases_by_pairs(
+    tmp_path: Path,
+) -> None:
+    """A collection made before runs of three (``tr``) were sent still answers a phrase, by
+    its ANDed pairs, until it is rebuilt; then the phrase is exact."""
+    from indexer.engines.typesense import TypesenseEngine, collection_schema
+
+    engine = open_engine(tmp_path, "typesense")
+    assert isinstance(engine, TypesenseEngine)
+    schema = collection_schema(engine.collection)
+    schema["fields"] = [f for f in schema["fields"] if f["name"] != "tr"]
+    engine._writer.collections.create(schema)
+    docs = [
+        IndexDoc(id="whole", rev=1, title="甲", body="保护野生鸟类栖息地"),
+        IndexDoc(id="apart", rev=1, title="乙", body="野生鸟类。鸟类栖息地。保护野生"),
+    ]
+    try:
+        engine.add(docs)
+        assert set(_ids(engine, '"野生鸟类栖息地"')) == {"whole", "apart"}
+        engine.clear()
+        engine.add(docs)
+        assert _ids(engine, '"野生鸟类栖息地"') == ["whole"]
+    finally:
+        engine.drop()
 
 
 def test_typesense_scores_from_either_side_of_each_set_are_tantivys(tmp_path: Path) -> None:

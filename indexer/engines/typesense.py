@@ -4,7 +4,7 @@ every node a full copy, one Raft leader for writes, reads from any node).
 Our analyzer stays the only segmenter: each document is sent as its terms (words, sub-words,
 文号 normalised, traditional folded: :func:`indexer.analysis.term_positions`, exactly what
 tantivy and Whoosh index), hashed into exact-match fields, plus the pairs of terms at
-adjacent positions for phrases (:mod:`indexer.engines.typesense_query` says how a query
+adjacent positions and the runs of three for phrases (:mod:`indexer.engines.typesense_query` says how a query
 becomes a filter). Stored fields are the id and its revision (and the terms as text, for
 ranking and the vocabulary): everything shown comes from the archive, as for the other
 engines.
@@ -49,6 +49,7 @@ from indexer.engines.typesense_cluster import (
 from indexer.engines.typesense_query import (
     PAIRS,
     TERMS,
+    TRIPLES,
     all_of,
     any_of,
     conjunction,
@@ -87,6 +88,7 @@ _TEXT = [
     ("key", "string", False),  # the id again: Typesense refuses `id:!=`
     (TERMS, "string[]", True),  # the title's and the body's terms, hashed with their field
     (PAIRS, "string[]", True),  # their adjacent pairs, the same way
+    (TRIPLES, "string[]", True),  # their runs of three, the same way
     ("dn", "string[]", True),
     ("ix", "string", True),
     ("fq", "string[]", True),  # term frequencies in binary (indexer.engines.typesense_scoring)
@@ -147,6 +149,7 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
     for name, title_values, body_values in (
         (TERMS, title.terms, body.terms),
         (PAIRS, title.pairs, body.pairs),
+        (TRIPLES, title.triples, body.triples),
     ):
         values = [placed("t", h) for h in title_values] + [placed("b", h) for h in body_values]
         if values:
@@ -193,6 +196,7 @@ class TypesenseEngine:
         self._ready = False
         self._stats = scoring.Statistics()
         self._timeline = False
+        self._triples = True
 
     # -- talking to the cluster ---------------------------------------------------------------
 
@@ -240,7 +244,7 @@ class TypesenseEngine:
             with contextlib.suppress(tse.ObjectAlreadyExists):  # another process was first
                 self._writer.collections.create(collection_schema(self.collection))
             self._wait_replicated()
-            self._timeline = True
+            self._timeline = self._triples = True
         else:
             names = {f.get("name") for f in found.get("fields", [])}
             if TERMS not in names:
@@ -251,6 +255,8 @@ class TypesenseEngine:
                     "run `gongkai reindex` to rebuild it"
                 )
             self._timeline = spans.field_names(0)[0] in names
+            # Made before runs of three were sent: phrases are its ANDed pairs until reindexed.
+            self._triples = TRIPLES in names
         self._ready = True
 
     @property
@@ -423,7 +429,8 @@ class TypesenseEngine:
         """The filter's conditions and the excluded clauses; a filter longer than Typesense
         takes is run in pieces first and becomes the ids it matches
         (:mod:`indexer.engines.typesense_split`)."""
-        required, excluded = query_filters(query)
+        self._call(lambda: None)  # the collection's layout is known from here on
+        required, excluded = query_filters(query, self._triples)
         scope = field_filters(filters)
         parts = scope + required
         if not fits(parts) and required:

@@ -9,9 +9,14 @@ which documents match is decided by ``filter_by`` alone, over fields we fill our
   a term, and one condition asks the title, the body or either (``tm:=[title's, body's]``);
 * ``pr``: every pair of terms at adjacent positions (sub-words sit at their parent's
   position, as on tantivy), hashed with its field the same way: a phrase of two places is one
-  pair lookup, a longer phrase the AND of its consecutive pairs (a phrase of three or more
-  words may thus match words that are pairwise adjacent in two places of the text: rare, and
-  the only difference from the other engines' positions);
+  pair lookup;
+* ``tr``: every run of three terms at consecutive positions, the same way: a phrase of three
+  places is one lookup, a longer one the AND of its consecutive runs of three. Exact for
+  phrases of up to three places; a longer one may still match where its runs of three occur
+  apart, which needs a run of two of its words twice in the text with different neighbours
+  (ANDed pairs, before :data:`TRIPLES` was added, missed this more often: "按照国家有关规定"
+  matched 2,132 of 20,000 documents where tantivy's positions match 2,108). That is the only
+  difference from the other engines' positions;
 * ``dn`` / ``ix``: the 文号 (and its suffix) and the 索引号, hashed.
 
 A query word is an OR of its alternatives, a phrase an OR of at most
@@ -45,7 +50,7 @@ MAX_CONDITIONS = 99
 _TOKEN = re.compile(r"`[^`]*`|(&&|\|\||\(|\)|:(?:!=|>=|<=|=|>|<))")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 #: The fields holding the hashed terms and pairs of the title and the body (:func:`placed`).
-TERMS, PAIRS = "tm", "pr"
+TERMS, PAIRS, TRIPLES = "tm", "pr", "tr"
 #: Each text field's letter in its hashed values; "all" is either field.
 _SHORT = {"title": ("t",), "body": ("b",), "all": ("t", "b")}
 #: A hash is :data:`KEY_CHARS` base-36 digits (51.7 bits): Typesense reads each hit's whole
@@ -78,6 +83,10 @@ def pair_key(first: str, second: str) -> str:
     return key(first + "\x00" + second)
 
 
+def triple_key(first: str, second: str, third: str) -> str:
+    return key(first + "\x00" + second + "\x00" + third)
+
+
 def placed(short: str, hashed: str) -> str:
     """The stored value of a hashed term or pair in the field ``short`` ("t" the title, "b"
     the body): title and body values share the :data:`TERMS` / :data:`PAIRS` fields."""
@@ -91,6 +100,7 @@ class FieldTerms:
     text: str  # the terms in position order (for Typesense's text match)
     terms: list[str]  # hashed terms, sorted
     pairs: list[str]  # hashed pairs of terms at adjacent positions, sorted
+    triples: list[str]  # hashed runs of three terms at consecutive positions, sorted
     length: int  # tokens, sub-words included, as tantivy counts
     counts: Counter[str]  # hashed term or pair → how often
 
@@ -103,10 +113,14 @@ def field_terms(positions: Mapping[str, list[int]]) -> FieldTerms:
         at.setdefault(pos, []).append(word)
     text = " ".join(w for pos in sorted(at) for w in at[pos])
     adjacent: Counter[tuple[str, str]] = Counter()
+    runs: set[tuple[str, str, str]] = set()
     for pos, here in at.items():
         after = at.get(pos + 1)
         if after:
             adjacent.update((a, b) for a in here for b in after)
+            last = at.get(pos + 2)
+            if last:
+                runs.update(itertools.product(here, after, last))
     counts: Counter[str] = Counter()
     for t, p in positions.items():
         counts[key(t)] += len(p)
@@ -116,7 +130,8 @@ def field_terms(positions: Mapping[str, list[int]]) -> FieldTerms:
         pair_counts[pair_key(a, b)] += n
     counts.update(pair_counts)
     length = sum(len(p) for p in positions.values())
-    return FieldTerms(text, terms, sorted(pair_counts), length, counts)
+    triples = sorted({triple_key(*run) for run in runs})
+    return FieldTerms(text, terms, sorted(pair_counts), triples, length, counts)
 
 
 def date_key(value: str) -> int:
@@ -159,27 +174,50 @@ def _all(parts: list[str]) -> str:
 any_of, all_of = _any, _all
 
 
-def _places(fieldname: str, places: list[list[str]]) -> str:
-    """The places in a row, each any of its terms."""
+def _places(fieldname: str, places: list[list[str]], triples: bool) -> str:
+    """The places in a row, each any of its terms (``triples``: the collection has runs of
+    three, :data:`TRIPLES`; one made before has pairs only)."""
     shorts = _SHORT[fieldname]
     if len(places) == 1:
         hashed = {key(t) for t in places[0]}
         return f"{TERMS}:=" + _values(sorted({placed(f, h) for f in shorts for h in hashed}))
+    if len(places) == 2 or not triples:
+        return _all(
+            [
+                f"{PAIRS}:="
+                + _values(
+                    sorted(
+                        {placed(f, pair_key(a, b)) for f in shorts for a in first for b in second}
+                    )
+                )
+                for first, second in itertools.pairwise(places)
+            ]
+        )
     return _all(
         [
-            f"{PAIRS}:="
+            f"{TRIPLES}:="
             + _values(
-                sorted({placed(f, pair_key(a, b)) for f in shorts for a in first for b in second})
+                sorted(
+                    {
+                        placed(f, triple_key(*run))
+                        for f in shorts
+                        for run in itertools.product(*places[i : i + 3])
+                    }
+                )
             )
-            for first, second in itertools.pairwise(places)
+            for i in range(len(places) - 2)
         ]
     )
 
 
-def _word(fieldname: str, word: Word) -> str:
+def _word(fieldname: str, word: Word, triples: bool) -> str:
     single = [alt[0] for alt in word.alternatives if len(alt) == 1]
-    parts = [_places(fieldname, [single])] if single else []
-    parts += [_places(fieldname, [[t] for t in alt]) for alt in word.alternatives if len(alt) > 1]
+    parts = [_places(fieldname, [single], triples)] if single else []
+    parts += [
+        _places(fieldname, [[t] for t in alt], triples)
+        for alt in word.alternatives
+        if len(alt) > 1
+    ]
     return _any(parts)
 
 
@@ -189,12 +227,15 @@ def _choices(word: Word) -> list[list[list[str]]]:
     return choices + [[[t] for t in alt] for alt in word.alternatives if len(alt) > 1]
 
 
-def _sequence(fieldname: str, words: tuple[Word, ...]) -> str:
+def _sequence(fieldname: str, words: tuple[Word, ...], triples: bool) -> str:
     if len(words) == 1:
-        return _word(fieldname, words[0])
+        return _word(fieldname, words[0], triples)
     combos = itertools.islice(itertools.product(*(_choices(w) for w in words)), MAX_PHRASE_VARIANTS)
     return _any(
-        [_places(fieldname, [place for choice in combo for place in choice]) for combo in combos]
+        [
+            _places(fieldname, [place for choice in combo for place in choice], triples)
+            for combo in combos
+        ]
     )
 
 
@@ -207,13 +248,13 @@ def exact_filter(match: Match) -> str | None:
     return None
 
 
-def match_filter(match: Match) -> str:
+def match_filter(match: Match, triples: bool = True) -> str:
     # Title or body: one condition over both fields' values instead of two conditions.
     fields = ["all"] if set(match.fields) == {"title", "body"} else list(match.fields)
     if match.phrase:
-        text = _any([_sequence(f, match.words) for f in fields])
+        text = _any([_sequence(f, match.words, triples) for f in fields])
     else:
-        text = _all([_any([_word(f, w) for f in fields]) for w in match.words])
+        text = _all([_any([_word(f, w, triples) for f in fields]) for w in match.words])
     exact = exact_filter(match)
     return _any([exact, text]) if exact else text
 
@@ -239,8 +280,9 @@ def conditions(expression: str) -> int:
     return sum(1 for m in _TOKEN.finditer(expression) if m.group(1))
 
 
-def query_filters(parsed: ParsedQuery) -> tuple[list[str], list[str]]:
-    """(conditions every hit meets, excluded clauses that need an id lookup first)."""
+def query_filters(parsed: ParsedQuery, triples: bool = True) -> tuple[list[str], list[str]]:
+    """(conditions every hit meets, excluded clauses that need an id lookup first);
+    ``triples``: whether the collection has :data:`TRIPLES`."""
     required: list[str] = []
     excluded: list[str] = []
     for clause in parsed.clauses:
@@ -249,9 +291,9 @@ def query_filters(parsed: ParsedQuery) -> tuple[list[str], list[str]]:
             if simple is not None:
                 required.append(simple)
             else:
-                excluded.append(_any([match_filter(m) for m in clause.options]))
+                excluded.append(_any([match_filter(m, triples) for m in clause.options]))
         else:
-            required.append(_any([match_filter(m) for m in clause.options]))
+            required.append(_any([match_filter(m, triples) for m in clause.options]))
     return required, excluded
 
 
