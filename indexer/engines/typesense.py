@@ -3,9 +3,9 @@ every node a full copy, one Raft leader for writes, reads from any node).
 
 Our analyzer stays the only segmenter: each document is sent as its terms (words, sub-words,
 文号 normalised, traditional folded: :func:`indexer.analysis.term_positions`, exactly what
-tantivy and Whoosh index), hashed into exact-match fields, plus the pairs of terms at
-adjacent positions and the runs of three for phrases (:mod:`indexer.engines.typesense_query` says how a query
-becomes a filter). Stored fields are the id and its revision (and the terms as text, for
+tantivy and Whoosh index), hashed into exact-match fields, plus the pairs and runs of three
+of terms at consecutive positions for phrases (:mod:`indexer.engines.typesense_query` says
+how a query becomes a filter). Stored fields are the id and its revision (and the terms as text, for
 ranking and the vocabulary): everything shown comes from the archive, as for the other
 engines.
 
