@@ -214,9 +214,7 @@ def _word(fieldname: str, word: Word, triples: bool) -> str:
     single = [alt[0] for alt in word.alternatives if len(alt) == 1]
     parts = [_places(fieldname, [single], triples)] if single else []
     parts += [
-        _places(fieldname, [[t] for t in alt], triples)
-        for alt in word.alternatives
-        if len(alt) > 1
+        _places(fieldname, [[t] for t in alt], triples) for alt in word.alternatives if len(alt) > 1
     ]
     return _any(parts)
 
