@@ -63,6 +63,7 @@ from indexer.engines.typesense_query import (
     ranking_fields,
     ranking_texts,
 )
+from indexer.engines.typesense_reads import ReadNodes
 from indexer.engines.typesense_split import fits, id_condition, matching_ids
 from indexer.normalize import doc_number_suffix
 from indexer.query import ParsedQuery, QuerySyntaxError
@@ -189,7 +190,7 @@ class TypesenseEngine:
             marker.write_text(self.collection, encoding="utf-8")
         # Any: the client's TypedDicts describe the newest server, not the 0.24 we run.
         client: Any = typesense.Client
-        self._client: Any = client(settings.client_config())
+        self._reads = ReadNodes(settings, self.collection, client)
         self._writer: Any = client(
             {**settings.client_config(), "connection_timeout_seconds": WRITE_TIMEOUT}
         )
@@ -239,7 +240,7 @@ class TypesenseEngine:
         if self._ready:
             return
         try:
-            found = self._client.collections[self.collection].retrieve()
+            found = self._reads.everyone.collections[self.collection].retrieve()
         except tse.ObjectNotFound:
             with contextlib.suppress(tse.ObjectAlreadyExists):  # another process was first
                 self._writer.collections.create(collection_schema(self.collection))
@@ -276,9 +277,17 @@ class TypesenseEngine:
                 return
             time.sleep(0.2)
 
-    @property
-    def _documents(self) -> Any:
-        return self._client.collections[self.collection].documents
+    def _read(self, work: Callable[[Any], R]) -> R:
+        """``work(client)`` on the nodes that hold the collection (:mod:`typesense_reads`);
+        should they all fail, once more on every node."""
+        client, partial = self._reads.client()
+        try:
+            return self._call(lambda: work(client))
+        except ClusterUnavailable:
+            if not partial:
+                raise
+            everyone = self._reads.widen()
+            return self._call(lambda: work(everyone))
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -336,7 +345,9 @@ class TypesenseEngine:
     # -- reading ---------------------------------------------------------------------------
 
     def _export(self, fields: str) -> Iterator[dict[str, Any]]:
-        text = self._call(lambda: self._documents.export({"include_fields": fields}))
+        text = self._read(
+            lambda c: c.collections[self.collection].documents.export({"include_fields": fields})
+        )
         for line in text.splitlines():
             if line.strip():
                 yield json.loads(line)
@@ -354,7 +365,7 @@ class TypesenseEngine:
     def _search(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for s in searches:
             s["collection"] = self.collection
-        found = self._call(lambda: self._client.multi_search.perform({"searches": searches}, {}))
+        found = self._read(lambda c: c.multi_search.perform({"searches": searches}, {}))
         results = found["results"]
         for r in results:
             if "error" in r:
@@ -548,7 +559,7 @@ class TypesenseEngine:
         self._stats = scoring.Statistics()
 
     def close(self) -> None:
-        pass  # no connection is kept open between requests
+        self._reads.close()  # no connection is kept open between requests
 
 
 def _by_score(

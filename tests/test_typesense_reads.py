@@ -1,0 +1,108 @@
+"""Searches go only to the Typesense nodes that hold the collection, nearly whole
+(indexer.engines.typesense_reads): a node that answers but lags (as one restarted after a
+crash does while it loads its copy) or has no such collection yet is left out, and taken
+back once it has caught up.
+
+Two real servers that are not one cluster stand for the nodes, so that one of them holds a
+known part of the collection for as long as the test needs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typesense_servers import API_KEY, Node
+
+from indexer.engines.base import IndexDoc
+from indexer.engines.typesense import TypesenseEngine
+from indexer.engines.typesense_cluster import Settings, parse_nodes
+from indexer.engines.typesense_reads import READ_LAG
+from indexer.query import parse
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[list[Node]]:
+    nodes = [Node(tmp_path / f"server{i}") for i in range(2)]
+    try:
+        for node in nodes:
+            node.start()
+        if not all(n.wait_healthy(60) for n in nodes):
+            raise RuntimeError("a Typesense server did not become healthy")
+    except (ImportError, OSError, RuntimeError) as exc:
+        for node in nodes:
+            node.stop()
+        if os.environ.get("GONGKAI_REQUIRE_TYPESENSE") == "1":
+            pytest.fail(f"Typesense cannot start: {exc}")
+        pytest.skip(f"Typesense cannot start: {exc}")
+    try:
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def _engine(path: Path, nodes: list[Node]) -> TypesenseEngine:
+    settings = Settings(tuple(parse_nodes([n.address for n in nodes])), API_KEY)
+    return TypesenseEngine(path, settings)
+
+
+def _docs(count: int) -> list[IndexDoc]:
+    return [IndexDoc(id=f"d{i}", rev=1, title=f"通知{i}", body="湿地保护") for i in range(count)]
+
+
+def test_a_node_behind_or_without_the_collection_is_not_searched(
+    servers: list[Node], tmp_path: Path
+) -> None:
+    full, behind = servers
+    index = tmp_path / "index"
+    whole = READ_LAG + 50
+    writer = _engine(index, [full])
+    writer.add(_docs(whole))
+    both = _engine(index, [full, behind])  # the same collection name (the index folder's)
+    try:
+        # The second server has not got the collection at all: not searched.
+        totals = {both.search(parse("湿地"), limit=5).total for _ in range(6)}
+        assert totals == {whole}
+        assert both._reads.nodes == tuple(parse_nodes([full.address]))
+
+        # It holds a part of it, more than READ_LAG documents short: still not searched.
+        lagging = _engine(index, [behind])
+        lagging.add(_docs(whole - READ_LAG - 1))
+        status = both._reads.check()
+        assert [n.lag for n in status.nodes] == [0, READ_LAG + 1]
+        assert {both.search(parse("湿地"), limit=5).total for _ in range(6)} == {whole}
+
+        # Caught up to within READ_LAG: searched again.
+        lagging.add(_docs(whole)[whole - READ_LAG - 1 : whole - 10])
+        both._reads.check()
+        assert both._reads.nodes == tuple(parse_nodes([full.address, behind.address]))
+        totals = {both.search(parse("湿地"), limit=5).total for _ in range(6)}
+        assert totals <= {whole, whole - 10}
+    finally:
+        both.close()
+        writer.drop()
+        _engine(index, [behind]).drop()
+
+
+def test_when_every_chosen_node_fails_a_lagging_one_answers(
+    servers: list[Node], tmp_path: Path
+) -> None:
+    first, second = servers
+    index = tmp_path / "index"
+    _engine(index, [first]).add(_docs(READ_LAG + 5))
+    _engine(index, [second]).add(_docs(3))
+    both = _engine(index, [first, second])
+    try:
+        # The first search looks at the nodes (then a thread does, every few seconds).
+        assert both.search(parse("湿地"), limit=5).total == READ_LAG + 5
+        assert both._reads.nodes == tuple(parse_nodes([first.address]))
+        first.kill()  # before the thread looks again
+        assert both.search(parse("湿地"), limit=5).total == 3
+        assert both._reads.nodes == tuple(parse_nodes([first.address, second.address]))
+    finally:
+        both.close()
+        _engine(index, [second]).drop()
