@@ -1,7 +1,7 @@
 """The values the Typesense engine stores for a document: its hashes are the documented
 10-digit base-36 blake2b numbers (a collection written before stays readable: the import's
 faster hashing must give the same text), and one pass over a field gives the terms, the pairs
-of adjacent positions and their frequencies as their definitions say."""
+of adjacent positions, the runs of three and their frequencies as their definitions say."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import analysis
-from indexer.engines.typesense_query import KEY_CHARS, field_terms, key, pair_key
+from indexer.engines.typesense_query import (
+    KEY_CHARS,
+    RUN_BUCKETS,
+    bucket,
+    field_terms,
+    key,
+    pair_key,
+    triple_key,
+)
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -55,13 +63,30 @@ def test_field_terms_follow_their_definitions(text: str) -> None:
         for p in places:
             at.setdefault(p, []).append(term)
     pairs: Counter[str] = Counter()
+    runs: set[str] = set()
     for p, here in at.items():
         for a in here:
             for b in at.get(p + 1, []):
                 pairs[pair_key(a, b)] += 1
+                runs |= {triple_key(a, b, c) for c in at.get(p + 2, [])}
     terms = Counter({key(t): len(p) for t, p in positions.items()})
     assert found.terms == sorted(terms)
     assert found.pairs == sorted(pairs)
+    assert found.triples == sorted(runs)
     assert found.counts == terms + pairs
     assert found.length == sum(len(p) for p in positions.values())
     assert found.text.split() == [t for p in sorted(at) for t in at[p]]
+
+
+def test_runs_of_three_fall_into_the_documented_buckets() -> None:
+    values = {bucket(short, key(str(i))) for short in "tb" for i in range(5000)}
+    assert all(len(v) == 4 and set(v) <= set(DIGITS) for v in values)
+    # 10,000 hashes into 36**4 buckets: about 30 collide (birthday bound), not more.
+    assert len(values) > 10_000 - 100
+    n = int.from_bytes(hashlib.blake2b(("b\x03" + key("x")).encode(), digest_size=8).digest())
+    n %= RUN_BUCKETS
+    digits = []
+    for _ in range(4):
+        n, d = divmod(n, 36)
+        digits.append(DIGITS[d])
+    assert bucket("b", key("x")) == "".join(digits)

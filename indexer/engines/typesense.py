@@ -52,6 +52,7 @@ from indexer.engines.typesense_query import (
     TRIPLES,
     all_of,
     any_of,
+    bucket,
     conjunction,
     date_key,
     exact_filter,
@@ -150,11 +151,13 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
     for name, title_values, body_values in (
         (TERMS, title.terms, body.terms),
         (PAIRS, title.pairs, body.pairs),
-        (TRIPLES, title.triples, body.triples),
     ):
         values = [placed("t", h) for h in title_values] + [placed("b", h) for h in body_values]
         if values:
             d[name] = values
+    runs = {bucket("t", h) for h in title.triples} | {bucket("b", h) for h in body.triples}
+    if runs:
+        d[TRIPLES] = sorted(runs)
     if doc.doc_number:
         d["dn"] = [
             key(t) for t in dict.fromkeys([doc.doc_number, doc_number_suffix(doc.doc_number)])
