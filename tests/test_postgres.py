@@ -189,3 +189,44 @@ def test_a_column_kept_off_its_index_stays_off_it_on_postgresql() -> None:
     assert sql == (
         "SELECT * FROM relations WHERE dst IN (%s, %s) AND (state || '') IN (%s) AND note = 'a +b'"
     )
+
+
+def _row_level_counters(archive: Archive) -> list[str]:
+    rows = archive.conn.raw.execute(
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace "
+        "AND t.tgname LIKE '%%_counts_changes' AND (t.tgtype & 1) = 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def test_an_archive_counting_changes_per_row_is_moved_to_per_statement(
+    url: str, tmp_path: Path
+) -> None:
+    """Migration 17: the change counter's triggers fire once per statement; an archive made
+    before, whose triggers fire once per row, gets them replaced when it is next opened, and
+    its counter still moves with every write."""
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        assert _row_level_counters(archive) == []
+        raw = archive.conn.raw
+        with raw.transaction():  # as a version before 17 made them
+            for table in ("documents", "history"):
+                raw.execute(f'DROP TRIGGER "{table}_counts_changes" ON "{table}"')
+                raw.execute(
+                    f'CREATE TRIGGER "{table}_counts_changes" AFTER INSERT OR UPDATE OR DELETE '
+                    f'ON "{table}" FOR EACH ROW EXECUTE FUNCTION gongkai_count_change()'
+                )
+            raw.execute("UPDATE gongkai_schema SET version = 16")
+        assert sorted(_row_level_counters(archive)) == [
+            "documents_counts_changes",
+            "history_counts_changes",
+        ]
+    with Archive.open(tmp_path) as archive:
+        assert _row_level_counters(archive) == []
+        before = archive.version()
+        added = archive.add(Document(title="甲", text="正文甲"), b"an original")
+        assert archive.version() != before
+        before = archive.version()
+        archive.conn.execute("UPDATE documents SET title = ? WHERE id = ?", ("乙", added.id))
+        assert archive.version() != before
