@@ -106,3 +106,23 @@ def test_when_every_chosen_node_fails_a_lagging_one_answers(
     finally:
         both.close()
         _engine(index, [second]).drop()
+
+
+def test_the_engines_of_one_process_share_one_watcher() -> None:
+    """A web server opens an engine per thread: they share one look at the nodes, which
+    stops with the last of them."""
+    from indexer.engines.typesense_reads import shared
+
+    settings = Settings(tuple(parse_nodes("127.0.0.1:1,127.0.0.1:2")), "key")
+    first = shared(settings, "c1", lambda config: object())
+    second = shared(settings, "c1", lambda config: object())
+    other = shared(settings, "c2", lambda config: object())
+    assert first is second and other is not first
+    first.release()
+    assert shared(settings, "c1", lambda config: object()) is first  # still held
+    first.release()
+    first.release()
+    again = shared(settings, "c1", lambda config: object())
+    assert again is not first
+    again.release()
+    other.release()

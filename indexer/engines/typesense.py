@@ -37,7 +37,7 @@ import typesense.exceptions as tse
 
 from archive.errors import IndexDamagedError
 from indexer import analysis
-from indexer.engines import spans
+from indexer.engines import spans, typesense_reads
 from indexer.engines import typesense_scoring as scoring
 from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
 from indexer.engines.typesense_cluster import (
@@ -64,7 +64,6 @@ from indexer.engines.typesense_query import (
     ranking_fields,
     ranking_texts,
 )
-from indexer.engines.typesense_reads import ReadNodes
 from indexer.engines.typesense_split import fits, id_condition, matching_ids
 from indexer.normalize import doc_number_suffix
 from indexer.query import ParsedQuery, QuerySyntaxError
@@ -193,7 +192,7 @@ class TypesenseEngine:
             marker.write_text(self.collection, encoding="utf-8")
         # Any: the client's TypedDicts describe the newest server, not the 0.24 we run.
         client: Any = typesense.Client
-        self._reads = ReadNodes(settings, self.collection, client)
+        self._reads = typesense_reads.shared(settings, self.collection, client)
         self._writer: Any = client(
             {**settings.client_config(), "connection_timeout_seconds": WRITE_TIMEOUT}
         )
@@ -201,6 +200,7 @@ class TypesenseEngine:
         self._stats = scoring.Statistics()
         self._timeline = False
         self._triples = True
+        self._closed = False
 
     # -- talking to the cluster ---------------------------------------------------------------
 
@@ -562,7 +562,9 @@ class TypesenseEngine:
         self._stats = scoring.Statistics()
 
     def close(self) -> None:
-        self._reads.close()  # no connection is kept open between requests
+        if not self._closed:  # no connection is kept open between requests
+            self._closed = True
+            self._reads.release()
 
 
 def _by_score(

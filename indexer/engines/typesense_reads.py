@@ -41,8 +41,29 @@ def readable(status: ClusterStatus, lag: int = READ_LAG) -> list[str]:
     ]
 
 
+_shared: dict[tuple[object, ...], ReadNodes] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(
+    settings: Settings, collection: str, make_client: Callable[[dict[str, Any]], Any]
+) -> ReadNodes:
+    """The process's watcher of ``collection`` on these nodes: a web server opens an engine
+    in each of its threads, and one look every few seconds serves them all. Each caller
+    releases it (:meth:`ReadNodes.release`) when done; the last one stops its thread."""
+    key = (settings.nodes, settings.api_key, collection)
+    with _shared_lock:
+        found = _shared.get(key)
+        if found is None:
+            found = _shared[key] = ReadNodes(settings, collection, make_client)
+        found.users += 1
+        return found
+
+
 class ReadNodes:
     """The client searches use: over the readable nodes, or all of them until known."""
+
+    users = 0  # engines holding it (see :func:`shared`)
 
     def __init__(
         self, settings: Settings, collection: str, make_client: Callable[[dict[str, Any]], Any]
@@ -98,6 +119,17 @@ class ReadNodes:
 
     def close(self) -> None:
         self._stop.set()
+
+    def release(self) -> None:
+        """One engine is done with it; the last one stops the thread."""
+        with _shared_lock:
+            self.users -= 1
+            if self.users > 0:
+                return
+            for key, found in list(_shared.items()):
+                if found is self:
+                    del _shared[key]
+        self.close()
 
     def _watch(self) -> None:
         """The first search looks at the nodes itself; a thread keeps looking (started again
