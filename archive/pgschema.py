@@ -13,14 +13,10 @@ translated gets an entry in :data:`OVERRIDES`.
 The version is kept in ``gongkai_schema`` (PostgreSQL has no ``user_version``); migrating
 holds a transaction-level advisory lock, so two processes opening a new archive at once do
 not both create it. The change counter's triggers (:func:`archive.schema.count_changes` on
-SQLite) are one trigger function here, added to every counted table after each migration,
-fired once per statement (migration 17: they fired once per row, and a bulk import writes
-some 20 rows a document, each a call of the function and an UPDATE of the counter row that
-found nothing to do; an import of 5,000 documents took 16% longer); it bumps the counter once
-per transaction (the first statement that writes), not once per row as on SQLite: what
-readers compare is only whether it moved, and updating one row hundreds of times in a bulk
-import's transaction would leave a chain of dead versions to walk. A statement that changes
-no row also counts, once per transaction: a reader's cache is then read again for nothing.
+SQLite) are one trigger function here, added to every counted table after each migration;
+it bumps the counter once per transaction (the first row written), not once per row as on
+SQLite: what readers compare is only whether it moved, and updating one row hundreds of
+times in a bulk import's transaction would leave a chain of dead versions to walk.
 """
 
 from __future__ import annotations
@@ -146,9 +142,8 @@ def migrate(conn: PgConnection, migrations: list[str], uncounted: frozenset[str]
 
 
 def count_changes(conn: PgConnection, uncounted: frozenset[str]) -> int:
-    """Make every table outside ``uncounted`` bump the change counter on every statement that
-    writes to it; returns how many triggers were added or made per statement (see
-    :func:`archive.schema.count_changes`)."""
+    """Make every table outside ``uncounted`` bump the change counter on every row written;
+    returns how many triggers were added (see :func:`archive.schema.count_changes`)."""
     skip = uncounted | {"gongkai_schema"}
     raw = conn.raw
     tables = [
@@ -160,25 +155,21 @@ def count_changes(conn: PgConnection, uncounted: frozenset[str]) -> int:
     ]
     if "changes" not in tables:
         return 0
-    # tgtype's lowest bit: a row-level trigger (as made before migration 17), replaced.
     existing = {
-        str(r[0]): bool(r[1])
+        r[0]
         for r in raw.execute(
-            "SELECT t.tgname, (t.tgtype & 1) = 1 FROM pg_trigger t "
-            "JOIN pg_class c ON c.oid = t.tgrelid "
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
         ).fetchall()
     }
     added = 0
     for table in tables:
         name = f"{table}_counts_changes"
-        if table in skip or existing.get(name) is False:
+        if table in skip or name in existing:
             continue
-        if existing.get(name):
-            raw.execute(f'DROP TRIGGER "{name}" ON "{table}"')
         raw.execute(
             f'CREATE TRIGGER "{name}" AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
-            "FOR EACH STATEMENT EXECUTE FUNCTION gongkai_count_change()"
+            "FOR EACH ROW EXECUTE FUNCTION gongkai_count_change()"
         )
         added += 1
     return added

@@ -360,12 +360,6 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS text_buckets_doc ON text_buckets(doc_id);
     """,
-    # 17: nothing on SQLite. On PostgreSQL the change counter's triggers fire once per
-    # statement instead of once per row (archive/pgschema.py, count_changes, which runs after
-    # a migration: a bulk import's 20 rows a document each called the trigger function).
-    """
-    SELECT 1;
-    """,
 ]
 
 #: Tables whose writes change nothing a public reader sees: staff sign-ins, sessions (written
