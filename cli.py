@@ -604,6 +604,13 @@ def runs(gk: Any, run_id: int | None, limit: int, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="typesense: a file holding the API key (or GONGKAI_TYPESENSE_API_KEY).",
 )
+@click.option(
+    "--phrases",
+    type=click.Choice(["exact", "pairs"]),
+    default=None,
+    help="typesense (with --nodes): how the new collection checks quoted phrases "
+    "(see `init --help`); kept in gongkai.json.",
+)
 @output_options()
 @handles_errors
 @with_data()
@@ -613,11 +620,14 @@ def reindex(
     workers: int | None,
     nodes: str | None,
     api_key_file: str | None,
+    phrases: str | None,
     as_json: bool,
 ) -> None:
     """Rebuild the search index from the archive."""
+    if phrases and not nodes:
+        raise click.UsageError("--phrases goes with --nodes (the cluster it applies to)")
     if nodes:
-        gk.set_cluster(nodes, api_key_file)
+        gk.set_cluster(nodes, api_key_file, phrases)
     count = gk.reindex(engine=engine, workers=_worker_count(workers))
     name = gk.engine_name
     emit(
@@ -1228,6 +1238,13 @@ def restore_withdrawn(
     "gongkai.json keeps the file's path, never the key.",
 )
 @click.option(
+    "--phrases",
+    type=click.Choice(["exact", "pairs"]),
+    default=None,
+    help="typesense: how quoted phrases are checked: exact (default) or pairs (a smaller, "
+    "faster index; a phrase of 3+ words may match its word pairs found apart).",
+)
+@click.option(
     "--archive",
     "archive_url",
     default=None,
@@ -1244,6 +1261,7 @@ def init(
     group: str | None,
     nodes: str | None,
     api_key_file: str | None,
+    phrases: str | None,
     archive_url: str | None,
     as_json: bool,
 ) -> None:
@@ -1266,6 +1284,7 @@ def init(
         nodes=nodes,
         api_key_file=api_key_file,
         archive_url=archive_url,
+        phrases=phrases,
     )
     shared = f", shared with group {config['group']}" if config.get("group") else ""
     where = stored_url(data_dir)  # without its password

@@ -16,10 +16,17 @@ from indexer.engines.typesense_cluster import CONFIG_KEY, ClusterStatus, config_
 from indexer.indexing import Indexer
 
 
-def set_cluster(data_dir: Path, nodes: str, api_key_file: str | None = None) -> None:
-    """Record where the cluster is (before ``reindex --engine typesense`` converts to it)."""
+def set_cluster(
+    data_dir: Path, nodes: str, api_key_file: str | None = None, phrases: str | None = None
+) -> None:
+    """Record where the cluster is (before ``reindex --engine typesense`` converts to it),
+    and how its collection checks phrases (the next collection built)."""
     config = read_config(data_dir)
-    write_config(data_dir, {**config, CONFIG_KEY: config_section(nodes, api_key_file)})
+    section = config_section(nodes, api_key_file, phrases)
+    before = config.get(CONFIG_KEY)
+    if phrases is None and isinstance(before, dict) and before.get("phrases"):
+        section["phrases"] = before["phrases"]  # kept unless given again
+    write_config(data_dir, {**config, CONFIG_KEY: section})
 
 
 def cluster_status(indexer: Indexer) -> ClusterStatus:

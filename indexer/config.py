@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 
 from archive import Archive, backend
-from archive.errors import ConflictError
+from archive.errors import ConflictError, InvalidInput
 from archive.sharing import apply_shared_umask, group_id, share_tree
 from indexer.engines import DEFAULT_ENGINE, check_engine
 
@@ -112,6 +112,7 @@ def init_data_dir(
     nodes: str | None = None,
     api_key_file: str | None = None,
     archive_url: str | None = None,
+    phrases: str | None = None,
 ) -> dict[str, object]:
     """Create (or confirm) a data directory using ``engine``; returns its configuration.
 
@@ -120,16 +121,23 @@ def init_data_dir(
     ``group``, the directory is shared with that group (see the module docstring); one
     shared before stays shared when ``group`` is not given. ``nodes`` (``host:port,…``) and
     ``api_key_file`` say where a server engine's cluster is and where its key is read from
-    (:mod:`indexer.engines.typesense_cluster`; the key itself is never written here). With
+    (:mod:`indexer.engines.typesense_cluster`; the key itself is never written here), and
+    ``phrases`` ("exact" or "pairs") how its collection checks quoted phrases. With
     ``archive_url`` (a ``postgresql://`` URL), the archive lives in that database
     (:func:`use_postgresql`).
     """
     check_engine(engine)
-    cluster = None
+    cluster: dict[str, object] | None = None
     if nodes:
         from indexer.engines.typesense_cluster import config_section
 
-        cluster = config_section(nodes, api_key_file)
+        cluster = config_section(nodes, api_key_file, phrases)
+    elif phrases is not None:  # the nodes and key from the environment
+        from indexer.engines.typesense_cluster import PHRASES
+
+        if engine != "typesense" or phrases not in PHRASES:
+            raise InvalidInput("phrases (exact or pairs) is a setting of the typesense engine")
+        cluster = {"phrases": phrases}
     gid = group_id(group) if group else None  # an unknown group is refused before anything
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -238,12 +238,15 @@ class Gongkai:
             retype_archive(self.archive, untyped_only=True)
             return self.indexer.reindex(engine, workers=workers)
 
-    def set_cluster(self, nodes: str, api_key_file: str | None = None) -> None:
-        """Record the cluster's nodes and key file (:func:`indexer.cluster.set_cluster`)."""
+    def set_cluster(
+        self, nodes: str, api_key_file: str | None = None, phrases: str | None = None
+    ) -> None:
+        """Record the cluster's nodes, key file and phrase checking
+        (:func:`indexer.cluster.set_cluster`)."""
         from indexer.cluster import set_cluster
 
         with self.write_lock():
-            set_cluster(self.data_dir, nodes, api_key_file)
+            set_cluster(self.data_dir, nodes, api_key_file, phrases)
 
     def cluster_status(self) -> ClusterStatus:
         """The index's servers, node by node (:func:`indexer.cluster.cluster_status`)."""

@@ -557,6 +557,36 @@ def test_a_typesense_collection_without_runs_of_three_answers_phrases_by_pairs(
         engine.drop()
 
 
+def test_a_typesense_data_directory_may_check_phrases_by_pairs_only(tmp_path: Path) -> None:
+    """`init --phrases pairs`: a smaller index without the runs of three, whose phrases of
+    three words or more may match their pairs found apart (what a collection made before
+    does); the setting is refused for an engine it does not belong to."""
+    from indexer.engines.typesense import TypesenseEngine
+
+    data = tmp_path / "data"
+    made = run_cli(data, "init", "--engine", "typesense", "--phrases", "pairs", "--json")
+    assert made.exit_code == 0, made.stderr
+    assert read_config(data)["typesense"]["phrases"] == "pairs"
+    engine = open_engine(data, "typesense")
+    assert isinstance(engine, TypesenseEngine)
+    try:
+        engine.add(
+            [
+                IndexDoc(id="whole", rev=1, title="甲", body="保护野生鸟类栖息地"),
+                IndexDoc(id="apart", rev=1, title="乙", body="野生鸟类。鸟类栖息地。保护野生"),
+            ]
+        )
+        fields = engine._writer.collections[engine.collection].retrieve()["fields"]
+        assert "tr" not in {f["name"] for f in fields}
+        assert set(_ids(engine, '"野生鸟类栖息地"')) == {"whole", "apart"}
+        assert _ids(engine, '"鸟类栖息地" -保护') == []
+    finally:
+        engine.drop()
+        engine.close()
+    refused = run_cli(tmp_path / "other", "init", "--engine", "tantivy", "--phrases", "pairs")
+    assert refused.exit_code == 2 and "typesense" in refused.stderr
+
+
 def test_typesense_scores_from_either_side_of_each_set_are_tantivys(tmp_path: Path) -> None:
     """The scorer loads which candidates hold a term (and each bit of its frequency) from the
     smaller side: the holders, or the others through ``!=`` (here the body's 湿地 and its

@@ -106,9 +106,12 @@ _FACETS = [
 ]
 
 
-def collection_schema(name: str) -> dict[str, Any]:
+def collection_schema(name: str, runs: bool = True) -> dict[str, Any]:
+    """The collection's fields; without ``runs``, no runs of three (phrases "pairs")."""
     fields: list[dict[str, Any]] = [
-        {"name": n, "type": t, "optional": optional} for n, t, optional in _TEXT
+        {"name": n, "type": t, "optional": optional}
+        for n, t, optional in _TEXT
+        if runs or n != TRIPLES
     ]
     fields += [{"name": n, "type": t, "facet": True, "optional": True} for n, t in _FACETS]
     fields.append({"name": "date", "type": "int32"})
@@ -123,8 +126,9 @@ def collection_schema(name: str) -> dict[str, Any]:
     return {"name": name, "fields": fields, "default_sorting_field": "date"}
 
 
-def to_document(doc: IndexDoc) -> dict[str, Any]:
-    """The Typesense document for ``doc``; empty values are left out (no facet value "")."""
+def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
+    """The Typesense document for ``doc``; empty values are left out (no facet value "");
+    ``runs``: the collection has the runs of three."""
     title_positions = (
         doc.title_terms if doc.title_terms is not None else analysis.term_positions(doc.title)
     )
@@ -154,9 +158,9 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
         values = [placed("t", h) for h in title_values] + [placed("b", h) for h in body_values]
         if values:
             d[name] = values
-    runs = {bucket("t", h) for h in title.triples} | {bucket("b", h) for h in body.triples}
-    if runs:
-        d[TRIPLES] = sorted(runs)
+    if runs and (title.triples or body.triples):
+        found = {bucket("t", h) for h in title.triples} | {bucket("b", h) for h in body.triples}
+        d[TRIPLES] = sorted(found)
     if doc.doc_number:
         d["dn"] = [
             key(t) for t in dict.fromkeys([doc.doc_number, doc_number_suffix(doc.doc_number)])
@@ -246,9 +250,11 @@ class TypesenseEngine:
             found = self._reads.everyone.collections[self.collection].retrieve()
         except tse.ObjectNotFound:
             with contextlib.suppress(tse.ObjectAlreadyExists):  # another process was first
-                self._writer.collections.create(collection_schema(self.collection))
+                self._writer.collections.create(
+                    collection_schema(self.collection, self.settings.runs)
+                )
             self._wait_replicated()
-            self._timeline = self._triples = True
+            self._timeline, self._triples = True, self.settings.runs
         else:
             names = {f.get("name") for f in found.get("fields", [])}
             if TERMS not in names:
@@ -298,12 +304,13 @@ class TypesenseEngine:
         """Send ``docs`` in batches; each batch is sent while the next one is prepared (the
         hashing here and the indexing on the nodes overlap), one request in flight."""
         self._stats = scoring.Statistics()
+        self._call(lambda: None)  # the collection exists, and whether it has runs of three
         count = 0
         batch: list[dict[str, Any]] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="typesense-import") as sender:
             sending: Future[int] | None = None
             for doc in docs:
-                batch.append(to_document(doc))
+                batch.append(to_document(doc, self._triples))
                 if len(batch) >= IMPORT_BATCH:
                     if sending is not None:
                         count += sending.result()

@@ -29,6 +29,10 @@ from archive.errors import BusyError, InvalidInput
 
 CONFIG_KEY = "typesense"
 KEY_ENV = "GONGKAI_TYPESENSE_API_KEY"
+#: How a new collection checks quoted phrases: "exact" (the pairs and the runs of three of
+#: consecutive terms) or "pairs" (pairs alone: a smaller, faster index, where a phrase of
+#: three words or more may match its pairs found apart; see indexer.engines.typesense_query).
+PHRASES = ("exact", "pairs")
 NODES_ENV = "GONGKAI_TYPESENSE_NODES"
 #: Seconds to wait for one node before trying the next.
 CONNECT_TIMEOUT = 3.0
@@ -81,6 +85,7 @@ class Settings:
 
     nodes: tuple[Node, ...]
     api_key: str = field(repr=False)
+    runs: bool = True  # a new collection gets the runs of three (``phrases`` "exact")
 
     def client_config(self) -> dict[str, Any]:
         return {
@@ -93,9 +98,15 @@ class Settings:
         }
 
 
-def config_section(nodes: str, api_key_file: str | None) -> dict[str, object]:
+def config_section(
+    nodes: str, api_key_file: str | None, phrases: str | None = None
+) -> dict[str, object]:
     """What ``gongkai.json`` keeps of the engine's settings (never the key itself)."""
     section: dict[str, object] = {"nodes": [str(n) for n in parse_nodes(nodes)]}
+    if phrases is not None:
+        if phrases not in PHRASES:
+            raise InvalidInput(f"phrases must be one of {', '.join(PHRASES)}, not {phrases!r}")
+        section["phrases"] = phrases
     if api_key_file:
         path = Path(api_key_file).expanduser().resolve()
         read_key_file(path)  # refuse a missing or empty file now, not at the first search
@@ -137,7 +148,10 @@ def read_settings(data_dir: Path) -> Settings:
         key = read_key_file(Path(section["api_key_file"]))
     if not key:
         raise InvalidInput(f"no Typesense API key: set ${KEY_ENV} or `init --api-key-file`")
-    return Settings(tuple(parse_nodes(spec)), key)
+    phrases = section.get("phrases") or "exact"
+    if phrases not in PHRASES:
+        raise InvalidInput(f"{data_dir}/gongkai.json: typesense phrases must be exact or pairs")
+    return Settings(tuple(parse_nodes(spec)), key, runs=phrases == "exact")
 
 
 # -- each node on its own -----------------------------------------------------------------
