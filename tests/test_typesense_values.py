@@ -14,8 +14,6 @@ from hypothesis import strategies as st
 from indexer import analysis
 from indexer.engines.typesense_query import (
     KEY_CHARS,
-    RUN_BUCKETS,
-    bucket,
     field_terms,
     key,
     pair_key,
@@ -76,17 +74,3 @@ def test_field_terms_follow_their_definitions(text: str) -> None:
     assert found.counts == terms + pairs
     assert found.length == sum(len(p) for p in positions.values())
     assert found.text.split() == [t for p in sorted(at) for t in at[p]]
-
-
-def test_runs_of_three_fall_into_the_documented_buckets() -> None:
-    values = {bucket(short, key(str(i))) for short in "tb" for i in range(5000)}
-    assert all(len(v) == 4 and set(v) <= set(DIGITS) for v in values)
-    # 10,000 hashes into 36**4 buckets: about 30 collide (birthday bound), not more.
-    assert len(values) > 10_000 - 100
-    n = int.from_bytes(hashlib.blake2b(("b\x03" + key("x")).encode(), digest_size=8).digest())
-    n %= RUN_BUCKETS
-    digits = []
-    for _ in range(4):
-        n, d = divmod(n, 36)
-        digits.append(DIGITS[d])
-    assert bucket("b", key("x")) == "".join(digits)

@@ -52,7 +52,6 @@ from indexer.engines.typesense_query import (
     TRIPLES,
     all_of,
     any_of,
-    bucket,
     conjunction,
     date_key,
     exact_filter,
@@ -159,8 +158,9 @@ def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
         if values:
             d[name] = values
     if runs and (title.triples or body.triples):
-        found = {bucket("t", h) for h in title.triples} | {bucket("b", h) for h in body.triples}
-        d[TRIPLES] = sorted(found)
+        d[TRIPLES] = [placed("t", h) for h in title.triples] + [
+            placed("b", h) for h in body.triples
+        ]
     if doc.doc_number:
         d["dn"] = [
             key(t) for t in dict.fromkeys([doc.doc_number, doc_number_suffix(doc.doc_number)])

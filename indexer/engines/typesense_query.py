@@ -10,18 +10,17 @@ which documents match is decided by ``filter_by`` alone, over fields we fill our
 * ``pr``: every pair of terms at adjacent positions (sub-words sit at their parent's
   position, as on tantivy), hashed with its field the same way: a phrase of two places is one
   pair lookup;
-* ``tr``: every run of three terms at consecutive positions, hashed with its field into one
-  of :data:`RUN_BUCKETS` values (:func:`bucket`): a phrase of three places or more is the AND
-  of its pairs and of its runs of three. The pairs are exact; a run's value only has to tell
-  apart the runs of a document that holds all the phrase's pairs, which a few thousand
-  values per document do (a document wrongly matches a run of three about once in
-  :data:`RUN_BUCKETS` / its runs, 1 in 1,700 for 1,000 runs, and only when it also holds
-  every pair of the phrase apart), and 4 characters instead of 10 keep the index and the
-  stored document small. Exact, but for that, for phrases of up to three places; a longer one
-  may still match where its runs of three occur apart, which needs a run of two of its words
-  twice in the text with different neighbours. (With pairs alone, before :data:`TRIPLES`
-  was added, "按照国家有关规定" matched 2,132 of 20,000 documents where tantivy's positions
-  match 2,108.) That is the only difference from the other engines' positions;
+* ``tr``: every run of three terms at consecutive positions, hashed with its field the same
+  way: a phrase of three places is one lookup, a longer one the AND of its consecutive runs
+  of three. Exact for phrases of up to three places; a longer one may still match where its
+  runs of three occur apart, which needs a run of two of its words twice in the text with
+  different neighbours. That is the only difference from the other engines' positions. (With
+  pairs alone, "按照国家有关规定" matched 2,132 of 20,000 documents where tantivy's positions
+  match 2,108. Runs hashed into 36**4 values to save memory were tried: a long regulation
+  holds some 15,000 runs, so about 1 in 100 of the documents holding a phrase's pairs apart
+  matched by a shared value, and "行政主管部门应当" found 2,414 documents against 2,409.)
+  A collection made with ``phrases`` "pairs" (:mod:`indexer.engines.typesense_cluster`) has
+  no runs, and checks every phrase by its pairs;
 * ``dn`` / ``ix``: the 文号 (and its suffix) and the 索引号, hashed.
 
 A query word is an OR of its alternatives, a phrase an OR of at most
@@ -65,8 +64,6 @@ _SHORT = {"title": ("t",), "body": ("b",), "all": ("t", "b")}
 KEY_CHARS = 10
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 _KEY_SPACE = 36**KEY_CHARS
-#: The values a run of three is hashed into (4 base-36 digits).
-RUN_BUCKETS = 36**4
 
 
 #: The base-36 digits of every number below 36**3, least significant first: a hash is
@@ -92,14 +89,6 @@ def pair_key(first: str, second: str) -> str:
 
 def triple_key(first: str, second: str, third: str) -> str:
     return key(first + "\x00" + second + "\x00" + third)
-
-
-def bucket(short: str, hashed: str) -> str:
-    """The stored value of a hashed run of three in the field ``short``: one of
-    :data:`RUN_BUCKETS` (see the module docstring)."""
-    digest = hashlib.blake2b((short + "\x03" + hashed).encode("utf-8"), digest_size=8).digest()
-    n = int.from_bytes(digest) % RUN_BUCKETS
-    return _TRIPLES[n % 46656] + _DIGITS[n // 46656]
 
 
 def placed(short: str, hashed: str) -> str:
@@ -208,15 +197,13 @@ def _places(fieldname: str, places: list[list[str]], triples: bool) -> str:
                 for first, second in itertools.pairwise(places)
             ]
         )
-    pairs = _places(fieldname, places, triples=False)
     return _all(
-        list(pairs.parts if isinstance(pairs, Expr) else [pairs])
-        + [
+        [
             f"{TRIPLES}:="
             + _values(
                 sorted(
                     {
-                        bucket(f, triple_key(*run))
+                        placed(f, triple_key(*run))
                         for f in shorts
                         for run in itertools.product(*places[i : i + 3])
                     }
