@@ -1,0 +1,121 @@
+"""What the Typesense engine stores: the collection's fields, and each document as our
+analyzer's terms, pairs and runs of three, hashed (:mod:`indexer.engines.typesense_query`),
+with its frequencies (:mod:`indexer.engines.typesense_scoring`), facets and validity spans.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer import analysis
+from indexer.engines import spans
+from indexer.engines import typesense_scoring as scoring
+from indexer.engines.base import IndexDoc
+from indexer.engines.typesense_query import (
+    PAIRS,
+    TERMS,
+    TRIPLES,
+    date_key,
+    field_terms,
+    key,
+    placed,
+)
+from indexer.normalize import doc_number_suffix
+
+_TEXT = [
+    ("title", "string", False),
+    ("body", "string", False),
+    ("key", "string", False),  # the id again: Typesense refuses `id:!=`
+    (TERMS, "string[]", True),  # the title's and the body's terms, hashed with their field
+    (PAIRS, "string[]", True),  # their adjacent pairs, the same way
+    (TRIPLES, "string[]", True),  # their runs of three, the same way
+    ("dn", "string[]", True),
+    ("ix", "string", True),
+    ("fq", "string[]", True),  # term frequencies in binary (indexer.engines.typesense_scoring)
+]
+_FACETS = [
+    ("agency", "string"),
+    ("category", "string[]"),
+    ("kind", "string"),
+    ("doc_type", "string"),
+    ("validity", "string"),
+    ("year", "int32"),
+    ("tn", "int32"),  # field lengths: facets for their average (BM25)
+    ("bn", "int32"),
+]
+
+
+def collection_schema(name: str, runs: bool = True) -> dict[str, Any]:
+    """The collection's fields; without ``runs``, no runs of three (phrases "pairs")."""
+    fields: list[dict[str, Any]] = [
+        {"name": n, "type": t, "optional": optional}
+        for n, t, optional in _TEXT
+        if runs or n != TRIPLES
+    ]
+    fields += [{"name": n, "type": t, "facet": True, "optional": True} for n, t in _FACETS]
+    fields.append({"name": "date", "type": "int32"})
+    for slot in range(spans.SLOTS):  # validity spans (:mod:`indexer.engines.spans`)
+        start, end, validity = spans.field_names(slot)
+        fields += [
+            {"name": start, "type": "int32", "optional": True},
+            {"name": end, "type": "int32", "optional": True},
+            {"name": validity, "type": "string", "optional": True},
+        ]
+    # rev and anything else not listed is stored, not indexed.
+    return {"name": name, "fields": fields, "default_sorting_field": "date"}
+
+
+def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
+    """The Typesense document for ``doc``; empty values are left out (no facet value "");
+    ``runs``: the collection has the runs of three."""
+    title_positions = (
+        doc.title_terms if doc.title_terms is not None else analysis.term_positions(doc.title)
+    )
+    body_positions = (
+        doc.body_terms if doc.body_terms is not None else analysis.term_positions(doc.body)
+    )
+    title, body = field_terms(title_positions), field_terms(body_positions)
+    d: dict[str, Any] = {
+        "id": doc.id,
+        "key": doc.id,
+        "rev": doc.rev,
+        "title": title.text,
+        "body": body.text,
+        "date": date_key(doc.date_issued),
+        "tn": title.length,
+        "bn": body.length,
+    }
+    frequencies = scoring.frequency_tokens("t", title.counts) + scoring.frequency_tokens(
+        "b", body.counts
+    )
+    if frequencies:
+        d["fq"] = frequencies
+    for name, title_values, body_values in (
+        (TERMS, title.terms, body.terms),
+        (PAIRS, title.pairs, body.pairs),
+    ):
+        values = [placed("t", h) for h in title_values] + [placed("b", h) for h in body_values]
+        if values:
+            d[name] = values
+    if runs and (title.triples or body.triples):
+        d[TRIPLES] = [placed("t", h) for h in title.triples] + [
+            placed("b", h) for h in body.triples
+        ]
+    if doc.doc_number:
+        d["dn"] = [
+            key(t) for t in dict.fromkeys([doc.doc_number, doc_number_suffix(doc.doc_number)])
+        ]
+    if doc.index_number:
+        d["ix"] = key(doc.index_number)
+    for name in ("agency", "kind", "doc_type", "validity"):
+        value = getattr(doc, name)
+        if value:
+            d[name] = value
+    categories = [c for c in dict.fromkeys(doc.categories) if c]
+    if categories:
+        d["category"] = categories
+    if doc.year is not None:
+        d["year"] = doc.year
+    for slot, span in enumerate(spans.stored_spans(doc.spans)):
+        d.update(zip(spans.field_names(slot), span, strict=True))
+    return d
