@@ -19,6 +19,7 @@ from indexer.engines.typesense_query import (
     field_terms,
     key,
     placed,
+    placed_run,
 )
 from indexer.normalize import doc_number_suffix
 
@@ -98,8 +99,8 @@ def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
         if values:
             d[name] = values
     if runs and (title.triples or body.triples):
-        d[TRIPLES] = [placed("t", h) for h in title.triples] + [
-            placed("b", h) for h in body.triples
+        d[TRIPLES] = [placed_run("t", h) for h in title.triples] + [
+            placed_run("b", h) for h in body.triples
         ]
     if doc.doc_number:
         d["dn"] = [

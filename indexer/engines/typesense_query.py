@@ -71,11 +71,9 @@ _KEY_SPACE = 36**KEY_CHARS
 _TRIPLES = [_DIGITS[n % 36] + _DIGITS[n // 36 % 36] + _DIGITS[n // 1296] for n in range(36**3)]
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def key(term: str) -> str:
-    """A term (or a pair) as a 10-character base-36 hash: an exact, tokenizer-proof value
-    (lower-case letters and digits only). Words repeat across documents, so hashes are
-    kept (the import hashes each term, pair and frequency bit of every document)."""
+def fresh_key(term: str) -> str:
+    """:func:`key`, not kept: for values that seldom repeat (runs of three), which would
+    push the terms' and pairs' hashes out of its cache."""
     n = int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()) % _KEY_SPACE
     a, n = _TRIPLES[n % 46656], n // 46656
     b, n = _TRIPLES[n % 46656], n // 46656
@@ -83,12 +81,23 @@ def key(term: str) -> str:
     return a + b + c + _DIGITS[n]
 
 
+#: A term (or a pair) as a 10-character base-36 hash: an exact, tokenizer-proof value
+#: (lower-case letters and digits only). Words repeat across documents, so hashes are kept
+#: (the import hashes each term, pair and frequency bit of every document).
+key = functools.lru_cache(maxsize=1 << 17)(fresh_key)
+
+
 def pair_key(first: str, second: str) -> str:
     return key(first + "\x00" + second)
 
 
 def triple_key(first: str, second: str, third: str) -> str:
-    return key(first + "\x00" + second + "\x00" + third)
+    return fresh_key(first + "\x00" + second + "\x00" + third)
+
+
+def placed_run(short: str, hashed: str) -> str:
+    """:func:`placed` for a run of three (not kept: see :func:`fresh_key`)."""
+    return fresh_key(short + "\x02" + hashed)
 
 
 def placed(short: str, hashed: str) -> str:
@@ -203,7 +212,7 @@ def _places(fieldname: str, places: list[list[str]], triples: bool) -> str:
             + _values(
                 sorted(
                     {
-                        placed(f, triple_key(*run))
+                        placed_run(f, triple_key(*run))
                         for f in shorts
                         for run in itertools.product(*places[i : i + 3])
                     }
