@@ -189,36 +189,29 @@ any_of, all_of = _any, _all
 
 def _places(fieldname: str, places: list[list[str]], triples: bool) -> str:
     """The places in a row, each any of its terms (``triples``: the collection has runs of
-    three, :data:`TRIPLES`; one made before has pairs only)."""
+    three, :data:`TRIPLES`; one made before has pairs only): its pairs, or its runs of three
+    when it has three places or more and the collection has them."""
     shorts = _SHORT[fieldname]
     if len(places) == 1:
         hashed = {key(t) for t in places[0]}
         return f"{TERMS}:=" + _values(sorted({placed(f, h) for f in shorts for h in hashed}))
-    if len(places) == 2 or not triples:
-        return _all(
-            [
-                f"{PAIRS}:="
-                + _values(
-                    sorted(
-                        {placed(f, pair_key(a, b)) for f in shorts for a in first for b in second}
-                    )
-                )
-                for first, second in itertools.pairwise(places)
-            ]
-        )
+    size = 3 if triples and len(places) > 2 else 2
+    name, hashed_run, stored = (
+        (TRIPLES, triple_key, placed_run) if size == 3 else (PAIRS, pair_key, placed)
+    )
     return _all(
         [
-            f"{TRIPLES}:="
+            f"{name}:="
             + _values(
                 sorted(
                     {
-                        placed_run(f, triple_key(*run))
+                        stored(f, hashed_run(*run))
                         for f in shorts
-                        for run in itertools.product(*places[i : i + 3])
+                        for run in itertools.product(*places[i : i + size])
                     }
                 )
             )
-            for i in range(len(places) - 2)
+            for i in range(len(places) - size + 1)
         ]
     )
 
