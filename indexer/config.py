@@ -133,11 +133,11 @@ def init_data_dir(
 
         cluster = config_section(nodes, api_key_file, phrases)
     elif phrases is not None:  # the nodes and key from the environment
-        from indexer.engines.typesense_cluster import PHRASES
+        from indexer.engines.typesense_cluster import checked_phrases
 
-        if engine != "typesense" or phrases not in PHRASES:
+        if engine != "typesense":
             raise InvalidInput("phrases (exact or pairs) is a setting of the typesense engine")
-        cluster = {"phrases": phrases}
+        cluster = {"phrases": checked_phrases(phrases)}
     gid = group_id(group) if group else None  # an unknown group is refused before anything
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -98,15 +98,20 @@ class Settings:
         }
 
 
+def checked_phrases(value: object, where: str = "phrases") -> str:
+    """``value`` if it is one of :data:`PHRASES`; InvalidInput naming ``where`` if not."""
+    if value not in PHRASES:
+        raise InvalidInput(f"{where} must be one of {', '.join(PHRASES)}, not {value!r}")
+    return str(value)
+
+
 def config_section(
     nodes: str, api_key_file: str | None, phrases: str | None = None
 ) -> dict[str, object]:
     """What ``gongkai.json`` keeps of the engine's settings (never the key itself)."""
     section: dict[str, object] = {"nodes": [str(n) for n in parse_nodes(nodes)]}
     if phrases is not None:
-        if phrases not in PHRASES:
-            raise InvalidInput(f"phrases must be one of {', '.join(PHRASES)}, not {phrases!r}")
-        section["phrases"] = phrases
+        section["phrases"] = checked_phrases(phrases)
     if api_key_file:
         path = Path(api_key_file).expanduser().resolve()
         read_key_file(path)  # refuse a missing or empty file now, not at the first search
@@ -148,9 +153,9 @@ def read_settings(data_dir: Path) -> Settings:
         key = read_key_file(Path(section["api_key_file"]))
     if not key:
         raise InvalidInput(f"no Typesense API key: set ${KEY_ENV} or `init --api-key-file`")
-    phrases = section.get("phrases") or "exact"
-    if phrases not in PHRASES:
-        raise InvalidInput(f"{data_dir}/gongkai.json: typesense phrases must be exact or pairs")
+    phrases = checked_phrases(
+        section.get("phrases") or "exact", f"{data_dir}/gongkai.json: typesense phrases"
+    )
     return Settings(tuple(parse_nodes(spec)), key, runs=phrases == "exact")
 
 
