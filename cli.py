@@ -223,6 +223,16 @@ dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Say what would happen; change nothing."
 )
 
+#: How a Typesense collection checks quoted phrases (init; reindex with --nodes).
+phrases_option = click.option(
+    "--phrases",
+    type=click.Choice(["exact", "pairs"]),
+    default=None,
+    help="typesense: how the collection built checks quoted phrases: exact (default) or pairs "
+    "(a smaller, faster index; a phrase of 3+ words may match its word pairs found apart); "
+    "kept in gongkai.json. With reindex, it goes with --nodes.",
+)
+
 
 def _version() -> str:
     """The installed version, read from the ``Version:`` line of gongkai's dist-info.
@@ -604,13 +614,7 @@ def runs(gk: Any, run_id: int | None, limit: int, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="typesense: a file holding the API key (or GONGKAI_TYPESENSE_API_KEY).",
 )
-@click.option(
-    "--phrases",
-    type=click.Choice(["exact", "pairs"]),
-    default=None,
-    help="typesense (with --nodes): how the new collection checks quoted phrases "
-    "(see `init --help`); kept in gongkai.json.",
-)
+@phrases_option
 @output_options()
 @handles_errors
 @with_data()
@@ -1237,13 +1241,7 @@ def restore_withdrawn(
     help="typesense: a file holding the API key (or set GONGKAI_TYPESENSE_API_KEY); "
     "gongkai.json keeps the file's path, never the key.",
 )
-@click.option(
-    "--phrases",
-    type=click.Choice(["exact", "pairs"]),
-    default=None,
-    help="typesense: how quoted phrases are checked: exact (default) or pairs (a smaller, "
-    "faster index; a phrase of 3+ words may match its word pairs found apart).",
-)
+@phrases_option
 @click.option(
     "--archive",
     "archive_url",
