@@ -196,6 +196,7 @@ _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECAS
 #: whose planner would otherwise also take the state index and read every relation in a state.
 _UNARY_PLUS = re.compile(r"(?<=[\s(,])\+([A-Za-z_][\w.]*)")
 _INSTR = re.compile(r"\binstr\(", re.IGNORECASE)
+_WRITES = frozenset(("INSERT", "UPDATE", "DELETE"))
 _BUSY = re.compile(r"^\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
 
 
@@ -340,6 +341,7 @@ class PgConnection:
         self.tables_seen: frozenset[str] | None = None
         self.total_changes = 0
         self._pipeline: Any = None  # inside pipeline()
+        self._gathered: list[tuple[str, list[Any]]] | None = None  # inside together()
         self._was_in_transaction = False
         #: called with each statement before it is sent (see :func:`traced`)
         self.trace: Callable[[str], object] | None = None
@@ -417,6 +419,11 @@ class PgConnection:
             self.trace(sql)
         statement, table = translate(sql)
         verb = statement.split(None, 1)[0].upper()
+        if self._gathered is not None:
+            if verb in _WRITES:
+                self._gathered.append((statement, list(params)))
+                return PgCursor(None, None)
+            self._send_gathered()
         if self.lost and self._pipeline is None:
             if self._was_in_transaction:
                 if verb != "ROLLBACK" or " TO " in statement.upper():
@@ -491,6 +498,38 @@ class PgConnection:
                 raise
             self._pipeline = None
             block.__exit__(None, None, None)
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """:meth:`pipeline`, and the writes of the block (``INSERT``, ``UPDATE``,
+        ``DELETE``) that follow one another sent as *one* statement: the first ones as
+        data-modifying ``WITH`` parts of the last. Each statement costs the client about as
+        much as a small write costs the server, so a new document's five inserts are one.
+        Within the block a write answers nothing (no row count, no generated key); any
+        other statement (a ``SAVEPOINT``, a read) sends the writes gathered before it. All
+        parts see the database as it was before the statement, so none may read what
+        another writes."""
+        if self._gathered is not None:
+            yield
+            return
+        with self.pipeline():
+            self._gathered = []
+            try:
+                yield
+                self._send_gathered()
+            finally:
+                self._gathered = None
+
+    def _send_gathered(self) -> None:
+        gathered, self._gathered = self._gathered or [], []
+        if not gathered:
+            return
+        *parts, (statement, _) = gathered
+        if parts:
+            named = ", ".join(f"w{i} AS ({part})" for i, (part, _) in enumerate(parts))
+            statement = f"WITH {named} {statement}"
+        with self._translated():
+            self._conn.execute(statement, [value for _, values in gathered for value in values])
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         import psycopg

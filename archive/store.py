@@ -254,7 +254,7 @@ class Archive(ArchiveCounts):
         row["extra"] = json.dumps(doc.extra, ensure_ascii=False)
         detail = {"source": doc.source_name, "sha256": digest, **(provenance or {})}
         try:
-            with self.batched():  # PostgreSQL: the whole add in one round trip
+            with self.together():  # PostgreSQL: the whole add in one round trip
                 self.conn.execute(begin)
                 self.conn.execute(
                     f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
@@ -282,6 +282,14 @@ class Archive(ArchiveCounts):
         error is raised at the end of the block; on SQLite, nothing changes."""
         if isinstance(self.conn, backend.PgConnection):
             return self.conn.pipeline()
+        return nullcontext()
+
+    def together(self) -> AbstractContextManager[None]:
+        """:meth:`batched`, and on PostgreSQL the writes of the block that follow one
+        another sent as one statement (:meth:`backend.PgConnection.together`): for blocks
+        of writes that read nothing back and none of which reads what another writes."""
+        if isinstance(self.conn, backend.PgConnection):
+            return self.conn.together()
         return nullcontext()
 
     def begin_group(self) -> None:
