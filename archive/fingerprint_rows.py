@@ -34,8 +34,18 @@ def write_fingerprint(
         "created_at = excluded.created_at",
         (doc_id, text_hash, minhash, at),
     )
-    # One multi-row INSERT, not a statement per key: each is work for the client on PostgreSQL
-    rows = [(key, doc_id) for key in dict.fromkeys(buckets)]
+    keys = list(dict.fromkeys(buckets))
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        # One array, not a value per key: a statement of more than 50 values is parsed
+        # again each time it is sent (psycopg caches the parse of shorter ones).
+        conn.execute(
+            "INSERT INTO text_buckets (bucket, doc_id) SELECT unnest(?::bigint[]), ? "
+            "ON CONFLICT DO NOTHING",
+            (keys, doc_id),
+        )
+        return
+    # One multi-row INSERT, not a statement per key
+    rows = [(key, doc_id) for key in keys]
     for values, row_marks in rows_in_chunks(rows):
         conn.execute(
             f"INSERT OR IGNORE INTO text_buckets (bucket, doc_id) VALUES {row_marks}", values
