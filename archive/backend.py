@@ -197,6 +197,46 @@ _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECAS
 _UNARY_PLUS = re.compile(r"(?<=[\s(,])\+([A-Za-z_][\w.]*)")
 _INSTR = re.compile(r"\binstr\(", re.IGNORECASE)
 _WRITES = frozenset(("INSERT", "UPDATE", "DELETE"))
+#: ``IN (?, ?, …)`` (or ``NOT IN``) of two or more placeholders: sent as one array.
+_IN_LIST = re.compile(r"\b(NOT\s+)?IN\s*\(\s*\?(?:\s*,\s*\?)+\s*\)", re.IGNORECASE)
+
+
+def fold_in_lists(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``x IN (?, ?, …)`` → ``x = ANY(?)`` (``NOT IN`` → ``<> ALL(?)``), its values one list
+    (a PostgreSQL array), outside string literals. The statement then reads the same
+    whatever the list's length: psycopg parses it once (it parses again each time a
+    statement of more than 50 values), the server prepares it once, and a list of hundreds
+    of ids (the import's look-ups by chunk) costs the client one value, not hundreds."""
+    values = list(params)
+    if "?" not in sql or not _IN_LIST.search(sql):
+        return sql, values
+    out: list[str] = []
+    folded: list[Any] = []
+    taken = 0
+    for n, part in enumerate(sql.split("'")):
+        if n % 2:  # inside a string literal
+            out.append(part)
+            continue
+        pieces: list[str] = []
+        start = 0
+        for match in _IN_LIST.finditer(part):
+            before = part[start : match.start()]
+            ahead = before.count("?")
+            folded.extend(values[taken : taken + ahead])
+            taken += ahead
+            listed = match.group(0).count("?")
+            folded.append(values[taken : taken + listed])
+            taken += listed
+            pieces.append(before + ("<> ALL(?)" if match.group(1) else "= ANY(?)"))
+            start = match.end()
+        rest = part[start:]
+        folded.extend(values[taken : taken + rest.count("?")])
+        taken += rest.count("?")
+        pieces.append(rest)
+        out.append("".join(pieces))
+    return "'".join(out), folded
+
+
 _BUSY = re.compile(r"^\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
 
 
@@ -417,11 +457,12 @@ class PgConnection:
 
         if self.trace is not None:
             self.trace(sql)
+        sql, values = fold_in_lists(sql, params if isinstance(params, Sequence) else list(params))
         statement, table = translate(sql)
         verb = statement.split(None, 1)[0].upper()
         if self._gathered is not None:
             if verb in _WRITES:
-                self._gathered.append((statement, list(params)))
+                self._gathered.append((statement, values))
                 return PgCursor(None, None)
             self._send_gathered()
         if self.lost and self._pipeline is None:
@@ -434,7 +475,6 @@ class PgConnection:
         returning = self.generated_keys().get(table) if table else None
         if returning is not None:
             statement += f" RETURNING {returning}"
-        values = list(params)
         idle = not self.in_transaction and self._pipeline is None
         with self._translated():
             try:

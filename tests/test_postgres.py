@@ -189,3 +189,42 @@ def test_a_column_kept_off_its_index_stays_off_it_on_postgresql() -> None:
     assert sql == (
         "SELECT * FROM relations WHERE dst IN (%s, %s) AND (state || '') IN (%s) AND note = 'a +b'"
     )
+
+
+def test_an_in_list_is_one_array_on_postgresql() -> None:
+    """``IN (?, ?, …)`` is sent as ``= ANY(?)`` with one list: the same statement whatever
+    the list's length (parsed and prepared once), outside string literals only."""
+    sql, values = backend.fold_in_lists(
+        "SELECT * FROM relations WHERE dst IN (?, ?, ?) AND +state IN (?) "
+        "AND note = 'x IN (?, ?)' AND src NOT IN (?,?) AND type = ?",
+        ["a", "b", "c", "confirmed", "d", "e", "cites"],
+    )
+    assert sql == (
+        "SELECT * FROM relations WHERE dst = ANY(?) AND +state IN (?) "
+        "AND note = 'x IN (?, ?)' AND src <> ALL(?) AND type = ?"
+    )
+    assert values == [["a", "b", "c"], "confirmed", ["d", "e"], "cites"]
+    assert backend.fold_in_lists("SELECT 1 WHERE a IN (?)", (1,)) == (
+        "SELECT 1 WHERE a IN (?)",
+        [1],
+    )
+
+
+def test_in_lists_of_any_length_answer_as_before(url: str, tmp_path: Path) -> None:
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        ids = [
+            archive.add(Document(title=f"第{n}号", text=f"正文{n}"), b"%d" % n).id for n in range(5)
+        ]
+        many = [*ids[:3], *(f"nobody-{n}" for n in range(700))]  # past psycopg's 50 values
+        got = archive.conn.execute(
+            "SELECT id FROM documents WHERE id IN ({}) AND rev IN (?, ?) ORDER BY id".format(
+                ", ".join("?" for _ in many)
+            ),
+            [*many, 1, 2],
+        ).fetchall()
+        assert [r["id"] for r in got] == sorted(ids[:3])
+        rest = archive.conn.execute(
+            "SELECT id FROM documents WHERE id NOT IN (?, ?) ORDER BY id", ids[:2]
+        ).fetchall()
+        assert [r[0] for r in rest] == sorted(ids[2:])
