@@ -197,6 +197,8 @@ _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECAS
 _UNARY_PLUS = re.compile(r"(?<=[\s(,])\+([A-Za-z_][\w.]*)")
 _INSTR = re.compile(r"\binstr\(", re.IGNORECASE)
 _WRITES = frozenset(("INSERT", "UPDATE", "DELETE"))
+#: ``VALUES (…), (…)``: an insert of several rows, whose generated keys nobody asks for.
+_MANY_ROWS = re.compile(r"\bVALUES\s*\([^()]*\)\s*,\s*\(", re.IGNORECASE)
 #: ``IN (?, ?, …)`` (or ``NOT IN``) of two or more placeholders: sent as one array.
 _IN_LIST = re.compile(r"\b(NOT\s+)?IN\s*\(\s*\?(?:\s*,\s*\?)+\s*\)", re.IGNORECASE)
 
@@ -259,8 +261,8 @@ def translate(sql: str) -> tuple[str, str | None]:
         if insert.group(1):
             stripped = _INSERT.sub(f"INSERT INTO {insert.group(2)}", stripped, count=1)
             stripped += " ON CONFLICT DO NOTHING"
-        if "RETURNING" in upper:
-            table = None
+        if "RETURNING" in upper or _MANY_ROWS.search(stripped):
+            table = None  # (the generated key is asked of single-row inserts only)
     stripped = "'".join(  # outside string literals (the even parts between quotes)
         _UNARY_PLUS.sub(r"(\1 || '')", part) if i % 2 == 0 else part
         for i, part in enumerate(stripped.split("'"))

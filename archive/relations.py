@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from archive import schema
 from archive.chunks import in_chunks, rows_in_chunks
 from archive.errors import InvalidInput
+from archive.history_rows import log_many
 from archive.store import Archive, now
 
 # The relation types and their labels are vocabulary (archive.vocab); importable from here too.
@@ -189,10 +190,10 @@ class Relations:
         the index picks them up (``sync_index``)."""
         stamp = now()
         with self.transaction():
-            for doc_id in set(ids):
+            for chunk, marks in in_chunks(sorted(set(ids))):  # not a round trip per document
                 self.conn.execute(
-                    "UPDATE documents SET rev = rev + 1, updated_at = ? WHERE id = ?",
-                    (stamp, doc_id),
+                    f"UPDATE documents SET rev = rev + 1, updated_at = ? WHERE id IN ({marks})",
+                    (stamp, *chunk),
                 )
 
     # -- relations -------------------------------------------------------------------------
@@ -442,8 +443,20 @@ class Relations:
         self, doc_id: str, actor: str, before: dict[str, object], after: dict[str, object]
     ) -> None:
         """Record that the derived validity of ``doc_id`` changed (and why)."""
-        with self.transaction():
-            self.archive.log(doc_id, actor, "validity", {"before": before, "after": after})
+        self.log_validities([(doc_id, before, after)], actor)
+
+    def log_validities(
+        self, changes: Iterable[tuple[str, dict[str, object], dict[str, object]]], actor: str
+    ) -> None:
+        """:meth:`log_validity` for each (document id, before, after), in one statement per
+        chunk (a linked batch changes thousands: not a round trip each on PostgreSQL)."""
+        entries = [
+            (doc_id, actor, "validity", {"before": before, "after": after})
+            for doc_id, before, after in changes
+        ]
+        if entries:
+            with self.transaction():
+                log_many(self.conn, entries, at=now())
 
     def fill_effective(self, doc_id: str, effective: str, *, evidence: str, actor: str) -> bool:
         """Keep the 施行日期 a document's own text states (used when the header gives none;

@@ -179,9 +179,14 @@ def log_changes(
     """Write to each document's history how its status changed since ``before`` (as staff
     changes are written), so that a version link is seen there as 有效 → 已修改."""
     docs = [d for d in docs if d.id in before]
-    for doc_id, after in briefs(linker, docs).items():
-        if after != before[doc_id]:
-            linker.relations.log_validity(doc_id, linker.actor, before[doc_id], after)
+    linker.relations.log_validities(
+        (
+            (doc_id, before[doc_id], after)
+            for doc_id, after in briefs(linker, docs).items()
+            if after != before[doc_id]
+        ),
+        linker.actor,
+    )
 
 
 def version_effective(newer: Document) -> str:
