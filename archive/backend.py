@@ -18,9 +18,9 @@ handful of differences, which are few enough to name here and translate mechanic
 - errors are raised as the :mod:`sqlite3` classes (``IntegrityError``, ``OperationalError``,
   ``DatabaseError``), chained to psycopg's, so that the code above catches one vocabulary.
 
-The schema is translated by :mod:`archive.pgschema`. Statements that have no equivalent
-(``PRAGMA integrity_check``, ``rowid``) are chosen by :attr:`Archive.dialect` in the archive's
-own modules.
+Statements are translated by :mod:`archive.pgdialect`, the schema by :mod:`archive.pgschema`.
+Statements that have no equivalent (``PRAGMA integrity_check``, ``rowid``) are chosen by
+:attr:`Archive.dialect` in the archive's own modules.
 
 Where: a data directory holds ``archive.sqlite3``, or ``archive.url`` naming a PostgreSQL
 database (and optionally a schema) *without* its password. The password comes from libpq's
@@ -32,17 +32,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archive.errors import InvalidInput, UnavailableError
+from archive.pgdialect import WRITES, fold_in_lists, translate
 
 # psycopg logs a warning of its own when a pipeline cannot be closed on a lost connection
 # ("error ignored terminating …"); with no handler, Python would print it on stderr beside
@@ -187,105 +186,6 @@ def _row_factory(cursor: Any) -> Any:
         return Row([_plain(v) for v in values], names, index)
 
     return make
-
-
-# -- statements ----------------------------------------------------------------------------
-
-_INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECASE)
-#: SQLite's ``+column`` (a text column kept off its index): ``(column || '')`` on PostgreSQL,
-#: whose planner would otherwise also take the state index and read every relation in a state.
-_UNARY_PLUS = re.compile(r"(?<=[\s(,])\+([A-Za-z_][\w.]*)")
-_INSTR = re.compile(r"\binstr\(", re.IGNORECASE)
-_WRITES = frozenset(("INSERT", "UPDATE", "DELETE"))
-#: ``VALUES (…), (…)``: an insert of several rows, whose generated keys nobody asks for.
-_MANY_ROWS = re.compile(r"\bVALUES\s*\([^()]*\)\s*,\s*\(", re.IGNORECASE)
-#: ``IN (?, ?, …)`` (or ``NOT IN``) of two or more placeholders: sent as one array.
-_IN_LIST = re.compile(r"\b(NOT\s+)?IN\s*\(\s*\?(?:\s*,\s*\?)+\s*\)", re.IGNORECASE)
-
-
-def fold_in_lists(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
-    """``x IN (?, ?, …)`` → ``x = ANY(?)`` (``NOT IN`` → ``<> ALL(?)``), its values one list
-    (a PostgreSQL array), outside string literals. The statement then reads the same
-    whatever the list's length: psycopg parses it once (it parses again each time a
-    statement of more than 50 values), the server prepares it once, and a list of hundreds
-    of ids (the import's look-ups by chunk) costs the client one value, not hundreds."""
-    values = list(params)
-    if "?" not in sql or not _IN_LIST.search(sql):
-        return sql, values
-    out: list[str] = []
-    folded: list[Any] = []
-    taken = 0
-    for n, part in enumerate(sql.split("'")):
-        if n % 2:  # inside a string literal
-            out.append(part)
-            continue
-        pieces: list[str] = []
-        start = 0
-        for match in _IN_LIST.finditer(part):
-            before = part[start : match.start()]
-            ahead = before.count("?")
-            folded.extend(values[taken : taken + ahead])
-            taken += ahead
-            listed = match.group(0).count("?")
-            folded.append(values[taken : taken + listed])
-            taken += listed
-            pieces.append(before + ("<> ALL(?)" if match.group(1) else "= ANY(?)"))
-            start = match.end()
-        rest = part[start:]
-        folded.extend(values[taken : taken + rest.count("?")])
-        taken += rest.count("?")
-        pieces.append(rest)
-        out.append("".join(pieces))
-    return "'".join(out), folded
-
-
-_BUSY = re.compile(r"^\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
-
-
-@lru_cache(maxsize=512)
-def translate(sql: str) -> tuple[str, str | None]:
-    """SQLite's spelling of a statement → PostgreSQL's, and the table it inserts into."""
-    stripped = sql.strip()
-    upper = stripped.upper()
-    if upper == "BEGIN IMMEDIATE" or upper == "BEGIN DEFERRED":
-        return "BEGIN", None
-    busy = _BUSY.match(stripped)
-    if busy:
-        return f"SET lock_timeout = {int(busy.group(1))}", None
-    if upper.startswith("PRAGMA"):
-        raise sqlite3.OperationalError(f"no PostgreSQL equivalent of {stripped!r}")
-    table = None
-    insert = _INSERT.match(stripped)
-    if insert:
-        table = insert.group(2).lower()
-        if insert.group(1):
-            stripped = _INSERT.sub(f"INSERT INTO {insert.group(2)}", stripped, count=1)
-            stripped += " ON CONFLICT DO NOTHING"
-        if "RETURNING" in upper or _MANY_ROWS.search(stripped):
-            table = None  # (the generated key is asked of single-row inserts only)
-    stripped = "'".join(  # outside string literals (the even parts between quotes)
-        _UNARY_PLUS.sub(r"(\1 || '')", part) if i % 2 == 0 else part
-        for i, part in enumerate(stripped.split("'"))
-    )
-    stripped = _INSTR.sub("strpos(", stripped)
-    return _placeholders(stripped), table
-
-
-def _placeholders(sql: str) -> str:
-    """``?`` outside string literals → ``%s``; every ``%`` doubled (psycopg's escape)."""
-    out: list[str] = []
-    quoted = False
-    for ch in sql:
-        if ch == "'":
-            quoted = not quoted
-            out.append(ch)
-        elif ch == "%":
-            out.append("%%")
-        elif ch == "?" and not quoted:
-            out.append("%s")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _as_sqlite_error(exc: Exception) -> sqlite3.Error:
@@ -463,7 +363,7 @@ class PgConnection:
         statement, table = translate(sql)
         verb = statement.split(None, 1)[0].upper()
         if self._gathered is not None:
-            if verb in _WRITES:
+            if verb in WRITES:
                 self._gathered.append((statement, values))
                 return PgCursor(None, None)
             self._send_gathered()
