@@ -412,7 +412,7 @@ class Relations:
     ) -> None:
         """:meth:`log_validity` for each (document id, before, after), in one statement per
         chunk (a linked batch changes thousands: not a round trip each on PostgreSQL)."""
-        entries = [
+        entries: list[tuple[str, str, str, dict[str, object]]] = [
             (doc_id, actor, "validity", {"before": before, "after": after})
             for doc_id, before, after in changes
         ]
