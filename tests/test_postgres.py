@@ -228,3 +228,17 @@ def test_in_lists_of_any_length_answer_as_before(url: str, tmp_path: Path) -> No
             "SELECT id FROM documents WHERE id NOT IN (?, ?) ORDER BY id", ids[:2]
         ).fetchall()
         assert [r[0] for r in rest] == sorted(ids[2:])
+
+
+def test_long_texts_are_compressed_with_lz4(url: str, tmp_path: Path) -> None:
+    backend.store_url(tmp_path, url)
+    text = "".join(
+        f"第{n}条 本办法所称公共租赁住房，是指限定建设标准和租金水平。" for n in range(400)
+    )
+    with Archive.open(tmp_path) as archive:
+        doc_id = archive.add(Document(title="办法", text=text), text.encode()).id
+        assert archive.get(doc_id).text == text
+        row = archive.conn.execute(
+            "SELECT pg_column_compression(text) FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        assert row[0] == "lz4"  # (PostgreSQL's default is pglz)
