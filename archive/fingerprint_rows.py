@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from archive.backend import PgConnection
 from archive.chunks import rows_in_chunks
 
 
@@ -35,7 +36,7 @@ def write_fingerprint(
         (doc_id, text_hash, minhash, at),
     )
     keys = list(dict.fromkeys(buckets))
-    if getattr(conn, "dialect", "sqlite") == "postgresql":
+    if isinstance(conn, PgConnection):
         # One array, not a value per key: a statement of more than 50 values is parsed
         # again each time it is sent (psycopg caches the parse of shorter ones).
         conn.execute(
