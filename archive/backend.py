@@ -373,7 +373,7 @@ class PgConnection:
 
         if self.trace is not None:
             self.trace(sql)
-        sql, values = fold_in_lists(sql, params if isinstance(params, Sequence) else list(params))
+        sql, values = fold_in_lists(sql, params)
         statement, table = translate(sql)
         verb = statement.split(None, 1)[0].upper()
         if self._gathered is not None:

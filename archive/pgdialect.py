@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +23,7 @@ _MANY_ROWS = re.compile(r"\bVALUES\s*\([^()]*\)\s*,\s*\(", re.IGNORECASE)
 _IN_LIST = re.compile(r"\b(NOT\s+)?IN\s*\(\s*\?(?:\s*,\s*\?)+\s*\)", re.IGNORECASE)
 
 
-def fold_in_lists(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+def fold_in_lists(sql: str, params: Iterable[Any]) -> tuple[str, list[Any]]:
     """``x IN (?, ?, …)`` → ``x = ANY(?)`` (``NOT IN`` → ``<> ALL(?)``), its values one list
     (a PostgreSQL array), outside string literals. The statement then reads the same
     whatever the list's length: psycopg parses it once (it parses again each time a
