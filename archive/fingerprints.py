@@ -16,7 +16,7 @@ document's history says the same. Nothing is lost, and search shows the document
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 from archive.chunks import marks
@@ -103,6 +103,30 @@ class Fingerprints:
         ).fetchall()
         same = [str(r[1]) for r in rows if r[0] == 0]
         return same, {str(r[1]): bytes(r[2]) for r in rows if r[0] == 1}
+
+    def text_hashes(self, *, chunk: int = 50_000) -> Iterator[list[str]]:
+        """Every fingerprinted text's hash, ``chunk`` at a time (in the order of the index
+        on them: no sort, no more than a chunk held at once)."""
+        yield from self._keys("text_hash", "text_fingerprints", "", chunk)
+
+    def bucket_keys(self, *, chunk: int = 50_000) -> Iterator[list[int]]:
+        """Every LSH bucket key, ``chunk`` at a time (from the table's primary key; a key
+        shared by several documents may come more than once)."""
+        yield from self._keys("bucket", "text_buckets", 0, chunk)
+
+    def _keys(self, column: str, table: str, first: object, chunk: int) -> Iterator[list]:
+        last, clause = first, ""
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {column} FROM {table}{clause} ORDER BY {column} LIMIT ?",
+                (last, chunk) if clause else (chunk,),
+            ).fetchall()
+            if not rows:
+                return
+            yield [r[0] for r in rows]
+            if len(rows) < chunk:
+                return
+            last, clause = rows[-1][0], f" WHERE {column} > ?"
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM text_fingerprints").fetchone()[0])

@@ -41,6 +41,7 @@ import numpy as np
 from archive import Archive, Document
 from archive.fingerprints import NEAR, SAME_TEXT, CopyRecord, Fingerprints
 from archive.vocab import UNKNOWN
+from indexer.copy_prefilter import KnownPrints
 from indexer.normalize import fold
 
 #: MinHash bins (the signature's length) and the LSH banding: BANDS bands of ROWS bins each.
@@ -55,6 +56,9 @@ THRESHOLD = 0.85
 #: otherwise make unrelated documents copies of each other); shorter than NEAR_MIN_CHARS,
 #: only exact copies are (a signature of a few dozen shingles is too rough).
 MIN_CHARS, NEAR_MIN_CHARS = 30, 200
+#: The copy check reads the archive's fingerprints into memory once it has checked one file
+#: for every PREFILTER_SHARE archived documents (reading costs about that many questions).
+PREFILTER_SHARE = 25
 
 _EMPTY = np.uint32(0xFFFFFFFF)
 _MIX = [
@@ -183,6 +187,12 @@ class CopyFinder:
         self.archive = archive
         self.store = Fingerprints(archive)
         self.threshold = threshold
+        #: Held in memory once enough files were checked to pay for reading it (a run that
+        #: checks :data:`PREFILTER_SHARE` times fewer files than the archive holds asks the
+        #: archive about each): see :mod:`indexer.copy_prefilter`.
+        self.known: KnownPrints | None = None
+        self.checked = 0
+        self.load_after: int | None = None
 
     def fill_missing(self) -> int:
         """Fingerprint the documents that have none (archived before fingerprints, or by
@@ -198,12 +208,27 @@ class CopyFinder:
     def remember(self, doc_id: str, print_: Fingerprint) -> None:
         """Store the fingerprint of the archived document ``doc_id``."""
         self.store.put(doc_id, print_.text_hash, print_.minhash, print_.buckets)
+        self.noted(print_)
+
+    def noted(self, print_: Fingerprint) -> None:
+        """``print_`` was written to the archive by another path (``Archive.add`` with the
+        document): :meth:`find` must not rule it out."""
+        if self.known is not None:
+            self.known.note(print_.text_hash, print_.buckets)
+
+    def _could_match(self, print_: Fingerprint) -> bool:
+        if self.load_after is None:
+            self.load_after = self.store.count() // PREFILTER_SHARE
+        self.checked += 1
+        if self.known is None and self.checked > self.load_after:
+            self.known = KnownPrints.load(self.store)
+        return self.known is None or self.known.may_match(print_.text_hash, print_.buckets)
 
     def find(self, doc: Document, print_: Fingerprint) -> Match | None:
         """The archived document ``doc`` copies (same normalised text, or similar at least
         :attr:`threshold`), or None. Documents whose 文号 or issue date disagree with
         ``doc``'s are never its copies."""
-        if print_.length < MIN_CHARS:
+        if print_.length < MIN_CHARS or not self._could_match(print_):
             return None
         same, signatures = self.store.candidates(
             print_.text_hash, print_.buckets if print_.minhash else ()

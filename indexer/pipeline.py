@@ -299,6 +299,8 @@ class CommitStage:
             return FileOutcome(label, FAILED, reason=str(exc))
         if result.status == DUPLICATE:
             return FileOutcome(label, DUPLICATE, result.id, reason=f"same bytes as {result.id}")
+        if self.copies is not None and print_ is not None:
+            self.copies.noted(print_)
         return FileOutcome(label, IMPORTED, result.id, built.title)
 
     def emit(self, outcome: FileOutcome) -> None:

@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from helpers import cli_json, run_cli, run_process
 
-from archive.fingerprints import Fingerprints
+from archive.fingerprints import SAME_TEXT, Fingerprints
+from indexer import near_duplicates
+from indexer.copy_prefilter import KnownPrints
 from indexer.near_duplicates import (
     THRESHOLD,
+    CopyFinder,
     fingerprint,
     normalised_text,
     similarity,
@@ -269,3 +272,77 @@ def test_replacing_a_fingerprint_reads_only_that_documents_keys(tmp_path: Path) 
             "EXPLAIN QUERY PLAN DELETE FROM text_buckets WHERE doc_id = ?", ("x",)
         ).fetchall()
     assert "INDEX text_buckets_doc" in plan[0][-1]
+
+
+# -- the copy check's first look, in memory (indexer.copy_prefilter) ------------------------
+
+
+def _archived(tmp_path: Path) -> Path:
+    """A data directory holding the wetland rules and the fire notice."""
+    folder = tmp_path / "收文"
+    folder.mkdir()
+    (folder / "wetland.txt").write_text(text_file(TITLE, WETLAND), encoding="utf-8")
+    (folder / "fire.txt").write_text(
+        text_file("青测市森林防火宣传办法", FIRE, "青应发〔2024〕3号"), encoding="utf-8"
+    )
+    data = tmp_path / "data"
+    with Gongkai(data) as gk:
+        gk.import_paths([folder])
+        assert gk.archive.count() == 2
+    return data
+
+
+def test_the_prefilter_rules_out_only_files_no_archived_document_shares(tmp_path: Path) -> None:
+    data = _archived(tmp_path)
+    with Gongkai(data, readonly=True) as gk:
+        known = KnownPrints.load(Fingerprints(gk.archive))
+        wetland = gk.archive.find_by_title(TITLE)[0]
+    same = fingerprint(wetland.text)
+    near = fingerprint(wetland.text.replace("二十四小时", "四十八小时"))
+    assert same.text_hash != near.text_hash
+    unrelated = fingerprint(
+        "".join(
+            f"第{n}项：本所第{n * 7}号公告所列{n % 5 + 2}类设备应于{n + 3}月底前年检。"
+            for n in range(30)
+        )
+    )
+    assert known.may_match(same.text_hash, same.buckets)  # by its text hash
+    assert known.may_match(near.text_hash, near.buckets)  # by a shared bucket
+    assert known.may_match(same.text_hash, ())  # a short text has no buckets
+    assert not known.may_match(unrelated.text_hash, unrelated.buckets)
+    known.note(unrelated.text_hash, unrelated.buckets)  # added by the run since
+    assert known.may_match(unrelated.text_hash, unrelated.buckets)
+    assert len(known) == 3
+
+
+def test_the_archives_keys_are_read_in_chunks_and_all_of_them_come(
+    tmp_path: Path, archive_backend: str
+) -> None:
+    data = _archived(tmp_path)
+    with Gongkai(data, readonly=True) as gk:
+        store = Fingerprints(gk.archive)
+        hashes = [h for chunk in store.text_hashes(chunk=1) for h in chunk]
+        keys = [k for chunk in store.bucket_keys(chunk=3) for k in chunk]
+        expected_hashes = {
+            r[0] for r in gk.archive.conn.execute("SELECT text_hash FROM text_fingerprints")
+        }
+        expected_keys = {r[0] for r in gk.archive.conn.execute("SELECT bucket FROM text_buckets")}
+    assert len(hashes) == 2 and set(hashes) == expected_hashes
+    assert set(keys) == expected_keys and len(expected_keys) > 3
+
+
+def test_a_few_files_into_a_larger_archive_ask_it_and_more_read_it_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, archive_backend: str
+) -> None:
+    """Both ways find the same copy: by asking the archive (too few files checked yet to
+    pay for reading its keys) and after reading them."""
+    data = _archived(tmp_path)
+    monkeypatch.setattr(near_duplicates, "PREFILTER_SHARE", 1)  # read after 2 files
+    with Gongkai(data) as gk:
+        finder = CopyFinder(gk.archive)
+        wetland = gk.archive.find_by_title(TITLE)[0]
+        print_ = fingerprint(wetland.text)
+        answers = [finder.find(wetland, print_) for _ in range(3)]
+        assert finder.known is not None and finder.load_after == 2
+    assert [a.match if a else None for a in answers] == [SAME_TEXT] * 3
+    assert {a.doc_id for a in answers if a} == {wetland.id}
