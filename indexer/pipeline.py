@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 from archive import Archive, Document, DuplicateIdError
 from archive.errors import is_disk_full
 from archive.originals import sha256_of
+from archive.planner import refresh_statistics
 from indexer.building import PRELOAD, WORKER_MEMORY, build_chunk, build_safely, isolated
 from indexer.extract import ExtractionError, ocr
 from indexer.items import (
@@ -544,6 +545,8 @@ def run(stages: Stages, items: Iterable[Item], report: ImportReport) -> ImportRe
 
 
 def _run_batch(stages: Stages, batch: Batch) -> None:
+    if isinstance(stages.commit, CommitStage):  # the group is committed: between groups
+        refresh_statistics(stages.commit.archive.conn)
     for stage in stages.batch:
         stage.run(batch)
 

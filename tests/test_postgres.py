@@ -16,6 +16,7 @@ from helpers import CORPUS, import_docs, run_cli, run_process
 
 from archive import Archive, Document, backend
 from archive.errors import InvalidInput
+from archive.planner import refresh_statistics
 from archive.relations import Relations
 
 
@@ -242,3 +243,46 @@ def test_long_texts_are_compressed_with_lz4(url: str, tmp_path: Path) -> None:
             "SELECT pg_column_compression(text) FROM documents WHERE id = ?", (doc_id,)
         ).fetchone()
         assert row[0] == "lz4"  # (PostgreSQL's default is pglz)
+
+
+def _plan(archive: Archive, ids: list[str]) -> str:
+    """The plan the server keeps for the linker's look-up once prepared (a generic plan)."""
+    conn = archive.conn.raw
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    try:
+        conn.execute("DEALLOCATE ALL")
+        conn.execute("PREPARE by_src(text[]) AS SELECT * FROM relations WHERE src = ANY($1)")
+        literal = "'{" + ",".join(ids) + "}'"  # (EXPLAIN takes no parameters; ids are plain)
+        rows = conn.execute(f"EXPLAIN EXECUTE by_src({literal})").fetchall()
+        return "\n".join(str(r[0]) for r in rows)
+    finally:
+        conn.execute("DEALLOCATE ALL")
+        conn.execute("RESET plan_cache_mode")
+
+
+def test_tables_an_import_grew_are_analyzed_so_lookups_use_their_indexes(
+    url: str, tmp_path: Path
+) -> None:
+    """A statement prepared while a table is nearly empty is planned as a scan of it; once
+    the table has grown, refresh_statistics (run between an import's batches) analyzes it
+    and the same statement is planned through its index again."""
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        conn = archive.conn
+        conn.execute("ANALYZE relations")  # as an import begins: statistics of no rows
+        ids = [f"doc-{n:05d}" for n in range(3000)]
+        with archive.transaction():
+            for chunk in range(0, 3000, 500):
+                conn.raw.cursor().executemany(
+                    "INSERT INTO relations (src, dst, type, created_at, updated_at) "
+                    "VALUES (%s, %s, 'cites', '', '')",
+                    [(a, ids[-1 - n]) for n, a in enumerate(ids[chunk : chunk + 500], chunk)],
+                )
+        conn.execute("SELECT pg_stat_force_next_flush()")  # the counts, now, not within 1 s
+        assert "Seq Scan on relations" in _plan(archive, ids[:400])
+        assert "relations" in refresh_statistics(conn)
+        assert "Index" in _plan(archive, ids[:400])
+        assert refresh_statistics(conn) == []  # nothing changed since
+        conn.execute("BEGIN")
+        assert refresh_statistics(conn) == []  # never inside a transaction
+        conn.execute("ROLLBACK")
