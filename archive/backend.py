@@ -175,15 +175,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Column types whose values :func:`_plain` changes: numeric (Decimal) and bytea.
+_NOT_PLAIN = frozenset({1700, 17})
+
+
 def _row_factory(cursor: Any) -> Any:
     description = cursor.description
     if description is None:
         return lambda values: values
     names = tuple(c.name for c in description)
     index = {name: i for i, name in reversed(list(enumerate(names)))}
+    # Only the columns of those types are looked at: a value at a time cost half of reading
+    # 50 documents' rows (0.6 of 1.2 ms), on every search.
+    odd = [i for i, c in enumerate(description) if c.type_code in _NOT_PLAIN]
+    if not odd:
+        return lambda values: Row(values, names, index)
 
     def make(values: Sequence[Any]) -> Row:
-        return Row([_plain(v) for v in values], names, index)
+        plain = list(values)
+        for i in odd:
+            plain[i] = _plain(plain[i])
+        return Row(plain, names, index)
 
     return make
 

@@ -286,3 +286,24 @@ def test_tables_an_import_grew_are_analyzed_so_lookups_use_their_indexes(
         conn.execute("BEGIN")
         assert refresh_statistics(conn) == []  # never inside a transaction
         conn.execute("ROLLBACK")
+
+
+def test_rows_read_as_on_sqlite_whatever_the_column_types(url: str, tmp_path: Path) -> None:
+    """A sum of integers (numeric on PostgreSQL) comes back as an int, a fraction as a
+    float, bytea as bytes; other columns as they are, by position and by name."""
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        row = archive.conn.execute(
+            "SELECT SUM(n) AS total, SUM(n) / 4.0 AS part, 'x' AS name, "
+            "decode('00ff', 'hex') AS raw, 7 AS seven FROM (VALUES (1), (2)) AS t(n)"
+        ).fetchone()
+        plain = archive.conn.execute("SELECT 'a' AS first, 2 AS second").fetchone()
+    assert (row["total"], row["part"], row["name"], row["raw"], row[4]) == (
+        3,
+        0.75,
+        "x",
+        b"\x00\xff",
+        7,
+    )
+    assert type(row["total"]) is int and type(row["part"]) is float and type(row["raw"]) is bytes
+    assert dict(zip(plain.keys(), plain, strict=True)) == {"first": "a", "second": 2}
