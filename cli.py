@@ -223,15 +223,39 @@ dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Say what would happen; change nothing."
 )
 
-#: How a Typesense collection checks quoted phrases (init; reindex with --nodes).
-phrases_option = click.option(
-    "--phrases",
-    type=click.Choice(["exact", "pairs"]),
-    default=None,
-    help="typesense: how the collection built checks quoted phrases: exact (default) or pairs "
-    "(a smaller, faster index; a phrase of 3+ words may match its word pairs found apart); "
-    "kept in gongkai.json. With reindex, it goes with --nodes.",
-)
+
+def cluster_options(func: F) -> F:
+    """A Typesense cluster's options (init; reindex converting to one): its nodes, the API
+    key's file, and how its collection checks quoted phrases; all kept in gongkai.json
+    (the key's file by its path, never the key)."""
+    for option in reversed(
+        [
+            click.option(
+                "--nodes",
+                default=None,
+                help="typesense: the cluster's nodes, host:port,host:port,… (kept in "
+                "gongkai.json; with reindex, the cluster to convert to).",
+            ),
+            click.option(
+                "--api-key-file",
+                default=None,
+                type=click.Path(dir_okay=False),
+                help="typesense: a file holding the API key (or set GONGKAI_TYPESENSE_API_KEY); "
+                "gongkai.json keeps the file's path, never the key.",
+            ),
+            click.option(
+                "--phrases",
+                type=click.Choice(["exact", "pairs"]),
+                default=None,
+                help="typesense: how the collection built checks quoted phrases: exact "
+                "(default) or pairs (a smaller, faster index; a phrase of 3+ words may match "
+                "its word pairs found apart); kept in gongkai.json. With reindex, it goes "
+                "with --nodes.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
 
 
 def _version() -> str:
@@ -605,16 +629,7 @@ def runs(gk: Any, run_id: int | None, limit: int, as_json: bool) -> None:
     default=None,
     help="Segmenting processes (default: number of cores); the index is written by one more.",
 )
-@click.option(
-    "--nodes", default=None, help="typesense: the cluster's nodes (host:port,…) to convert to."
-)
-@click.option(
-    "--api-key-file",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="typesense: a file holding the API key (or GONGKAI_TYPESENSE_API_KEY).",
-)
-@phrases_option
+@cluster_options
 @output_options()
 @handles_errors
 @with_data()
@@ -1229,19 +1244,7 @@ def restore_withdrawn(
     help="Share the data directory with this group (the web server's account reads through "
     "it): chgrp, setgid folders, group-readable files from now on.",
 )
-@click.option(
-    "--nodes",
-    default=None,
-    help="typesense: the cluster's nodes, host:port,host:port,… (kept in gongkai.json).",
-)
-@click.option(
-    "--api-key-file",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="typesense: a file holding the API key (or set GONGKAI_TYPESENSE_API_KEY); "
-    "gongkai.json keeps the file's path, never the key.",
-)
-@phrases_option
+@cluster_options
 @click.option(
     "--archive",
     "archive_url",
