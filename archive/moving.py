@@ -16,6 +16,7 @@ from pathlib import Path
 
 from archive import schema
 from archive.errors import ConflictError
+from archive.planner import analyze_all
 from archive.store import Archive
 
 #: Tables not copied: the change counter and the schema version (the destination keeps its
@@ -54,6 +55,7 @@ def copy_archive(src: Archive, dst: Archive) -> dict[str, int]:
             from archive.pgschema import reset_keys
 
             reset_keys(dst.conn)
+    analyze_all(dst.conn)
     return counts
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from archive.backend import PgConnection, connect_url, redacted
 from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
+from archive.planner import analyze_all
 
 DUMP_NAME = "archive.pgdump"
 
@@ -123,5 +124,6 @@ def restore(dump_file: Path, manifest: dict[str, Any], url: str, *, force: bool)
         )  # fmt: skip
         if source != target:
             conn.execute(f'ALTER SCHEMA "{source}" RENAME TO "{target}"')
+        analyze_all(conn)  # pg_restore brings no statistics
     finally:
         conn.close()

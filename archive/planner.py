@@ -42,3 +42,21 @@ def refresh_statistics(conn: Any) -> list[str]:
     for table in grown:
         conn.execute(f'ANALYZE "{table}"')
     return grown
+
+
+def analyze_all(conn: Any) -> int:
+    """On PostgreSQL, ANALYZE every table of the archive's schema: after rows arrive in bulk
+    by another way than an import (``migrate --to``, ``restore``: pg_restore brings no
+    statistics), so that the first searches are not planned as if the tables were empty.
+    How many tables."""
+    if not isinstance(conn, PgConnection):
+        return 0
+    tables = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        ).fetchall()
+    ]
+    for table in tables:
+        conn.execute(f'ANALYZE "{table}"')
+    return len(tables)
