@@ -31,6 +31,18 @@ def _hash_key(text_hash: str) -> int:
     return int(text_hash[:_HASH_DIGITS], 16)
 
 
+def _stored_keys(hashes: list[str]) -> list[int]:
+    """The keys of stored hashes; one that is not hex (a damaged row) is left out: no new
+    file's hash can equal it."""
+    keys = []
+    for text_hash in hashes:
+        try:
+            keys.append(_hash_key(text_hash))
+        except (TypeError, ValueError):
+            continue
+    return keys
+
+
 def _sorted(chunks: list[np.ndarray]) -> np.ndarray:
     keys = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
     return np.unique(keys)  # sorted, once each
@@ -57,9 +69,7 @@ class KnownPrints:
     @classmethod
     def load(cls, store: Fingerprints) -> KnownPrints:
         """Read every hash and bucket key of ``store`` (a few chunked, indexed reads)."""
-        hashes = [
-            np.array([_hash_key(h) for h in chunk], dtype=np.int64) for chunk in store.text_hashes()
-        ]
+        hashes = [np.array(_stored_keys(chunk), dtype=np.int64) for chunk in store.text_hashes()]
         buckets = [np.array(chunk, dtype=np.int64) for chunk in store.bucket_keys()]
         return cls(_sorted(hashes), _sorted(buckets))
 

@@ -346,3 +346,17 @@ def test_a_few_files_into_a_larger_archive_ask_it_and_more_read_it_first(
         assert finder.known is not None and finder.load_after == 2
     assert [a.match if a else None for a in answers] == [SAME_TEXT] * 3
     assert {a.doc_id for a in answers if a} == {wetland.id}
+
+
+def test_a_damaged_stored_hash_does_not_stop_the_copy_check(tmp_path: Path) -> None:
+    data = _archived(tmp_path)
+    with Gongkai(data) as gk:
+        gk.archive.conn.execute(
+            "UPDATE text_fingerprints SET text_hash = 'not-hex' WHERE doc_id IN "
+            "(SELECT id FROM documents WHERE title = ?)",
+            ("青测市森林防火宣传办法",),
+        )
+        known = KnownPrints.load(Fingerprints(gk.archive))
+        wetland = gk.archive.find_by_title(TITLE)[0]
+        same = fingerprint(wetland.text)
+        assert len(known) == 1 and known.may_match(same.text_hash, ())
