@@ -318,3 +318,62 @@ def test_rows_read_as_on_sqlite_whatever_the_column_types(url: str, tmp_path: Pa
     )
     assert type(row["total"]) is int and type(row["part"]) is float and type(row["raw"]) is bytes
     assert dict(zip(plain.keys(), plain, strict=True)) == {"first": "a", "second": 2}
+
+
+_OLD_COUNTER = """
+CREATE OR REPLACE FUNCTION gongkai_count_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE changes SET n = n + 1, xact = txid_current()
+        WHERE id = 1 AND xact IS DISTINCT FROM txid_current();
+    RETURN NULL;
+END $$
+"""
+
+
+def test_the_change_counter_moves_once_a_transaction_whatever_its_savepoints(
+    url: str, tmp_path: Path
+) -> None:
+    """The counter readers compare moves once in a transaction that writes, however many
+    rows; a savepoint rolled back takes its move back, so the transaction's next write moves
+    it; a transaction rolled back leaves it. An archive whose trigger function an older
+    version wrote gets this one's when opened for writing."""
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        conn = archive.conn
+
+        def counter() -> int:
+            return int(conn.execute("SELECT n FROM changes WHERE id = 1").fetchone()[0])
+
+        def write(key: str) -> None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, '1') "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key,),
+            )
+
+        start = counter()
+        with archive.transaction():
+            for n in range(5):
+                write(f"k{n}")
+        assert counter() == start + 1
+        conn.execute("BEGIN")
+        write("gone")
+        conn.execute("ROLLBACK")
+        assert counter() == start + 1
+        conn.execute("BEGIN")
+        conn.execute("SAVEPOINT one")
+        write("undone")
+        conn.execute("ROLLBACK TO one")
+        conn.execute("RELEASE one")
+        write("kept")
+        conn.execute("COMMIT")
+        assert counter() == start + 2
+        conn.raw.execute(_OLD_COUNTER)  # as an older Gongkai left it
+    with Archive.open(tmp_path, readonly=True) as archive:  # a reader changes nothing
+        source = (
+            "SELECT prosrc FROM pg_proc WHERE proname = 'gongkai_count_change' "
+            "AND pronamespace = current_schema()::regnamespace"
+        )
+        assert "gongkai.counted" not in archive.conn.execute(source).fetchone()[0]
+    with Archive.open(tmp_path) as archive:
+        assert "gongkai.counted" in archive.conn.execute(source).fetchone()[0]
