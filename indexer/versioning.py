@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from archive import Document
@@ -133,10 +134,12 @@ def chain_versions(linker: Linker, docs: list[Document], report: LinkReport) -> 
     wanted = {k.doc_id for group in groups.values() for k in group if len(group) > 1}
     if not wanted:
         return
-    found = linker.archive.get_many(sorted(wanted))
+    # Without their texts: a batch's groups hold thousands of documents once titles repeat
+    # (the same 通知 every year), and only the newer side of a new link is read for evidence.
+    found = linker.archive.get_many(sorted(wanted), text=False)
     before = briefs(linker, found.values())
     decided = index.linked(found, SUPERSEDES)  # asked once, not pair by pair
-    links: list[NewRelation] = []
+    pairs: list[tuple[str, str]] = []  # (newer, older)
     for doc_id, key in keys.items():
         doc = found.get(doc_id)
         if doc is None or not _date(doc):
@@ -152,11 +155,29 @@ def chain_versions(linker: Linker, docs: list[Document], report: LinkReport) -> 
         older = [d for d in others if _date(d) < _date(doc)]
         newer = [d for d in others if _date(d) > _date(doc)]
         if older:
-            links += _link(doc, max(older, key=lambda d: (_date(d), d.id)), decided)
+            pairs.append((doc.id, max(older, key=lambda d: (_date(d), d.id)).id))
         if newer:
-            links += _link(min(newer, key=lambda d: (_date(d), d.id)), doc, decided)
+            pairs.append((min(newer, key=lambda d: (_date(d), d.id)).id, doc.id))
+    texts = _with_texts(linker, found, {d.id: d.text for d in docs}, {n for n, _ in pairs})
+    links: list[NewRelation] = []
+    for newer_id, older_id in pairs:
+        if newer_id in texts:
+            links += _link(texts[newer_id], found[older_id], decided)
     linker.add(links, report)
     log_changes(linker, found.values(), before)
+
+
+def _with_texts(
+    linker: Linker, found: dict[str, Document], known: dict[str, str], ids: set[str]
+) -> dict[str, Document]:
+    """``found``'s documents ``ids`` with their texts: the batch's own (``known``) as they
+    came, the others read."""
+    read = linker.archive.get_many(sorted(i for i in ids if i not in known))
+    return {
+        i: read[i] if i in read else replace(found[i], text=known[i])
+        for i in ids
+        if i in read or i in known
+    }
 
 
 def briefs(linker: Linker, docs: Iterable[Document]) -> dict[str, dict[str, object]]:
