@@ -32,6 +32,7 @@ from indexer.highlight import snippet, title_spans
 from indexer.pinyin_query import expand
 from indexer.query import Expansion, ParsedQuery, cut_phrases, parse
 from indexer.relaxed import RELAX_BELOW, relax
+from indexer.row_cache import RowCache
 from indexer.spelling import correct
 from indexer.synonyms import load as load_synonyms
 from indexer.validity_view import ValidityView
@@ -186,6 +187,7 @@ def search(
     explain: bool = False,
     relaxed: bool = True,
     collapse: bool = True,
+    rows: RowCache | None = None,
 ) -> SearchResult:
     """Search, then take titles and snippets from the archive. Raises QuerySyntaxError.
 
@@ -196,10 +198,11 @@ def search(
     read and typos corrected (see the module
     docstring). With ``explain``, each hit gets its :attr:`Hit.explanation`. ``relaxed`` adds
     partial matches when full ones are few; ``collapse`` groups the documents of one title
-    under the leading one (:mod:`indexer.ranking`)."""
+    under the leading one (:mod:`indexer.ranking`). ``rows`` remembers the documents read
+    (:mod:`indexer.row_cache`)."""
     parsed, spelled = understood(query, synonyms, vocabulary, exact=exact)
     options = (filters, sort, limit, offset, facets, as_of)
-    how = _How(explain, relaxed, collapse)
+    how = _How(explain, relaxed, collapse, rows)
     result = _run(archive, engine, validity, parsed, *options, how)
     result.pinyin = spelled
     if vocabulary is None or exact or (result.total and offset):
@@ -210,7 +213,7 @@ def search(
     fixed, fixed_spelled = understood(fix.query, synonyms, vocabulary)
     if result.total:
         # Only a count: the corrected results are not shown.
-        count = _How(relaxed=False, collapse=False)
+        count = _How(relaxed=False, collapse=False, rows=rows)
         better = _run(archive, engine, validity, fixed, filters, sort, 1, 0, False, as_of, count)
         if better.total > result.total:
             result.suggestion = fix.query
@@ -230,6 +233,7 @@ class _How:
     explain: bool = False
     relaxed: bool = True
     collapse: bool = True
+    rows: RowCache | None = None  # where the hits' documents are read (else the archive)
 
 
 def _run(
@@ -246,6 +250,7 @@ def _run(
     how: _How,
 ) -> SearchResult:
     engine_filters = validity.engine_filters(filters, as_of, engine)
+    get_many = how.rows.get_many if how.rows is not None else archive.get_many
     rerank = sort == "relevance" and not parsed.is_empty
     wanted = max(offset + limit, RELAX_BELOW, ranking.WINDOW if rerank else 0)
     result = engine.search(parsed, filters=engine_filters, sort=sort, limit=wanted, facets=facets)
@@ -258,7 +263,7 @@ def _run(
     ranked = [ranking.Ranked(h) for h in result.hits]
     if rerank:  # the first WINDOW hits, the same on every page; the rest in engine order
         top = result.hits[: ranking.WINDOW]
-        docs = archive.get_many([h.id for h in top], text=False)  # texts: the page's, below
+        docs = get_many([h.id for h in top], text=False)  # texts: the page's, below
         derived = validity.statuses(docs.values(), as_of)
         titles = {i: d.title for i, d in docs.items()}
         ranked[: len(top)] = ranking.rerank(top, titles, derived, parsed, collapse=how.collapse)
@@ -276,13 +281,11 @@ def _run(
     page = listed[offset : offset + limit]
     missing = [h.id for h, _, _ in page if h.id not in docs]
     if missing:
-        more = archive.get_many(missing)
+        more = get_many(missing)
         docs.update(more)
         derived.update(validity.statuses(more.values(), as_of))
     if rerank:  # the page's texts (for snippets), where they were left out
-        docs.update(
-            archive.get_many([h.id for h, _, _ in page if h.id in docs and h.id not in missing])
-        )
+        docs.update(get_many([h.id for h, _, _ in page if h.id in docs and h.id not in missing]))
     hits = _hits(archive, docs, derived, parsed, page)
     if how.explain:  # off the normal path: it segments each hit's text again
         from indexer.explain import explain_hits

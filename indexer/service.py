@@ -41,6 +41,7 @@ from indexer.config import (
 from indexer.engines import ENGINES, open_engine
 from indexer.indexing import Indexer, index_doc
 from indexer.locking import write_lock
+from indexer.row_cache import RowCache
 from indexer.validity_view import ValidityView
 
 # Each job's module is imported by the first call that needs it, so that a command pays only
@@ -97,6 +98,7 @@ class Gongkai:
         config = read_config(self.data_dir) if readonly else ensure_config(self.data_dir)
         self.indexer = Indexer(self.archive, self.data_dir, engine_name(config), readonly=readonly)
         self.validity = ValidityView(self.archive)
+        self.rows = RowCache(self.archive)  # the rows searches read, until it changes
         self._curator: Curator | None = None
         self._synonyms: SynonymTable | None = None
 
@@ -312,6 +314,7 @@ class Gongkai:
                 explain=explain,
                 relaxed=relaxed,
                 collapse=collapse,
+                rows=self.rows,
             )
         )
 

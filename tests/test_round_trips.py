@@ -61,8 +61,9 @@ def statements(data: Path, page_size: int, url: str) -> list[str]:
     app = create_app({"DATA_DIR": data, "PAGE_SIZE": page_size, "PAGE_CACHE_SIZE": 0})
     client = app.test_client()
     assert client.get(url).status_code == 200
-    conn = app.extensions["gongkai_local"].gk.archive.conn
-    with traced(conn) as seen:
+    gk = app.extensions["gongkai_local"].gk
+    gk.rows.clear()  # the documents' rows read as on a first visit (see the test below)
+    with traced(gk.archive.conn) as seen:
         response = client.get(url)
     assert response.status_code == 200
     hits = response.get_json()["hits"] if url.startswith("/api/") else None
@@ -141,3 +142,30 @@ def test_statuses_are_remembered_until_the_archive_changes(data: Path) -> None:
     with traced(conn) as seen:
         again = {h["id"]: h["validity"] for h in client.get(url).get_json()["hits"]}
     assert again[target] == "失效" and [s for s in seen if "status_changes" in s]
+
+
+def _reads_rows(statement: str) -> bool:
+    return statement.startswith(("SELECT * FROM documents WHERE id", "SELECT id, rev, title"))
+
+
+def test_document_rows_are_remembered_until_the_archive_changes(data: Path) -> None:
+    """A results page reads its hits' rows (to re-rank them, then the page's texts): kept
+    until the archive changes (:mod:`indexer.row_cache`); a title corrected through another
+    connection (another web node) shows at the next request."""
+    app = create_app({"DATA_DIR": data, "PAGE_SIZE": 10, "PAGE_CACHE_SIZE": 0})
+    client = app.test_client()
+    url = "/api/v1/search?q=绿化&limit=10"
+    hits = client.get(url).get_json()["hits"]
+    conn = app.extensions["gongkai_local"].gk.archive.conn
+    with traced(conn) as seen:
+        assert client.get(url).get_json()["hits"] == hits
+    assert not [s for s in seen if _reads_rows(s)], seen
+    target = hits[0]["id"]
+    with Archive.open(data) as archive, archive.transaction():
+        archive.conn.execute(
+            "UPDATE documents SET title = ? WHERE id = ?", ("青测市绿化管理办法（更正）", target)
+        )
+    with traced(conn) as seen:
+        again = {h["id"]: h["title"] for h in client.get(url).get_json()["hits"]}
+    assert again[target] == "青测市绿化管理办法（更正）"
+    assert [s for s in seen if _reads_rows(s)], seen
