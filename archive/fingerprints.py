@@ -107,26 +107,29 @@ class Fingerprints:
     def text_hashes(self, *, chunk: int = 50_000) -> Iterator[list[str]]:
         """Every fingerprinted text's hash, ``chunk`` at a time (in the order of the index
         on them: no sort, no more than a chunk held at once)."""
-        yield from self._keys("text_hash", "text_fingerprints", "", chunk)
+        yield from self._keys("text_hash", "text_fingerprints", chunk)
 
     def bucket_keys(self, *, chunk: int = 50_000) -> Iterator[list[int]]:
         """Every LSH bucket key, ``chunk`` at a time (from the table's primary key; a key
         shared by several documents may come more than once)."""
-        yield from self._keys("bucket", "text_buckets", 0, chunk)
+        yield from self._keys("bucket", "text_buckets", chunk)
 
-    def _keys(self, column: str, table: str, first: object, chunk: int) -> Iterator[list]:
-        last, clause = first, ""
+    def _keys(self, column: str, table: str, chunk: int) -> Iterator[list]:
+        """``column`` of every row, in its order, ``chunk`` at a time (each read starts
+        after the last value of the one before)."""
+        clause = ""
+        after: tuple[object, ...] = ()
         while True:
             rows = self.conn.execute(
                 f"SELECT {column} FROM {table}{clause} ORDER BY {column} LIMIT ?",
-                (last, chunk) if clause else (chunk,),
+                (*after, chunk),
             ).fetchall()
             if not rows:
                 return
             yield [r[0] for r in rows]
             if len(rows) < chunk:
                 return
-            last, clause = rows[-1][0], f" WHERE {column} > ?"
+            clause, after = f" WHERE {column} > ?", (rows[-1][0],)
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM text_fingerprints").fetchone()[0])
