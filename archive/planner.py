@@ -31,17 +31,12 @@ def refresh_statistics(conn: Any) -> list[str]:
     lock it takes would last until the commit)."""
     if not isinstance(conn, PgConnection) or conn.readonly or conn.in_transaction:
         return []
-    grown = [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
-            "AND n_mod_since_analyze >= GREATEST(?, n_live_tup / 2) ORDER BY relname",
-            (MIN_CHANGED,),
-        ).fetchall()
-    ]
-    for table in grown:
-        conn.execute(f'ANALYZE "{table}"')
-    return grown
+    return _analyze(
+        conn,
+        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+        "AND n_mod_since_analyze >= GREATEST(?, n_live_tup / 2) ORDER BY relname",
+        (MIN_CHANGED,),
+    )
 
 
 def analyze_all(conn: Any) -> int:
@@ -51,12 +46,18 @@ def analyze_all(conn: Any) -> int:
     How many tables."""
     if not isinstance(conn, PgConnection):
         return 0
-    tables = [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
-        ).fetchall()
-    ]
+    return len(
+        _analyze(
+            conn,
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "ORDER BY tablename",
+        )
+    )
+
+
+def _analyze(conn: PgConnection, which: str, params: tuple[object, ...] = ()) -> list[str]:
+    """ANALYZE the tables the statement ``which`` names; their names."""
+    tables = [str(r[0]) for r in conn.execute(which, params).fetchall()]
     for table in tables:
         conn.execute(f'ANALYZE "{table}"')
-    return len(tables)
+    return tables
