@@ -9,8 +9,10 @@ The documents are fictional (青测市 and its 文号 are invented for these tes
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from helpers import import_docs
 
 from archive import Archive
@@ -123,24 +125,34 @@ def test_withdrawn_ids_are_read_again_only_after_a_change(data: Path) -> None:
     assert first[0] in withdrawn_ids(app.extensions["gongkai_local"].gk.archive)
 
 
+#: The search the caching tests repeat.
+URL = "/api/v1/search?q=绿化&limit=10"
+
+
+def _asked_twice(data: Path) -> tuple[FlaskClient, Any, list[dict[str, Any]], list[str]]:
+    """A web app's client for ``data`` and its archive connection, the hits of :data:`URL`,
+    and the statements of asking it a second time (which must answer the same hits)."""
+    app = create_app({"DATA_DIR": data, "PAGE_SIZE": 10, "PAGE_CACHE_SIZE": 0})
+    client = app.test_client()
+    hits = client.get(URL).get_json()["hits"]
+    conn = app.extensions["gongkai_local"].gk.archive.conn
+    with traced(conn) as seen:
+        assert client.get(URL).get_json()["hits"] == hits
+    return client, conn, hits, seen
+
+
 def test_statuses_are_remembered_until_the_archive_changes(data: Path) -> None:
     """A results page asks the status of the same documents again and again: asked once,
     kept until the archive changes; a staff record made through another connection (another
     web node) shows at the next request."""
-    app = create_app({"DATA_DIR": data, "PAGE_SIZE": 10, "PAGE_CACHE_SIZE": 0})
-    client = app.test_client()
-    url = "/api/v1/search?q=绿化&limit=10"
-    hits = client.get(url).get_json()["hits"]
-    conn = app.extensions["gongkai_local"].gk.archive.conn
-    with traced(conn) as seen:
-        assert client.get(url).get_json()["hits"] == hits
+    client, conn, hits, seen = _asked_twice(data)
     assert not [s for s in seen if "status_changes" in s or "text_expiry" in s], seen
     target = hits[0]["id"]
     assert hits[0]["validity"] == "有效"
     with Archive.open(data) as archive:
         Relations(archive).record_status(target, "失效", effective="2020-01-01", note="测试")
     with traced(conn) as seen:
-        again = {h["id"]: h["validity"] for h in client.get(url).get_json()["hits"]}
+        again = {h["id"]: h["validity"] for h in client.get(URL).get_json()["hits"]}
     assert again[target] == "失效" and [s for s in seen if "status_changes" in s]
 
 
@@ -152,13 +164,7 @@ def test_document_rows_are_remembered_until_the_archive_changes(data: Path) -> N
     """A results page reads its hits' rows (to re-rank them, then the page's texts): kept
     until the archive changes (:mod:`indexer.row_cache`); a title corrected through another
     connection (another web node) shows at the next request."""
-    app = create_app({"DATA_DIR": data, "PAGE_SIZE": 10, "PAGE_CACHE_SIZE": 0})
-    client = app.test_client()
-    url = "/api/v1/search?q=绿化&limit=10"
-    hits = client.get(url).get_json()["hits"]
-    conn = app.extensions["gongkai_local"].gk.archive.conn
-    with traced(conn) as seen:
-        assert client.get(url).get_json()["hits"] == hits
+    client, conn, hits, seen = _asked_twice(data)
     assert not [s for s in seen if _reads_rows(s)], seen
     target = hits[0]["id"]
     with Archive.open(data) as archive, archive.transaction():
@@ -166,6 +172,6 @@ def test_document_rows_are_remembered_until_the_archive_changes(data: Path) -> N
             "UPDATE documents SET title = ? WHERE id = ?", ("青测市绿化管理办法（更正）", target)
         )
     with traced(conn) as seen:
-        again = {h["id"]: h["title"] for h in client.get(url).get_json()["hits"]}
+        again = {h["id"]: h["title"] for h in client.get(URL).get_json()["hits"]}
     assert again[target] == "青测市绿化管理办法（更正）"
     assert [s for s in seen if _reads_rows(s)], seen
