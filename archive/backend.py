@@ -313,8 +313,12 @@ class PgConnection:
         self.trace: Callable[[str], object] | None = None
 
     def _connect(self, *, check_schema: bool = True) -> Any:
+        """A new session, set up. The server going away before the set-up is done (it is
+        stopping, or it ended the new session) is :class:`UnavailableError`, as a refused
+        connection is: never a psycopg error for the caller to meet."""
         import psycopg
 
+        conn = None
         try:
             conn = psycopg.connect(
                 connect_url(self.url),
@@ -323,23 +327,26 @@ class PgConnection:
                 connect_timeout=10,
                 application_name="gongkai",
             )
+            schema = conn.execute("SELECT current_schema()").fetchone()
+            if not check_schema or (schema is not None and schema[0] is not None):
+                if self.readonly:
+                    conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                else:
+                    _compress_with_lz4(conn)
+                return conn
         except psycopg.Error as exc:
+            if conn is not None:
+                with suppress(Exception):
+                    conn.close()
             why = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise UnavailableError(
                 f"cannot connect to the archive database {redacted(self.url)}: {why}"
             ) from exc
-        schema = conn.execute("SELECT current_schema()").fetchone()
-        if check_schema and (schema is None or schema[0] is None):
-            conn.close()
-            raise InvalidInput(
-                f"the schema that {redacted(self.url)} names does not exist in that database "
-                "(create it first: CREATE SCHEMA …)"
-            )
-        if self.readonly:
-            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        else:
-            _compress_with_lz4(conn)
-        return conn
+        conn.close()
+        raise InvalidInput(
+            f"the schema that {redacted(self.url)} names does not exist in that database "
+            "(create it first: CREATE SCHEMA …)"
+        )
 
     @property
     def lost(self) -> bool:
@@ -404,7 +411,7 @@ class PgConnection:
         if returning is not None:
             statement += f" RETURNING {returning}"
         idle = not self.in_transaction and self._pipeline is None
-        with self._translated():
+        with self.translated():
             try:
                 cursor = self._conn.execute(statement, values)
             except psycopg.OperationalError:
@@ -419,7 +426,7 @@ class PgConnection:
         return result
 
     @contextmanager
-    def _translated(self) -> Iterator[None]:
+    def translated(self) -> Iterator[None]:
         """A psycopg error in the block raised as its :mod:`sqlite3` class (or, on a lost
         connection, :class:`UnavailableError`); then whether a transaction is open noted."""
         import psycopg
@@ -451,7 +458,7 @@ class PgConnection:
         if self._pipeline is not None:
             yield
             return
-        with self._translated():
+        with self.translated():
             block = self._conn.pipeline()
             self._pipeline = block.__enter__()
             try:
@@ -496,7 +503,7 @@ class PgConnection:
         if parts:
             named = ", ".join(f"w{i} AS ({part})" for i, (part, _) in enumerate(parts))
             statement = f"WITH {named} {statement}"
-        with self._translated():
+        with self.translated():
             self._conn.execute(statement, [value for _, values in gathered for value in values])
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -509,17 +516,18 @@ class PgConnection:
             if self._was_in_transaction:
                 raise self._unavailable(psycopg.OperationalError("the connection was lost"))
             self._reconnect()
-        with self._translated(), self._conn.cursor() as cursor:
+        with self.translated(), self._conn.cursor() as cursor:
             cursor.executemany(statement, [list(r) for r in rows])
 
     def generated_keys(self) -> dict[str, str]:
         """Table → its key column, for the tables whose key the database generates (read
         from the schema once; :func:`archive.pgschema.migrate` asks again after a change)."""
         if self._keys is None:
-            rows = self._conn.execute(
-                "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND is_identity = 'YES'"
-            ).fetchall()
+            with self.translated():
+                rows = self._conn.execute(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND is_identity = 'YES'"
+                ).fetchall()
             self._keys = {str(r[0]): str(r[1]) for r in rows}
         return self._keys
 

@@ -123,7 +123,7 @@ def statements(script: str) -> list[str]:
 def migrate(conn: PgConnection, migrations: list[str], uncounted: frozenset[str]) -> int:
     """Apply the migrations this database has not seen; returns the resulting version."""
     raw = conn.raw
-    with raw.transaction():
+    with conn.translated(), raw.transaction():
         raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
         raw.execute("CREATE TABLE IF NOT EXISTS gongkai_schema (version BIGINT NOT NULL)")
         row = raw.execute("SELECT version FROM gongkai_schema").fetchone()

@@ -103,7 +103,8 @@ def test_a_web_node_answers_503_while_the_database_is_down_then_recovers(
         if client.is_alive():
             client.join(30)
         stop_serve(node)
-    assert set(statuses) <= {200, 503}, statuses
+    log = (data / f"serve-{port}.log").read_text(errors="replace")
+    assert set(statuses) <= {200, 503}, (statuses, log[log.find("ERROR") :][:3000])
     assert 503 in statuses and statuses[-1] == 200, statuses
 
 

@@ -15,7 +15,7 @@ import pytest
 from helpers import CORPUS, import_docs, run_cli, run_process
 
 from archive import Archive, Document, backend
-from archive.errors import InvalidInput
+from archive.errors import InvalidInput, UnavailableError
 from archive.planner import refresh_statistics
 from archive.relations import Relations
 
@@ -377,3 +377,35 @@ def test_the_change_counter_moves_once_a_transaction_whatever_its_savepoints(
         assert "gongkai.counted" not in archive.conn.execute(source).fetchone()[0]
     with Archive.open(tmp_path) as archive:
         assert "gongkai.counted" in archive.conn.execute(source).fetchone()[0]
+
+
+@pytest.mark.parametrize("readonly", [True, False])
+def test_a_session_the_server_ends_while_it_is_set_up_is_unavailable_not_a_crash(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readonly: bool
+) -> None:
+    """A server stopping as a web node connects again ends the new session before its set-up
+    is done: that is the database being unavailable (a 503), never a psycopg error (a 500)."""
+    import psycopg
+
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        archive.add(Document(title="通知", text="公园管理"), b"x")
+    reader = backend.PgConnection(url, readonly=readonly)
+    real_connect = psycopg.connect
+
+    def connect_then_ended(*args: object, **kwargs: object) -> psycopg.Connection:
+        conn = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        with real_connect(postgres.URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+        return conn
+
+    monkeypatch.setattr(psycopg, "connect", connect_then_ended)
+    with pytest.raises(UnavailableError, match="cannot connect"):
+        backend.PgConnection(url, readonly=readonly)
+    with real_connect(postgres.URL, autocommit=True) as admin:  # the open session ends too
+        admin.execute("SELECT pg_terminate_backend(%s)", (reader.raw.info.backend_pid,))
+    with pytest.raises(UnavailableError):
+        reader.execute("SELECT count(*) FROM documents")
+    monkeypatch.undo()  # the server answers again: so does the same connection
+    assert reader.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+    reader.close()
