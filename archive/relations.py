@@ -27,11 +27,14 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from archive import schema
 from archive.chunks import in_chunks, rows_in_chunks
+from archive.chunks import marks as placeholders
 from archive.errors import InvalidInput
 from archive.history_rows import log_many
+from archive.reads import Read, by_chunks, read
 from archive.store import Archive, now
 from archive.text_facts import Expiry, Reference
 
@@ -217,24 +220,41 @@ class Relations:
         """Relations from each of ``ids`` (src), by src."""
         return self._by_end("src", ids, types, states)
 
+    def incoming_read(
+        self,
+        ids: Iterable[str],
+        *,
+        types: Iterable[str] = RELATION_TYPES,
+        states: Iterable[str] = (CONFIRMED,),
+    ) -> Read[dict[str, list[Relation]]]:
+        """:meth:`incoming` as a :class:`archive.reads.Read`, to send with others."""
+        return self._by_end_read("dst", ids, types, states)
+
     def _by_end(
         self, end: str, ids: Iterable[str], types: Iterable[str], states: Iterable[str]
     ) -> dict[str, list[Relation]]:
+        return read(self.conn, self._by_end_read(end, ids, types, states))
+
+    def _by_end_read(
+        self, end: str, ids: Iterable[str], types: Iterable[str], states: Iterable[str]
+    ) -> Read[dict[str, list[Relation]]]:
         ids, types, states = list(dict.fromkeys(ids)), list(types), list(states)
-        found: dict[str, list[Relation]] = {}
-        if not self.available:
-            return found
-        for chunk, marks in in_chunks(ids):
-            rows = self.conn.execute(
-                f"SELECT * FROM relations WHERE {end} IN ({marks}) "
-                f"AND type IN ({', '.join('?' for _ in types)}) "
-                f"AND +state IN ({', '.join('?' for _ in states)}) ORDER BY id",  # see of()
-                (*chunk, *types, *states),
-            )
+
+        def collect(rows: list[Any]) -> dict[str, list[Relation]]:
+            found: dict[str, list[Relation]] = {}
             for row in rows:
                 rel = Relation.from_row(row)
                 found.setdefault(getattr(rel, end), []).append(rel)
-        return found
+            return found
+
+        if not self.available:
+            return Read([], collect)
+        sql = (
+            f"SELECT * FROM relations WHERE {end} IN ({{marks}}) "
+            f"AND type IN ({placeholders(types)}) "
+            f"AND +state IN ({placeholders(states)}) ORDER BY id"  # (+state: see of())
+        )
+        return Read(by_chunks(sql, ids, *types, *states), collect)
 
     def with_state(self, state: str) -> list[Relation]:
         if not self.available:
@@ -388,18 +408,21 @@ class Relations:
 
     def status_changes(self, ids: Iterable[str]) -> dict[str, list[StatusChange]]:
         """Staff status records of each of ``ids``, oldest first."""
-        ids = list(dict.fromkeys(ids))
-        found: dict[str, list[StatusChange]] = {}
-        if not self.available:
-            return found
-        for chunk, marks in in_chunks(ids):
-            rows = self.conn.execute(
-                f"SELECT * FROM status_changes WHERE doc_id IN ({marks}) ORDER BY seq",
-                chunk,
-            )
+        return read(self.conn, self.status_changes_read(ids))
+
+    def status_changes_read(self, ids: Iterable[str]) -> Read[dict[str, list[StatusChange]]]:
+        """:meth:`status_changes` as a :class:`archive.reads.Read`."""
+
+        def collect(rows: list[Any]) -> dict[str, list[StatusChange]]:
+            found: dict[str, list[StatusChange]] = {}
             for row in rows:
                 found.setdefault(row["doc_id"], []).append(StatusChange(**dict(row)))
-        return found
+            return found
+
+        if not self.available:
+            return Read([], collect)
+        sql = "SELECT * FROM status_changes WHERE doc_id IN ({marks}) ORDER BY seq"
+        return Read(by_chunks(sql, list(dict.fromkeys(ids))), collect)
 
     def log_validity(
         self, doc_id: str, actor: str, before: dict[str, object], after: dict[str, object]
@@ -440,17 +463,18 @@ class Relations:
 
     def text_dates(self, ids: Iterable[str]) -> dict[str, str]:
         """The 施行日期 found in the text of each of ``ids`` (where one was)."""
-        ids = list(dict.fromkeys(ids))
-        found: dict[str, str] = {}
+        return read(self.conn, self.text_dates_read(ids))
+
+    def text_dates_read(self, ids: Iterable[str]) -> Read[dict[str, str]]:
+        """:meth:`text_dates` as a :class:`archive.reads.Read`."""
+
+        def collect(rows: list[Any]) -> dict[str, str]:
+            return {r[0]: r[1] for r in rows}
+
         if not self._text_dates:
-            return found
-        for chunk, marks in in_chunks(ids):
-            rows = self.conn.execute(
-                f"SELECT doc_id, effective FROM text_dates WHERE doc_id IN ({marks})",
-                chunk,
-            )
-            found.update({r[0]: r[1] for r in rows})
-        return found
+            return Read([], collect)
+        sql = "SELECT doc_id, effective FROM text_dates WHERE doc_id IN ({marks})"
+        return Read(by_chunks(sql, list(dict.fromkeys(ids))), collect)
 
     def set_expiry(self, doc_id: str, expiry: Expiry | None, actor: str, kept: Kept = None) -> bool:
         """Keep (or with ``None`` forget) the end of ``doc_id``'s 有效期 as found in its text or
@@ -490,17 +514,18 @@ class Relations:
 
     def expiries(self, ids: Iterable[str]) -> dict[str, Expiry]:
         """The end of the 有效期 of each of ``ids`` (where its text or header states one)."""
-        ids = list(dict.fromkeys(ids))
-        found: dict[str, Expiry] = {}
+        return read(self.conn, self.expiries_read(ids))
+
+    def expiries_read(self, ids: Iterable[str]) -> Read[dict[str, Expiry]]:
+        """:meth:`expiries` as a :class:`archive.reads.Read`."""
+
+        def collect(rows: list[Any]) -> dict[str, Expiry]:
+            return {r["doc_id"]: Expiry(**dict(r)) for r in rows}
+
         if not self._expiry:
-            return found
-        for chunk, marks in in_chunks(ids):
-            rows = self.conn.execute(
-                f"SELECT * FROM text_expiry WHERE doc_id IN ({marks})",
-                chunk,
-            )
-            found.update({r["doc_id"]: Expiry(**dict(r)) for r in rows})
-        return found
+            return Read([], collect)
+        sql = "SELECT * FROM text_expiry WHERE doc_id IN ({marks})"
+        return Read(by_chunks(sql, list(dict.fromkeys(ids))), collect)
 
     # -- references found in text ----------------------------------------------------------
 

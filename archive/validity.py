@@ -30,9 +30,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from archive.chunks import in_chunks
 from archive.document import Document
+from archive.reads import Read, by_chunks, read, read_together
 from archive.relations import (
     AMENDS,
     ANSWERS,
@@ -360,23 +362,32 @@ def status_on(
 # -- loading from the archive ---------------------------------------------------------------
 
 
-def _brief_docs(archive: Archive, ids: Iterable[str]) -> dict[str, Document]:
+_BRIEF = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
+
+
+def _brief_read(ids: Iterable[str]) -> Read[dict[str, Document]]:
     """Documents without their text (for dates and labels)."""
-    ids = list(dict.fromkeys(ids))
-    found: dict[str, Document] = {}
-    cols = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
-    for chunk, marks in in_chunks(ids):
-        rows = archive.conn.execute(f"SELECT {cols} FROM documents WHERE id IN ({marks})", chunk)
-        for row in rows:
-            found[row["id"]] = Document.from_row({**dict(row), "text": ""})
-    return found
+
+    def collect(rows: list[Any]) -> dict[str, Document]:
+        return {row["id"]: Document.from_row({**dict(row), "text": ""}) for row in rows}
+
+    sql = f"SELECT {_BRIEF} FROM documents WHERE id IN ({{marks}})"
+    return Read(by_chunks(sql, list(dict.fromkeys(ids))), collect)
 
 
-def _with_text_dates(relations: Relations, docs: Iterable[Document]) -> list[Document]:
-    """``docs``, with the 施行日期 their text states where the header gave none."""
-    docs = list(docs)
-    found = relations.text_dates(d.id for d in docs if not d.date_effective)
-    return [replace(d, date_effective=found[d.id]) if d.id in found else d for d in docs]
+def _brief_docs(archive: Archive, ids: Iterable[str]) -> dict[str, Document]:
+    return read(archive.conn, _brief_read(ids))
+
+
+def _dated(docs: Iterable[Document], text_dates: Mapping[str, str]) -> list[Document]:
+    """``docs``, with the 施行日期 their text states (``text_dates``) where the header gave
+    none."""
+    return [
+        replace(d, date_effective=text_dates[d.id])
+        if not d.date_effective and d.id in text_dates
+        else d
+        for d in docs
+    ]
 
 
 def _doc_label(doc: Document) -> str:
@@ -432,14 +443,26 @@ class Facts:
 
 
 def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -> Facts:
-    docs = _with_text_dates(relations, list(docs))
+    """In two round trips on PostgreSQL (:func:`archive.reads.read_together`): what is known
+    of ``docs``, then the documents acting on them."""
+    docs = list(docs)
     ids = [d.id for d in docs]
-    incoming = relations.incoming(ids, types=tuple(VALIDITY_EFFECT))
-    changes = relations.status_changes(ids)
-    expiries = relations.expiries(ids)
+    text_dates, incoming, changes, expiries = read_together(
+        archive.conn,
+        [
+            relations.text_dates_read(d.id for d in docs if not d.date_effective),
+            relations.incoming_read(ids, types=tuple(VALIDITY_EFFECT)),
+            relations.status_changes_read(ids),
+            relations.expiries_read(ids),
+        ],
+    )
+    docs = _dated(docs, text_dates)
     others = {r.src for rels in incoming.values() for r in rels}
     others |= {c.by_doc for chs in changes.values() for c in chs if c.by_doc}
-    brief = {d.id: d for d in _with_text_dates(relations, _brief_docs(archive, others).values())}
+    acting, their_dates = read_together(
+        archive.conn, [_brief_read(others), relations.text_dates_read(others)]
+    )
+    brief = {d.id: d for d in _dated(acting.values(), their_dates)}
     dates = {i: doc_start(d) for i, d in brief.items()}
     dates.update({d.id: doc_start(d) for d in docs})
     return Facts(docs, incoming, changes, expiries, brief, dates)

@@ -1,0 +1,104 @@
+"""Independent reads sent together (archive/reads.py): the same answers as asked one by one,
+on both databases; on PostgreSQL one round trip for all of them, counted by a relay between
+the archive and the server (tests/turn_counter.py), so a results page's statuses cost two
+round trips where they cost six."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import postgres
+import pytest
+from turn_counter import TurnCounter, url_through
+
+from archive import Archive, Document, backend
+from archive.reads import read_together
+from archive.relations import Relations
+from archive.text_facts import Expiry
+from archive.validity import facts_of, statuses
+
+
+def _archive(data: Path) -> tuple[Archive, dict[str, str]]:
+    """Five documents: one with a date only its text states, one repealed, one with a staff
+    record naming the document that acted, one with an end to its 有效期, one with nothing."""
+    archive = Archive.open(data)
+    ids = {}
+    dates = {"a": "", "b": "2019-01-01", "c": "2019-02-01", "d": "2019-03-01",
+             "e": "2019-04-01", "law": "2021-01-01"}  # fmt: skip
+    for name, date in dates.items():
+        doc = Document(title=f"关于{name}的通知", text=f"{name}的正文", date_issued=date)
+        ids[name] = archive.add(doc, f"{name}-original".encode()).id
+    relations = Relations(archive)
+    relations.fill_effective(ids["a"], "2018-05-01", evidence="自2018年5月1日起施行", actor="t")
+    relations.add(ids["law"], "repeals", ids["b"], effective="2021-06-01", actor="t")
+    relations.record_status(ids["c"], "失效", effective="2022-01-01", by_doc=ids["law"], actor="t")
+    relations.set_expiry(ids["d"], Expiry(ids["d"], "2024-03-01", "有效期五年"), "t")
+    return archive, ids
+
+
+@pytest.mark.usefixtures("archive_backend")
+def test_reads_sent_together_answer_as_each_asked_alone(tmp_path: Path) -> None:
+    archive, ids = _archive(tmp_path / "data")
+    relations = Relations(archive)
+    every = list(ids.values())
+    together = read_together(
+        archive.conn,
+        [
+            relations.text_dates_read(every),
+            relations.incoming_read(every, types=("repeals",)),
+            relations.status_changes_read(every),
+            relations.expiries_read([]),  # (no statement: answered all the same)
+            relations.expiries_read(every),
+        ],
+    )
+    assert together == [
+        relations.text_dates(every),
+        relations.incoming(every, types=("repeals",)),
+        relations.status_changes(every),
+        {},
+        relations.expiries(every),
+    ]
+    assert together[0] == {ids["a"]: "2018-05-01"}
+    assert [r.src for r in together[1][ids["b"]]] == [ids["law"]]
+    assert [c.validity for c in together[2][ids["c"]]] == ["失效"]
+    assert together[4][ids["d"]].expires == "2024-03-01"
+    docs = archive.get_many(every).values()
+    found = statuses(archive, docs, "2023-01-01")  # (no 有效性 published: 未知 unless …)
+    assert {name: found[i].validity for name, i in ids.items()} == {
+        "a": "未知", "b": "已废止", "c": "失效", "d": "有效", "e": "未知", "law": "未知",
+    }  # fmt: skip
+    assert statuses(archive, docs, "2024-03-01")[ids["d"]].validity == "失效"
+    archive.close()
+
+
+@pytest.mark.usefixtures("postgres_schemas")
+def test_a_pages_facts_are_two_round_trips_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postgres.use(monkeypatch)  # (SQLite has no round trips: it reads in the process)
+    data = tmp_path / "data"
+    archive, ids = _archive(data)
+    docs = list(archive.get_many(list(ids.values())).values())
+    server = urlsplit(postgres.URL)
+    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
+        relayed = tmp_path / "relayed"  # the same archive, reached through the relay
+        backend.store_url(relayed, url_through(backend.stored_url(data) or "", relay.port))
+        reader = Archive.open(relayed, readonly=True)
+        relations = Relations(reader)
+        relations.text_dates([])  # (the first statements read the schema's tables)
+        before = relay.turns
+        facts = facts_of(reader, relations, docs)
+        assert relay.turns - before == 2  # the documents' facts, then the acting ones'
+        assert set(facts.brief) == {ids["law"]}
+        before = relay.turns
+        one_by_one = [
+            relations.text_dates([ids["a"]]),
+            relations.incoming([ids["b"]]),
+            relations.status_changes([ids["c"]]),
+            relations.expiries([ids["d"]]),
+        ]
+        assert relay.turns - before == 4  # the relay counts every round trip
+        assert all(one_by_one)
+        reader.close()
+    archive.close()
