@@ -399,16 +399,24 @@ def current_versions(
     ids: Iterable[str],
     as_of: str,
     dates: dict[str, str],
+    known: Mapping[str, list[Relation]] | None = None,
 ) -> dict[str, str]:
     """For each superseded id: the newest version in force on ``as_of`` (confirmed
-    ``supersedes`` relations, followed forward). Ids not superseded on that date are absent."""
+    ``supersedes`` relations, followed forward). Ids not superseded on that date are absent.
+    ``known``: the confirmed relations (of any types) pointing at some ids, already read;
+    the others are read a step of the walk at a time."""
+    known = known or {}
     result: dict[str, str] = {}
     frontier = {i: i for i in ids}  # start id → where its walk stands
     seen: dict[str, set[str]] = {i: {i} for i in ids}
     for _ in range(50):  # chains longer than this are a data error; stop rather than loop
         if not frontier:
             break
-        newer = relations.incoming(set(frontier.values()), types=(SUPERSEDES,))
+        standing = set(frontier.values())
+        ask = standing - known.keys()
+        newer = relations.incoming(ask, types=(SUPERSEDES,)) if ask else {}
+        for doc_id in standing & known.keys():
+            newer[doc_id] = [r for r in known[doc_id] if r.type == SUPERSEDES]
         unknown = {r.src for rels in newer.values() for r in rels if r.src not in dates}
         if unknown:
             for doc in _brief_docs(relations.archive, unknown).values():
@@ -440,6 +448,9 @@ class Facts:
     expiries: dict[str, Expiry]
     brief: dict[str, Document]  # the acting documents
     dates: dict[str, str]  # id → start, of ``docs`` and the acting documents
+    #: the ``supersedes`` relations confirmed to the new versions among the acting documents
+    #: (a version of a version: :func:`current_versions`' second step)
+    newer: dict[str, list[Relation]] = field(default_factory=dict)
 
 
 def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -> Facts:
@@ -459,13 +470,20 @@ def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -
     docs = _dated(docs, text_dates)
     others = {r.src for rels in incoming.values() for r in rels}
     others |= {c.by_doc for chs in changes.values() for c in chs if c.by_doc}
-    acting, their_dates = read_together(
-        archive.conn, [_brief_read(others), relations.text_dates_read(others)]
+    versions = {r.src for rels in incoming.values() for r in rels if r.type == SUPERSEDES}
+    acting, their_dates, newer = read_together(
+        archive.conn,
+        [
+            _brief_read(others),
+            relations.text_dates_read(others),
+            relations.incoming_read(versions, types=(SUPERSEDES,)),
+        ],
     )
+    newer = {i: newer.get(i, []) for i in versions}
     brief = {d.id: d for d in _dated(acting.values(), their_dates)}
     dates = {i: doc_start(d) for i, d in brief.items()}
     dates.update({d.id: doc_start(d) for d in docs})
-    return Facts(docs, incoming, changes, expiries, brief, dates)
+    return Facts(docs, incoming, changes, expiries, brief, dates, newer)
 
 
 def statuses(
@@ -478,7 +496,8 @@ def statuses(
     docs, incoming, changes, expiries = facts.docs, facts.incoming, facts.changes, facts.expiries
     brief, dates = facts.brief, facts.dates
     superseded = [d.id for d in docs if any(r.type == SUPERSEDES for r in incoming.get(d.id, []))]
-    versions = current_versions(relations, superseded, as_of, dates)
+    known = {**facts.newer, **{d.id: incoming.get(d.id, []) for d in docs}}
+    versions = current_versions(relations, superseded, as_of, dates, known)
     labels = {i: _doc_label(d) for i, d in brief.items()}
     missing = set(versions.values()) - set(labels)
     labels.update({i: _doc_label(d) for i, d in _brief_docs(archive, missing).items()})

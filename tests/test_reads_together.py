@@ -20,12 +20,13 @@ from archive.validity import facts_of, statuses
 
 
 def _archive(data: Path) -> tuple[Archive, dict[str, str]]:
-    """Five documents: one with a date only its text states, one repealed, one with a staff
-    record naming the document that acted, one with an end to its 有效期, one with nothing."""
+    """A document with a date only its text states, one repealed, one with a staff record
+    naming the document that acted, one with an end to its 有效期, one superseded by a new
+    version (e2), and the law that acted."""
     archive = Archive.open(data)
     ids = {}
     dates = {"a": "", "b": "2019-01-01", "c": "2019-02-01", "d": "2019-03-01",
-             "e": "2019-04-01", "law": "2021-01-01"}  # fmt: skip
+             "e": "2019-04-01", "e2": "2020-04-01", "law": "2021-01-01"}  # fmt: skip
     for name, date in dates.items():
         doc = Document(title=f"关于{name}的通知", text=f"{name}的正文", date_issued=date)
         ids[name] = archive.add(doc, f"{name}-original".encode()).id
@@ -34,6 +35,7 @@ def _archive(data: Path) -> tuple[Archive, dict[str, str]]:
     relations.add(ids["law"], "repeals", ids["b"], effective="2021-06-01", actor="t")
     relations.record_status(ids["c"], "失效", effective="2022-01-01", by_doc=ids["law"], actor="t")
     relations.set_expiry(ids["d"], Expiry(ids["d"], "2024-03-01", "有效期五年"), "t")
+    relations.add(ids["e2"], "supersedes", ids["e"], actor="t")
     return archive, ids
 
 
@@ -66,8 +68,10 @@ def test_reads_sent_together_answer_as_each_asked_alone(tmp_path: Path) -> None:
     docs = archive.get_many(every).values()
     found = statuses(archive, docs, "2023-01-01")  # (no 有效性 published: 未知 unless …)
     assert {name: found[i].validity for name, i in ids.items()} == {
-        "a": "未知", "b": "已废止", "c": "失效", "d": "有效", "e": "未知", "law": "未知",
+        "a": "未知", "b": "已废止", "c": "失效", "d": "有效", "e": "已修改", "e2": "未知",
+        "law": "未知",
     }  # fmt: skip
+    assert found[ids["e"]].current_version == ids["e2"]
     assert statuses(archive, docs, "2024-03-01")[ids["d"]].validity == "失效"
     archive.close()
 
@@ -90,7 +94,11 @@ def test_a_pages_facts_are_two_round_trips_on_postgresql(
         before = relay.turns
         facts = facts_of(reader, relations, docs)
         assert relay.turns - before == 2  # the documents' facts, then the acting ones'
-        assert set(facts.brief) == {ids["law"]}
+        assert set(facts.brief) == {ids["law"], ids["e2"]}
+        before = relay.turns
+        found = statuses(reader, docs, "2023-01-01")  # following e to its newest version too
+        assert relay.turns - before == 2
+        assert found[ids["e"]].current_version == ids["e2"]
         before = relay.turns
         one_by_one = [
             relations.text_dates([ids["a"]]),
