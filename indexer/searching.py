@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from archive import Archive, Document
-from archive.validity import Status, cluster_briefs
+from archive.clusters import cluster_briefs
+from archive.validity import Status
 from archive.withdrawals import withdrawn_ids
 from indexer import question, ranking
 from indexer.engines.base import Engine, EngineHit, Filters
@@ -141,7 +142,7 @@ class SearchResult:
 def with_version(
     brief: dict[str, list[str]], status: Status, hidden: frozenset[str] | set[str] = frozenset()
 ) -> dict[str, object]:
-    """A hit's cluster brief: the ids of :func:`archive.validity.cluster_briefs`, and the
+    """A hit's cluster brief: the ids of :func:`archive.clusters.cluster_briefs`, and the
     current version when the document has been superseded (unless it is ``hidden``:
     withdrawn from the public)."""
     cluster: dict[str, object] = dict(brief)

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive import Archive, Document
+from archive.clusters import Cluster, cluster_briefs, cluster_of
 from archive.errors import BusyError, InvalidInput, NotFoundError
 from archive.relations import Relation
 from archive.synonym_entries import StaffSynonym
-from archive.validity import Cluster, Status, cluster_briefs, cluster_of
+from archive.validity import Status
 from archive.withdrawals import Withdrawal, withdrawal
 from indexer.config import (
     CONFIG_NAME,

@@ -1,7 +1,7 @@
 """A document's versions as one list: dates, status, the one in force, links to compare.
 
 The versions are the documents joined to this one by confirmed ``supersedes`` relations, in
-either direction (:func:`archive.validity.cluster_of`), oldest first — however they were
+either direction (:func:`archive.clusters.cluster_of`), oldest first — however they were
 found: by the text, by title and agency (:mod:`indexer.versioning`), by a manifest or by staff.
 The same list serves the document page, the API's document answer (``versions``) and
 ``gongkai show --json`` (``versions``), so the three always agree.
@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive import Document
-from archive.validity import Cluster, Status
+from archive.clusters import Cluster
+from archive.validity import Status
 from indexer.validity_view import ValidityView
 
 

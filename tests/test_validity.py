@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from helpers import import_docs, load_doc, write_doc
 
+from archive.clusters import BRIEF_PARTS, cluster_briefs
 from archive.relations import Relations
-from archive.validity import BRIEF_PARTS, cluster_briefs, status_on
+from archive.validity import status_on
 from indexer.engines.base import Filters
 from indexer.service import Gongkai
 
