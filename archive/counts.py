@@ -13,9 +13,10 @@ from typing import Any
 
 from archive.chunks import in_chunks
 from archive.errors import DamagedError
+from archive.lookups import ArchiveLookups
 
 
-class ArchiveCounts:
+class ArchiveCounts(ArchiveLookups):
     """Counts, change stamps and history of the documents table (needs ``conn`` and
     ``dialect``, which :class:`archive.store.Archive` sets)."""
 
@@ -43,8 +44,6 @@ class ArchiveCounts:
         if name not in self._pinned:
             self._pinned[name] = read()
         return self._pinned[name]
-
-    def get(self, doc_id: str) -> Any: ...  # see Archive.get
 
     def titles(self) -> Iterator[str]:
         """Every document's title (for the vocabulary), without reading the texts."""

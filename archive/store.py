@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,45 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from archive import backend, schema
-from archive.chunks import in_chunks
 from archive.counts import ArchiveCounts
 from archive.document import Document
-from archive.errors import ConflictError, DamagedError, InvalidInput, NotFoundError
+from archive.errors import ConflictError, InvalidInput, NotFoundError
 from archive.fingerprint_rows import write_fingerprint
 from archive.known import KnownDigests
+from archive.lookups import COLUMNS
 from archive.originals import ID_CHARS, OriginalStore, first_id, sha256_of
 from archive.pgoriginals import DatabaseOriginals
 from archive.vocab import DOC_TYPE_ORIGINS, DOC_TYPES, KINDS
-
-_COLUMNS = [
-    "id",
-    "rev",
-    "title",
-    "index_number",
-    "index_number_norm",
-    "agency",
-    "doc_number",
-    "doc_number_norm",
-    "category",
-    "date_written",
-    "date_issued",
-    "date_effective",
-    "validity",
-    "validity_raw",
-    "kind",
-    "doc_type",
-    "doc_type_origin",
-    "source_name",
-    "sha256",
-    "size",
-    "media_type",
-    "extractor",
-    "text",
-    "extra",
-    "created_at",
-    "updated_at",
-]
-
 
 WRITER_CACHE_KB = 64 * 1024
 
@@ -257,9 +227,9 @@ class Archive(ArchiveCounts):
             with self.together():  # PostgreSQL: the whole add in one round trip
                 self.conn.execute(begin)
                 self.conn.execute(
-                    f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
-                    [row[c] for c in _COLUMNS],
+                    f"INSERT INTO documents ({', '.join(COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in COLUMNS)})",
+                    [row[c] for c in COLUMNS],
                 )
                 if in_database:
                     self.originals.put(original, sha256=digest)
@@ -437,110 +407,6 @@ class Archive(ArchiveCounts):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def get(self, doc_id: str) -> Document | None:
-        try:
-            row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise DamagedError(f"document {doc_id} cannot be read: {exc} {_SEE_VERIFY}") from exc
-        return _decoded(row) if row else None
-
-    def get_many(self, ids: list[str], *, text: bool = True) -> dict[str, Document]:
-        """By id; ``text=False``: without their texts (left empty; the bulk of a row, on
-        PostgreSQL carried over the network) for a caller that weighs metadata only."""
-        found: dict[str, Document] = {}
-        columns = "*" if text else ", ".join(c for c in _COLUMNS if c != "text")
-        for chunk, marks in in_chunks(ids, 500):
-            rows = self.conn.execute(
-                f"SELECT {columns} FROM documents WHERE id IN ({marks})", chunk
-            )
-            for row in rows:
-                found[row["id"]] = _decoded(row if text else {"text": "", **dict(row)})
-        return found
-
-    def fields(
-        self, names: Sequence[str], ids: Iterable[str] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Only the named columns (no text unless asked for) of the documents among ``ids``
-        (in chunks; unknown ids are left out), or of every document when ``ids`` is None."""
-        unknown = [n for n in names if n not in _COLUMNS]
-        if unknown or not names:
-            raise InvalidInput(f"unknown document fields: {', '.join(unknown) or '(none)'}")
-        select = f"SELECT {', '.join(names)} FROM documents"
-        if ids is None:
-            return (dict(r) for r in self.conn.execute(select))
-        return self._chunked(select + " WHERE id IN ({marks})", list(ids), 400)
-
-    def texts_containing(self, word: str, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
-        """(id, text) of the documents among ``ids`` whose text contains ``word``."""
-        rows = self._chunked(
-            "SELECT id, text FROM documents WHERE id IN ({marks}) AND instr(text, ?) > 0",
-            list(ids),
-            200,
-            word,
-        )
-        return ((str(r["id"]), str(r["text"])) for r in rows)
-
-    def _chunked(
-        self, sql: str, ids: list[str], size: int, *extra: object
-    ) -> Iterator[dict[str, Any]]:
-        for chunk, marks in in_chunks(ids, size):
-            rows = self.conn.execute(sql.format(marks=marks), [*chunk, *extra]).fetchall()
-            yield from (dict(r) for r in rows)
-
-    def find_by_doc_number(self, normalized: str) -> list[Document]:
-        """Documents with this canonical 文号; one without a prefix (``〔2017〕1号``) matches
-        that year and number under any prefix, and never ``〔2017〕16号``."""
-        if normalized.startswith("〔"):
-            pattern = "%" + normalized.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            rows = self.conn.execute(
-                "SELECT * FROM documents WHERE doc_number_norm LIKE ? ESCAPE '\\' "
-                "ORDER BY date_issued DESC",
-                (pattern,),
-            )
-        else:
-            rows = self.conn.execute(
-                "SELECT * FROM documents WHERE doc_number_norm = ? ORDER BY date_issued DESC",
-                (normalized,),
-            )
-        return [_decoded(r) for r in rows]
-
-    def find_by_doc_number_ending(self, tail: str) -> list[Document]:
-        """Documents whose canonical 文号 ends with ``tail`` (``令第656号``): the candidates for a
-        decree number, whose issuer is spelled in more than one way."""
-        pattern = "%" + tail.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self.conn.execute(
-            "SELECT * FROM documents WHERE doc_number_norm LIKE ? ESCAPE '\\' "
-            "ORDER BY date_issued DESC",
-            (pattern,),
-        )
-        return [Document.from_row(dict(r)) for r in rows]
-
-    def find_by_index_number(self, normalized: str) -> list[Document]:
-        rows = self.conn.execute(
-            "SELECT * FROM documents WHERE index_number_norm = ? ORDER BY date_issued DESC",
-            (normalized,),
-        )
-        return [_decoded(r) for r in rows]
-
-    def find_by_title(self, title: str) -> list[Document]:
-        rows = self.conn.execute(
-            "SELECT * FROM documents WHERE title = ? ORDER BY date_issued DESC", (title,)
-        )
-        return [_decoded(r) for r in rows]
-
-    def iter_documents(self, *, batch: int = 200) -> Iterator[Document]:
-        """Every document, in id order, reading ``batch`` rows at a time."""
-        last = ""
-        while True:
-            rows = self.conn.execute(
-                "SELECT * FROM documents WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
-            ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield _decoded(row)
-            last = rows[-1]["id"]
-
     # -- integrity ---------------------------------------------------------------------------
 
     def restore_original(self, digest: str, data: bytes, *, actor: str = "import") -> bool:
@@ -582,18 +448,6 @@ class Archive(ArchiveCounts):
             (f"%{pattern}%", limit),
         )
         return [(r[0], r[1]) for r in rows]
-
-
-_SEE_VERIFY = "(the archive is damaged: run `gongkai verify`)"
-
-
-def _decoded(row: Any) -> Document:
-    """The Document of a row; a row that does not decode is :class:`DamagedError`."""
-    try:
-        return Document.from_row(dict(row))
-    except (ValueError, TypeError) as exc:
-        doc_id = dict(row).get("id", "?")
-        raise DamagedError(f"document {doc_id} cannot be decoded: {exc} {_SEE_VERIFY}") from exc
 
 
 class DuplicateIdError(ConflictError):

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import replace
+from typing import Any
 
 from archive import Archive, Document
+from archive.reads import Read, read
 
 #: Rows (without texts) kept at once, and characters of text: a few MB a thread.
 ROWS = 4_000
@@ -43,17 +45,30 @@ class RowCache:
     def get_many(self, ids: list[str], *, text: bool = True) -> dict[str, Document]:
         """By id, as :meth:`archive.Archive.get_many` (``text=False``: texts left empty);
         each document a copy of its own."""
+        return read(self.archive.conn, self.documents_read(ids, text=text))
+
+    def documents_read(self, ids: list[str], *, text: bool = True) -> Read[dict[str, Document]]:
+        """:meth:`get_many` as a :class:`archive.reads.Read` (its statements ask only for the
+        rows not remembered), to send with a page's other reads."""
         version = self.archive.version()
         if version != self._at:
             self.clear()
             self._at = version
         missing = [i for i in ids if i not in self._rows or (text and i not in self._texts)]
-        if missing:
-            self.reads += 1
-            for doc_id, doc in self.archive.get_many(missing, text=text).items():
-                self._rows[doc_id] = replace(doc, text="")
-                if text:
-                    self._keep_text(doc_id, doc.text)
+        asked = self.archive.documents_read(missing, text=text)
+
+        def collect(rows: list[Any]) -> dict[str, Document]:
+            if missing:
+                self.reads += 1
+                for doc_id, doc in asked.collect(rows).items():
+                    self._rows[doc_id] = replace(doc, text="")
+                    if text:
+                        self._keep_text(doc_id, doc.text)
+            return self._found(ids, text)
+
+        return Read(asked.statements, collect)
+
+    def _found(self, ids: list[str], text: bool) -> dict[str, Document]:
         found: dict[str, Document] = {}
         for doc_id in ids:
             row = self._rows.get(doc_id)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from archive import Archive, Document
-from archive.clusters import cluster_briefs
+from archive.clusters import cluster_briefs_read
+from archive.reads import read_together
 from archive.validity import Status
 from archive.withdrawals import withdrawn_ids
 from indexer import question, ranking
@@ -285,9 +286,16 @@ def _run(
         more = get_many(missing)
         docs.update(more)
         derived.update(validity.statuses(more.values(), as_of))
-    if rerank:  # the page's texts (for snippets), where they were left out
-        docs.update(get_many([h.id for h, _, _ in page if h.id in docs and h.id not in missing]))
-    hits = _hits(archive, docs, derived, parsed, page)
+    # the page's texts (for snippets) where they were left out, and its clusters' briefs:
+    # one round trip on PostgreSQL
+    read_documents = how.rows.documents_read if how.rows is not None else archive.documents_read
+    shown = [h.id for h, _, _ in page if h.id in docs]
+    untexted = [i for i in shown if i not in missing] if rerank else []
+    texts, briefs = read_together(
+        archive.conn, [read_documents(untexted), cluster_briefs_read(archive, shown)]
+    )
+    docs.update(texts)
+    hits = _hits(archive, docs, derived, briefs, parsed, page)
     if how.explain:  # off the normal path: it segments each hit's text again
         from indexer.explain import explain_hits
 
@@ -333,11 +341,12 @@ def _hits(
     archive: Archive,
     docs: dict[str, Document],
     derived: dict[str, Status],
+    briefs: dict[str, dict[str, list[str]]],
     parsed: ParsedQuery,
     page: list[tuple[EngineHit, bool, int]],
 ) -> list[Hit]:
-    """The hits of one page, titles, snippets and statuses from the archive."""
-    briefs = cluster_briefs(archive, [h.id for h, _, _ in page if h.id in docs])
+    """The hits of one page: titles, snippets, statuses and ``briefs``
+    (:func:`archive.clusters.cluster_briefs`) from the archive."""
     hidden = withdrawn_ids(archive)  # a hit never points at a withdrawn document
     if hidden:
         briefs = {
