@@ -401,14 +401,15 @@ class Facts:
     expiries: dict[str, Expiry]
     brief: dict[str, Document]  # the acting documents
     dates: dict[str, str]  # id → start, of ``docs`` and the acting documents
-    #: the ``supersedes`` relations confirmed to the new versions among the acting documents
-    #: (a version of a version: :func:`current_versions`' second step)
+    #: the ``supersedes`` relations confirmed to the new versions among the acting documents,
+    #: to theirs, and so on (:func:`current_versions` walks them), and those versions
     newer: dict[str, list[Relation]] = field(default_factory=dict)
+    later: dict[str, Document] = field(default_factory=dict)
 
 
 def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -> Facts:
     """In two round trips on PostgreSQL (:func:`archive.reads.read_together`): what is known
-    of ``docs``, then the documents acting on them."""
+    of ``docs``, then the documents acting on them, with the chains of versions after them."""
     docs = list(docs)
     ids = [d.id for d in docs]
     text_dates, incoming, changes, expiries = read_together(
@@ -424,19 +425,22 @@ def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -
     others = {r.src for rels in incoming.values() for r in rels}
     others |= {c.by_doc for chs in changes.values() for c in chs if c.by_doc}
     versions = {r.src for rels in incoming.values() for r in rels if r.type == SUPERSEDES}
-    acting, their_dates, newer = read_together(
+    acting, their_dates, chains, later_rows = read_together(
         archive.conn,
         [
             _brief_read(others),
             relations.text_dates_read(others),
-            relations.incoming_read(versions, types=(SUPERSEDES,)),
+            relations.later_versions_read(versions),
+            relations.later_versions_docs_read(versions, _BRIEF),
         ],
     )
-    newer = {i: newer.get(i, []) for i in versions}
+    later = {r["id"]: Document.from_row({**dict(r), "text": ""}) for r in later_rows}
+    newer = {i: chains.get(i, []) for i in versions | later.keys()}
     brief = {d.id: d for d in _dated(acting.values(), their_dates)}
-    dates = {i: doc_start(d) for i, d in brief.items()}
+    dates = {i: doc_start(d) for i, d in later.items()}
+    dates.update({i: doc_start(d) for i, d in brief.items()})
     dates.update({d.id: doc_start(d) for d in docs})
-    return Facts(docs, incoming, changes, expiries, brief, dates, newer)
+    return Facts(docs, incoming, changes, expiries, brief, dates, newer, later)
 
 
 def statuses(
@@ -451,7 +455,7 @@ def statuses(
     superseded = [d.id for d in docs if any(r.type == SUPERSEDES for r in incoming.get(d.id, []))]
     known = {**facts.newer, **{d.id: incoming.get(d.id, []) for d in docs}}
     versions = current_versions(relations, superseded, as_of, dates, known)
-    labels = {i: _doc_label(d) for i, d in brief.items()}
+    labels = {i: _doc_label(d) for i, d in {**facts.later, **brief}.items()}
     missing = set(versions.values()) - set(labels)
     labels.update({i: _doc_label(d) for i, d in _brief_docs(archive, missing).items()})
     return {

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import postgres
 import pytest
+from helpers import import_docs
+from test_round_trips import write_docs
 from turn_counter import TurnCounter, url_through
 
 from archive import Archive, Document, backend
@@ -17,6 +19,7 @@ from archive.reads import read_together
 from archive.relations import Relations
 from archive.text_facts import Expiry
 from archive.validity import facts_of, statuses
+from search_app import create_app
 
 
 def _archive(data: Path) -> tuple[Archive, dict[str, str]]:
@@ -110,3 +113,80 @@ def test_a_pages_facts_are_two_round_trips_on_postgresql(
         assert all(one_by_one)
         reader.close()
     archive.close()
+
+
+#: Round trips of a first visit's results page on PostgreSQL: the change counter, the top
+#: hits' rows, their statuses' facts (two), the page's texts with its cluster briefs; and,
+#: once after each change to the archive, the day the index's validity was made.
+PAGE_TURNS = 6
+
+
+@pytest.mark.usefixtures("postgres_schemas")
+@pytest.mark.parametrize("path", ["/search?q=绿化", "/api/v1/search?q=绿化&limit=20"])
+def test_a_results_page_is_a_few_round_trips_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    postgres.use(monkeypatch)
+    write_docs(tmp_path / "docs", 24)  # every third repeals the one before it
+    data = tmp_path / "data"
+    import_docs(data, tmp_path / "docs")
+    server = urlsplit(postgres.URL)
+    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
+        backend.store_url(data, url_through(backend.stored_url(data) or "", relay.port))
+        app = create_app({"DATA_DIR": data, "PAGE_SIZE": 20, "PAGE_CACHE_SIZE": 0})
+        client = app.test_client()
+        assert client.get("/").status_code == 200  # (the thread's connection, its caches)
+        before = relay.turns
+        response = client.get(path)
+        assert response.status_code == 200
+        assert relay.turns - before <= PAGE_TURNS
+        if path.startswith("/api/"):
+            hits = response.get_json()["hits"]
+            assert len(hits) == 20 and any(h["cluster"].get("repealed_by") for h in hits)
+
+
+def _chain(archive: Archive, length: int) -> list[str]:
+    """``length`` versions of one rule, each superseding the one before."""
+    ids = []
+    for n in range(length):
+        doc = Document(title="青测市养护办法", text=f"第{n}版", date_issued=f"201{n}-01-01")
+        ids.append(archive.add(doc, f"v{n}".encode()).id)
+        if n:
+            Relations(archive).add(ids[n], "supersedes", ids[n - 1], actor="t")
+    return ids
+
+
+@pytest.mark.usefixtures("archive_backend")
+def test_a_chain_of_versions_is_followed_to_its_end_and_a_cycle_ends_the_walk(
+    tmp_path: Path,
+) -> None:
+    with Archive.open(tmp_path / "data") as archive:
+        ids = _chain(archive, 5)
+        docs = archive.get_many(ids)
+        found = statuses(archive, [docs[ids[0]], docs[ids[2]]], "2020-01-01")
+        assert found[ids[0]].current_version == found[ids[2]].current_version == ids[4]
+        Relations(archive).add(ids[0], "supersedes", ids[4], actor="t")  # a data error
+        facts = facts_of(archive, Relations(archive), [docs[ids[1]]])
+        assert set(facts.later) == set(ids)  # every version (round to itself), each once
+        assert statuses(archive, [docs[ids[1]]], "2020-01-01")[ids[1]].validity == "已修改"
+
+
+@pytest.mark.usefixtures("postgres_schemas")
+def test_a_chain_of_versions_costs_no_round_trip_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postgres.use(monkeypatch)
+    data = tmp_path / "data"
+    with Archive.open(data) as archive:
+        ids = _chain(archive, 6)
+        first = archive.get_many(ids[:1])
+    server = urlsplit(postgres.URL)
+    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
+        relayed = tmp_path / "relayed"
+        backend.store_url(relayed, url_through(backend.stored_url(data) or "", relay.port))
+        with Archive.open(relayed, readonly=True) as reader:
+            Relations(reader).text_dates([])
+            before = relay.turns
+            found = statuses(reader, first.values(), "2020-01-01")
+            assert relay.turns - before == 2  # the facts; the acting version and the rest
+            assert found[ids[0]].current_version == ids[5]
