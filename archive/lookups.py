@@ -44,6 +44,9 @@ COLUMNS = [
 ]
 
 
+#: The columns :meth:`ArchiveLookups.documents_with_read` finds documents by (all indexed).
+FOUND_BY = ("doc_number_norm", "index_number_norm", "title")
+
 SEE_VERIFY = "(the archive is damaged: run `gongkai verify`)"
 
 
@@ -83,6 +86,23 @@ class ArchiveLookups:
         return Read(
             by_chunks(f"SELECT {columns} FROM documents WHERE id IN ({{marks}})", ids), collect
         )
+
+    def documents_with_read(
+        self, column: str, values: Iterable[str]
+    ) -> Read[dict[str, list[Document]]]:
+        """The documents whose ``column`` (one of :data:`FOUND_BY`) is one of ``values``, by
+        value, newest first: the ``find_by_*`` look-ups of many values in one statement."""
+        if column not in FOUND_BY:
+            raise InvalidInput(f"documents are not found by {column!r}")
+
+        def collect(rows: list[Any]) -> dict[str, list[Document]]:
+            found: dict[str, list[Document]] = {}
+            for row in rows:
+                found.setdefault(row[column], []).append(decoded(row))
+            return found
+
+        sql = f"SELECT * FROM documents WHERE {column} IN ({{marks}}) ORDER BY date_issued DESC"
+        return Read(by_chunks(sql, list(dict.fromkeys(values))), collect)
 
     def fields(
         self, names: Sequence[str], ids: Iterable[str] | None = None

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from archive import Archive, Document
+from archive.reads import read_together
 from archive.validity import Status, today
 from indexer.linking import title_key, title_keys
 from indexer.normalize import (
@@ -98,11 +99,44 @@ def exact(archive: Archive, ref: str) -> tuple[list[Document], str]:
     return found, ("title" if found else "none")
 
 
-def by_doc_number(archive: Archive, normalized: str) -> list[Document]:
+def exact_many(archive: Archive, refs: Iterable[str]) -> dict[str, tuple[list[Document], str]]:
+    """:func:`exact` of each of ``refs`` (stripped), by ref: the ids, 文号, 索引号 and titles
+    of all of them looked up together (one round trip on PostgreSQL); only a 文号 without its
+    issuer or prefix, or a decree number, is looked up on its own (:func:`by_doc_number`)."""
+    refs = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
+    numbers = {r: normalize_doc_number(r) for r in refs if looks_like_doc_number(r)}
+    plain = [n for n in numbers.values() if not n.startswith("〔") and not is_decree_number(n)]
+    indexes = {r: normalize_index_number(r) for r in refs if looks_like_index_number(r)}
+    by_id, by_number, by_index, by_title = read_together(
+        archive.conn,
+        [
+            archive.documents_read(refs),
+            archive.documents_with_read("doc_number_norm", plain),
+            archive.documents_with_read("index_number_norm", indexes.values()),
+            archive.documents_with_read("title", refs),
+        ],
+    )
+    found: dict[str, tuple[list[Document], str]] = {}
+    for ref in refs:
+        number = numbers.get(ref, "")
+        if ref in by_id:
+            found[ref] = [by_id[ref]], "id"
+        elif number and (docs := by_number.get(number) or by_doc_number(archive, number, plain)):
+            found[ref] = docs, "doc_number"
+        elif ref in indexes and indexes[ref] in by_index:
+            found[ref] = by_index[indexes[ref]], "index_number"
+        else:
+            found[ref] = by_title.get(ref, []), ("title" if ref in by_title else "none")
+    return found
+
+
+def by_doc_number(archive: Archive, normalized: str, asked: Iterable[str] = ()) -> list[Document]:
     """Documents with the canonical 文号 ``normalized``. A decree number matches however its
     issuer is spelled (国务院令第656号 = 中华人民共和国国务院令第656号); one without an issuer
     (令第656号), like one without a prefix (〔2017〕1号), matches that number under any."""
     if not is_decree_number(normalized):
+        if normalized in asked:  # looked up already (exact_many): none has it
+            return []
         return archive.find_by_doc_number(normalized)
     if normalized == decree_tail(normalized):
         return archive.find_by_doc_number_ending(normalized)
@@ -233,19 +267,27 @@ def check(
     """For each query (文号 in any bracket style, 索引号, id or title): the matching
     documents and their status on ``as_of`` (default today)."""
     as_of = as_of or today()
-    results = []
+    queries = list(queries)
+    exacts = exact_many(archive, queries)
+    matched = []
     for query in queries:
-        docs, matched_by, confidence = match(archive, query)
-        found = validity.statuses(docs, as_of)
-        results.append(
-            CheckResult(
-                query=query,
-                as_of=as_of,
-                matched_by=matched_by,
-                confidence=confidence,
-                matches=[(d, found[d.id]) for d in docs],
-            )
+        ref = query.strip()
+        docs, matched_by = exacts.get(ref, ([], "none"))
+        confidence = 1.0
+        if not docs:
+            docs, matched_by, confidence = similar_title(archive, ref) if ref else ([], "none", 0.0)
+        matched.append((query, docs, matched_by, confidence))
+    found = validity.statuses([d for _, docs, _, _ in matched for d in docs], as_of)
+    results = [
+        CheckResult(
+            query=query,
+            as_of=as_of,
+            matched_by=matched_by,
+            confidence=confidence,
+            matches=[(d, found[d.id]) for d in docs],
         )
+        for query, docs, matched_by, confidence in matched
+    ]
     named = {i for r in results for _, s in r.matches for i in (s.by, s.current_version) if i}
     refs = archive.get_many(sorted(named)) if named else {}
     pending = pending_for(archive, {d.id for r in results for d, _ in r.matches})

@@ -62,6 +62,9 @@ VALIDATED = frozenset(
 )
 #: Pages whose rendered bodies are kept in the LRU (the expensive ones).
 CACHED = frozenset({"search.home", "search.results", "api.search"})
+#: POSTs that only read (a batch validity check sends its references in the body): like a
+#: GET, they read the change stamps once, not once per reference.
+READ_ONLY_POSTS = frozenset({"api.check", "check.page"})
 #: Rendered result pages kept per process (``PAGE_CACHE_SIZE`` in the config; 0 turns it off).
 PAGE_CACHE_SIZE = 256
 #: Response headers stored with a cached page (the rest are added per response).
@@ -143,7 +146,8 @@ def current_state() -> State | None:
     if "gongkai_state" in g:
         return g.gongkai_state
     gk = get_gk()
-    if request.method in ("GET", "HEAD"):  # a read: one look at the change stamps
+    if request.method in ("GET", "HEAD") or request.endpoint in READ_ONLY_POSTS:
+        # a read: one look at the change stamps
         gk.archive.pin()
         g.gongkai_pinned = gk.archive
     changes = gk.archive.changes()

@@ -4,9 +4,13 @@ puts it first — on both engines."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers import Corpus, cli_json, import_docs, run_cli, write_doc
 
+from archive import Archive
+from indexer.lookup import exact, exact_many
 from indexer.normalize import looks_like_doc_number, normalize_doc_number
 from indexer.service import ENGINES, init_data_dir
 
@@ -153,3 +157,38 @@ def test_wenhao_page_and_api_take_decree_numbers(corpus: Corpus) -> None:
     assert [d["id"] for d in api.get_json()["documents"]] == [
         _check(corpus, DECREE_SHAPES[0])[0]["matches"][0]["id"]
     ]
+
+
+@pytest.mark.usefixtures("archive_backend")
+def test_many_references_looked_up_together_find_what_each_finds_alone(tmp_path: Path) -> None:
+    """``check`` looks its references up together (one round trip on PostgreSQL): each ref,
+    in every shape, finds the same documents, the same way, as when looked up alone."""
+    src = tmp_path / "src"
+    write_doc(src, "notice.txt", title="关于加强青测市路灯维护的通知", number="青测发〔2018〕3号",
+              issued="2018-02-01", body="第一条 各区应当按月巡查路灯。")  # fmt: skip
+    write_doc(src, "decree.txt", title="青测市公园管理规定", number="青测市人民政府令第656号",
+              issued="2019-03-01", body="第一条 为加强公园管理，制定本规定。")  # fmt: skip
+    write_doc(src, "state.txt", title="青测河道保护条例", number="中华人民共和国国务院令第901号",
+              issued="2020-04-01", body="第一条 为保护河道，制定本条例。")  # fmt: skip
+    (src / "indexed.txt").write_text(
+        "名  称: 青测市桥梁巡查办法\n索 引 号: QC-2021-00017\n发文日期: 2021-05-01\n\n"
+        "第一条 桥梁每季度巡查一次。\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data"
+    ids = import_docs(data, src)
+    refs = [
+        *NUMBER_SHAPES[:3], DECREE_SHAPES[1], "令第656号", "〔2018〕3号", *STATE_DECREE_SHAPES,
+        "关于加强青测市路灯维护的通知", " 青测市公园管理规定 ", ids["state.txt"], "qc-2021-00017",
+        "不存在的规定", "青测市人民政府令第65号", "青测发〔2018〕4号",
+    ]  # fmt: skip
+    with Archive.open(data, readonly=True) as archive:
+        together = exact_many(archive, refs)
+        alone = {ref.strip(): exact(archive, ref.strip()) for ref in refs}
+    assert {r: ([d.id for d in docs], how) for r, (docs, how) in together.items()} == {
+        r: ([d.id for d in docs], how) for r, (docs, how) in alone.items()
+    }
+    assert together["qc-2021-00017"][1] == "index_number"
+    assert together[ids["state.txt"]][1] == "id"
+    assert together["青测市公园管理规定"][1] == "title"
+    assert together["不存在的规定"] == ([], "none")

@@ -190,3 +190,33 @@ def test_a_chain_of_versions_costs_no_round_trip_of_its_own(
             found = statuses(reader, first.values(), "2020-01-01")
             assert relay.turns - before == 2  # the facts; the acting version and the rest
             assert found[ids[0]].current_version == ids[5]
+
+
+#: Round trips of a batch check on PostgreSQL, however many references: the change counter;
+#: every reference looked up at once; the statuses (two); the documents they name; the
+#: proposals pending on the matches; the withdrawn ids (once after each change).
+CHECK_TURNS = 7
+
+
+@pytest.mark.usefixtures("postgres_schemas")
+def test_a_batch_check_is_a_few_round_trips_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postgres.use(monkeypatch)
+    write_docs(tmp_path / "docs", 24)  # every third repeals the one before it
+    data = tmp_path / "data"
+    import_docs(data, tmp_path / "docs")
+    refs = [f"青测发[2020]{i}号" for i in range(1, 21)]
+    server = urlsplit(postgres.URL)
+    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
+        backend.store_url(data, url_through(backend.stored_url(data) or "", relay.port))
+        client = create_app({"DATA_DIR": data}).test_client()
+        assert client.get("/").status_code == 200
+        before = relay.turns
+        response = client.post("/api/v1/check", json={"refs": refs})
+        assert response.status_code == 200
+        assert relay.turns - before <= CHECK_TURNS
+    results = response.get_json()["results"]
+    assert [r["match"] for r in results] == ["doc_number"] * 20  # (a row per match)
+    repealed = [i for i in range(1, 21) if (i + 1) % 3 == 0]  # by the rule after them
+    assert [i for i, r in enumerate(results, 1) if r["validity"] == "已废止"] == (repealed)
