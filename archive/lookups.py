@@ -102,7 +102,7 @@ class ArchiveLookups:
             return found
 
         sql = f"SELECT * FROM documents WHERE {column} IN ({{marks}}) ORDER BY date_issued DESC"
-        return Read(by_chunks(sql, list(dict.fromkeys(values))), collect)
+        return Read(by_chunks(sql, values), collect)
 
     def fields(
         self, names: Sequence[str], ids: Iterable[str] | None = None

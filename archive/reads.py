@@ -35,10 +35,11 @@ class Read(Generic[T]):
     collect: Callable[[list[Any]], T]
 
 
-def by_chunks(sql: str, ids: Sequence[str], *after: object) -> list[Statement]:
-    """``sql`` (with ``{marks}`` where the ids' placeholders go) once per chunk of ``ids``,
-    each with its chunk followed by ``after``."""
-    return [(sql.format(marks=marks), (*chunk, *after)) for chunk, marks in in_chunks(ids)]
+def by_chunks(sql: str, ids: Iterable[str], *after: object) -> list[Statement]:
+    """``sql`` (with ``{marks}`` where the ids' placeholders go) once per chunk of ``ids``
+    (each id once), each with its chunk followed by ``after``."""
+    unique = list(dict.fromkeys(ids))
+    return [(sql.format(marks=marks), (*chunk, *after)) for chunk, marks in in_chunks(unique)]
 
 
 Connection = sqlite3.Connection | backend.PgConnection

@@ -58,18 +58,7 @@ PROPOSED, CONFIRMED, REJECTED = "proposed", "confirmed", "rejected"
 STATES = (PROPOSED, CONFIRMED, REJECTED)
 
 
-#: The confirmed ``supersedes`` relations reachable forward from some documents (``{marks}``),
-#: as the table ``later``: to them, to the versions that superseded them, and so on.
-_LATER = (
-    "WITH RECURSIVE later AS ("
-    "SELECT * FROM relations WHERE dst IN ({marks}) AND type = ? AND +state = ? "
-    "UNION SELECT r.* FROM relations r JOIN later l ON r.dst = l.src "
-    "WHERE r.type = ? AND +r.state = ?) "
-)
-_LATER_PARAMS = (SUPERSEDES, CONFIRMED, SUPERSEDES, CONFIRMED)
-
-
-def _grouped(end: str) -> Callable[[list[Any]], dict[str, list[Relation]]]:
+def grouped_by(end: str) -> Callable[[list[Any]], dict[str, list[Relation]]]:
     """Rows of relations made into relations, by their ``end`` ("src" or "dst")."""
 
     def collect(rows: list[Any]) -> dict[str, list[Relation]]:
@@ -254,22 +243,6 @@ class Relations:
         """:meth:`incoming` as a :class:`archive.reads.Read`, to send with others."""
         return self._by_end_read("dst", ids, types, states)
 
-    def later_versions_read(self, ids: Iterable[str]) -> Read[dict[str, list[Relation]]]:
-        """The confirmed ``supersedes`` relations pointing at each of ``ids``, at the versions
-        that superseded them, and so on, by dst: a chain of versions walked forward in one
-        statement (a cycle ends the walk: the same row is not added twice)."""
-        if not self.available:
-            return Read([], _grouped("dst"))
-        sql = _LATER + "SELECT * FROM later ORDER BY id"
-        return Read(by_chunks(sql, list(dict.fromkeys(ids)), *_LATER_PARAMS), _grouped("dst"))
-
-    def later_versions_docs_read(self, ids: Iterable[str], columns: str) -> Read[list[Any]]:
-        """The rows (``columns``) of the documents :meth:`later_versions_read` reaches."""
-        if not self.available:
-            return Read([], list)
-        sql = _LATER + f"SELECT {columns} FROM documents WHERE id IN (SELECT src FROM later)"
-        return Read(by_chunks(sql, list(dict.fromkeys(ids)), *_LATER_PARAMS), list)
-
     def _by_end(
         self, end: str, ids: Iterable[str], types: Iterable[str], states: Iterable[str]
     ) -> dict[str, list[Relation]]:
@@ -280,13 +253,13 @@ class Relations:
     ) -> Read[dict[str, list[Relation]]]:
         ids, types, states = list(dict.fromkeys(ids)), list(types), list(states)
         if not self.available:
-            return Read([], _grouped(end))
+            return Read([], grouped_by(end))
         sql = (
             f"SELECT * FROM relations WHERE {end} IN ({{marks}}) "
             f"AND type IN ({placeholders(types)}) "
             f"AND +state IN ({placeholders(states)}) ORDER BY id"  # (+state: see of())
         )
-        return Read(by_chunks(sql, ids, *types, *states), _grouped(end))
+        return Read(by_chunks(sql, ids, *types, *states), grouped_by(end))
 
     def with_state(self, state: str) -> list[Relation]:
         if not self.available:
@@ -454,7 +427,7 @@ class Relations:
         if not self.available:
             return Read([], collect)
         sql = "SELECT * FROM status_changes WHERE doc_id IN ({marks}) ORDER BY seq"
-        return Read(by_chunks(sql, list(dict.fromkeys(ids))), collect)
+        return Read(by_chunks(sql, ids), collect)
 
     def log_validity(
         self, doc_id: str, actor: str, before: dict[str, object], after: dict[str, object]
@@ -499,14 +472,9 @@ class Relations:
 
     def text_dates_read(self, ids: Iterable[str]) -> Read[dict[str, str]]:
         """:meth:`text_dates` as a :class:`archive.reads.Read`."""
-
-        def collect(rows: list[Any]) -> dict[str, str]:
-            return {r[0]: r[1] for r in rows}
-
-        if not self._text_dates:
-            return Read([], collect)
         sql = "SELECT doc_id, effective FROM text_dates WHERE doc_id IN ({marks})"
-        return Read(by_chunks(sql, list(dict.fromkeys(ids))), collect)
+        asked = by_chunks(sql, ids) if self._text_dates else []
+        return Read(asked, lambda rows: {r[0]: r[1] for r in rows})
 
     def set_expiry(self, doc_id: str, expiry: Expiry | None, actor: str, kept: Kept = None) -> bool:
         """Keep (or with ``None`` forget) the end of ``doc_id``'s 有效期 as found in its text or
@@ -550,14 +518,11 @@ class Relations:
 
     def expiries_read(self, ids: Iterable[str]) -> Read[dict[str, Expiry]]:
         """:meth:`expiries` as a :class:`archive.reads.Read`."""
-
-        def collect(rows: list[Any]) -> dict[str, Expiry]:
-            return {r["doc_id"]: Expiry(**dict(r)) for r in rows}
-
-        if not self._expiry:
-            return Read([], collect)
-        sql = "SELECT * FROM text_expiry WHERE doc_id IN ({marks})"
-        return Read(by_chunks(sql, list(dict.fromkeys(ids))), collect)
+        asked = by_chunks("SELECT * FROM text_expiry WHERE doc_id IN ({marks})", ids)
+        return Read(
+            asked if self._expiry else [],
+            lambda rows: {r["doc_id"]: Expiry(**dict(r)) for r in rows},
+        )
 
     # -- references found in text ----------------------------------------------------------
 

@@ -45,6 +45,7 @@ from archive.relations import (
     StatusChange,
 )
 from archive.store import Archive
+from archive.version_chains import later_versions_docs_read, later_versions_read
 from archive.vocab import (
     AMENDED,
     EXPIRED,
@@ -325,7 +326,7 @@ def _brief_read(ids: Iterable[str]) -> Read[dict[str, Document]]:
         return {row["id"]: Document.from_row({**dict(row), "text": ""}) for row in rows}
 
     sql = f"SELECT {_BRIEF} FROM documents WHERE id IN ({{marks}})"
-    return Read(by_chunks(sql, list(dict.fromkeys(ids))), collect)
+    return Read(by_chunks(sql, ids), collect)
 
 
 def _brief_docs(archive: Archive, ids: Iterable[str]) -> dict[str, Document]:
@@ -430,8 +431,8 @@ def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -
         [
             _brief_read(others),
             relations.text_dates_read(others),
-            relations.later_versions_read(versions),
-            relations.later_versions_docs_read(versions, _BRIEF),
+            later_versions_read(relations, versions),
+            later_versions_docs_read(relations, versions, _BRIEF),
         ],
     )
     later = {r["id"]: Document.from_row({**dict(r), "text": ""}) for r in later_rows}
