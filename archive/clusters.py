@@ -6,7 +6,7 @@ for a whole page)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from archive.chunks import marks as placeholders
@@ -20,12 +20,12 @@ from archive.relations import (
     CONFIRMED,
     INTERPRETS,
     REPEALS,
-    SUPERSEDES,
     Relation,
     Relations,
 )
 from archive.store import Archive
 from archive.validity import doc_start
+from archive.version_chains import versions_of_read
 from archive.vocab import PROPOSAL_REPLY
 
 
@@ -49,6 +49,14 @@ class Cluster:
     cited_by: list[Document] = field(default_factory=list)
     attachments: list[Document] = field(default_factory=list)  # this document's 附件
     attachment_of: list[Document] = field(default_factory=list)  # for an attachment
+
+    def documents(self) -> list[Document]:
+        """Every document of the cluster (this one among its versions), each once."""
+        found: dict[str, Document] = {}
+        for part in fields(self):
+            if part.name != "doc_id":
+                found.update((d.id, d) for d in getattr(self, part.name) if d.id not in found)
+        return list(found.values())
 
     def summary(self) -> dict[str, list[dict[str, str]]]:
         """Each non-empty list as id/title/文号/date (for JSON and the CLI)."""
@@ -121,22 +129,7 @@ def cluster_of(archive: Archive, doc: Document) -> Cluster:
     """Everything confirmed as related to ``doc``: versions, interpretations, answers …"""
     relations = Relations(archive)
     rels = relations.of(doc.id, states=(CONFIRMED,))
-    # Versions: walk supersedes both ways.
-    chain = {doc.id}
-    frontier = {doc.id}
-    while frontier:
-        step: set[str] = set()
-        for end, rel_map in (
-            ("src", relations.incoming(frontier, types=(SUPERSEDES,))),
-            ("dst", relations.outgoing(frontier, types=(SUPERSEDES,))),
-        ):
-            for rel_list in rel_map.values():
-                for rel in rel_list:
-                    other = getattr(rel, end)
-                    if other not in chain:
-                        step.add(other)
-        chain |= step
-        frontier = step
+    chain = read(archive.conn, versions_of_read(relations, doc.id))  # supersedes, both ways
     wanted = {r.src for r in rels} | {r.dst for r in rels} | chain
     wanted.discard(doc.id)
     docs = archive.get_many(sorted(wanted))

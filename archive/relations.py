@@ -233,25 +233,22 @@ class Relations:
         """Relations from each of ``ids`` (src), by src."""
         return self._by_end("src", ids, types, states)
 
-    def incoming_read(
+    def _by_end(
+        self, end: str, ids: Iterable[str], types: Iterable[str], states: Iterable[str]
+    ) -> dict[str, list[Relation]]:
+        return read(self.conn, self.by_end_read(end, ids, types=types, states=states))
+
+    def by_end_read(
         self,
+        end: str,
         ids: Iterable[str],
         *,
         types: Iterable[str] = RELATION_TYPES,
         states: Iterable[str] = (CONFIRMED,),
     ) -> Read[dict[str, list[Relation]]]:
-        """:meth:`incoming` as a :class:`archive.reads.Read`, to send with others."""
-        return self._by_end_read("dst", ids, types, states)
-
-    def _by_end(
-        self, end: str, ids: Iterable[str], types: Iterable[str], states: Iterable[str]
-    ) -> dict[str, list[Relation]]:
-        return read(self.conn, self._by_end_read(end, ids, types, states))
-
-    def _by_end_read(
-        self, end: str, ids: Iterable[str], types: Iterable[str], states: Iterable[str]
-    ) -> Read[dict[str, list[Relation]]]:
-        ids, types, states = list(dict.fromkeys(ids)), list(types), list(states)
+        """:meth:`incoming` (``end`` "dst") or :meth:`outgoing` ("src") as a
+        :class:`archive.reads.Read`, to send with others."""
+        types, states = list(types), list(states)
         if not self.available:
             return Read([], grouped_by(end))
         sql = (

@@ -417,7 +417,7 @@ def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -
         archive.conn,
         [
             relations.text_dates_read(d.id for d in docs if not d.date_effective),
-            relations.incoming_read(ids, types=tuple(VALIDITY_EFFECT)),
+            relations.by_end_read("dst", ids, types=tuple(VALIDITY_EFFECT)),
             relations.status_changes_read(ids),
             relations.expiries_read(ids),
         ],

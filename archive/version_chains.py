@@ -41,3 +41,19 @@ def later_versions_docs_read(
         return Read([], list)
     sql = _LATER + f"SELECT {columns} FROM documents WHERE id IN (SELECT src FROM later)"
     return Read(by_chunks(sql, ids, *_PARAMS), list)
+
+
+def versions_of_read(relations: Relations, doc_id: str) -> Read[set[str]]:
+    """The ids of every version of ``doc_id`` (itself included): the documents confirmed
+    ``supersedes`` relations join to it, either way, and to those, and so on."""
+    if not relations.available:
+        return Read([], lambda rows: {doc_id})
+    sql = (
+        "WITH RECURSIVE chain(id) AS (SELECT id FROM documents WHERE id = ? UNION "
+        "SELECT CASE WHEN r.dst = c.id THEN r.src ELSE r.dst END FROM relations r "
+        "JOIN chain c ON (r.dst = c.id OR r.src = c.id) WHERE r.type = ? AND +r.state = ?) "
+        "SELECT id FROM chain"
+    )
+    return Read(
+        [(sql, (doc_id, SUPERSEDES, CONFIRMED))], lambda rows: {doc_id} | {r[0] for r in rows}
+    )

@@ -15,10 +15,12 @@ from test_round_trips import write_docs
 from turn_counter import TurnCounter, url_through
 
 from archive import Archive, Document, backend
-from archive.reads import read_together
+from archive.clusters import cluster_of
+from archive.reads import read, read_together
 from archive.relations import Relations
 from archive.text_facts import Expiry
 from archive.validity import facts_of, statuses
+from archive.version_chains import versions_of_read
 from search_app import create_app
 
 
@@ -51,7 +53,7 @@ def test_reads_sent_together_answer_as_each_asked_alone(tmp_path: Path) -> None:
         archive.conn,
         [
             relations.text_dates_read(every),
-            relations.incoming_read(every, types=("repeals",)),
+            relations.by_end_read("dst", every, types=("repeals",)),
             relations.status_changes_read(every),
             relations.expiries_read([]),  # (no statement: answered all the same)
             relations.expiries_read(every),
@@ -165,10 +167,13 @@ def test_a_chain_of_versions_is_followed_to_its_end_and_a_cycle_ends_the_walk(
         docs = archive.get_many(ids)
         found = statuses(archive, [docs[ids[0]], docs[ids[2]]], "2020-01-01")
         assert found[ids[0]].current_version == found[ids[2]].current_version == ids[4]
+        assert read(archive.conn, versions_of_read(Relations(archive), ids[2])) == set(ids)
+        assert [d.id for d in cluster_of(archive, docs[ids[3]]).versions] == ids
         Relations(archive).add(ids[0], "supersedes", ids[4], actor="t")  # a data error
         facts = facts_of(archive, Relations(archive), [docs[ids[1]]])
         assert set(facts.later) == set(ids)  # every version (round to itself), each once
         assert statuses(archive, [docs[ids[1]]], "2020-01-01")[ids[1]].validity == "已修改"
+        assert read(archive.conn, versions_of_read(Relations(archive), ids[4])) == set(ids)
 
 
 @pytest.mark.usefixtures("postgres_schemas")
@@ -220,3 +225,30 @@ def test_a_batch_check_is_a_few_round_trips_on_postgresql(
     assert [r["match"] for r in results] == ["doc_number"] * 20  # (a row per match)
     repealed = [i for i in range(1, 21) if (i + 1) % 3 == 0]  # by the rule after them
     assert [i for i, r in enumerate(results, 1) if r["validity"] == "已废止"] == (repealed)
+
+
+#: Round trips of a document page on PostgreSQL: the change counter, the document, whether it
+#: is withdrawn, its relations, its versions (one statement however many), their rows, the
+#: statuses of all of them together (two), a cleanup decision naming it. (Before: 20.)
+DOC_TURNS = 9
+
+
+@pytest.mark.usefixtures("postgres_schemas")
+def test_a_document_page_is_a_few_round_trips_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postgres.use(monkeypatch)
+    write_docs(tmp_path / "docs", 6)  # every third repeals the one before it
+    data = tmp_path / "data"
+    ids = import_docs(data, tmp_path / "docs")
+    server = urlsplit(postgres.URL)
+    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
+        backend.store_url(data, url_through(backend.stored_url(data) or "", relay.port))
+        client = create_app({"DATA_DIR": data, "PAGE_CACHE_SIZE": 0}).test_client()
+        assert client.get("/").status_code == 200
+        before = relay.turns
+        response = client.get(f"/doc/{ids['rule-2.txt']}")
+        assert response.status_code == 200
+        assert relay.turns - before <= DOC_TURNS
+    page = response.get_data(as_text=True)
+    assert "已废止" in page and "青测市第3号绿化管理办法" in page  # repealed, and by which

@@ -1,7 +1,8 @@
-"""A loopback TCP relay to a PostgreSQL server that counts the client's turns: how many times
-the client spoke after the server had answered. Each turn is a round trip the client waited
-for, whatever the statements were, so a test can say "these reads took one round trip" by
-counting rather than by timing.
+"""A loopback TCP relay to a PostgreSQL server that counts round trips: how many times the
+server said it was ready for the next query (a ReadyForQuery message: one per statement sent
+alone, one per pipeline of statements). So a test can say "these reads took one round trip"
+by counting rather than by timing. The relayed connection runs without TLS
+(:func:`url_through` asks for that), so that the relay can read the messages' types.
 
     with TurnCounter("localhost", 5432) as relay:
         conn = PgConnection(url_through(url, relay.port))
@@ -28,7 +29,6 @@ class TurnCounter:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self.turns = 0
-        self._last = ""  # who spoke last: "client" or "server"
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -59,6 +59,7 @@ class TurnCounter:
             self._threads.append(thread)
 
     def _relay(self, client: socket.socket, server: socket.socket) -> None:
+        pending = b""  # the server's bytes not yet read as whole messages
         with client, server, selectors.DefaultSelector() as selector:
             selector.register(client, selectors.EVENT_READ, ("client", server))
             selector.register(server, selectors.EVENT_READ, ("server", client))
@@ -68,16 +69,29 @@ class TurnCounter:
                     data = key.fileobj.recv(65536)  # type: ignore[union-attr]
                     if not data:
                         return
-                    with self._lock:
-                        if side == "client" and self._last != "client":
-                            self.turns += 1
-                        self._last = side
+                    if side == "server":
+                        pending = self._count(pending + data)
                     with contextlib.suppress(OSError):
                         other.sendall(data)
 
+    def _count(self, data: bytes) -> bytes:
+        """Count the ReadyForQuery messages among the server's whole messages in ``data``
+        (each a type byte and a length); returns the bytes of the message not yet whole."""
+        while len(data) >= 5:
+            end = 1 + int.from_bytes(data[1:5], "big")
+            if len(data) < end:
+                break
+            if data[:1] == b"Z":
+                with self._lock:
+                    self.turns += 1
+            data = data[end:]
+        return data
+
 
 def url_through(url: str, port: int) -> str:
-    """``url`` with its host and port replaced by the relay's."""
+    """``url`` with its host and port replaced by the relay's, and no TLS or GSS encryption
+    (the relay reads the messages)."""
     parts = urlsplit(url)
     auth = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
-    return urlunsplit(parts._replace(netloc=f"{auth}127.0.0.1:{port}"))
+    query = "&".join(q for q in (parts.query, "sslmode=disable&gssencmode=disable") if q)
+    return urlunsplit(parts._replace(netloc=f"{auth}127.0.0.1:{port}", query=query))

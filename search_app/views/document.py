@@ -69,13 +69,16 @@ def show(doc_id: str) -> Any:
         as_of = check_date(request.args.get("as_of"))
     except ValueError as exc:
         abort(400, description=str(exc))
+    cluster = gk.cluster(doc)
+    shown = {d.id: d for d in cluster.documents()}
+    # the statuses of every document the page shows, read together (then remembered)
+    gk.validity.statuses([doc, *shown.values()], as_of)
     status = gk.status(doc, as_of)
     linked = {}
     for key in ("by", "current_version"):
         target = getattr(status, key)
         if target:
-            linked[key] = gk.archive.get(target)
-    cluster = gk.cluster(doc)
+            linked[key] = shown.get(target) or gk.archive.get(target)
     staff = bool(g.get("user"))
     versions = gk.versions(doc, as_of, cluster)  # shown as their own table, with 对照 links
     sections = [s for s in cluster_sections(cluster, doc.id, gk) if s["key"] != "versions"]
