@@ -5,14 +5,19 @@ round trips where they cost six."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import postgres
 import pytest
+from flask.testing import FlaskClient
 from helpers import import_docs
 from test_round_trips import write_docs
 from turn_counter import TurnCounter, url_through
+from werkzeug.test import TestResponse
 
 from archive import Archive, Document, backend
 from archive.clusters import cluster_of
@@ -123,28 +128,58 @@ def test_a_pages_facts_are_two_round_trips_on_postgresql(
 PAGE_TURNS = 6
 
 
-@pytest.mark.usefixtures("postgres_schemas")
-@pytest.mark.parametrize("path", ["/search?q=绿化", "/api/v1/search?q=绿化&limit=20"])
-def test_a_results_page_is_a_few_round_trips_on_postgresql(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
-) -> None:
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, postgres_schemas: None) -> Site:
+    """24 rules of one invented city, every third repealing the one before it, in a
+    PostgreSQL archive (imported once for the tests that count a request's round trips)."""
+    with pytest.MonkeyPatch.context() as patch:
+        postgres.use(patch)
+        docs = tmp_path_factory.mktemp("turns") / "docs"
+        write_docs(docs, 24)
+        data = docs.parent / "data"
+        return Site(data, import_docs(data, docs))
+
+
+@dataclass
+class Site:
+    data: Path
+    ids: dict[str, str]  # file name → id
+
+
+def _round_trips(
+    site: Site,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ask: Callable[[FlaskClient], TestResponse],
+    **config: object,
+) -> tuple[int, TestResponse]:
+    """The round trips of one request ``ask`` makes of the web app over a copy of ``site``'s
+    data directory whose archive is reached through a relay, after a first request (the home
+    page: the thread's connection and its caches), and its response."""
     postgres.use(monkeypatch)
-    write_docs(tmp_path / "docs", 24)  # every third repeals the one before it
     data = tmp_path / "data"
-    import_docs(data, tmp_path / "docs")
+    shutil.copytree(site.data, data)
     server = urlsplit(postgres.URL)
     with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
-        backend.store_url(data, url_through(backend.stored_url(data) or "", relay.port))
-        app = create_app({"DATA_DIR": data, "PAGE_SIZE": 20, "PAGE_CACHE_SIZE": 0})
-        client = app.test_client()
-        assert client.get("/").status_code == 200  # (the thread's connection, its caches)
+        backend.store_url(data, url_through(backend.stored_url(site.data) or "", relay.port))
+        client = create_app({"DATA_DIR": data, **config}).test_client()
+        assert client.get("/").status_code == 200
         before = relay.turns
-        response = client.get(path)
+        response = ask(client)
         assert response.status_code == 200
-        assert relay.turns - before <= PAGE_TURNS
-        if path.startswith("/api/"):
-            hits = response.get_json()["hits"]
-            assert len(hits) == 20 and any(h["cluster"].get("repealed_by") for h in hits)
+        return relay.turns - before, response
+
+
+@pytest.mark.parametrize("path", ["/search?q=绿化", "/api/v1/search?q=绿化&limit=20"])
+def test_a_results_page_is_a_few_round_trips_on_postgresql(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    config = {"PAGE_SIZE": 20, "PAGE_CACHE_SIZE": 0}
+    turns, response = _round_trips(site, tmp_path, monkeypatch, lambda c: c.get(path), **config)
+    assert turns <= PAGE_TURNS
+    if path.startswith("/api/"):
+        hits = response.get_json()["hits"]
+        assert len(hits) == 20 and any(h["cluster"].get("repealed_by") for h in hits)
 
 
 def _chain(archive: Archive, length: int) -> list[str]:
@@ -203,24 +238,14 @@ def test_a_chain_of_versions_costs_no_round_trip_of_its_own(
 CHECK_TURNS = 7
 
 
-@pytest.mark.usefixtures("postgres_schemas")
 def test_a_batch_check_is_a_few_round_trips_on_postgresql(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    postgres.use(monkeypatch)
-    write_docs(tmp_path / "docs", 24)  # every third repeals the one before it
-    data = tmp_path / "data"
-    import_docs(data, tmp_path / "docs")
     refs = [f"青测发[2020]{i}号" for i in range(1, 21)]
-    server = urlsplit(postgres.URL)
-    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
-        backend.store_url(data, url_through(backend.stored_url(data) or "", relay.port))
-        client = create_app({"DATA_DIR": data}).test_client()
-        assert client.get("/").status_code == 200
-        before = relay.turns
-        response = client.post("/api/v1/check", json={"refs": refs})
-        assert response.status_code == 200
-        assert relay.turns - before <= CHECK_TURNS
+    turns, response = _round_trips(
+        site, tmp_path, monkeypatch, lambda c: c.post("/api/v1/check", json={"refs": refs})
+    )
+    assert turns <= CHECK_TURNS
     results = response.get_json()["results"]
     assert [r["match"] for r in results] == ["doc_number"] * 20  # (a row per match)
     repealed = [i for i in range(1, 21) if (i + 1) % 3 == 0]  # by the rule after them
@@ -233,22 +258,11 @@ def test_a_batch_check_is_a_few_round_trips_on_postgresql(
 DOC_TURNS = 9
 
 
-@pytest.mark.usefixtures("postgres_schemas")
 def test_a_document_page_is_a_few_round_trips_on_postgresql(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    postgres.use(monkeypatch)
-    write_docs(tmp_path / "docs", 6)  # every third repeals the one before it
-    data = tmp_path / "data"
-    ids = import_docs(data, tmp_path / "docs")
-    server = urlsplit(postgres.URL)
-    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
-        backend.store_url(data, url_through(backend.stored_url(data) or "", relay.port))
-        client = create_app({"DATA_DIR": data, "PAGE_CACHE_SIZE": 0}).test_client()
-        assert client.get("/").status_code == 200
-        before = relay.turns
-        response = client.get(f"/doc/{ids['rule-2.txt']}")
-        assert response.status_code == 200
-        assert relay.turns - before <= DOC_TURNS
+    url = f"/doc/{site.ids['rule-2.txt']}"
+    turns, response = _round_trips(site, tmp_path, monkeypatch, lambda c: c.get(url))
+    assert turns <= DOC_TURNS
     page = response.get_data(as_text=True)
     assert "已废止" in page and "青测市第3号绿化管理办法" in page  # repealed, and by which

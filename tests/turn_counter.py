@@ -48,11 +48,15 @@ class TurnCounter:
             thread.join(5)
 
     def _accept(self) -> None:
+        self._listener.settimeout(0.2)  # (to see the stop: closing does not wake accept)
         while not self._stop.is_set():
             try:
                 client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            client.settimeout(None)
             server = socket.create_connection(self.target)
             thread = threading.Thread(target=self._relay, args=(client, server), daemon=True)
             thread.start()
