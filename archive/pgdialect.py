@@ -28,13 +28,34 @@ def fold_in_lists(sql: str, params: Iterable[Any]) -> tuple[str, list[Any]]:
     (a PostgreSQL array), outside string literals. The statement then reads the same
     whatever the list's length: psycopg parses it once (it parses again each time a
     statement of more than 50 values), the server prepares it once, and a list of hundreds
-    of ids (the import's look-ups by chunk) costs the client one value, not hundreds."""
+    of ids (the import's look-ups by chunk) costs the client one value, not hundreds. How a
+    statement folds is worked out once per statement text (:func:`_folding`): a web request
+    sends the same few statements again and again."""
     values = list(params)
-    if "?" not in sql or not _IN_LIST.search(sql):
+    if "?" not in sql:
         return sql, values
-    out: list[str] = []
+    folded_sql, groups = _folding(sql)
+    if not groups:
+        return sql, values
     folded: list[Any] = []
     taken = 0
+    for listed, count in groups:
+        if listed:
+            folded.append(values[taken : taken + count])
+        else:
+            folded.extend(values[taken : taken + count])
+        taken += count
+    return folded_sql, folded
+
+
+@lru_cache(maxsize=2048)
+def _folding(sql: str) -> tuple[str, tuple[tuple[bool, int], ...]]:
+    """``sql`` folded, and how its parameters group: (one list?, how many) in order; no
+    groups when it has no ``IN`` list to fold."""
+    if not _IN_LIST.search(sql):
+        return sql, ()
+    out: list[str] = []
+    groups: list[tuple[bool, int]] = []
     for n, part in enumerate(sql.split("'")):
         if n % 2:  # inside a string literal
             out.append(part)
@@ -43,20 +64,14 @@ def fold_in_lists(sql: str, params: Iterable[Any]) -> tuple[str, list[Any]]:
         start = 0
         for match in _IN_LIST.finditer(part):
             before = part[start : match.start()]
-            ahead = before.count("?")
-            folded.extend(values[taken : taken + ahead])
-            taken += ahead
-            listed = match.group(0).count("?")
-            folded.append(values[taken : taken + listed])
-            taken += listed
+            groups += [(False, before.count("?")), (True, match.group(0).count("?"))]
             pieces.append(before + ("<> ALL(?)" if match.group(1) else "= ANY(?)"))
             start = match.end()
         rest = part[start:]
-        folded.extend(values[taken : taken + rest.count("?")])
-        taken += rest.count("?")
+        groups.append((False, rest.count("?")))
         pieces.append(rest)
         out.append("".join(pieces))
-    return "'".join(out), folded
+    return "'".join(out), tuple(groups)
 
 
 _BUSY = re.compile(r"^\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)\s*$", re.IGNORECASE)
