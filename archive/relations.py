@@ -152,7 +152,7 @@ class Relations:
         #: False for a read-only archive written by a Gongkai older than relations.
         tables = schema.tables(self.conn)
         self.available = "relations" in tables
-        self._text_dates = "text_dates" in tables
+        self.has_text_dates = "text_dates" in tables
         self._expiry = "text_expiry" in tables
 
     # -- transactions ----------------------------------------------------------------------
@@ -470,7 +470,7 @@ class Relations:
     def text_dates_read(self, ids: Iterable[str]) -> Read[dict[str, str]]:
         """:meth:`text_dates` as a :class:`archive.reads.Read`."""
         sql = "SELECT doc_id, effective FROM text_dates WHERE doc_id IN ({marks})"
-        asked = by_chunks(sql, ids) if self._text_dates else []
+        asked = by_chunks(sql, ids) if self.has_text_dates else []
         return Read(asked, lambda rows: {r[0]: r[1] for r in rows})
 
     def set_expiry(self, doc_id: str, expiry: Expiry | None, actor: str, kept: Kept = None) -> bool:

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from archive.acting import acting_read, acting_text_dates_read
 from archive.document import Document
 from archive.reads import Read, by_chunks, read, read_together
 from archive.relations import (
@@ -319,14 +320,14 @@ def status_on(
 _BRIEF = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
 
 
+def _briefs(rows: list[Any]) -> dict[str, Document]:
+    """Rows of :data:`_BRIEF` columns as documents without their text, by id."""
+    return {row["id"]: Document.from_row({**dict(row), "text": ""}) for row in rows}
+
+
 def _brief_read(ids: Iterable[str]) -> Read[dict[str, Document]]:
     """Documents without their text (for dates and labels)."""
-
-    def collect(rows: list[Any]) -> dict[str, Document]:
-        return {row["id"]: Document.from_row({**dict(row), "text": ""}) for row in rows}
-
-    sql = f"SELECT {_BRIEF} FROM documents WHERE id IN ({{marks}})"
-    return Read(by_chunks(sql, ids), collect)
+    return Read(by_chunks(f"SELECT {_BRIEF} FROM documents WHERE id IN ({{marks}})", ids), _briefs)
 
 
 def _brief_docs(archive: Archive, ids: Iterable[str]) -> dict[str, Document]:
@@ -409,33 +410,29 @@ class Facts:
 
 
 def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -> Facts:
-    """In two round trips on PostgreSQL (:func:`archive.reads.read_together`): what is known
-    of ``docs``, then the documents acting on them, with the chains of versions after them."""
+    """In one round trip on PostgreSQL (:func:`archive.reads.read_together`): what is known
+    of ``docs``, the documents acting on them (found by the server: :mod:`archive.acting`)
+    and the chains of versions after them (:mod:`archive.version_chains`)."""
     docs = list(docs)
     ids = [d.id for d in docs]
-    text_dates, incoming, changes, expiries = read_together(
-        archive.conn,
-        [
-            relations.text_dates_read(d.id for d in docs if not d.date_effective),
-            relations.by_end_read("dst", ids, types=tuple(VALIDITY_EFFECT)),
-            relations.status_changes_read(ids),
-            relations.expiries_read(ids),
-        ],
+    text_dates, incoming, changes, expiries, acting, their_dates, chains, later_rows = (
+        read_together(
+            archive.conn,
+            [
+                relations.text_dates_read(d.id for d in docs if not d.date_effective),
+                relations.by_end_read("dst", ids, types=tuple(VALIDITY_EFFECT)),
+                relations.status_changes_read(ids),
+                relations.expiries_read(ids),
+                acting_read(relations, ids, _BRIEF, _briefs),
+                acting_text_dates_read(relations, ids),
+                later_versions_read(relations, ids),
+                later_versions_docs_read(relations, ids, _BRIEF),
+            ],
+        )
     )
     docs = _dated(docs, text_dates)
-    others = {r.src for rels in incoming.values() for r in rels}
-    others |= {c.by_doc for chs in changes.values() for c in chs if c.by_doc}
     versions = {r.src for rels in incoming.values() for r in rels if r.type == SUPERSEDES}
-    acting, their_dates, chains, later_rows = read_together(
-        archive.conn,
-        [
-            _brief_read(others),
-            relations.text_dates_read(others),
-            later_versions_read(relations, versions),
-            later_versions_docs_read(relations, versions, _BRIEF),
-        ],
-    )
-    later = {r["id"]: Document.from_row({**dict(r), "text": ""}) for r in later_rows}
+    later = _briefs(later_rows)
     newer = {i: chains.get(i, []) for i in versions | later.keys()}
     brief = {d.id: d for d in _dated(acting.values(), their_dates)}
     dates = {i: doc_start(d) for i, d in later.items()}

@@ -1,0 +1,48 @@
+"""The documents acting on some documents: those that repeal, amend or supersede them
+(confirmed relations of :data:`~archive.vocab.VALIDITY_EFFECT` types) and those a staff status
+record names. Found by the server from the documents' ids (a subquery), so that they are read
+in the same round trip as the rest of the documents' facts (:func:`archive.validity.facts_of`),
+not after it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from archive.chunks import in_chunks
+from archive.reads import Read, Statement
+from archive.relations import CONFIRMED, VALIDITY_EFFECT, Relations
+
+#: The ids of the documents acting on the documents ``{marks}`` (given twice).
+_ACTING = (
+    "SELECT src FROM relations WHERE dst IN ({marks}) AND type IN ({types}) AND +state = ? "
+    "UNION SELECT by_doc FROM status_changes WHERE doc_id IN ({marks}) AND by_doc != ''"
+)
+
+
+def _statements(relations: Relations, ids: Iterable[str], outer: str) -> list[Statement]:
+    """``outer`` with ``{acting}`` replaced by the acting documents' subquery, per chunk."""
+    if not relations.available:
+        return []
+    types = list(VALIDITY_EFFECT)
+    found: list[Statement] = []
+    for chunk, marks in in_chunks(list(dict.fromkeys(ids))):
+        acting = _ACTING.format(marks=marks, types=", ".join("?" for _ in types))
+        found.append((outer.format(acting=acting), (*chunk, *types, CONFIRMED, *chunk)))
+    return found
+
+
+def acting_read(
+    relations: Relations, ids: Iterable[str], columns: str, collect: Callable[[list[Any]], Any]
+) -> Read[Any]:
+    """The rows (``columns``) of the documents acting on ``ids``, made an answer by
+    ``collect``."""
+    outer = f"SELECT {columns} FROM documents WHERE id IN ({{acting}})"
+    return Read(_statements(relations, ids, outer), collect)
+
+
+def acting_text_dates_read(relations: Relations, ids: Iterable[str]) -> Read[dict[str, str]]:
+    """The 施行日期 found in the texts of the documents acting on ``ids``, by id."""
+    outer = "SELECT doc_id, effective FROM text_dates WHERE doc_id IN ({acting})"
+    statements = _statements(relations, ids, outer) if relations.has_text_dates else []
+    return Read(statements, lambda rows: {r[0]: r[1] for r in rows})
