@@ -138,18 +138,8 @@ class ArchiveLookups:
         """Documents with this canonical 文号; one without a prefix (``〔2017〕1号``) matches
         that year and number under any prefix, and never ``〔2017〕16号``."""
         if normalized.startswith("〔"):
-            pattern = "%" + normalized.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            rows = self.conn.execute(
-                "SELECT * FROM documents WHERE doc_number_norm LIKE ? ESCAPE '\\' "
-                "ORDER BY date_issued DESC",
-                (pattern,),
-            )
-        else:
-            rows = self.conn.execute(
-                "SELECT * FROM documents WHERE doc_number_norm = ? ORDER BY date_issued DESC",
-                (normalized,),
-            )
-        return [decoded(r) for r in rows]
+            return self.find_by_doc_number_ending(normalized)
+        return self._with("doc_number_norm", normalized)
 
     def find_by_doc_number_ending(self, tail: str) -> list[Document]:
         """Documents whose canonical 文号 ends with ``tail`` (``令第656号``): the candidates for a
@@ -160,20 +150,20 @@ class ArchiveLookups:
             "ORDER BY date_issued DESC",
             (pattern,),
         )
-        return [Document.from_row(dict(r)) for r in rows]
+        return [decoded(r) for r in rows]
 
     def find_by_index_number(self, normalized: str) -> list[Document]:
-        rows = self.conn.execute(
-            "SELECT * FROM documents WHERE index_number_norm = ? ORDER BY date_issued DESC",
-            (normalized,),
-        )
-        return [decoded(r) for r in rows]
+        return self._with("index_number_norm", normalized)
 
     def find_by_title(self, title: str) -> list[Document]:
-        rows = self.conn.execute(
-            "SELECT * FROM documents WHERE title = ? ORDER BY date_issued DESC", (title,)
+        return self._with("title", title)
+
+    def _with(self, column: str, value: str) -> list[Document]:
+        """The documents whose ``column`` is ``value``, newest first."""
+        found: dict[str, list[Document]] = read(
+            self.conn, self.documents_with_read(column, [value])
         )
-        return [decoded(r) for r in rows]
+        return found.get(value, [])
 
     def iter_documents(self, *, batch: int = 200) -> Iterator[Document]:
         """Every document, in id order, reading ``batch`` rows at a time."""

@@ -83,20 +83,9 @@ def _named(refs: dict[str, Document], status: Status) -> dict[str, str]:
 
 
 def exact(archive: Archive, ref: str) -> tuple[list[Document], str]:
-    """Exact matches of ``ref`` and how they were found: by id, then 文号, 索引号, title."""
-    doc = archive.get(ref)
-    if doc:
-        return [doc], "id"
-    if looks_like_doc_number(ref):
-        found = by_doc_number(archive, normalize_doc_number(ref))
-        if found:
-            return found, "doc_number"
-    if looks_like_index_number(ref):
-        found = archive.find_by_index_number(normalize_index_number(ref))
-        if found:
-            return found, "index_number"
-    found = archive.find_by_title(ref)
-    return found, ("title" if found else "none")
+    """Exact matches of ``ref`` (stripped) and how they were found: by id, then 文号, 索引号,
+    title (:func:`exact_many` of one reference)."""
+    return exact_many(archive, [ref]).get(ref.strip(), ([], "none"))
 
 
 def exact_many(archive: Archive, refs: Iterable[str]) -> dict[str, tuple[list[Document], str]]:
