@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from archive.chunks import in_chunks
+from archive.chunks import marks as placeholders
 from archive.reads import Read, Statement
 from archive.relations import CONFIRMED, VALIDITY_EFFECT, Relations
 
@@ -27,7 +28,7 @@ def _statements(relations: Relations, ids: Iterable[str], outer: str) -> list[St
     types = list(VALIDITY_EFFECT)
     found: list[Statement] = []
     for chunk, marks in in_chunks(list(dict.fromkeys(ids))):
-        acting = _ACTING.format(marks=marks, types=", ".join("?" for _ in types))
+        acting = _ACTING.format(marks=marks, types=placeholders(types))
         found.append((outer.format(acting=acting), (*chunk, *types, CONFIRMED, *chunk)))
     return found
 

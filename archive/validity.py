@@ -480,15 +480,13 @@ def validity_groups(archive: Archive, as_of: str | None = None) -> dict[str, fro
     """Every document's id under its validity on ``as_of`` (default today)."""
     found: dict[str, set[str]] = {}
     last = ""
-    cols = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
     while True:
         rows = archive.conn.execute(
-            f"SELECT {cols} FROM documents WHERE id > ? ORDER BY id LIMIT 2000", (last,)
+            f"SELECT {_BRIEF} FROM documents WHERE id > ? ORDER BY id LIMIT 2000", (last,)
         ).fetchall()
         if not rows:
             break
-        docs = [Document.from_row({**dict(r), "text": ""}) for r in rows]
-        for doc_id, status in statuses(archive, docs, as_of).items():
+        for doc_id, status in statuses(archive, _briefs(rows).values(), as_of).items():
             found.setdefault(status.validity, set()).add(doc_id)
         last = rows[-1]["id"]
     return {validity: frozenset(ids) for validity, ids in found.items()}
