@@ -6,7 +6,8 @@ round trip where they cost six, and more for each step of a chain of versions.""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +28,16 @@ from archive.text_facts import Expiry
 from archive.validity import facts_of, statuses
 from archive.version_chains import versions_of_read
 from search_app import create_app
+
+
+@contextmanager
+def _relayed(data: Path, to: Path) -> Iterator[TurnCounter]:
+    """A relay to the test server, and ``to`` a data directory whose archive is ``data``'s,
+    reached through it (only its URL is written there)."""
+    server = urlsplit(postgres.URL)
+    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
+        backend.store_url(to, url_through(backend.stored_url(data) or "", relay.port))
+        yield relay
 
 
 def _archive(data: Path) -> tuple[Archive, dict[str, str]]:
@@ -94,11 +105,8 @@ def test_a_pages_facts_are_one_round_trip_on_postgresql(
     data = tmp_path / "data"
     archive, ids = _archive(data)
     docs = list(archive.get_many(list(ids.values())).values())
-    server = urlsplit(postgres.URL)
-    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
-        relayed = tmp_path / "relayed"  # the same archive, reached through the relay
-        backend.store_url(relayed, url_through(backend.stored_url(data) or "", relay.port))
-        reader = Archive.open(relayed, readonly=True)
+    with _relayed(data, tmp_path / "relayed") as relay:
+        reader = Archive.open(tmp_path / "relayed", readonly=True)
         relations = Relations(reader)
         relations.text_dates([])  # (the first statements read the schema's tables)
         before = relay.turns
@@ -159,9 +167,7 @@ def _round_trips(
     postgres.use(monkeypatch)
     data = tmp_path / "data"
     shutil.copytree(site.data, data)
-    server = urlsplit(postgres.URL)
-    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
-        backend.store_url(data, url_through(backend.stored_url(site.data) or "", relay.port))
+    with _relayed(site.data, data) as relay:
         client = create_app({"DATA_DIR": data, **config}).test_client()
         assert client.get("/").status_code == 200
         before = relay.turns
@@ -220,16 +226,13 @@ def test_a_chain_of_versions_costs_no_round_trip_of_its_own(
     with Archive.open(data) as archive:
         ids = _chain(archive, 6)
         first = archive.get_many(ids[:1])
-    server = urlsplit(postgres.URL)
-    with TurnCounter(server.hostname or "localhost", server.port or 5432) as relay:
-        relayed = tmp_path / "relayed"
-        backend.store_url(relayed, url_through(backend.stored_url(data) or "", relay.port))
-        with Archive.open(relayed, readonly=True) as reader:
-            Relations(reader).text_dates([])
-            before = relay.turns
-            found = statuses(reader, first.values(), "2020-01-01")
-            assert relay.turns - before == 1  # the facts, the acting version and the rest
-            assert found[ids[0]].current_version == ids[5]
+    relayed = tmp_path / "relayed"
+    with _relayed(data, relayed) as relay, Archive.open(relayed, readonly=True) as reader:
+        Relations(reader).text_dates([])
+        before = relay.turns
+        found = statuses(reader, first.values(), "2020-01-01")
+        assert relay.turns - before == 1  # the facts, the acting version and the rest
+        assert found[ids[0]].current_version == ids[5]
 
 
 #: Round trips of a batch check on PostgreSQL, however many references: the change counter;
