@@ -87,11 +87,24 @@ def main() -> None:
         started = time.monotonic()
         engine.add(docs)
         indexed = time.monotonic() - started
-        lines = engine._documents.export().splitlines()  # every stored field
+        collection = engine.collection
+        exported = engine._read(lambda c: c.collections[collection].documents.export())
+        lines = exported.splitlines()  # every stored field
         stored = statistics.mean(len(line.encode()) for line in lines if line.strip())
         qs = queries(docs, args.queries, args.seed)
         times: list[float] = []
+        send = engine._search
+        calls = {"requests": 0, "searches": 0}
+
+        def counted(searches: list[dict]) -> list[dict]:
+            calls["requests"] += 1
+            calls["searches"] += len(searches)
+            return send(searches)
+
+        engine._search = counted  # type: ignore[method-assign]
         for round_ in range(args.rounds):
+            if round_ == args.rounds - 1:
+                calls.update(requests=0, searches=0)
             for q in qs:
                 parsed = parse(q)
                 t = time.perf_counter()
@@ -110,6 +123,8 @@ def main() -> None:
                 "stored_bytes_per_doc": round(stored),
                 "p50_ms": round(statistics.median(times), 1),
                 "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
+                "requests_per_search": round(calls["requests"] / len(qs), 1),
+                "searches_per_search": round(calls["searches"] / len(qs), 1),
             }
         )
     )

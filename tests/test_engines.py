@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -509,19 +509,34 @@ def test_a_foreign_tantivy_index_is_refused_until_rebuilt(tmp_path: Path) -> Non
     assert _ids(stale, "湿地") == ["b"]
 
 
+def _separate_fields(fields: list[dict]) -> list[dict]:
+    return [f for f in fields if f["name"] not in ("tm", "pr")] + [
+        {"name": n, "type": "string[]", "optional": True} for n in ("tt", "bt", "at")
+    ]
+
+
+def _frequency_bits(fields: list[dict]) -> list[dict]:
+    return [*fields, {"name": "fq", "type": "string[]", "optional": True}]
+
+
+def _pairs_listed(fields: list[dict]) -> list[dict]:
+    return [{**f, "type": "string[]"} if f["name"] in ("pr", "tr") else f for f in fields]
+
+
+@pytest.mark.parametrize("older", [_separate_fields, _frequency_bits, _pairs_listed])
 def test_a_typesense_collection_of_the_older_layout_is_refused_until_rebuilt(
-    tmp_path: Path,
+    tmp_path: Path, older: Callable[[list[dict]], list[dict]]
 ) -> None:
-    """A collection made before the terms of title and body shared one field (``tt``, ``bt``,
-    ``at``…: issue 18) holds values no query of this version finds: reported, then rebuilt."""
+    """A collection of an older layout holds values no query of this version finds or
+    scores: the terms of title and body in fields of their own (``tt``, ``bt``, ``at``…),
+    frequencies as indexed bits (``fq``) or pairs as a list of values. Reported, then
+    rebuilt."""
     from indexer.engines.typesense import TypesenseEngine, collection_schema
 
     engine = open_engine(tmp_path, "typesense")
     assert isinstance(engine, TypesenseEngine)
     schema = collection_schema(engine.collection)
-    schema["fields"] = [f for f in schema["fields"] if f["name"] not in ("tm", "pr")] + [
-        {"name": n, "type": "string[]", "optional": True} for n in ("tt", "bt", "at")
-    ]
+    schema["fields"] = older(schema["fields"])
     engine._writer.collections.create(schema)
     with pytest.raises(RuntimeError, match=r"older layout.*reindex"):
         engine.search(parse("湿地"), limit=5)
@@ -588,10 +603,10 @@ def test_a_typesense_data_directory_may_check_phrases_by_pairs_only(tmp_path: Pa
 
 
 def test_typesense_scores_from_either_side_of_each_set_are_tantivys(tmp_path: Path) -> None:
-    """The scorer loads which candidates hold a term (and each bit of its frequency) from the
-    smaller side: the holders, or the others through ``!=`` (here the body's 湿地 and its
-    pairs, which most candidates hold; ``c`` has no pair at all). Either way the scores are
-    tantivy's."""
+    """The scorer loads which candidates hold a term from the smaller side: the holders, or
+    the others through ``!=`` (here the body's 湿地, which most candidates hold; ``c`` has no
+    pair at all); how often, each candidate's stored frequency map says, beyond any cap
+    (``g`` says 湿地 seventy times). Either way the scores are tantivy's."""
     docs = [
         IndexDoc(
             id="a", rev=1, title="湿地保护", body="湿地保护，湿地保护，湿地保护。湿地与保护。"
@@ -601,6 +616,7 @@ def test_typesense_scores_from_either_side_of_each_set_are_tantivys(tmp_path: Pa
         IndexDoc(id="d", rev=1, title="湿地保护规划", body="湿地，湿地，湿地，保护。"),
         IndexDoc(id="e", rev=1, title="保护湿地", body="湿地保护，湿地保护。"),
         IndexDoc(id="f", rev=1, title="候鸟", body="候鸟迁徙"),
+        IndexDoc(id="g", rev=1, title="名录", body="湿地，" * 70 + "保护。"),
     ]
     scores = {}
     for name in ("tantivy", "typesense"):
@@ -614,7 +630,7 @@ def test_typesense_scores_from_either_side_of_each_set_are_tantivys(tmp_path: Pa
             if name == "typesense":
                 engine.drop()  # type: ignore[attr-defined]
             engine.close()
-    assert scores["typesense"].keys() == scores["tantivy"].keys() == set("abcde")
+    assert scores["typesense"].keys() == scores["tantivy"].keys() == set("abcdeg")
     for doc, score in scores["tantivy"].items():
         assert scores["typesense"][doc] == pytest.approx(score, rel=1e-5), doc
 

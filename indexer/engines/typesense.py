@@ -47,6 +47,7 @@ from indexer.engines.typesense_cluster import (
 )
 from indexer.engines.typesense_documents import collection_schema, to_document
 from indexer.engines.typesense_query import (
+    PAIRS,
     TERMS,
     TRIPLES,
     all_of,
@@ -62,6 +63,7 @@ from indexer.engines.typesense_split import fits, id_condition, matching_ids
 from indexer.query import ParsedQuery, QuerySyntaxError
 
 R = TypeVar("R")
+Note = Callable[[list[dict[str, Any]]], None]
 COLLECTION_FILE = "collection"
 IMPORT_BATCH = 100  # documents per import request
 PAGE = 250  # Typesense's largest page
@@ -152,10 +154,13 @@ class TypesenseEngine:
             self._wait_replicated()
             self._timeline, self._triples = True, self.settings.runs
         else:
-            names = {f.get("name") for f in found.get("fields", [])}
-            if TERMS not in names:
+            types = {f.get("name"): f.get("type") for f in found.get("fields", [])}
+            names = set(types)
+            if TERMS not in names or "fq" in names or types.get(PAIRS) != "string":
                 # Made before the terms of both fields shared one field (issue 18): its
-                # values are hashed otherwise, so no query of this version can read it.
+                # values are hashed otherwise, so no query of this version can read it; or
+                # with frequencies as indexed bits (fq) before the stored frequency map, or
+                # pairs as a list before their text.
                 raise IndexDamagedError(
                     f"the Typesense collection {self.collection} has an older layout; "
                     "run `gongkai reindex` to rebuild it"
@@ -371,14 +376,15 @@ class TypesenseEngine:
         hits in text match order."""
         wanted = offset + limit
         scorer = scoring.Scorer(self._search, self._stats)
-        # The candidates' field lengths come with them (each hit loaded costs: Typesense
-        # reads the whole stored document), so the scorer need not fetch them again.
-        lengths = scorer.lengths
+        # The candidates' field lengths and frequencies come with them (each hit loaded
+        # costs: Typesense reads the whole stored document), so the scorer need not fetch
+        # them again.
+        note = scorer.note
         exact = [f for m in query.positive if (f := exact_filter(m))]
         exact_hits: list[tuple[str, int]] = []
         if exact:
             scope = [*parts, any_of(exact)]
-            exact_hits = self._dated(scope, min(total, PAGE), lengths)
+            exact_hits = self._dated(scope, min(total, PAGE), note)
         ranked = _by_score(
             exact_hits, scorer.scores(query, [i for i, _ in exact_hits]), EXACT_BOOST
         )
@@ -388,27 +394,28 @@ class TypesenseEngine:
         if need <= 0:
             return ranked[offset:wanted]
         if total - len(exact_ids) <= CANDIDATES:
-            candidates, tail = self._dated(rest, CANDIDATES, lengths), []
+            candidates, tail = self._dated(rest, CANDIDATES, note), []
         else:
-            chosen = self._text_matched(query, rest, max(need, CANDIDATES), lengths)
+            chosen = self._text_matched(query, rest, max(need, CANDIDATES), note)
             candidates, tail = chosen[:CANDIDATES], chosen[CANDIDATES:need]
         ranked += _by_score(candidates, scorer.scores(query, [i for i, _ in candidates]))
         ranked += [EngineHit(i, 0.0) for i, _ in tail]
         return ranked[offset:wanted]
 
     def _dated(
-        self, parts: list[str], count: int, lengths: dict[str, dict[str, int]] | None = None
+        self, parts: list[str], count: int, note: Note | None = None
     ) -> list[tuple[str, int]]:
-        """(id, date) of up to ``count`` matches of ``parts``, newest first (with
-        ``lengths``, their field lengths noted there: :func:`_note_lengths`)."""
+        """(id, date) of up to ``count`` matches of ``parts``, newest first (with ``note``,
+        what the scorer needs of them is loaded too and given to it: :meth:`Scorer.note`)."""
         params = {
             "q": "*",
             "query_by": "title",
             "sort_by": "date:desc",
-            "include_fields": "id,date,tn,bn",
+            "include_fields": "id,date" + ("," + scoring.STORED if note else ""),
         }
         _, hits = self._window({**params, **_filter(parts)}, 0, count)
-        _note_lengths(hits, lengths)
+        if note:
+            note(hits)
         return [(_id(h), int(h["document"].get("date", 0))) for h in hits]
 
     def _text_matched(
@@ -416,7 +423,7 @@ class TypesenseEngine:
         query: ParsedQuery,
         parts: list[str],
         count: int,
-        lengths: dict[str, dict[str, int]] | None = None,
+        note: Note | None = None,
     ) -> list[tuple[str, int]]:
         """(id, date) of the first ``count`` matches by Typesense's text match over the
         title (weighted) and body; matches the ranking texts miss (found through another
@@ -431,14 +438,15 @@ class TypesenseEngine:
             "typo_tokens_threshold": 0,
             "drop_tokens_threshold": count + 1,
             "sort_by": "_text_match:desc,date:desc",
-            "include_fields": "id,date,tn,bn",
+            "include_fields": "id,date" + ("," + scoring.STORED if note else ""),
             "highlight_fields": "none",
             **_filter(parts),
         }
         best: dict[str, tuple[int, int]] = {}  # id -> (text match, date)
         for text in ranking_texts(query):
             _, hits = self._window({**common, "q": text}, 0, count)
-            _note_lengths(hits, lengths)
+            if note:
+                note(hits)
             for h in hits:
                 doc_id, match = _id(h), int(h.get("text_match", 0))
                 date = int(h["document"].get("date", 0))
@@ -451,7 +459,7 @@ class TypesenseEngine:
             chosen += self._dated(
                 [*parts, "key:!=" + _values(seen)] if seen else parts,
                 count - len(chosen),
-                lengths,
+                note,
             )
         return chosen
 
@@ -479,18 +487,6 @@ def _by_score(
         EngineHit(i, boost * (1.0 + scores.get(i, 0.0)) if boost != 1.0 else scores.get(i, 0.0))
         for i, _ in order
     ]
-
-
-def _note_lengths(hits: list[dict[str, Any]], lengths: dict[str, dict[str, int]] | None) -> None:
-    """Each hit's title and body lengths (``tn``, ``bn``) into ``lengths`` (field → id →
-    length), when given."""
-    if lengths is None:
-        return
-    for h in hits:
-        document = h["document"]
-        for f, short in scoring.FIELDS.items():
-            if short + "n" in document:
-                lengths[f][str(document["id"])] = int(document[short + "n"] or 0)
 
 
 def _values(values: Iterable[str]) -> str:

@@ -8,19 +8,21 @@ which documents match is decided by ``filter_by`` alone, over fields we fill our
   the term (:func:`key`, :func:`placed`), so no Typesense tokenizer or symbol rule ever touches
   a term, and one condition asks the title, the body or either (``tm:=[title's, body's]``);
 * ``pr``: every pair of terms at adjacent positions (sub-words sit at their parent's
-  position, as on tantivy), hashed with its field the same way: a phrase of two places is one
-  pair lookup;
-* ``tr``: every run of three terms at consecutive positions, hashed with its field the same
-  way: a phrase of three places is one lookup, a longer one the AND of its consecutive runs
-  of three. Exact for phrases of up to three places; a longer one may still match where its
-  runs of three occur apart, which needs a run of two of its words twice in the text with
-  different neighbours. That is the only difference from the other engines' positions. (With
-  pairs alone, "按照国家有关规定" matched 2,132 of 20,000 documents where tantivy's positions
-  match 2,108. Runs hashed into 36**4 values to save memory were tried: a long regulation
-  holds some 15,000 runs, so about 1 in 100 of the documents holding a phrase's pairs apart
-  matched by a shared value, and "行政主管部门应当" found 2,414 documents against 2,409.)
-  A collection made with ``phrases`` "pairs" (:mod:`indexer.engines.typesense_cluster`) has
-  no runs, and checks every phrase by its pairs;
+  position, as on tantivy), hashed with its field the same way, stored as one text of
+  space-separated values (``pr:`` asks for a word of it): a phrase of two places is one pair
+  lookup;
+* ``tr``: every run of three terms at consecutive positions, hashed with its field and
+  stored the same way: a phrase of three places is one lookup, a longer one the AND of its
+  consecutive runs of three. Exact for phrases of up to three places; a longer one may still
+  match where its runs of three occur apart, which needs a run of two of its words twice in
+  the text with different neighbours. That is the only difference from the other engines'
+  positions. (With pairs alone, "按照国家有关规定" matched 2,132 of 20,000 documents where tantivy's
+  positions match 2,108. Runs hashed into 36**4 values to save memory were tried: a long
+  regulation holds some 15,000 runs, so about 1 in 100 of the documents holding a phrase's
+  pairs apart matched by a shared value, and "行政主管部门应当" found 2,414 documents against
+  2,409.) A collection made with ``phrases`` "pairs"
+  (:mod:`indexer.engines.typesense_cluster`) has no runs, and checks every phrase by its
+  pairs;
 * ``dn`` / ``ix``: the 文号 (and its suffix) and the 索引号, hashed.
 
 A query word is an OR of its alternatives, a phrase an OR of at most
@@ -51,7 +53,7 @@ MAX_PHRASE_VARIANTS = 16
 #: Typesense 0.24 refuses a filter of more than 100 tokens: conditions, ``&&`` / ``||`` and
 #: parentheses (measured: an OR of 49 conditions in parentheses passes, of 50 fails).
 MAX_CONDITIONS = 99
-_TOKEN = re.compile(r"`[^`]*`|(&&|\|\||\(|\)|:(?:!=|>=|<=|=|>|<))")
+_TOKEN = re.compile(r"`[^`]*`|(&&|\|\||\(|\)|:(?:!=|>=|<=|=|>|<)?)")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 #: The fields holding the hashed terms and pairs of the title and the body (:func:`placed`).
 TERMS, PAIRS, TRIPLES = "tm", "pr", "tr"
@@ -201,7 +203,7 @@ def _places(fieldname: str, places: list[list[str]], triples: bool) -> str:
     )
     return _all(
         [
-            f"{name}:="
+            f"{name}:"  # a word of the text (PAIRS and TRIPLES are texts of values)
             + _values(
                 sorted(
                     {

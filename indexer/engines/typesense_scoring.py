@@ -9,17 +9,18 @@ those engines (k1 = 1.2, b = 0.75; title ×3, words adjacent as typed ×2, exact
 * **document frequency** of a term in a field: the count of a filter on its hash in that
   field (``tm``); a phrase's idf is the sum of its terms', as on tantivy;
 * **term frequency** in each candidate (a phrase's: the least of its adjacent pairs', ``pr``):
-  the document holds, besides each hashed term and pair, its frequency in binary in
-  ``fq`` (one token per bit set, :data:`BITS` bits); a filter of the candidates' ids and one
-  bit's token answers which candidates have that bit, so ``BITS`` + 1 searches give every
-  candidate's frequency exactly (up to :data:`CAP`, where BM25 has long saturated);
+  which candidates hold a term or pair is one filter of the candidates' ids and its hash
+  (loaded from its smaller side: the holders, or the rest through ``!=``); how often, the
+  document's stored frequency map says (``fm``: each term and pair it holds more than once,
+  with its count; not indexed, it comes with the candidate's hit);
 * **field length**: ``tn`` / ``bn`` per document (tokens, sub-words included, as tantivy
   counts), rounded down as tantivy stores it (one byte: :func:`fieldnorm`), their average over
   the whole collection (not the candidates) from Typesense's facet statistics.
 
-The look-ups of one search go to the cluster in one round of ``multi_search`` requests (in
-batches of :data:`BATCH`). The collection's figures (documents, average lengths, document
-frequencies) are kept between searches until the index changes (:class:`Statistics`).
+The look-ups of one search go to the cluster in two rounds of ``multi_search`` requests (in
+batches of :data:`BATCH`): how many candidates hold each term or pair, then which. The
+collection's figures (documents, average lengths, document frequencies) are kept between
+searches until the index changes (:class:`Statistics`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,11 +39,12 @@ K1, B = 1.2, 0.75
 TITLE_BOOST = 3.0
 EXACT_BOOST = 50.0
 PROXIMITY_BOOST = 2.0
-#: A frequency is written in binary, one token per bit set (above 63: 63).
-BITS = 6
-CAP = 2**BITS - 1
 BATCH = 40  # searches per multi_search request
 FIELDS = {"title": "t", "body": "b"}
+#: The stored, unindexed field of a document's frequencies above 1 (:func:`frequency_map`).
+FREQUENCIES = "fm"
+#: What a candidate's hit brings for its score: field lengths and frequencies.
+STORED = ",".join([*(short + "n" for short in FIELDS.values()), FREQUENCIES])
 
 
 def _norm_value(code: int) -> int:
@@ -67,20 +68,20 @@ def fieldnorm(length: int) -> int:
 Search = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
-def bit_key(prefix: str, hashed: str, bit: int) -> str:
-    return key(f"{prefix}\x01{hashed}\x01{bit}")
+def frequency_map(counts: Iterable[tuple[str, int]]) -> str:
+    """The ``fm`` text of a document: ``value:count`` for each stored term or pair value
+    (:func:`indexer.engines.typesense_query.placed`) held more than once, space-separated (a
+    value held once needs none: holding it says it)."""
+    return " ".join(f"{value}:{n}" for value, n in counts if n > 1)
 
 
-def frequency_tokens(prefix: str, counts: Counter[str]) -> list[str]:
-    """The ``fq`` tokens of one field: one per term or pair and bit of its frequency (a
-    frequency of 1 needs none: holding the term says it)."""
-    return [
-        bit_key(prefix, hashed, bit)
-        for hashed, n in counts.items()
-        if n > 1
-        for bit in range(BITS)
-        if min(n, CAP) >> bit & 1
-    ]
+def read_frequency_map(text: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for item in text.split():
+        value, _, n = item.partition(":")
+        if n.isdigit():
+            found[value] = int(n)
+    return found
 
 
 @dataclass(frozen=True)
@@ -172,19 +173,31 @@ class Statistics:
 class Scorer:
     """Scores candidates of one query; ``search`` runs a list of Typesense searches.
 
-    A first round of look-ups: the lengths of candidates not seen yet, the collection's
-    figures not yet in ``stats``, and for each term or pair how many candidates hold it and
-    how many of those have each bit of its frequency set. What a look-up costs is mostly the
-    hits it returns (Typesense reads each hit's whole stored document), not how many
-    look-ups there are: a count costs a millisecond. So a second round loads each set from
-    its smaller side (:meth:`_members`): a common word every candidate holds loads no hit at
-    all, where it loaded every candidate."""
+    What a candidate's hit brings (its field lengths and frequency map, :meth:`note`) is
+    kept; a candidate not seen yet is loaded. A first round of look-ups: the collection's
+    figures not yet in ``stats``, and for each term or pair how many candidates hold it. What
+    a look-up costs is mostly the hits it returns (Typesense reads each hit's whole stored
+    document), not how many look-ups there are: a count costs a millisecond. So a second
+    round loads each set from its smaller side (:meth:`_members`): a common word every
+    candidate holds loads no hit at all, where it loaded every candidate."""
 
     def __init__(self, search: Search, stats: Statistics | None = None) -> None:
         self.search = search
         self.stats = stats if stats is not None else Statistics()
         #: Field → id → length of the documents already seen; the rest are looked up.
         self.lengths: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
+        #: Id → stored value → frequency above 1, of the documents already seen.
+        self.frequencies: dict[str, dict[str, int]] = {}
+
+    def note(self, hits: Iterable[Mapping[str, Any]]) -> None:
+        """Keep what hits loaded with :data:`STORED` bring: lengths and frequency maps."""
+        for h in hits:
+            document = h["document"]
+            doc_id = str(document["id"])
+            for f, short in FIELDS.items():
+                if short + "n" in document:
+                    self.lengths[f][doc_id] = int(document[short + "n"] or 0)
+            self.frequencies[doc_id] = read_frequency_map(str(document.get(FREQUENCIES, "")))
 
     def _run(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
@@ -199,8 +212,11 @@ class Scorer:
         units = sorted(p.units(), key=lambda fu: (fu[0], fu[1].terms))
         ids = _ids(candidates)
         stats = self.stats
-        lengths = self.lengths
-        unknown = [d for d in candidates if any(d not in lengths[f] for f in FIELDS)]
+        unknown = [
+            d
+            for d in candidates
+            if d not in self.frequencies or any(d not in self.lengths[f] for f in FIELDS)
+        ]
         searches: list[dict[str, Any]] = []
         asks: list[tuple[str, Any]] = []
         if unknown:
@@ -210,10 +226,10 @@ class Scorer:
                     "query_by": "title",
                     "per_page": len(unknown),
                     "filter_by": _ids(unknown),
-                    "include_fields": "id,tn,bn",
+                    "include_fields": "id," + STORED,
                 }
             )
-            asks.append(("lengths", None))
+            asks.append(("stored", None))
         if stats.average is None:
             # The average field lengths over the whole collection, as tantivy's (not the
             # candidates': their average favours the longer ones).
@@ -229,31 +245,21 @@ class Scorer:
         places = sorted({(f, unit.kind(), h) for f, unit in units for h in unit.hashes})
         sets: list[_Set] = []
         for f, kind, hashed in places:
-            short = FIELDS[f]
-            name, value = (TERMS if kind == "t" else PAIRS), placed(short, hashed)
-            holds = f"{ids} && {name}:=[`{value}`]"
-            sets.append(_Set((f, hashed), -1, holds, f"{ids} && {name}:!=[`{value}`]"))
-            for bit in range(BITS):
-                token = bit_key(short, hashed, bit)
-                sets.append(
-                    _Set(
-                        (f, hashed),
-                        bit,
-                        f"{ids} && fq:=[`{token}`]",
-                        f"{holds} && fq:!=[`{token}`]",
-                    )
-                )
+            value = placed(FIELDS[f], hashed)
+            if kind == "t":
+                condition = f"{TERMS}:=[`{value}`]"
+                rest: str | None = f"{ids} && {TERMS}:!=[`{value}`]"
+            else:  # a word of the pairs' text, which has no "not"
+                condition, rest = f"{PAIRS}:[`{value}`]", None
+            sets.append(_Set((f, hashed), value, f"{ids} && {condition}", rest))
         for s in sets:  # first how many: a count costs a millisecond, a hit loaded far more
             searches.append({"q": "*", "query_by": "title", "per_page": 0, "filter_by": s.cond})
             asks.append(("count", None))
         results = self._run(searches)
         counts: list[int] = []
         for (what, place), result in zip(asks, results, strict=True):
-            if what == "lengths":
-                for h in _hits(result):
-                    document = h["document"]
-                    for f, short in FIELDS.items():
-                        lengths[f][str(document["id"])] = int(document.get(short + "n", 0) or 0)
+            if what == "stored":
+                self.note(_hits(result))
             elif what == "stats":
                 stats.documents = int(result.get("out_of", 0) or 0)
                 stats.average = _averages(result)
@@ -262,26 +268,27 @@ class Scorer:
             else:
                 counts.append(int(result.get("found", 0)))
         tf: dict[tuple[str, str], dict[str, int]] = {}
-        for place, held in self._members(sets, counts, candidates).items():
-            tf[place] = held
-        return self._combine(p, candidates, lengths, tf)
+        for s, members in zip(sets, self._members(sets, counts, candidates), strict=True):
+            held = tf.setdefault(s.place, {})
+            for doc in members:
+                held[doc] = self.frequencies.get(doc, {}).get(s.value, 1)
+        return self._combine(p, candidates, self.lengths, tf)
 
     def _members(
         self, sets: list[_Set], counts: list[int], candidates: list[str]
-    ) -> dict[tuple[str, str], dict[str, int]]:
-        """Place → candidate → frequency, from the counts of each set (which candidates hold
-        the place, which of those have each bit set): each set is loaded from its smaller
-        side, the members or the rest (``!=``), and a rest that does not add up to its count
-        (a node lagging, a candidate without the field) is loaded again from the members."""
+    ) -> list[set[str]]:
+        """The candidates holding each set's term or pair, from how many do
+        (``counts``): each set is loaded from its smaller side, the holders or the rest
+        (``!=``), and a rest that does not add up to its count (a node lagging, a candidate
+        without the field) is loaded again from the holders."""
         everyone = set(candidates)
         searches: list[dict[str, Any]] = []
         asks: list[tuple[int, bool]] = []  # (set, loaded as the rest)
         for i, (s, count) in enumerate(zip(sets, counts, strict=True)):
-            size = _universe(sets, counts, i, len(everyone))
-            if count == 0 or count == size:
+            if count == 0 or count == len(everyone):
                 continue
-            rest = 2 * count > size
-            searches.append(_members(s.rest if rest else s.cond, len(candidates)))
+            rest = 2 * count > len(everyone) and s.rest is not None
+            searches.append(_members(s.rest if s.rest and rest else s.cond, len(candidates)))
             asks.append((i, rest))
         results = self._run(searches)
         loaded = {
@@ -291,33 +298,21 @@ class Scorer:
         again = [
             i
             for i, (rest, found) in loaded.items()
-            if rest and len(found) != _universe(sets, counts, i, len(everyone)) - counts[i]
+            if rest and len(found) != len(everyone) - counts[i]
         ]
         reloaded = self._run([_members(sets[i].cond, len(candidates)) for i in again])
         for i, r in zip(again, reloaded, strict=True):
             loaded[i] = (False, {_id(h) for h in _hits(r)})
-        tf: dict[tuple[str, str], dict[str, int]] = {}
-        holders: set[str] = set()
-        for i, (s, count) in enumerate(zip(sets, counts, strict=True)):
-            within = everyone if s.bit < 0 else holders
+        members: list[set[str]] = []
+        for i, count in enumerate(counts):
             if count == 0:
-                members: set[str] = set()
+                members.append(set())
             elif i not in loaded:
-                members = set(within)
+                members.append(set(everyone))
             else:
                 rest, found = loaded[i]
-                members = within - found if rest else found
-            if s.bit < 0:
-                holders = members
-                tf[s.place] = dict.fromkeys(members, 0)
-            else:
-                held = tf[s.place]
-                for doc in members:
-                    held[doc] += 1 << s.bit
-        for held in tf.values():  # a frequency of 1 has no bits
-            for doc, n in held.items():
-                held[doc] = n or 1
-        return tf
+                members.append(everyone - found if rest else found)
+        return members
 
     def _combine(
         self,
@@ -353,19 +348,14 @@ class Scorer:
 
 @dataclass(frozen=True)
 class _Set:
-    """The candidates holding a place (``bit`` -1), or those of them with one bit of its
-    frequency set: ``cond`` finds them, ``rest`` the others (of the candidates, or of the
-    holders)."""
+    """The candidates holding a term or pair of a field (``place``; ``value``, as stored):
+    ``cond`` finds them, ``rest`` (when Typesense can say "not" of the field) the other
+    candidates."""
 
     place: tuple[str, str]
-    bit: int
+    value: str
     cond: str
-    rest: str
-
-
-def _universe(sets: list[_Set], counts: list[int], i: int, candidates: int) -> int:
-    """How many the set ``i`` is chosen from: the candidates, or the place's holders."""
-    return candidates if sets[i].bit < 0 else counts[i - 1 - sets[i].bit]
+    rest: str | None
 
 
 def _id(hit: Mapping[str, Any]) -> str:
