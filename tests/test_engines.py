@@ -546,6 +546,48 @@ def test_a_typesense_collection_of_the_older_layout_is_refused_until_rebuilt(
     engine.drop()
 
 
+@pytest.mark.parametrize("size", [1, 4, 7])
+def test_typesense_pages_past_its_candidates_show_every_match_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """With 5 candidates scored and pages of 12 (Typesense's 250 made small), the pages of a
+    query matching 30 documents, one of them by its 文号 too, show each match once: the exact
+    match first, the scored candidates, then the rest in text match order, through one
+    search's page and past it."""
+    import indexer.engines.typesense as ts
+
+    monkeypatch.setattr(ts, "CANDIDATES", 5)
+    monkeypatch.setattr(ts, "PAGE", 12)
+    docs = [
+        IndexDoc(
+            id=f"d{n:02d}",
+            rev=1,
+            title=f"湿地名录第{n}号",
+            body="湿地，" * (1 + n % 6) + "保护。",
+            date_issued=f"20{10 + n % 9}-0{1 + n % 9}-1{n % 10}",
+            doc_number="津滨司发〔2017〕16号" if n == 17 else "",
+        )
+        for n in range(30)
+    ]
+    engine = open_engine(tmp_path, "typesense")
+    try:
+        engine.add(docs)
+        engine.refresh()
+        query = parse("湿地 津滨司发〔2017〕16号 OR 湿地")
+        seen: list[str] = []
+        totals = set()
+        for offset in range(0, 30, size):
+            result = engine.search(query, limit=size, offset=offset)
+            totals.add(result.total)
+            seen += [h.id for h in result.hits]
+        assert totals == {30}
+        assert sorted(seen) == sorted(d.id for d in docs)
+        assert seen[0] == "d17"
+    finally:
+        engine.drop()  # type: ignore[attr-defined]
+        engine.close()
+
+
 def test_a_typesense_collection_without_runs_of_three_answers_phrases_by_pairs(
     tmp_path: Path,
 ) -> None:

@@ -75,7 +75,7 @@ EXACT_BOOST = scoring.EXACT_BOOST
 PROXIMITY_BOOST = scoring.PROXIMITY_BOOST
 #: How many candidates are scored with BM25: all matches when fewer, else Typesense's
 #: text match chooses them (a page of Typesense's).
-CANDIDATES = 250
+CANDIDATES = 100
 WRITE_TIMEOUT = 60.0  # seconds: an import batch on a loaded machine
 
 
@@ -330,20 +330,21 @@ class TypesenseEngine:
         head: dict[str, Any] = {**base, "per_page": 0}
         if facets:
             head.update(facet_by=",".join(FACET_FIELDS), max_facet_values=MAX_FACET_VALUES)
-        first = self._search([head])[0]
-        total = int(first["found"])
-        facet_counts = _facets(first) if facets else {}
         if sort in ("newest", "oldest") or query.is_empty:
+            first = self._search([head])[0]
             order = "asc" if sort == "oldest" else "desc"
             _, hits = self._window(
                 {**base, "sort_by": f"date:{order}", "include_fields": "id"}, offset, limit
             )
             found = [EngineHit(_id(h), 0.0) for h in hits]
-            return EngineResult(max(total, offset + len(found)), found, facet_counts)
-        ranked = self._ranked(query, parts, total, offset, limit)
+        else:
+            first, found = self._ranked(query, parts, head, offset, limit)
+        total = int(first["found"])
         # The count and the hits may come from different nodes (reads go to any of them), and
         # during a failover one may lag behind: never report fewer matches than were shown.
-        return EngineResult(max(total, offset + len(ranked)), ranked, facet_counts)
+        return EngineResult(
+            max(total, offset + len(found)), found, _facets(first) if facets else {}
+        )
 
     def _conditions(
         self, query: ParsedQuery, filters: Filters | None
@@ -368,100 +369,68 @@ class TypesenseEngine:
         return self._all_ids(params, found) if found else []
 
     def _ranked(
-        self, query: ParsedQuery, parts: list[str], total: int, offset: int, limit: int
-    ) -> list[EngineHit]:
-        """Hits by relevance: exact 文号 / 索引号 matches first, then the candidates (every
-        match, or the best :data:`CANDIDATES` by Typesense's text match) by BM25
-        (:mod:`indexer.engines.typesense_scoring`), equal scores newest first; any further
-        hits in text match order."""
-        wanted = offset + limit
+        self, query: ParsedQuery, parts: list[str], head: dict[str, Any], offset: int, limit: int
+    ) -> tuple[dict[str, Any], list[EngineHit]]:
+        """(the ``head`` search's answer, the hits by relevance): exact 文号 / 索引号 matches
+        first, then the candidates (every match, or the best :data:`CANDIDATES` by
+        Typesense's text match) by BM25 (:mod:`indexer.engines.typesense_scoring`), equal
+        scores newest first; any further hits in text match order. The head (count, facets),
+        the exact matches and the text match's best go to the cluster in one request."""
+        wanted = offset + max(limit, 0)
+        count = max(wanted, CANDIDATES)
         scorer = scoring.Scorer(self._search, self._stats)
         # The candidates' field lengths and frequencies come with them (each hit loaded
         # costs: Typesense reads the whole stored document), so the scorer need not fetch
         # them again.
-        note = scorer.note
         exact = [f for m in query.positive if (f := exact_filter(m))]
-        exact_hits: list[tuple[str, int]] = []
+        searches = [head]
         if exact:
-            scope = [*parts, any_of(exact)]
-            exact_hits = self._dated(scope, min(total, PAGE), note)
-        ranked = _by_score(
-            exact_hits, scorer.scores(query, [i for i, _ in exact_hits]), EXACT_BOOST
-        )
-        exact_ids = [i for i, _ in exact_hits]
-        rest = [*parts, "key:!=" + _values(exact_ids)] if exact_ids else parts
-        need = wanted - len(ranked)
-        if need <= 0:
-            return ranked[offset:wanted]
-        if total - len(exact_ids) <= CANDIDATES:
-            candidates, tail = self._dated(rest, CANDIDATES, note), []
-        else:
-            chosen = self._text_matched(query, rest, max(need, CANDIDATES), note)
+            searches.append(_dated_search([*parts, any_of(exact)], PAGE))
+        texts = [
+            {**_text_search(query, parts, count), "q": text, "per_page": count}
+            for text in (ranking_texts(query) if count <= PAGE else ())
+        ]
+        results = self._search([*searches, *texts])
+        first = results[0]
+        exact_hits = _dated(results[1], scorer.note) if exact else []
+        exact_ids = {i for i, _ in exact_hits}
+        need = wanted - len(exact_hits)
+        candidates: list[tuple[str, int]] = []
+        tail: list[tuple[str, int]] = []
+        if need > 0:
+            found = (
+                results[len(searches) :]
+                if texts  # else a page deeper than one search answers
+                else self._text_matched(query, parts, count)
+            )
+            chosen = _best(found, scorer.note, exact_ids, count)
+            missing = min(count, int(first["found"]) - len(exact_ids)) - len(chosen)
+            if missing > 0 and all(len(r.get("hits") or []) < count for r in found):
+                # matches the ranking texts miss (found through another alternative), newest
+                seen = sorted(exact_ids | {i for i, _ in chosen})
+                chosen += self._dated([*parts, "key:!=" + _values(seen)], missing, scorer.note)
             candidates, tail = chosen[:CANDIDATES], chosen[CANDIDATES:need]
-        ranked += _by_score(candidates, scorer.scores(query, [i for i, _ in candidates]))
+        scores = scorer.scores(query, [i for i, _ in exact_hits + candidates])
+        ranked = _by_score(exact_hits, scores, EXACT_BOOST) + _by_score(candidates, scores)
         ranked += [EngineHit(i, 0.0) for i, _ in tail]
-        return ranked[offset:wanted]
+        return first, ranked[offset:wanted]
 
-    def _dated(
-        self, parts: list[str], count: int, note: Note | None = None
-    ) -> list[tuple[str, int]]:
-        """(id, date) of up to ``count`` matches of ``parts``, newest first (with ``note``,
-        what the scorer needs of them is loaded too and given to it: :meth:`Scorer.note`)."""
-        params = {
-            "q": "*",
-            "query_by": "title",
-            "sort_by": "date:desc",
-            "include_fields": "id,date" + ("," + scoring.STORED if note else ""),
-        }
-        _, hits = self._window({**params, **_filter(parts)}, 0, count)
-        if note:
-            note(hits)
-        return [(_id(h), int(h["document"].get("date", 0))) for h in hits]
+    def _dated(self, parts: list[str], count: int, note: Note) -> list[tuple[str, int]]:
+        """(id, date) of up to ``count`` matches of ``parts``, newest first; what the scorer
+        needs of them is loaded too and given to ``note`` (:meth:`Scorer.note`)."""
+        _, hits = self._window(_dated_search(parts, count), 0, count)
+        return _dated({"hits": hits}, note)
 
     def _text_matched(
-        self,
-        query: ParsedQuery,
-        parts: list[str],
-        count: int,
-        note: Note | None = None,
-    ) -> list[tuple[str, int]]:
-        """(id, date) of the first ``count`` matches by Typesense's text match over the
-        title (weighted) and body; matches the ranking texts miss (found through another
-        alternative) follow, newest first."""
-        fields = ranking_fields(query)
-        weights = {"title": TITLE_WEIGHT, "body": BODY_WEIGHT}
-        common = {
-            "query_by": ",".join(fields),
-            "query_by_weights": ",".join(str(weights[f]) for f in fields),
-            "prefix": "false",
-            "num_typos": 0,
-            "typo_tokens_threshold": 0,
-            "drop_tokens_threshold": count + 1,
-            "sort_by": "_text_match:desc,date:desc",
-            "include_fields": "id,date" + ("," + scoring.STORED if note else ""),
-            "highlight_fields": "none",
-            **_filter(parts),
-        }
-        best: dict[str, tuple[int, int]] = {}  # id -> (text match, date)
+        self, query: ParsedQuery, parts: list[str], count: int
+    ) -> list[dict[str, Any]]:
+        """The first ``count`` matches by Typesense's text match of each ranking text, in
+        pages."""
+        found = []
         for text in ranking_texts(query):
-            _, hits = self._window({**common, "q": text}, 0, count)
-            if note:
-                note(hits)
-            for h in hits:
-                doc_id, match = _id(h), int(h.get("text_match", 0))
-                date = int(h["document"].get("date", 0))
-                if match >= best.get(doc_id, (-1, 0))[0]:
-                    best[doc_id] = (match, date)
-        order = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))
-        chosen = [(i, date) for i, (_, date) in order[:count]]
-        if len(chosen) < count:
-            seen = [i for i, _ in chosen]
-            chosen += self._dated(
-                [*parts, "key:!=" + _values(seen)] if seen else parts,
-                count - len(chosen),
-                note,
-            )
-        return chosen
+            _, hits = self._window({**_text_search(query, parts, count), "q": text}, 0, count)
+            found.append({"hits": hits})
+        return found
 
     def status(self) -> ClusterStatus:
         """Each node's answer: up or down, its role, its copy's document count."""
@@ -476,6 +445,62 @@ class TypesenseEngine:
         if not self._closed:  # no connection is kept open between requests
             self._closed = True
             self._reads.release()
+
+
+def _dated_search(parts: list[str], count: int) -> dict[str, Any]:
+    """Up to ``count`` matches of ``parts``, newest first, with what the scorer needs."""
+    return {
+        "q": "*",
+        "query_by": "title",
+        "sort_by": "date:desc",
+        "include_fields": "id,date," + scoring.STORED,
+        "per_page": count,
+        **_filter(parts),
+    }
+
+
+def _dated(result: dict[str, Any], note: Note) -> list[tuple[str, int]]:
+    hits = result.get("hits", []) or []
+    note(hits)
+    return [(_id(h), int(h["document"].get("date", 0))) for h in hits]
+
+
+def _text_search(query: ParsedQuery, parts: list[str], count: int) -> dict[str, Any]:
+    """A search of the matches of ``parts`` by Typesense's text match over the title
+    (weighted) and body (its ``q``, one of the ranking texts, to be added), with what the
+    scorer needs."""
+    fields = ranking_fields(query)
+    weights = {"title": TITLE_WEIGHT, "body": BODY_WEIGHT}
+    return {
+        "query_by": ",".join(fields),
+        "query_by_weights": ",".join(str(weights[f]) for f in fields),
+        "prefix": "false",
+        "num_typos": 0,
+        "typo_tokens_threshold": 0,
+        "drop_tokens_threshold": count + 1,
+        "sort_by": "_text_match:desc,date:desc",
+        "include_fields": "id,date," + scoring.STORED,
+        "highlight_fields": "none",
+        **_filter(parts),
+    }
+
+
+def _best(
+    results: list[dict[str, Any]], note: Note, leave: set[str], count: int
+) -> list[tuple[str, int]]:
+    """(id, date) of the first ``count`` hits of the ranking texts' ``results`` by their
+    best text match, then newest, but those in ``leave``."""
+    best: dict[str, tuple[int, int]] = {}  # id -> (text match, date)
+    for result in results:
+        hits = result.get("hits", []) or []
+        note(hits)
+        for h in hits:
+            doc_id, match = _id(h), int(h.get("text_match", 0))
+            date = int(h["document"].get("date", 0))
+            if doc_id not in leave and match >= best.get(doc_id, (-1, 0))[0]:
+                best[doc_id] = (match, date)
+    order = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))
+    return [(i, date) for i, (_, date) in order[:count]]
 
 
 def _by_score(
