@@ -17,7 +17,6 @@ from indexer.engines.typesense_query import (
     field_terms,
     key,
     pair_key,
-    triple_key,
 )
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -61,16 +60,16 @@ def test_field_terms_follow_their_definitions(text: str) -> None:
         for p in places:
             at.setdefault(p, []).append(term)
     pairs: Counter[str] = Counter()
-    runs: set[str] = set()
+    runs: set[tuple[str, str, str]] = set()
     for p, here in at.items():
         for a in here:
             for b in at.get(p + 1, []):
                 pairs[pair_key(a, b)] += 1
-                runs |= {triple_key(a, b, c) for c in at.get(p + 2, [])}
+                runs |= {(a, b, c) for c in at.get(p + 2, [])}
     terms = Counter({key(t): len(p) for t, p in positions.items()})
     assert found.terms == sorted(terms)
     assert found.pairs == sorted(pairs)
-    assert found.triples == sorted(runs)
+    assert found.runs == runs
     assert found.counts == terms + pairs
     assert found.length == sum(len(p) for p in positions.values())
     assert found.text.split() == [t for p in sorted(at) for t in at[p]]

@@ -19,7 +19,7 @@ from indexer.engines.typesense_query import (
     field_terms,
     key,
     placed,
-    placed_run,
+    run_value,
 )
 from indexer.normalize import doc_number_suffix
 
@@ -93,6 +93,7 @@ def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
         (placed(short, hashed), n)
         for short, counts in (("t", title.counts), ("b", body.counts))
         for hashed, n in counts.items()
+        if n > 1
     )
     if frequencies:
         d[scoring.FREQUENCIES] = frequencies
@@ -102,9 +103,11 @@ def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
     pairs = [placed("t", h) for h in title.pairs] + [placed("b", h) for h in body.pairs]
     if pairs:
         d[PAIRS] = " ".join(pairs)
-    if runs and (title.triples or body.triples):
+    if runs and (title.runs or body.runs):
         d[TRIPLES] = " ".join(
-            [placed_run("t", h) for h in title.triples] + [placed_run("b", h) for h in body.triples]
+            sorted(
+                {run_value("t", *r) for r in title.runs} | {run_value("b", *r) for r in body.runs}
+            )
         )
     if doc.doc_number:
         d["dn"] = [

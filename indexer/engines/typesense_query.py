@@ -93,13 +93,10 @@ def pair_key(first: str, second: str) -> str:
     return key(first + "\x00" + second)
 
 
-def triple_key(first: str, second: str, third: str) -> str:
-    return fresh_key(first + "\x00" + second + "\x00" + third)
-
-
-def placed_run(short: str, hashed: str) -> str:
-    """:func:`placed` for a run of three (not kept: see :func:`fresh_key`)."""
-    return fresh_key(short + "\x02" + hashed)
+def run_value(short: str, first: str, second: str, third: str) -> str:
+    """The stored value of a run of three terms in the field ``short``: one hash of the
+    field and the terms (not kept: see :func:`fresh_key`)."""
+    return fresh_key(short + "\x02" + first + "\x00" + second + "\x00" + third)
 
 
 def placed(short: str, hashed: str) -> str:
@@ -115,7 +112,7 @@ class FieldTerms:
     text: str  # the terms in position order (for Typesense's text match)
     terms: list[str]  # hashed terms, sorted
     pairs: list[str]  # hashed pairs of terms at adjacent positions, sorted
-    triples: list[str]  # hashed runs of three terms at consecutive positions, sorted
+    runs: set[tuple[str, str, str]]  # runs of three terms at consecutive positions
     length: int  # tokens, sub-words included, as tantivy counts
     counts: Counter[str]  # hashed term or pair → how often
 
@@ -145,8 +142,7 @@ def field_terms(positions: Mapping[str, list[int]]) -> FieldTerms:
         pair_counts[pair_key(a, b)] += n
     counts.update(pair_counts)
     length = sum(len(p) for p in positions.values())
-    triples = sorted({triple_key(*run) for run in runs})
-    return FieldTerms(text, terms, sorted(pair_counts), triples, length, counts)
+    return FieldTerms(text, terms, sorted(pair_counts), runs, length, counts)
 
 
 def date_key(value: str) -> int:
@@ -198,16 +194,17 @@ def _places(fieldname: str, places: list[list[str]], triples: bool) -> str:
         hashed = {key(t) for t in places[0]}
         return f"{TERMS}:=" + _values(sorted({placed(f, h) for f in shorts for h in hashed}))
     size = 3 if triples and len(places) > 2 else 2
-    name, hashed_run, stored = (
-        (TRIPLES, triple_key, placed_run) if size == 3 else (PAIRS, pair_key, placed)
-    )
+
+    def value(f: str, run: tuple[str, ...]) -> str:
+        return run_value(f, *run) if size == 3 else placed(f, pair_key(*run))
+
     return _all(
         [
-            f"{name}:"  # a word of the text (PAIRS and TRIPLES are texts of values)
+            f"{TRIPLES if size == 3 else PAIRS}:"  # a word of the text of values
             + _values(
                 sorted(
                     {
-                        stored(f, hashed_run(*run))
+                        value(f, run)
                         for f in shorts
                         for run in itertools.product(*places[i : i + size])
                     }
