@@ -474,6 +474,23 @@ def test_phrases_over_repeated_words(engine: Engine) -> None:
     assert _ids(engine, '"城市管理"') == []
 
 
+def test_words_and_phrases_at_the_end_of_a_long_body_are_found(engine: Engine) -> None:
+    """A body of some 60,000 characters (Typesense holds its pairs and runs of three as one
+    text of ~90,000 values): the last words and phrases are found, and counted as often as
+    they occur."""
+    filler = "".join(f"第{n}条 本办法所称单位应当按照第{n + 1}款执行。" for n in range(2500))
+    engine.add(
+        [
+            IndexDoc(id="long", rev=1, title="长文", body=filler + "候鸟迁徙通道保护。"),
+            IndexDoc(id="short", rev=1, title="短文", body="候鸟迁徙通道保护。候鸟迁徙。"),
+        ]
+    )
+    assert len(filler) > 60_000
+    assert _ids(engine, '"候鸟迁徙通道保护"') == ["short", "long"]
+    assert _ids(engine, '"迁徙通道"') == ["short", "long"]
+    assert _ids(engine, "第2499条") == ["long"]
+
+
 def test_a_phrase_is_not_its_word_pairs_found_apart(engine: Engine) -> None:
     # "apart" holds every adjacent pair of the phrases below, each somewhere else.
     engine.add(
