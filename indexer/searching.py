@@ -182,6 +182,7 @@ def search(
     limit: int = 10,
     offset: int = 0,
     facets: bool = False,
+    facet_top: int | None = None,
     as_of: str | None = None,
     synonyms: Synonyms | None = None,
     vocabulary: Vocabulary | None = None,
@@ -201,10 +202,12 @@ def search(
     docstring). With ``explain``, each hit gets its :attr:`Hit.explanation`. ``relaxed`` adds
     partial matches when full ones are few; ``collapse`` groups the documents of one title
     under the leading one (:mod:`indexer.ranking`). ``rows`` remembers the documents read
-    (:mod:`indexer.row_cache`)."""
+    (:mod:`indexer.row_cache`). ``facet_top``: a page shows only so many values of the
+    facets with many (:data:`~indexer.engines.base.TOP_FACETS`), the engine may leave out
+    the others."""
     parsed, spelled = understood(query, synonyms, vocabulary, exact=exact)
     options = (filters, sort, limit, offset, facets, as_of)
-    how = _How(explain, relaxed, collapse, rows)
+    how = _How(explain, relaxed, collapse, rows, facet_top)
     result = _run(archive, engine, validity, parsed, *options, how)
     result.pinyin = spelled
     if vocabulary is None or exact or (result.total and offset):
@@ -236,6 +239,7 @@ class _How:
     relaxed: bool = True
     collapse: bool = True
     rows: RowCache | None = None  # where the hits' documents are read (else the archive)
+    facet_top: int | None = None  # the facets of many values: their most frequent only
 
 
 def _run(
@@ -255,7 +259,14 @@ def _run(
     get_many = how.rows.get_many if how.rows is not None else archive.get_many
     rerank = sort == "relevance" and not parsed.is_empty
     wanted = max(offset + limit, RELAX_BELOW, ranking.WINDOW if rerank else 0)
-    result = engine.search(parsed, filters=engine_filters, sort=sort, limit=wanted, facets=facets)
+    result = engine.search(
+        parsed,
+        filters=engine_filters,
+        sort=sort,
+        limit=wanted,
+        facets=facets,
+        facet_top=how.facet_top,
+    )
     if facets and "validity" in result.facets:
         result.facets["validity"] = validity.facet(
             engine, parsed, engine_filters, as_of, result.facets["validity"]

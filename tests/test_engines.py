@@ -474,6 +474,39 @@ def test_phrases_over_repeated_words(engine: Engine) -> None:
     assert _ids(engine, '"城市管理"') == []
 
 
+def test_facet_top_keeps_the_most_frequent_values_of_the_long_facets(engine: Engine) -> None:
+    """``facet_top=2``: agency and category hold at least their two most frequent values with
+    their counts (Typesense exactly those: it reads a stored document for each value it
+    names); the other facets stay whole."""
+    agencies = ["甲局"] * 4 + ["乙局"] * 3 + ["丙局"] * 2 + ["丁局"]
+    categories = ["林业"] * 5 + ["水利"] * 3 + ["环保"] * 2
+    engine.add(
+        [
+            IndexDoc(
+                id=f"f{n}",
+                rev=1,
+                title="湿地保护通知",
+                body="湿地",
+                agency=agency,
+                categories=(categories[n],),
+                date_issued=f"{2010 + n}-01-01",
+            )
+            for n, agency in enumerate(agencies)
+        ]
+    )
+    whole = engine.search(parse("湿地"), limit=3, facets=True).facets
+    cut = engine.search(parse("湿地"), limit=3, facets=True, facet_top=2).facets
+    assert whole["agency"] == {"甲局": 4, "乙局": 3, "丙局": 2, "丁局": 1}
+    assert {"甲局": 4, "乙局": 3}.items() <= cut["agency"].items()
+    assert {"林业": 5, "水利": 3}.items() <= cut["category"].items()
+    for name in ("year", "validity", "kind", "doc_type"):
+        assert cut[name] == whole[name], name
+    assert len(whole["year"]) == 10
+    if engine.name == "typesense":
+        assert cut["agency"] == {"甲局": 4, "乙局": 3}
+        assert cut["category"] == {"林业": 5, "水利": 3}
+
+
 def test_words_and_phrases_at_the_end_of_a_long_body_are_found(engine: Engine) -> None:
     """A body of some 60,000 characters (Typesense holds its pairs and runs of three as one
     text of ~90,000 values): the last words and phrases are found, and counted as often as

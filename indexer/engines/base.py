@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 FACET_FIELDS = ("agency", "category", "year", "validity", "kind", "doc_type")
+#: The facets of many values, of which a results page shows only the most frequent: a
+#: search's ``facet_top`` lets an engine leave out the rest (Typesense reads a stored
+#: document for each value it names).
+TOP_FACETS = ("agency", "category")
 SORTS = ("relevance", "newest", "oldest")
 
 
@@ -138,7 +142,13 @@ class Engine(Protocol):
         limit: int = 10,
         offset: int = 0,
         facets: bool = False,
-    ) -> EngineResult: ...
+        facet_top: int | None = None,
+    ) -> EngineResult:
+        """The hits from ``offset`` to ``offset + limit`` and the total; with ``facets``,
+        each facet's counts of values over every match. With ``facet_top``, the facets of
+        :data:`TOP_FACETS` need hold only their ``facet_top`` most frequent values (at a tie,
+        any of them); an engine may give all."""
+        ...
 
     def clear(self) -> None:
         """Drop everything (before a rebuild)."""

@@ -485,6 +485,7 @@ class TantivyEngine:
         limit: int = 10,
         offset: int = 0,
         facets: bool = False,
+        facet_top: int | None = None,  # every value is counted at no extra cost: all given
     ) -> EngineResult:
         searcher = self._ix.searcher()
         tquery = compile_query(self.schema, query, filters)

@@ -38,7 +38,14 @@ import typesense.exceptions as tse
 from archive.errors import IndexDamagedError
 from indexer.engines import spans, typesense_reads
 from indexer.engines import typesense_scoring as scoring
-from indexer.engines.base import FACET_FIELDS, EngineHit, EngineResult, Filters, IndexDoc
+from indexer.engines.base import (
+    FACET_FIELDS,
+    TOP_FACETS,
+    EngineHit,
+    EngineResult,
+    Filters,
+    IndexDoc,
+)
 from indexer.engines.typesense_cluster import (
     ClusterStatus,
     ClusterUnavailable,
@@ -317,6 +324,7 @@ class TypesenseEngine:
         limit: int = 10,
         offset: int = 0,
         facets: bool = False,
+        facet_top: int | None = None,
     ) -> EngineResult:
         empty_facets: dict[str, dict[str, int]] = {n: {} for n in FACET_FIELDS} if facets else {}
         if filters is not None and filters.ids is not None and not filters.ids:
@@ -327,23 +335,21 @@ class TypesenseEngine:
             if left_out:
                 parts.append("key:!=" + _values(left_out))
         base = {"q": "*", "query_by": "title", **_filter(parts)}
-        head: dict[str, Any] = {**base, "per_page": 0}
-        if facets:
-            head.update(facet_by=",".join(FACET_FIELDS), max_facet_values=MAX_FACET_VALUES)
+        heads = _heads(base, facets, facet_top)
         if sort in ("newest", "oldest") or query.is_empty:
-            first = self._search([head])[0]
+            answered = self._search(heads)
             order = "asc" if sort == "oldest" else "desc"
             _, hits = self._window(
                 {**base, "sort_by": f"date:{order}", "include_fields": "id"}, offset, limit
             )
             found = [EngineHit(_id(h), 0.0) for h in hits]
         else:
-            first, found = self._ranked(query, parts, head, offset, limit)
-        total = int(first["found"])
+            answered, found = self._ranked(query, parts, heads, offset, limit)
+        total = int(answered[0]["found"])
         # The count and the hits may come from different nodes (reads go to any of them), and
         # during a failover one may lag behind: never report fewer matches than were shown.
         return EngineResult(
-            max(total, offset + len(found)), found, _facets(first) if facets else {}
+            max(total, offset + len(found)), found, _facets(answered) if facets else {}
         )
 
     def _conditions(
@@ -369,12 +375,17 @@ class TypesenseEngine:
         return self._all_ids(params, found) if found else []
 
     def _ranked(
-        self, query: ParsedQuery, parts: list[str], head: dict[str, Any], offset: int, limit: int
-    ) -> tuple[dict[str, Any], list[EngineHit]]:
-        """(the ``head`` search's answer, the hits by relevance): exact 文号 / 索引号 matches
+        self,
+        query: ParsedQuery,
+        parts: list[str],
+        heads: list[dict[str, Any]],
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], list[EngineHit]]:
+        """(the ``heads`` searches' answers, the hits by relevance): exact 文号 / 索引号 matches
         first, then the candidates (every match, or the best :data:`CANDIDATES` by
         Typesense's text match) by BM25 (:mod:`indexer.engines.typesense_scoring`), equal
-        scores newest first; any further hits in text match order. The head (count, facets),
+        scores newest first; any further hits in text match order. The heads (count, facets),
         the exact matches and the text match's best go to the cluster in one request."""
         wanted = offset + max(limit, 0)
         count = max(wanted, CANDIDATES)
@@ -383,7 +394,7 @@ class TypesenseEngine:
         # costs: Typesense reads the whole stored document), so the scorer need not fetch
         # them again.
         exact = [f for m in query.positive if (f := exact_filter(m))]
-        searches = [head]
+        searches = list(heads)
         if exact:
             searches.append(_dated_search([*parts, any_of(exact)], PAGE))
         texts = [
@@ -392,7 +403,7 @@ class TypesenseEngine:
         ]
         results = self._search([*searches, *texts])
         first = results[0]
-        exact_hits = _dated(results[1], scorer.note) if exact else []
+        exact_hits = _dated(results[len(heads)], scorer.note) if exact else []
         exact_ids = {i for i, _ in exact_hits}
         need = wanted - len(exact_hits)
         candidates: list[tuple[str, int]] = []
@@ -413,7 +424,7 @@ class TypesenseEngine:
         scores = scorer.scores(query, [i for i, _ in exact_hits + candidates])
         ranked = _by_score(exact_hits, scores, EXACT_BOOST) + _by_score(candidates, scores)
         ranked += [EngineHit(i, 0.0) for i, _ in tail]
-        return first, ranked[offset:wanted]
+        return results[: len(heads)], ranked[offset:wanted]
 
     def _dated(self, parts: list[str], count: int, note: Note) -> list[tuple[str, int]]:
         """(id, date) of up to ``count`` matches of ``parts``, newest first; what the scorer
@@ -445,6 +456,22 @@ class TypesenseEngine:
         if not self._closed:  # no connection is kept open between requests
             self._closed = True
             self._reads.release()
+
+
+def _heads(base: dict[str, Any], facets: bool, top: int | None) -> list[dict[str, Any]]:
+    """The searches of the count and the facets: with ``top``, the facets of
+    :data:`TOP_FACETS` in a search of their own that names only their ``top`` most frequent
+    values (Typesense reads a stored document for each value it names, and its
+    ``max_facet_values`` is one for all facets of a search)."""
+    head: dict[str, Any] = {**base, "per_page": 0}
+    if not facets:
+        return [head]
+    full = [n for n in FACET_FIELDS if top is None or n not in TOP_FACETS]
+    head.update(facet_by=",".join(full), max_facet_values=MAX_FACET_VALUES)
+    if top is None:
+        return [head]
+    cut = {**base, "per_page": 0, "facet_by": ",".join(TOP_FACETS), "max_facet_values": max(top, 1)}
+    return [head, cut]
 
 
 def _dated_search(parts: list[str], count: int) -> dict[str, Any]:
@@ -526,14 +553,16 @@ def _id(hit: dict[str, Any]) -> str:
     return str(hit["document"]["id"])
 
 
-def _facets(result: dict[str, Any]) -> dict[str, dict[str, int]]:
+def _facets(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Each facet's counts, from the searches that asked for it (:func:`_heads`)."""
     counts: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
-    for facet in result.get("facet_counts", []):
-        counts[facet["field_name"]] = {
-            str(c["value"]): int(c["count"])
-            for c in facet["counts"]
-            if c["value"] not in ("", None)
-        }
+    for result in results:
+        for facet in result.get("facet_counts", []):
+            counts[facet["field_name"]] = {
+                str(c["value"]): int(c["count"])
+                for c in facet["counts"]
+                if c["value"] not in ("", None)
+            }
     return counts
 
 

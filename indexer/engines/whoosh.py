@@ -324,6 +324,7 @@ class WhooshEngine:
         limit: int = 10,
         offset: int = 0,
         facets: bool = False,
+        facet_top: int | None = None,  # every value is counted at no extra cost: all given
     ) -> EngineResult:
         searcher = self._current_searcher()
         wquery = compile_query(query)

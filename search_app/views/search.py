@@ -50,6 +50,7 @@ def results() -> Any:
                 limit=page_size,
                 offset=(page - 1) * page_size,
                 facets=True,
+                facet_top=FACET_LIMIT,  # the values shown (_facets): the engine may stop there
                 as_of=params.effective_as_of(),
                 expand=params.expand,
                 exact=request.args.get("exact", "").lower() in ("1", "true", "yes", "on"),
