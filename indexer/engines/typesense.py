@@ -389,16 +389,17 @@ class TypesenseEngine:
         the exact matches and the text match's best go to the cluster in one request."""
         wanted = offset + max(limit, 0)
         count = max(wanted, CANDIDATES)
-        scorer = scoring.Scorer(self._search, self._stats)
+        fields = scoring.stored(query)
+        scorer = scoring.Scorer(self._search, self._stats, fields)
         # The candidates' field lengths and frequencies come with them (each hit loaded
         # costs: Typesense reads the whole stored document), so the scorer need not fetch
         # them again.
         exact = [f for m in query.positive if (f := exact_filter(m))]
         searches = list(heads)
         if exact:
-            searches.append(_dated_search([*parts, any_of(exact)], PAGE))
+            searches.append(_dated_search([*parts, any_of(exact)], PAGE, fields))
         texts = [
-            {**_text_search(query, parts, count), "q": text, "per_page": count}
+            {**_text_search(query, parts, count, fields), "q": text, "per_page": count}
             for text in (ranking_texts(query) if count <= PAGE else ())
         ]
         results = self._search([*searches, *texts])
@@ -412,34 +413,39 @@ class TypesenseEngine:
             found = (
                 results[len(searches) :]
                 if texts  # else a page deeper than one search answers
-                else self._text_matched(query, parts, count)
+                else self._text_matched(query, parts, count, fields)
             )
             chosen = _best(found, scorer.note, exact_ids, count)
             missing = min(count, int(first["found"]) - len(exact_ids)) - len(chosen)
             if missing > 0 and all(len(r.get("hits") or []) < count for r in found):
                 # matches the ranking texts miss (found through another alternative), newest
                 seen = sorted(exact_ids | {i for i, _ in chosen})
-                chosen += self._dated([*parts, "key:!=" + _values(seen)], missing, scorer.note)
+                chosen += self._dated(
+                    [*parts, "key:!=" + _values(seen)], missing, fields, scorer.note
+                )
             candidates, tail = chosen[:CANDIDATES], chosen[CANDIDATES:need]
         scores = scorer.scores(query, [i for i, _ in exact_hits + candidates])
         ranked = _by_score(exact_hits, scores, EXACT_BOOST) + _by_score(candidates, scores)
         ranked += [EngineHit(i, 0.0) for i, _ in tail]
         return results[: len(heads)], ranked[offset:wanted]
 
-    def _dated(self, parts: list[str], count: int, note: Note) -> list[tuple[str, int]]:
+    def _dated(
+        self, parts: list[str], count: int, fields: str, note: Note
+    ) -> list[tuple[str, int]]:
         """(id, date) of up to ``count`` matches of ``parts``, newest first; what the scorer
-        needs of them is loaded too and given to ``note`` (:meth:`Scorer.note`)."""
-        _, hits = self._window(_dated_search(parts, count), 0, count)
+        needs of them (``fields``) is loaded too and given to ``note`` (:meth:`Scorer.note`)."""
+        _, hits = self._window(_dated_search(parts, count, fields), 0, count)
         return _dated({"hits": hits}, note)
 
     def _text_matched(
-        self, query: ParsedQuery, parts: list[str], count: int
+        self, query: ParsedQuery, parts: list[str], count: int, fields: str
     ) -> list[dict[str, Any]]:
         """The first ``count`` matches by Typesense's text match of each ranking text, in
         pages."""
         found = []
         for text in ranking_texts(query):
-            _, hits = self._window({**_text_search(query, parts, count), "q": text}, 0, count)
+            search = {**_text_search(query, parts, count, fields), "q": text}
+            _, hits = self._window(search, 0, count)
             found.append({"hits": hits})
         return found
 
@@ -474,13 +480,14 @@ def _heads(base: dict[str, Any], facets: bool, top: int | None) -> list[dict[str
     return [head, cut]
 
 
-def _dated_search(parts: list[str], count: int) -> dict[str, Any]:
-    """Up to ``count`` matches of ``parts``, newest first, with what the scorer needs."""
+def _dated_search(parts: list[str], count: int, fields: str) -> dict[str, Any]:
+    """Up to ``count`` matches of ``parts``, newest first, with what the scorer needs
+    (``fields``)."""
     return {
         "q": "*",
         "query_by": "title",
         "sort_by": "date:desc",
-        "include_fields": "id,date," + scoring.STORED,
+        "include_fields": "id,date," + fields,
         "per_page": count,
         **_filter(parts),
     }
@@ -492,21 +499,21 @@ def _dated(result: dict[str, Any], note: Note) -> list[tuple[str, int]]:
     return [(_id(h), int(h["document"].get("date", 0))) for h in hits]
 
 
-def _text_search(query: ParsedQuery, parts: list[str], count: int) -> dict[str, Any]:
+def _text_search(query: ParsedQuery, parts: list[str], count: int, fields: str) -> dict[str, Any]:
     """A search of the matches of ``parts`` by Typesense's text match over the title
     (weighted) and body (its ``q``, one of the ranking texts, to be added), with what the
-    scorer needs."""
-    fields = ranking_fields(query)
+    scorer needs (``fields``)."""
+    ranked = ranking_fields(query)
     weights = {"title": TITLE_WEIGHT, "body": BODY_WEIGHT}
     return {
-        "query_by": ",".join(fields),
-        "query_by_weights": ",".join(str(weights[f]) for f in fields),
+        "query_by": ",".join(ranked),
+        "query_by_weights": ",".join(str(weights[f]) for f in ranked),
         "prefix": "false",
         "num_typos": 0,
         "typo_tokens_threshold": 0,
         "drop_tokens_threshold": count + 1,
         "sort_by": "_text_match:desc,date:desc",
-        "include_fields": "id,date," + scoring.STORED,
+        "include_fields": "id,date," + fields,
         "highlight_fields": "none",
         **_filter(parts),
     }

@@ -65,7 +65,7 @@ def collection_schema(name: str, runs: bool = True) -> dict[str, Any]:
             {"name": end, "type": "int32", "optional": True},
             {"name": validity, "type": "string", "optional": True},
         ]
-    # rev, the frequency map (fm) and anything else not listed is stored, not indexed.
+    # rev, the frequency maps (f0…f7) and anything else not listed is stored, not indexed.
     return {"name": name, "fields": fields, "default_sorting_field": "date"}
 
 
@@ -89,14 +89,14 @@ def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
         "tn": title.length,
         "bn": body.length,
     }
-    frequencies = scoring.frequency_map(
-        (placed(short, hashed), n)
-        for short, counts in (("t", title.counts), ("b", body.counts))
-        for hashed, n in counts.items()
-        if n > 1
+    d.update(
+        scoring.frequency_maps(
+            (placed(short, hashed), n)
+            for short, counts in (("t", title.counts), ("b", body.counts))
+            for hashed, n in counts.items()
+            if n > 1
+        )
     )
-    if frequencies:
-        d[scoring.FREQUENCIES] = frequencies
     terms = [placed("t", h) for h in title.terms] + [placed("b", h) for h in body.terms]
     if terms:
         d[TERMS] = terms

@@ -41,10 +41,22 @@ EXACT_BOOST = 50.0
 PROXIMITY_BOOST = 2.0
 BATCH = 40  # searches per multi_search request
 FIELDS = {"title": "t", "body": "b"}
-#: The stored, unindexed field of a document's frequencies above 1 (:func:`frequency_map`).
-FREQUENCIES = "fm"
-#: What a candidate's hit brings for its score: field lengths and frequencies.
-STORED = ",".join([*(short + "n" for short in FIELDS.values()), FREQUENCIES])
+#: The stored, unindexed fields of a document's frequencies above 1 (:func:`frequency_maps`):
+#: a value's field is chosen by its first digit, so a search brings back only the fields of
+#: its own values (every byte of a hit is sent and read again).
+FREQUENCY_FIELDS = tuple(f"f{n}" for n in range(8))
+LENGTHS = ",".join(short + "n" for short in FIELDS.values())
+
+
+def frequency_field(value: str) -> str:
+    return FREQUENCY_FIELDS[int(value[0], 36) % len(FREQUENCY_FIELDS)]
+
+
+def stored(parsed: ParsedQuery) -> str:
+    """What a candidate's hit brings for the score of ``parsed``: its field lengths and the
+    frequency fields of the query's terms and pairs."""
+    values = {placed(FIELDS[f], h) for f, unit in plan(parsed).units() for h in unit.hashes}
+    return ",".join([LENGTHS, *sorted({frequency_field(v) for v in values})])
 
 
 def _norm_value(code: int) -> int:
@@ -68,11 +80,16 @@ def fieldnorm(length: int) -> int:
 Search = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
-def frequency_map(counts: Iterable[tuple[str, int]]) -> str:
-    """The ``fm`` text of a document: ``value:count`` for each stored term or pair value
-    (:func:`indexer.engines.typesense_query.placed`) held more than once, space-separated (a
-    value held once needs none: holding it says it)."""
-    return " ".join(f"{value}:{n}" for value, n in counts if n > 1)
+def frequency_maps(counts: Iterable[tuple[str, int]]) -> dict[str, str]:
+    """The frequency fields of a document: ``value:count`` for each stored term or pair
+    value (:func:`indexer.engines.typesense_query.placed`) held more than once,
+    space-separated, in the field :func:`frequency_field` names (a value held once needs
+    none: holding it says it)."""
+    maps: dict[str, list[str]] = {}
+    for value, n in counts:
+        if n > 1:
+            maps.setdefault(frequency_field(value), []).append(f"{value}:{n}")
+    return {name: " ".join(items) for name, items in sorted(maps.items())}
 
 
 def read_frequency_map(text: str) -> dict[str, int]:
@@ -181,8 +198,10 @@ class Scorer:
     round loads each set from its smaller side (:meth:`_members`): a common word every
     candidate holds loads no hit at all, where it loaded every candidate."""
 
-    def __init__(self, search: Search, stats: Statistics | None = None) -> None:
+    def __init__(self, search: Search, stats: Statistics | None = None, fields: str = "") -> None:
         self.search = search
+        #: What a candidate's hit must bring (:func:`stored`), for the candidates loaded here.
+        self.fields = fields
         self.stats = stats if stats is not None else Statistics()
         #: Field → id → length of the documents already seen; the rest are looked up.
         self.lengths: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
@@ -190,14 +209,17 @@ class Scorer:
         self.frequencies: dict[str, dict[str, int]] = {}
 
     def note(self, hits: Iterable[Mapping[str, Any]]) -> None:
-        """Keep what hits loaded with :data:`STORED` bring: lengths and frequency maps."""
+        """Keep what hits loaded with :func:`stored` bring: lengths and frequency maps."""
         for h in hits:
             document = h["document"]
             doc_id = str(document["id"])
             for f, short in FIELDS.items():
                 if short + "n" in document:
                     self.lengths[f][doc_id] = int(document[short + "n"] or 0)
-            self.frequencies[doc_id] = read_frequency_map(str(document.get(FREQUENCIES, "")))
+            frequencies = self.frequencies.setdefault(doc_id, {})
+            for name in FREQUENCY_FIELDS:
+                if name in document:
+                    frequencies.update(read_frequency_map(str(document[name])))
 
     def _run(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
@@ -226,7 +248,7 @@ class Scorer:
                     "query_by": "title",
                     "per_page": len(unknown),
                     "filter_by": _ids(unknown),
-                    "include_fields": "id," + STORED,
+                    "include_fields": "id," + (self.fields or stored(parsed)),
                 }
             )
             asks.append(("stored", None))
