@@ -600,13 +600,15 @@ def test_a_typesense_collection_of_the_older_layout_is_refused_until_rebuilt(
 def test_typesense_pages_past_its_candidates_show_every_match_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
-    """With 5 candidates scored and pages of 12 (Typesense's 250 made small), the pages of a
-    query matching 30 documents, one of them by its 文号 too, show each match once: the exact
-    match first, the scored candidates, then the rest in text match order, through one
-    search's page and past it."""
+    """With 5 + 3 candidates scored and pages of 12 (Typesense's 100, 50 and 250 made small),
+    the pages of a query matching 30 documents, one of them by its 文号 too, show each match
+    once: the exact match first, the scored candidates (the text match's best and those
+    saying 湿地 most often), then the rest in text match order, through one search's page and
+    past it."""
     import indexer.engines.typesense as ts
 
     monkeypatch.setattr(ts, "CANDIDATES", 5)
+    monkeypatch.setattr(ts, "OFTEN", 3)
     monkeypatch.setattr(ts, "PAGE", 12)
     docs = [
         IndexDoc(
@@ -636,6 +638,45 @@ def test_typesense_pages_past_its_candidates_show_every_match_once(
     finally:
         engine.drop()  # type: ignore[attr-defined]
         engine.close()
+
+
+def test_typesense_scores_the_bodies_saying_the_words_most_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 2 candidates by text match (which weighs a word said once as much as one said
+    twenty times, and so takes the newest), the old document saying 湿地 twenty times is
+    still scored, through the window of the bodies saying the query's words most often: it
+    ranks first, as on tantivy."""
+    import indexer.engines.typesense as ts
+
+    monkeypatch.setattr(ts, "CANDIDATES", 2)
+    monkeypatch.setattr(ts, "OFTEN", 2)
+    docs = [
+        IndexDoc(
+            id=f"new{n}",
+            rev=1,
+            title=f"通知{n}",
+            body="湿地。" + "本办法自公布之日起施行。" * 5,
+            date_issued=f"2020-01-{10 + n}",
+        )
+        for n in range(8)
+    ]
+    docs.append(
+        IndexDoc(id="old", rev=1, title="名录", body="湿地，" * 20, date_issued="2001-01-01")
+    )
+    top = {}
+    for name in ("tantivy", "typesense"):
+        engine = open_engine(tmp_path / name, name)
+        try:
+            engine.add(docs)
+            engine.refresh()
+            top[name] = [h.id for h in engine.search(parse("湿地"), limit=3).hits]
+        finally:
+            if name == "typesense":
+                engine.drop()  # type: ignore[attr-defined]
+            engine.close()
+    assert top["tantivy"][0] == "old"
+    assert top["typesense"][0] == "old"
 
 
 def test_a_typesense_collection_without_runs_of_three_answers_phrases_by_pairs(

@@ -56,6 +56,7 @@ from indexer.engines.typesense_documents import collection_schema, to_document
 from indexer.engines.typesense_query import (
     PAIRS,
     TERMS,
+    TIERED,
     TRIPLES,
     all_of,
     any_of,
@@ -65,6 +66,7 @@ from indexer.engines.typesense_query import (
     query_filters,
     ranking_fields,
     ranking_texts,
+    tier_text,
 )
 from indexer.engines.typesense_split import fits, id_condition, matching_ids
 from indexer.query import ParsedQuery, QuerySyntaxError
@@ -83,6 +85,9 @@ PROXIMITY_BOOST = scoring.PROXIMITY_BOOST
 #: How many candidates are scored with BM25: all matches when fewer, else Typesense's
 #: text match chooses them (a page of Typesense's).
 CANDIDATES = 100
+#: How many more candidates come from the bodies that say the query's words most often
+#: (Typesense's text match weighs a word said once as much as one said ten times).
+OFTEN = 50
 WRITE_TIMEOUT = 60.0  # seconds: an import batch on a loaded machine
 
 
@@ -110,6 +115,7 @@ class TypesenseEngine:
         self._timeline = False
         self._triples = True
         self._closed = False
+        self._beside: ThreadPoolExecutor | None = None  # see _search_together
 
     # -- talking to the cluster ---------------------------------------------------------------
 
@@ -163,11 +169,16 @@ class TypesenseEngine:
         else:
             types = {f.get("name"): f.get("type") for f in found.get("fields", [])}
             names = set(types)
-            if TERMS not in names or "fq" in names or types.get(PAIRS) != "string":
+            if (
+                TERMS not in names
+                or "fq" in names
+                or types.get(PAIRS) != "string"
+                or TIERED not in names
+            ):
                 # Made before the terms of both fields shared one field (issue 18): its
                 # values are hashed otherwise, so no query of this version can read it; or
-                # with frequencies as indexed bits (fq) before the stored frequency map, or
-                # pairs as a list before their text.
+                # with frequencies as indexed bits (fq) before the stored frequency maps,
+                # pairs as a list before their text, or no tiers of frequent words (tq).
                 raise IndexDamagedError(
                     f"the Typesense collection {self.collection} has an older layout; "
                     "run `gongkai reindex` to rebuild it"
@@ -293,6 +304,23 @@ class TypesenseEngine:
                 raise ClusterUnavailable(f"Typesense could not search: {str(r['error'])[:200]}")
         return results
 
+    def _search_together(
+        self, first: list[dict[str, Any]], second: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The answers of ``first`` then ``second``, sent as two requests at once: a node
+        runs the searches of one request one after the other, and those of two requests on
+        two of its threads."""
+        if not first or not second:
+            return self._search([*first, *second])
+        if self._beside is None:
+            self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="typesense-read")
+        later = self._beside.submit(self._search, second)
+        try:
+            answered = self._search(first)
+        finally:
+            answered_second = later.result()
+        return [*answered, *answered_second]
+
     def _window(
         self, params: dict[str, Any], offset: int, limit: int
     ) -> tuple[int, list[dict[str, Any]]]:
@@ -402,7 +430,13 @@ class TypesenseEngine:
             {**_text_search(query, parts, count, fields), "q": text, "per_page": count}
             for text in (ranking_texts(query) if count <= PAGE else ())
         ]
-        results = self._search([*searches, *texts])
+        # Beside the text match's best: those that say the query's words most often.
+        tiers = tier_text(query)  # on every page alike, so that pages agree
+        often = [_often_search(tiers, parts, fields)] if tiers else []
+        # The count and facets beside the searches of the candidates.
+        results = self._search_together(
+            searches[: len(heads)], [*searches[len(heads) :], *texts, *often]
+        )
         first = results[0]
         exact_hits = _dated(results[len(heads)], scorer.note) if exact else []
         exact_ids = {i for i, _ in exact_hits}
@@ -411,11 +445,21 @@ class TypesenseEngine:
         tail: list[tuple[str, int]] = []
         if need > 0:
             found = (
-                results[len(searches) :]
+                results[len(searches) : len(searches) + len(texts)]
                 if texts  # else a page deeper than one search answers
                 else self._text_matched(query, parts, count, fields)
             )
             chosen = _best(found, scorer.note, exact_ids, count)
+            if often:
+                best = {i for i, _ in chosen[:CANDIDATES]}
+                extra = _dated(results[-1], scorer.note)
+                extra = [(i, d) for i, d in extra if i not in best and i not in exact_ids]
+                taken = {i for i, _ in extra}
+                chosen = (
+                    chosen[:CANDIDATES]
+                    + extra
+                    + [(i, d) for i, d in chosen[CANDIDATES:] if i not in taken]
+                )
             missing = min(count, int(first["found"]) - len(exact_ids)) - len(chosen)
             if missing > 0 and all(len(r.get("hits") or []) < count for r in found):
                 # matches the ranking texts miss (found through another alternative), newest
@@ -423,7 +467,8 @@ class TypesenseEngine:
                 chosen += self._dated(
                     [*parts, "key:!=" + _values(seen)], missing, fields, scorer.note
                 )
-            candidates, tail = chosen[:CANDIDATES], chosen[CANDIDATES:need]
+            scored = CANDIDATES + (len(extra) if often and need > 0 else 0)
+            candidates, tail = chosen[:scored], chosen[scored:need]
         scores = scorer.scores(query, [i for i, _ in exact_hits + candidates])
         ranked = _by_score(exact_hits, scores, EXACT_BOOST) + _by_score(candidates, scores)
         ranked += [EngineHit(i, 0.0) for i, _ in tail]
@@ -462,6 +507,8 @@ class TypesenseEngine:
         if not self._closed:  # no connection is kept open between requests
             self._closed = True
             self._reads.release()
+            if self._beside is not None:
+                self._beside.shutdown(wait=False)
 
 
 def _heads(base: dict[str, Any], facets: bool, top: int | None) -> list[dict[str, Any]]:
@@ -515,6 +562,25 @@ def _text_search(query: ParsedQuery, parts: list[str], count: int, fields: str) 
         "sort_by": "_text_match:desc,date:desc",
         "include_fields": "id,date," + fields,
         "highlight_fields": "none",
+        **_filter(parts),
+    }
+
+
+def _often_search(tiers: str, parts: list[str], fields: str) -> dict[str, Any]:
+    """The matches of ``parts`` whose bodies say the query's words most often, by
+    Typesense's text match over their tiers (:func:`tier_text`), shorter bodies first at a
+    tie (as BM25 prefers them)."""
+    return {
+        "q": tiers,
+        "query_by": TIERED,
+        "prefix": "false",
+        "num_typos": 0,
+        "typo_tokens_threshold": 0,
+        "drop_tokens_threshold": OFTEN + 1,
+        "sort_by": "_text_match:desc,bn:asc",
+        "include_fields": "id,date," + fields,
+        "highlight_fields": "none",
+        "per_page": OFTEN,
         **_filter(parts),
     }
 

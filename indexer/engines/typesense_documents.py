@@ -14,12 +14,15 @@ from indexer.engines.base import IndexDoc
 from indexer.engines.typesense_query import (
     PAIRS,
     TERMS,
+    TIERED,
+    TIERS,
     TRIPLES,
     date_key,
     field_terms,
     key,
     placed,
     run_value,
+    tier_values,
 )
 from indexer.normalize import doc_number_suffix
 
@@ -34,6 +37,7 @@ _TEXT = [
     # the time of a list of them (a list allocates each value).
     (PAIRS, "string", True),
     (TRIPLES, "string", True),
+    (TIERED, "string", True),  # body terms said often, by tier: candidates (typesense_query)
     ("dn", "string[]", True),
     ("ix", "string", True),
 ]
@@ -100,6 +104,11 @@ def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
     terms = [placed("t", h) for h in title.terms] + [placed("b", h) for h in body.terms]
     if terms:
         d[TERMS] = terms
+    tiers = tier_values(
+        {placed("b", h): body.counts[h] for h in body.terms if body.counts[h] >= TIERS[0]}
+    )
+    if tiers:
+        d[TIERED] = " ".join(tiers)
     pairs = [placed("t", h) for h in title.pairs] + [placed("b", h) for h in body.pairs]
     if pairs:
         d[PAIRS] = " ".join(pairs)

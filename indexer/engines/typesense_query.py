@@ -57,6 +57,10 @@ _TOKEN = re.compile(r"`[^`]*`|(&&|\|\||\(|\)|:(?:!=|>=|<=|=|>|<)?)")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 #: The fields holding the hashed terms and pairs of the title and the body (:func:`placed`).
 TERMS, PAIRS, TRIPLES = "tm", "pr", "tr"
+#: The body terms a document holds often, one value per term and tier it reaches
+#: (:data:`TIERS`): what the second window of candidates is chosen by (:func:`tier_text`).
+TIERED = "tq"
+TIERS = (2, 4, 8, 16)
 #: Each text field's letter in its hashed values; "all" is either field.
 _SHORT = {"title": ("t",), "body": ("b",), "all": ("t", "b")}
 #: A hash is :data:`KEY_CHARS` base-36 digits (51.7 bits): Typesense reads each hit's whole
@@ -313,6 +317,35 @@ def ranking_texts(parsed: ParsedQuery) -> list[str]:
         words = [w.text for m in combo for w in m.words]
         texts.append(" ".join(dict.fromkeys(w for w in words if w)) or "*")
     return list(dict.fromkeys(texts)) or ["*"]
+
+
+def tier_value(body_value: str, tier: int) -> str:
+    """The value a document holds for a body term (its stored value) said ``tier`` times or
+    more."""
+    return key(body_value + "^" + str(tier))
+
+
+def tier_values(counts: Mapping[str, int]) -> list[str]:
+    """A body's :data:`TIERED` values from its terms' stored values and counts."""
+    return [tier_value(v, t) for v, n in counts.items() for t in TIERS if n >= t]
+
+
+def tier_text(parsed: ParsedQuery) -> str:
+    """What Typesense's text match ranks the second window of candidates by: every tier of
+    each positive body word (its one-term alternatives), the lowest tiers first. A document
+    matches as many of them as its words reach tiers, so those that say the query's words
+    most often come first; Typesense drops the last words (the highest tiers) first when too
+    few match them all."""
+    values = [
+        placed("b", key(alternative[0]))
+        for match in parsed.positive
+        if "body" in match.fields
+        for word in match.words
+        for alternative in word.alternatives
+        if len(alternative) == 1
+    ]
+    values = list(dict.fromkeys(values))
+    return " ".join(tier_value(v, t) for t in TIERS for v in values)
 
 
 def ranking_fields(parsed: ParsedQuery) -> list[str]:
