@@ -38,9 +38,9 @@ import typesense.exceptions as tse
 from archive.errors import IndexDamagedError
 from indexer.engines import spans, typesense_reads
 from indexer.engines import typesense_scoring as scoring
+from indexer.engines import typesense_searches as ask
 from indexer.engines.base import (
     FACET_FIELDS,
-    TOP_FACETS,
     EngineHit,
     EngineResult,
     Filters,
@@ -60,24 +60,25 @@ from indexer.engines.typesense_query import (
     TRIPLES,
     all_of,
     any_of,
-    conjunction,
     exact_filter,
     field_filters,
     query_filters,
-    ranking_fields,
     ranking_texts,
     tier_text,
+)
+from indexer.engines.typesense_searches import (
+    Note,
+    filter_of,
+    hit_id,
+    value_list,
 )
 from indexer.engines.typesense_split import fits, id_condition, matching_ids
 from indexer.query import ParsedQuery, QuerySyntaxError
 
 R = TypeVar("R")
-Note = Callable[[list[dict[str, Any]]], None]
 COLLECTION_FILE = "collection"
 IMPORT_BATCH = 100  # documents per import request
 PAGE = 250  # Typesense's largest page
-MAX_FACET_VALUES = 10_000
-TITLE_WEIGHT, BODY_WEIGHT = 3, 1  # of Typesense's text match, choosing candidates
 #: The boosts of the scoring (indexer.engines.typesense_scoring), as the other engines'.
 TITLE_BOOST = scoring.TITLE_BOOST
 EXACT_BOOST = scoring.EXACT_BOOST
@@ -256,7 +257,7 @@ class TypesenseEngine:
         ids = list(ids)
         documents = self._writer.collections[self.collection].documents
         for start in range(0, len(ids), 200):
-            condition = {"filter_by": "id:=" + _values(ids[start : start + 200])}
+            condition = {"filter_by": "id:=" + value_list(ids[start : start + 200])}
             self._call(lambda: documents.delete(condition))  # noqa: B023 (called at once)
         return len(ids)
 
@@ -361,23 +362,23 @@ class TypesenseEngine:
         if excluded:
             left_out = matching_ids(any_of(excluded), parts, self._ids_of)
             if left_out:
-                parts.append("key:!=" + _values(left_out))
-        base = {"q": "*", "query_by": "title", **_filter(parts)}
-        heads = _heads(base, facets, facet_top)
+                parts.append("key:!=" + value_list(left_out))
+        base = {"q": "*", "query_by": "title", **filter_of(parts)}
+        heads = ask.heads(base, facets, facet_top)
         if sort in ("newest", "oldest") or query.is_empty:
             answered = self._search(heads)
             order = "asc" if sort == "oldest" else "desc"
             _, hits = self._window(
                 {**base, "sort_by": f"date:{order}", "include_fields": "id"}, offset, limit
             )
-            found = [EngineHit(_id(h), 0.0) for h in hits]
+            found = [EngineHit(hit_id(h), 0.0) for h in hits]
         else:
             answered, found = self._ranked(query, parts, heads, offset, limit)
         total = int(answered[0]["found"])
         # The count and the hits may come from different nodes (reads go to any of them), and
         # during a failover one may lag behind: never report fewer matches than were shown.
         return EngineResult(
-            max(total, offset + len(found)), found, _facets(answered) if facets else {}
+            max(total, offset + len(found)), found, ask.facets(answered) if facets else {}
         )
 
     def _conditions(
@@ -425,20 +426,20 @@ class TypesenseEngine:
         exact = [f for m in query.positive if (f := exact_filter(m))]
         searches = list(heads)
         if exact:
-            searches.append(_dated_search([*parts, any_of(exact)], PAGE, fields))
+            searches.append(ask.dated_search([*parts, any_of(exact)], PAGE, fields))
         texts = [
-            {**_text_search(query, parts, count, fields), "q": text, "per_page": count}
+            {**ask.text_search(query, parts, count, fields), "q": text, "per_page": count}
             for text in (ranking_texts(query) if count <= PAGE else ())
         ]
         # Beside the text match's best: those that say the query's words most often.
         tiers = tier_text(query)  # on every page alike, so that pages agree
-        often = [_often_search(tiers, parts, fields)] if tiers else []
+        often = [ask.often_search(tiers, parts, fields, OFTEN)] if tiers else []
         # The count and facets beside the searches of the candidates.
         results = self._search_together(
             searches[: len(heads)], [*searches[len(heads) :], *texts, *often]
         )
         first = results[0]
-        exact_hits = _dated(results[len(heads)], scorer.note) if exact else []
+        exact_hits = ask.dated_hits(results[len(heads)], scorer.note) if exact else []
         exact_ids = {i for i, _ in exact_hits}
         need = wanted - len(exact_hits)
         candidates: list[tuple[str, int]] = []
@@ -449,10 +450,10 @@ class TypesenseEngine:
                 if texts  # else a page deeper than one search answers
                 else self._text_matched(query, parts, count, fields)
             )
-            chosen = _best(found, scorer.note, exact_ids, count)
+            chosen = ask.best(found, scorer.note, exact_ids, count)
             if often:
                 best = {i for i, _ in chosen[:CANDIDATES]}
-                extra = _dated(results[-1], scorer.note)
+                extra = ask.dated_hits(results[-1], scorer.note)
                 extra = [(i, d) for i, d in extra if i not in best and i not in exact_ids]
                 taken = {i for i, _ in extra}
                 chosen = (
@@ -465,12 +466,12 @@ class TypesenseEngine:
                 # matches the ranking texts miss (found through another alternative), newest
                 seen = sorted(exact_ids | {i for i, _ in chosen})
                 chosen += self._dated(
-                    [*parts, "key:!=" + _values(seen)], missing, fields, scorer.note
+                    [*parts, "key:!=" + value_list(seen)], missing, fields, scorer.note
                 )
             scored = CANDIDATES + (len(extra) if often and need > 0 else 0)
             candidates, tail = chosen[:scored], chosen[scored:need]
         scores = scorer.scores(query, [i for i, _ in exact_hits + candidates])
-        ranked = _by_score(exact_hits, scores, EXACT_BOOST) + _by_score(candidates, scores)
+        ranked = ask.by_score(exact_hits, scores, EXACT_BOOST) + ask.by_score(candidates, scores)
         ranked += [EngineHit(i, 0.0) for i, _ in tail]
         return results[: len(heads)], ranked[offset:wanted]
 
@@ -479,8 +480,8 @@ class TypesenseEngine:
     ) -> list[tuple[str, int]]:
         """(id, date) of up to ``count`` matches of ``parts``, newest first; what the scorer
         needs of them (``fields``) is loaded too and given to ``note`` (:meth:`Scorer.note`)."""
-        _, hits = self._window(_dated_search(parts, count, fields), 0, count)
-        return _dated({"hits": hits}, note)
+        _, hits = self._window(ask.dated_search(parts, count, fields), 0, count)
+        return ask.dated_hits({"hits": hits}, note)
 
     def _text_matched(
         self, query: ParsedQuery, parts: list[str], count: int, fields: str
@@ -489,7 +490,7 @@ class TypesenseEngine:
         pages."""
         found = []
         for text in ranking_texts(query):
-            search = {**_text_search(query, parts, count, fields), "q": text}
+            search = {**ask.text_search(query, parts, count, fields), "q": text}
             _, hits = self._window(search, 0, count)
             found.append({"hits": hits})
         return found
@@ -509,134 +510,6 @@ class TypesenseEngine:
             self._reads.release()
             if self._beside is not None:
                 self._beside.shutdown(wait=False)
-
-
-def _heads(base: dict[str, Any], facets: bool, top: int | None) -> list[dict[str, Any]]:
-    """The searches of the count and the facets: with ``top``, the facets of
-    :data:`TOP_FACETS` in a search of their own that names only their ``top`` most frequent
-    values (Typesense reads a stored document for each value it names, and its
-    ``max_facet_values`` is one for all facets of a search)."""
-    head: dict[str, Any] = {**base, "per_page": 0}
-    if not facets:
-        return [head]
-    full = [n for n in FACET_FIELDS if top is None or n not in TOP_FACETS]
-    head.update(facet_by=",".join(full), max_facet_values=MAX_FACET_VALUES)
-    if top is None:
-        return [head]
-    cut = {**base, "per_page": 0, "facet_by": ",".join(TOP_FACETS), "max_facet_values": max(top, 1)}
-    return [head, cut]
-
-
-def _dated_search(parts: list[str], count: int, fields: str) -> dict[str, Any]:
-    """Up to ``count`` matches of ``parts``, newest first, with what the scorer needs
-    (``fields``)."""
-    return {
-        "q": "*",
-        "query_by": "title",
-        "sort_by": "date:desc",
-        "include_fields": "id,date," + fields,
-        "per_page": count,
-        **_filter(parts),
-    }
-
-
-def _dated(result: dict[str, Any], note: Note) -> list[tuple[str, int]]:
-    hits = result.get("hits", []) or []
-    note(hits)
-    return [(_id(h), int(h["document"].get("date", 0))) for h in hits]
-
-
-def _text_search(query: ParsedQuery, parts: list[str], count: int, fields: str) -> dict[str, Any]:
-    """A search of the matches of ``parts`` by Typesense's text match over the title
-    (weighted) and body (its ``q``, one of the ranking texts, to be added), with what the
-    scorer needs (``fields``)."""
-    ranked = ranking_fields(query)
-    weights = {"title": TITLE_WEIGHT, "body": BODY_WEIGHT}
-    return {
-        "query_by": ",".join(ranked),
-        "query_by_weights": ",".join(str(weights[f]) for f in ranked),
-        "prefix": "false",
-        "num_typos": 0,
-        "typo_tokens_threshold": 0,
-        "drop_tokens_threshold": count + 1,
-        "sort_by": "_text_match:desc,date:desc",
-        "include_fields": "id,date," + fields,
-        "highlight_fields": "none",
-        **_filter(parts),
-    }
-
-
-def _often_search(tiers: str, parts: list[str], fields: str) -> dict[str, Any]:
-    """The matches of ``parts`` whose bodies say the query's words most often, by
-    Typesense's text match over their tiers (:func:`tier_text`), shorter bodies first at a
-    tie (as BM25 prefers them)."""
-    return {
-        "q": tiers,
-        "query_by": TIERED,
-        "prefix": "false",
-        "num_typos": 0,
-        "typo_tokens_threshold": 0,
-        "drop_tokens_threshold": OFTEN + 1,
-        "sort_by": "_text_match:desc,bn:asc",
-        "include_fields": "id,date," + fields,
-        "highlight_fields": "none",
-        "per_page": OFTEN,
-        **_filter(parts),
-    }
-
-
-def _best(
-    results: list[dict[str, Any]], note: Note, leave: set[str], count: int
-) -> list[tuple[str, int]]:
-    """(id, date) of the first ``count`` hits of the ranking texts' ``results`` by their
-    best text match, then newest, but those in ``leave``."""
-    best: dict[str, tuple[int, int]] = {}  # id -> (text match, date)
-    for result in results:
-        hits = result.get("hits", []) or []
-        note(hits)
-        for h in hits:
-            doc_id, match = _id(h), int(h.get("text_match", 0))
-            date = int(h["document"].get("date", 0))
-            if doc_id not in leave and match >= best.get(doc_id, (-1, 0))[0]:
-                best[doc_id] = (match, date)
-    order = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))
-    return [(i, date) for i, (_, date) in order[:count]]
-
-
-def _by_score(
-    dated: list[tuple[str, int]], scores: dict[str, float], boost: float = 1.0
-) -> list[EngineHit]:
-    """Hits by score (rounded as the other engines compare them), then newest first."""
-    order = sorted(dated, key=lambda d: (-round(scores.get(d[0], 0.0), 6), -d[1]))
-    return [
-        EngineHit(i, boost * (1.0 + scores.get(i, 0.0)) if boost != 1.0 else scores.get(i, 0.0))
-        for i, _ in order
-    ]
-
-
-def _values(values: Iterable[str]) -> str:
-    return "[" + ",".join(f"`{v}`" for v in values) + "]"
-
-
-def _filter(parts: list[str]) -> dict[str, str]:
-    return {"filter_by": conjunction(parts)} if parts else {}
-
-
-def _id(hit: dict[str, Any]) -> str:
-    return str(hit["document"]["id"])
-
-
-def _facets(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Each facet's counts, from the searches that asked for it (:func:`_heads`)."""
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
-    for result in results:
-        for facet in result.get("facet_counts", []):
-            counts[facet["field_name"]] = {
-                str(c["value"]): int(c["count"])
-                for c in facet["counts"]
-                if c["value"] not in ("", None)
-            }
-    return counts
 
 
 __all__ = ["TypesenseEngine", "collection_schema", "to_document"]
