@@ -424,9 +424,7 @@ class TypesenseEngine:
         # costs: Typesense reads the whole stored document), so the scorer need not fetch
         # them again.
         exact = [f for m in query.positive if (f := exact_filter(m))]
-        searches = list(heads)
-        if exact:
-            searches.append(ask.dated_search([*parts, any_of(exact)], PAGE, fields))
+        exact_search = [ask.dated_search([*parts, any_of(exact)], PAGE, fields)] if exact else []
         texts = [
             {**ask.text_search(query, parts, count, fields), "q": text, "per_page": count}
             for text in (ranking_texts(query) if count <= PAGE else ())
@@ -435,10 +433,9 @@ class TypesenseEngine:
         tiers = tier_text(query)  # on every page alike, so that pages agree
         often = [ask.often_search(tiers, parts, fields, OFTEN)] if tiers else []
         # The count and facets beside the searches of the candidates.
-        results = self._search_together(
-            searches[: len(heads)], [*searches[len(heads) :], *texts, *often]
-        )
+        results = self._search_together(heads, [*exact_search, *texts, *often])
         first = results[0]
+        after = len(heads) + len(exact_search)  # where the ranking texts' answers start
         exact_hits = ask.dated_hits(results[len(heads)], scorer.note) if exact else []
         exact_ids = {i for i, _ in exact_hits}
         need = wanted - len(exact_hits)
@@ -446,15 +443,19 @@ class TypesenseEngine:
         tail: list[tuple[str, int]] = []
         if need > 0:
             found = (
-                results[len(searches) : len(searches) + len(texts)]
+                results[after : after + len(texts)]
                 if texts  # else a page deeper than one search answers
                 else self._text_matched(query, parts, count, fields)
             )
             chosen = ask.best(found, scorer.note, exact_ids, count)
+            extra: list[tuple[str, int]] = []
             if often:
                 best = {i for i, _ in chosen[:CANDIDATES]}
-                extra = ask.dated_hits(results[-1], scorer.note)
-                extra = [(i, d) for i, d in extra if i not in best and i not in exact_ids]
+                extra = [
+                    (i, d)
+                    for i, d in ask.dated_hits(results[-1], scorer.note)
+                    if i not in best and i not in exact_ids
+                ]
                 taken = {i for i, _ in extra}
                 chosen = (
                     chosen[:CANDIDATES]
@@ -468,7 +469,7 @@ class TypesenseEngine:
                 chosen += self._dated(
                     [*parts, "key:!=" + value_list(seen)], missing, fields, scorer.note
                 )
-            scored = CANDIDATES + (len(extra) if often and need > 0 else 0)
+            scored = CANDIDATES + len(extra)
             candidates, tail = chosen[:scored], chosen[scored:need]
         scores = scorer.scores(query, [i for i, _ in exact_hits + candidates])
         ranked = ask.by_score(exact_hits, scores, EXACT_BOOST) + ask.by_score(candidates, scores)

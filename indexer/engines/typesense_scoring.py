@@ -11,8 +11,8 @@ those engines (k1 = 1.2, b = 0.75; title ×3, words adjacent as typed ×2, exact
 * **term frequency** in each candidate (a phrase's: the least of its adjacent pairs', ``pr``):
   which candidates hold a term or pair is one filter of the candidates' ids and its hash
   (loaded from its smaller side: the holders, or the rest through ``!=``); how often, the
-  document's stored frequency map says (``fm``: each term and pair it holds more than once,
-  with its count; not indexed, it comes with the candidate's hit);
+  document's stored frequency maps say (:data:`FREQUENCY_FIELDS`: each term and pair it
+  holds more than once, with its count; not indexed, they come with the candidate's hit);
 * **field length**: ``tn`` / ``bn`` per document (tokens, sub-words included, as tantivy
   counts), rounded down as tantivy stores it (one byte: :func:`fieldnorm`), their average over
   the whole collection (not the candidates) from Typesense's facet statistics.
@@ -309,9 +309,9 @@ class Scorer:
         for i, (s, count) in enumerate(zip(sets, counts, strict=True)):
             if count == 0 or count == len(everyone):
                 continue
-            rest = 2 * count > len(everyone) and s.rest is not None
-            searches.append(_members(s.rest if s.rest and rest else s.cond, len(candidates)))
-            asks.append((i, rest))
+            side = s.rest if 2 * count > len(everyone) else None  # the rest, when smaller
+            searches.append(_members(side or s.cond, len(candidates)))
+            asks.append((i, side is not None))
         results = self._run(searches)
         loaded = {
             i: (rest, {_id(h) for h in _hits(r)})
