@@ -1,6 +1,6 @@
 """What the Typesense engine stores: the collection's fields, and each document as our
 analyzer's terms, pairs and runs of three, hashed (:mod:`indexer.engines.typesense_query`),
-with its frequency map (:mod:`indexer.engines.typesense_scoring`), facets and validity spans.
+with its frequency maps (:mod:`indexer.engines.typesense_scoring`), facets and validity spans.
 """
 
 from __future__ import annotations
@@ -101,11 +101,16 @@ def to_document(doc: IndexDoc, runs: bool = True) -> dict[str, Any]:
             if n > 1
         )
     )
-    terms = [placed("t", h) for h in title.terms] + [placed("b", h) for h in body.terms]
+    body_terms = [placed("b", h) for h in body.terms]
+    terms = [placed("t", h) for h in title.terms] + body_terms
     if terms:
         d[TERMS] = terms
     tiers = tier_values(
-        {placed("b", h): body.counts[h] for h in body.terms if body.counts[h] >= TIERS[0]}
+        {
+            value: body.counts[h]
+            for h, value in zip(body.terms, body_terms, strict=True)
+            if body.counts[h] >= TIERS[0]
+        }
     )
     if tiers:
         d[TIERED] = " ".join(tiers)
