@@ -17,7 +17,7 @@ from helpers import CORPUS, Corpus, cli_json, import_docs, run_cli
 from archive import Archive, Document
 from indexer import analysis
 from indexer.analysis import TermPositions, term_positions
-from indexer.engines.base import Engine, Filters, IndexDoc
+from indexer.engines.base import Engine, EngineHit, Filters, IndexDoc
 from indexer.query import cut_phrases, parse
 from indexer.reading import iter_files
 from indexer.service import ENGINES, Gongkai, init_data_dir, open_engine, read_config
@@ -596,6 +596,25 @@ def test_a_typesense_collection_of_the_older_layout_is_refused_until_rebuilt(
     engine.drop()
 
 
+def _tantivy_and_typesense(
+    tmp_path: Path, docs: list[IndexDoc], query: str, limit: int
+) -> dict[str, list[EngineHit]]:
+    """The hits of ``query`` over ``docs`` on tantivy and on Typesense (its collection
+    dropped after)."""
+    found = {}
+    for name in ("tantivy", "typesense"):
+        engine = open_engine(tmp_path / name, name)
+        try:
+            engine.add(docs)
+            engine.refresh()
+            found[name] = engine.search(parse(query), limit=limit).hits
+        finally:
+            if name == "typesense":
+                engine.drop()  # type: ignore[attr-defined]
+            engine.close()
+    return found
+
+
 @pytest.mark.parametrize("size", [1, 4, 7])
 def test_typesense_pages_past_its_candidates_show_every_match_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
@@ -664,17 +683,10 @@ def test_typesense_scores_the_bodies_saying_the_words_most_often(
     docs.append(
         IndexDoc(id="old", rev=1, title="名录", body="湿地，" * 20, date_issued="2001-01-01")
     )
-    top = {}
-    for name in ("tantivy", "typesense"):
-        engine = open_engine(tmp_path / name, name)
-        try:
-            engine.add(docs)
-            engine.refresh()
-            top[name] = [h.id for h in engine.search(parse("湿地"), limit=3).hits]
-        finally:
-            if name == "typesense":
-                engine.drop()  # type: ignore[attr-defined]
-            engine.close()
+    top = {
+        name: [h.id for h in hits]
+        for name, hits in _tantivy_and_typesense(tmp_path, docs, "湿地", limit=3).items()
+    }
     assert top["tantivy"][0] == "old"
     assert top["typesense"][0] == "old"
 
@@ -751,18 +763,10 @@ def test_typesense_scores_from_either_side_of_each_set_are_tantivys(tmp_path: Pa
         IndexDoc(id="f", rev=1, title="候鸟", body="候鸟迁徙"),
         IndexDoc(id="g", rev=1, title="名录", body="湿地，" * 70 + "保护。"),
     ]
-    scores = {}
-    for name in ("tantivy", "typesense"):
-        engine = open_engine(tmp_path / name, name)
-        try:
-            engine.add(docs)
-            engine.refresh()
-            hits = engine.search(parse("湿地 保护"), limit=10).hits
-            scores[name] = {h.id: h.score for h in hits}
-        finally:
-            if name == "typesense":
-                engine.drop()  # type: ignore[attr-defined]
-            engine.close()
+    scores = {
+        name: {h.id: h.score for h in hits}
+        for name, hits in _tantivy_and_typesense(tmp_path, docs, "湿地 保护", limit=10).items()
+    }
     assert scores["typesense"].keys() == scores["tantivy"].keys() == set("abcdeg")
     for doc, score in scores["tantivy"].items():
         assert scores["typesense"][doc] == pytest.approx(score, rel=1e-5), doc
