@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from archive.backend import row_dict
 from archive.chunks import in_chunks
 from archive.document import Document
 from archive.errors import DamagedError, InvalidInput
@@ -53,7 +54,7 @@ SEE_VERIFY = "(the archive is damaged: run `gongkai verify`)"
 def decoded(row: Any) -> Document:
     """The Document of a row; a row that does not decode is :class:`DamagedError`."""
     try:
-        return Document.from_row(dict(row))
+        return Document.from_row(row_dict(row))
     except (ValueError, TypeError) as exc:
         doc_id = dict(row).get("id", "?")
         raise DamagedError(f"document {doc_id} cannot be decoded: {exc} {SEE_VERIFY}") from exc
@@ -80,7 +81,7 @@ class ArchiveLookups:
         """:meth:`get_many` as a :class:`archive.reads.Read`, to send with others."""
 
         def collect(rows: list[Any]) -> dict[str, Document]:
-            return {r["id"]: decoded(r if text else {"text": "", **dict(r)}) for r in rows}
+            return {r["id"]: decoded(r if text else {"text": "", **row_dict(r)}) for r in rows}
 
         columns = "*" if text else ", ".join(c for c in COLUMNS if c != "text")
         return Read(

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from archive import schema
+from archive.backend import row_dict
 from archive.chunks import in_chunks, rows_in_chunks
 from archive.chunks import marks as placeholders
 from archive.errors import InvalidInput
@@ -95,7 +96,7 @@ class Relation:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Relation:
-        return cls(**dict(row))
+        return cls(**row_dict(row))
 
 
 @dataclass
@@ -418,7 +419,7 @@ class Relations:
         def collect(rows: list[Any]) -> dict[str, list[StatusChange]]:
             found: dict[str, list[StatusChange]] = {}
             for row in rows:
-                found.setdefault(row["doc_id"], []).append(StatusChange(**dict(row)))
+                found.setdefault(row["doc_id"], []).append(StatusChange(**row_dict(row)))
             return found
 
         if not self.available:
@@ -518,7 +519,7 @@ class Relations:
         asked = by_chunks("SELECT * FROM text_expiry WHERE doc_id IN ({marks})", ids)
         return Read(
             asked if self._expiry else [],
-            lambda rows: {r["doc_id"]: Expiry(**dict(r)) for r in rows},
+            lambda rows: {r["doc_id"]: Expiry(**row_dict(r)) for r in rows},
         )
 
     # -- references found in text ----------------------------------------------------------

@@ -33,6 +33,7 @@ from datetime import date
 from typing import Any
 
 from archive.acting import acting_read, acting_text_dates_read
+from archive.backend import row_dict
 from archive.document import Document
 from archive.reads import Read, by_chunks, read, read_together
 from archive.relations import (
@@ -322,7 +323,7 @@ _BRIEF = "id, title, doc_number, date_issued, date_effective, validity, kind, re
 
 def _briefs(rows: list[Any]) -> dict[str, Document]:
     """Rows of :data:`_BRIEF` columns as documents without their text, by id."""
-    return {row["id"]: Document.from_row({**dict(row), "text": ""}) for row in rows}
+    return {row["id"]: Document.from_row({**row_dict(row), "text": ""}) for row in rows}
 
 
 def _brief_read(ids: Iterable[str]) -> Read[dict[str, Document]]:
