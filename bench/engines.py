@@ -253,7 +253,9 @@ def run(args: argparse.Namespace) -> dict:
                     continue
                 data = tmp_root / f"data-{engine}-{size}"
                 with servers.maybe_cluster(engine, tmp_root / f"nodes-{engine}-{size}") as cluster:
-                    run_ = measure(args, engine, size, body_mb, data, manifest, queries_file)
+                    run_ = measure(
+                        args, engine, size, body_mb, data, manifest, queries_file, cluster
+                    )
                     if cluster is not None:
                         run_["nodes"] = cluster.memory()
                         run_["index_mb"] = round(sum(n["disk_mb"] for n in run_["nodes"]), 1)
@@ -279,11 +281,17 @@ def measure(
     data: Path,
     manifest: Path,
     queries_file: Path,
+    cluster: servers.Cluster | None = None,
 ) -> dict:
-    """Import, search and (with ``--clients``) throughput of one engine at one size."""
+    """Import, search and (with ``--clients``) throughput of one engine at one size; with a
+    ``cluster``, the CPU its nodes spent on the import too."""
     name = servers.engine_of(engine)
     print(f"[{size} docs, {body_mb:.1f} MB] {engine}: importing…", flush=True)
+    before = cluster.cpu_seconds() if cluster is not None else []
     imported = _child("_import", name, str(data), str(manifest), str(args.workers))
+    if cluster is not None:
+        after = cluster.cpu_seconds()
+        imported["nodes_cpu_s"] = [round(b - a, 1) for a, b in zip(before, after, strict=True)]
     print(f"[{size} docs] {engine}: searching…", flush=True)
     searched = _child("_search", str(data), str(queries_file))
     run_ = {
@@ -321,13 +329,18 @@ def compare_totals(runs: list[dict], size: int) -> None:
             )
 
 
+def _nodes_cpu(imp: dict) -> str:
+    spent = imp.get("nodes_cpu_s")
+    return f", nodes {' + '.join(str(s) for s in spent)} s" if spent else ""
+
+
 def print_run(run_: dict) -> None:
     imp, s = run_["import"], run_["search"]
     print(
         f"  {run_['engine']:<8} {run_['docs']:>7} docs {run_['body_mb']:>6} MB | import "
         f"{imp['seconds']:>7.1f} s {imp['docs_per_s']:>7.1f} docs/s {imp['mb_per_s']:>5.2f} MB/s "
         f"RSS {imp['peak_rss_mb']:>6} MB (all processes {imp['all_processes_peak_rss_mb']} MB, "
-        f"CPU {imp['all_processes_cpu_s']} s) | index {run_['index_mb']} MB "
+        f"CPU {imp['all_processes_cpu_s']} s{_nodes_cpu(imp)}) | index {run_['index_mb']} MB "
         f"(data dir {run_['data_dir_mb']} MB) | search p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms "
         f"max {s['max_ms']} ms cold {s['cold_ms']} ms RSS {s['peak_rss_mb']} MB "
         f"(engine alone p50 {s['engine_only']['p50_ms']} p95 {s['engine_only']['p95_ms']} ms) | "

@@ -65,6 +65,15 @@ def _proc_mb(pid: int, field: str) -> float:
     return 0.0
 
 
+def _proc_cpu_s(pid: int) -> float:
+    """The CPU seconds (user and system) process ``pid`` has used, 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def du_mb(path: Path) -> float:
     total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return round(total / 1e6, 1)
@@ -119,6 +128,11 @@ class Cluster:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+    def cpu_seconds(self) -> list[float]:
+        """Each node's CPU seconds so far: read before and after a step, what the step cost
+        the servers (beside the client's own CPU)."""
+        return [_proc_cpu_s(n.process.pid) for n in self.nodes]
 
     def memory(self) -> list[dict[str, float]]:
         """Each node's resident memory now and at its peak (MB), and its data on disk."""
