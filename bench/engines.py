@@ -149,13 +149,16 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def step_import(engine: str, data: Path, manifest: Path, workers: int) -> dict:
+def step_import(run_name: str, data: Path, manifest: Path, workers: int) -> dict:
+    """Import ``manifest`` into a new data directory for the run ``run_name`` (an engine, or
+    a server run of :data:`servers.SERVER_RUNS`)."""
     servers.patient_client()
     from indexer.service import Gongkai, init_data_dir
 
     start = time.perf_counter()
     with TreeMonitor() as tree:
-        init_data_dir(data, engine)
+        engine, phrases = servers.engine_of(run_name), servers.phrases_of(run_name)
+        init_data_dir(data, engine, phrases=phrases)
         with Gongkai(data) as gk:
             report = gk.import_manifest(manifest, workers=workers)
         seconds = time.perf_counter() - start
@@ -288,7 +291,7 @@ def measure(
     name = servers.engine_of(engine)
     print(f"[{size} docs, {body_mb:.1f} MB] {engine}: importing…", flush=True)
     before = cluster.cpu_seconds() if cluster is not None else []
-    imported = _child("_import", name, str(data), str(manifest), str(args.workers))
+    imported = _child("_import", engine, str(data), str(manifest), str(args.workers))
     if cluster is not None:
         after = cluster.cpu_seconds()
         imported["nodes_cpu_s"] = [round(b - a, 1) for a, b in zip(before, after, strict=True)]

@@ -29,11 +29,23 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 #: ``--engines`` names of the server engine: the engine, and its cluster's size.
-SERVER_RUNS = {"typesense-1": ("typesense", 1), "typesense-3": ("typesense", 3)}
+#: A ``-pairs`` run builds its collection without the runs of three (``gongkai init
+#: --phrases pairs``): what the exact phrases cost the import and the nodes.
+SERVER_RUNS = {
+    "typesense-1": ("typesense", 1),
+    "typesense-3": ("typesense", 3),
+    "typesense-1-pairs": ("typesense", 1),
+    "typesense-3-pairs": ("typesense", 3),
+}
 
 
 def engine_of(name: str) -> str:
     return SERVER_RUNS.get(name, (name, 0))[0]
+
+
+def phrases_of(name: str) -> str | None:
+    """The ``phrases`` setting a run of ``name`` initialises its data directory with."""
+    return "pairs" if name.endswith("-pairs") else None
 
 
 #: Seconds the measured processes wait for a node (the library's 3 s is a failover timeout:
