@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexer import analysis
-from indexer.analysis import tokenize
+from indexer.analysis import TermPositions, term_positions, tokenize
 from indexer.engines.base import IndexDoc
 from indexer.engines.whoosh import WhooshEngine
 from indexer.normalize import fold
@@ -138,3 +138,32 @@ def test_stock_jieba_analyzer_breaks_phrases_and_digits_ours_does_not(tmp_path: 
         assert ours.search(parse('"第2条"')).total == 0
     finally:
         ours.close()
+
+
+def test_packed_positions_read_as_the_map_unpacking_once_per_view(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A :class:`TermPositions` reads as its :func:`term_positions` map, and each whole view
+    (items, values, iteration) unpacks it once: the Mapping mixins would unpack it again for
+    every term, which made hashing a long body for Typesense four times slower."""
+    text = "公共租赁住房管理办法。公共租赁住房由区人民政府负责管理。" * 20
+    plain = term_positions(text)
+    packed = TermPositions.of(text)
+    unpacked = 0
+    real = TermPositions._dict
+
+    def counting(self: TermPositions) -> dict[str, list[int]]:
+        nonlocal unpacked
+        unpacked += 1
+        return real(self)
+
+    monkeypatch.setattr(TermPositions, "_dict", counting)
+    for view, expected in (
+        (packed.items, plain.items),
+        (packed.values, plain.values),
+        (packed.keys, plain.keys),
+    ):
+        unpacked = 0
+        assert list(view()) == list(expected())
+        assert unpacked <= 1, view.__name__
+    assert len(packed) == len(plain) and packed["公共"] == plain["公共"]
