@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from archive import Document
 from archive.originals import OriginalStore
@@ -178,30 +179,34 @@ def build_inline(item: Item, data: bytes, *, typed: bool = True) -> Document:
 
 
 def build_safely(
-    item: Item, data: bytes, prepare: bool = False, originals: str = ""
+    item: Item, data: bytes, prepare: bool = False, originals: str = "", text_spec: str = ""
 ) -> Document | str | tuple[Document, Prepared]:
     """:func:`build_item`, with any failure turned into its reason (picklable either way).
 
     With ``prepare``, a built document comes with its :class:`Prepared` work (segmentation
     is the hot loop of indexing; done here, in a worker process, it is off the processes
-    that commit and write the index). With ``originals`` (the archive's store of original
-    files), a document that was built has its original written there too (see
-    :func:`_store_original`)."""
+    that commit and write the index), and with a ``text_spec`` the index engine's fields
+    made of the terms too (:func:`indexer.engines.prepare_text`). With ``originals`` (the
+    archive's store of original files), a document that was built has its original written
+    there too (see :func:`_store_original`)."""
     try:
         doc = build_item(item, data)
         if originals:
             store_original(originals, data)
         if prepare:
+            from indexer.engines import prepare_text
             from indexer.linking import find_references
             from indexer.near_duplicates import fingerprint
 
+            title_terms, body_terms = TermPositions.of(doc.title), TermPositions.of(doc.text)
             return doc, Prepared(
                 doc.title,
                 doc.text,
-                TermPositions.of(doc.title),
-                TermPositions.of(doc.text),
+                title_terms,
+                body_terms,
                 tuple(find_references(doc)),
                 fingerprint(doc.text),
+                prepare_text(text_spec, title_terms, body_terms),
             )
         return doc
     except ExtractionError as exc:
@@ -234,7 +239,11 @@ _STORES: dict[str, OriginalStore] = {}  # in a worker: the stores it has written
 
 
 def build_chunk(
-    chunk: list[tuple[Item, bytes]], prepare: bool, originals: str, ocr_engine: str = ""
+    chunk: list[tuple[Item, bytes]],
+    prepare: bool,
+    originals: str,
+    ocr_engine: str = "",
+    text_spec: str = "",
 ) -> list[Document | str | tuple[Document, Prepared]]:
     """:func:`build_safely` for each item of a chunk (in a worker, see
     :mod:`indexer.workers`), with the importer's OCR setting (``GONGKAI_OCR``, read where
@@ -243,12 +252,19 @@ def build_chunk(
         from indexer.extract import ocr
 
         ocr.use(ocr_engine)
-    return [build_safely(item, data, prepare, originals) for item, data in chunk]
+    return [build_safely(item, data, prepare, originals, text_spec) for item, data in chunk]
 
 
 def segment_chunk(
-    chunk: list[tuple[tuple[str, str], bytes]],
-) -> list[tuple[TermPositions, TermPositions]]:
+    chunk: list[tuple[tuple[str, str], bytes]], text_spec: str = ""
+) -> list[tuple[TermPositions, TermPositions, dict[str, Any] | None]]:
     """In a worker (see :mod:`indexer.workers`): each (title, text) segmented for the index,
-    as a rebuild of the index from the archive needs it."""
-    return [(TermPositions.of(title), TermPositions.of(text)) for (title, text), _ in chunk]
+    as a rebuild of the index from the archive needs it, with the index engine's fields
+    made of the terms for a ``text_spec`` (:func:`indexer.engines.prepare_text`)."""
+    from indexer.engines import prepare_text
+
+    done = []
+    for (title, text), _ in chunk:
+        title_terms, body_terms = TermPositions.of(title), TermPositions.of(text)
+        done.append((title_terms, body_terms, prepare_text(text_spec, title_terms, body_terms)))
+    return done

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from archive import Archive
 from archive.errors import UnavailableError
 from indexer import pipeline
+from indexer.engines import text_spec
 from indexer.items import FAILED, UPDATED, Batch, ImportReport, Item, ProgressCallback
 from indexer.reading import file_items, iter_files
 
@@ -195,6 +196,7 @@ def import_items(
         isolate=options.isolate,
         actor=options.actor,
         prepare=True,
+        text_spec=text_spec(indexer.engine),
         batch=[
             LinkStage(
                 Linker(indexer.archive, steps=[apply_to_batch, apply_claims, chain_versions])

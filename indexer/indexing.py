@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from archive import Archive, Document
 from archive.errors import IndexDamagedError
@@ -35,7 +35,7 @@ from indexer.config import (
     read_config,
     write_config,
 )
-from indexer.engines import ENGINES, check_engine, open_engine, remove_index
+from indexer.engines import ENGINES, check_engine, open_engine, remove_index, text_spec
 from indexer.engines.base import READ_FAILURES, Engine, IndexDoc
 from indexer.engines.spans import to_spans
 from indexer.items import BATCH_DOCS, Prepared
@@ -92,6 +92,7 @@ def index_doc(
         spans=to_spans(timeline) if timeline else (),
         title_terms=cut.title_terms if cut else None,
         body_terms=cut.body_terms if cut else None,
+        engine_fields=cut.engine_fields if cut else None,
     )
 
 
@@ -312,16 +313,17 @@ class Indexer:
         from indexer.pipeline import WINDOW_ITEMS
         from indexer.workers import WorkerPool
 
-        pool = WorkerPool(workers, segment_chunk, preload=["indexer.building"])
+        spec = text_spec(target)
+        pool = WorkerPool(workers, segment_chunk, spec, preload=["indexer.building"])
         writer = BackgroundWriter(self.data_dir, name, folder)
         window: deque[tuple[Document, object]] = deque()
-        batch: list[tuple[Document, tuple[TermPositions, TermPositions]]] = []
+        batch: list[tuple[Document, tuple[TermPositions, TermPositions, Any]]] = []
 
         def flush() -> None:
             entries = self.entries(doc for doc, _ in batch)
             writer.add(
                 [
-                    replace(entry, title_terms=cut[0], body_terms=cut[1])
+                    replace(entry, title_terms=cut[0], body_terms=cut[1], engine_fields=cut[2])
                     for entry, (_, cut) in zip(entries, batch, strict=True)
                 ]
             )

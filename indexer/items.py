@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archive import Document
 from archive.relations import Reference
@@ -138,6 +138,8 @@ class Prepared:
     references: tuple[Reference, ...]
     #: The text's fingerprint, for finding copies (:mod:`indexer.near_duplicates`).
     fingerprint: Fingerprint | None = None
+    #: The index engine's own fields made of the terms (:func:`indexer.engines.prepare_text`).
+    engine_fields: dict[str, Any] | None = None
 
     def fits(self, title: str, body: str) -> bool:
         return title == self.title and body == self.body

@@ -150,7 +150,8 @@ class BuildStage:
     """Documents built from bytes (:func:`indexer.building.build_safely`): here, or in
     ``workers`` processes with at most :data:`WINDOW_ITEMS` items each read ahead. With
     ``originals`` (the store's root), each built document's original is written there; with
-    ``prepare``, documents come with their :class:`~indexer.items.Prepared` work.
+    ``prepare``, documents come with their :class:`~indexer.items.Prepared` work (with a
+    ``text_spec``, the index engine's own fields too: :func:`indexer.engines.text_spec`).
 
     Workers may each grow by :data:`~indexer.building.WORKER_MEMORY` bytes. Without workers,
     formats that inflate data (:func:`~indexer.building.isolated`), or every item with
@@ -172,9 +173,11 @@ class BuildStage:
         originals: str,
         isolate: bool = False,
         expected: int | None = None,
+        text_spec: str = "",
     ) -> None:
         self.workers = workers if expected is None or expected >= SERIAL_ITEMS else 1
         self.prepare = prepare and self.workers > 1
+        self.text_spec = text_spec
         self.originals = originals
         self.isolate = isolate
         self.pool: WorkerPool | None = None
@@ -191,6 +194,7 @@ class BuildStage:
             prepare,
             self.originals,
             ocr.chosen(),
+            self.text_spec if prepare else "",
             preload=PRELOAD,
             memory_limit=WORKER_MEMORY,
         )
@@ -517,6 +521,7 @@ def plan(
     max_bytes: int | None = None,
     on_progress: ProgressCallback | None = None,
     prepare: bool = False,
+    text_spec: str = "",
     isolate: bool = False,
     actor: str = "import",
     batch: Sequence[BatchStage] = (),
@@ -526,7 +531,8 @@ def plan(
     copies: CopyFinder | None = None,
     keep_copies: bool = False,
 ) -> Stages:
-    """The stages of an import into ``archive`` (None: a dry run with no archive yet); with
+    """The stages of an import into ``archive`` (None: a dry run with no archive yet), the
+    workers preparing what ``text_spec`` says (:func:`indexer.engines.text_spec`); with
     ``copies``, copies of archived documents are kept with them unless ``keep_copies``."""
     if archive is None and not dry_run:
         raise ValueError("an archive is needed unless dry_run")
@@ -552,6 +558,7 @@ def plan(
             originals=str(archive.originals.root or ""),
             isolate=isolate,
             expected=expected,
+            text_spec=text_spec,
         ),
         CommitStage(archive, report, on_progress, actor, copies, keep_copies),
         batch,

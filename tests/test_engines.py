@@ -747,6 +747,42 @@ def test_a_typesense_data_directory_may_check_phrases_by_pairs_only(tmp_path: Pa
     assert refused.exit_code == 2 and "typesense" in refused.stderr
 
 
+def test_a_typesense_import_with_workers_stores_what_one_without_does(tmp_path: Path) -> None:
+    """With import workers, each worker hashes its documents' terms, pairs and runs for the
+    collection (:func:`indexer.engines.prepare_text`) and the index writer only adds the
+    metadata: the collection holds exactly what an import without workers stores. (The
+    rules of 青测市 are invented for this test.)"""
+    from indexer.engines.typesense import TypesenseEngine
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"rule-{i}.txt").write_text(
+            f"名称：青测市第{i}号湿地保护办法\n发布机构：青测市人民政府\n"
+            f"文号：青测发〔2022〕{i}号\n发布日期：2022-04-{i % 27 + 1:02d}\n\n"
+            f"第一条 为了保护青测市第{i}片湿地，制定本办法。湿地保护应当坚持生态优先。\n",
+            encoding="utf-8",
+        )
+    stored = {}
+    for workers in (1, 2):
+        data = tmp_path / f"data-{workers}"
+        init_data_dir(data, "typesense")
+        with Gongkai(data) as gk:
+            report = gk.import_paths([folder], workers=workers)
+            assert report.counts()["imported"] == 40
+            assert gk.verify()["ok"]
+            engine = gk.engine
+            assert isinstance(engine, TypesenseEngine)
+            try:
+                found = list(engine._export("title,body,th,pr,tr,tq,tn,bn,f0,f1,f2,f3,dn"))
+                assert gk.search('"湿地保护"', limit=50).total == 40
+            finally:
+                engine.drop()
+        stored[workers] = {d["title"]: d for d in found}
+    assert len(stored[1]) == 40 and stored[1] == stored[2]
+    assert all(d.get("tr") for d in stored[2].values())  # runs of three: phrases exact
+
+
 def test_typesense_scores_from_either_side_of_each_set_are_tantivys(tmp_path: Path) -> None:
     """The scorer loads which candidates hold a term from the smaller side: the holders, or
     the others through ``!=`` (here the body's 湿地, which most candidates hold; ``c`` has no

@@ -9,8 +9,9 @@ naming or listing engines costs nothing at start-up.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archive.errors import InvalidInput
 
@@ -58,6 +59,38 @@ def open_engine(data_dir: Path, name: str, folder: str | None = None) -> Engine:
     from indexer.engines.tantivy import TantivyEngine
 
     return TantivyEngine(path)
+
+
+#: What an import worker can prepare for an engine besides the segmenting (see
+#: :func:`prepare_text`): a Typesense collection's term fields, with or without the runs.
+TEXT_SPECS = ("typesense-exact", "typesense-pairs")
+
+
+def text_spec(engine: Engine) -> str:
+    """What import workers should prepare for ``engine`` (:data:`TEXT_SPECS`), "" when
+    nothing: Whoosh and tantivy take the segmented terms as they are, while a Typesense
+    document's hashing costs ten times the segmenting and is better spread over the
+    workers than left to the one process that writes the index."""
+    if engine.name != "typesense":
+        return ""
+    from indexer.engines.typesense import TypesenseEngine
+
+    if not isinstance(engine, TypesenseEngine):
+        return ""
+    return TEXT_SPECS[0] if engine.runs_expected else TEXT_SPECS[1]
+
+
+def prepare_text(
+    spec: str, title: Mapping[str, list[int]], body: Mapping[str, list[int]]
+) -> dict[str, Any] | None:
+    """In an import worker: the engine's fields made of a document's segmented title and
+    body, for ``spec`` (:func:`text_spec`); None for no spec. The engine uses them only if
+    they suit its index (a collection made without runs ignores fields made with them)."""
+    if spec not in TEXT_SPECS:
+        return None
+    from indexer.engines.typesense_documents import text_fields
+
+    return text_fields(title, body, runs=spec == TEXT_SPECS[0])
 
 
 def remove_index(data_dir: Path, folder: str) -> None:

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from archive.errors import GongkaiError, IndexDamagedError
 
@@ -53,6 +53,9 @@ class IndexDoc:
     #: None for the engine to segment them. Transient: never stored, not part of equality.
     title_terms: Mapping[str, list[int]] | None = field(default=None, compare=False, repr=False)
     body_terms: Mapping[str, list[int]] | None = field(default=None, compare=False, repr=False)
+    #: What an import worker made of the terms for this engine
+    #: (:func:`indexer.engines.prepare_text`), or None. Transient, as the terms are.
+    engine_fields: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def year(self) -> int | None:

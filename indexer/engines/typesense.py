@@ -190,6 +190,12 @@ class TypesenseEngine:
         self._ready = True
 
     @property
+    def runs_expected(self) -> bool:
+        """Whether its documents carry runs of three, as far as known without asking the
+        nodes: what the collection was found with, else what a new one is made with."""
+        return self._triples if self._ready else self.settings.runs
+
+    @property
     def timeline(self) -> bool:
         """Whether the collection has the validity span fields (one made before has not)."""
         self._call(lambda: None)
