@@ -391,7 +391,12 @@ def main() -> None:
     parser.add_argument("--whoosh-max", type=int, default=20000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--workers", type=int, default=1, help="import worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="import worker processes (default: the cores, as gongkai import)",
+    )
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (0: none)")
     parser.add_argument("--throughput-seconds", type=float, default=20.0)
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
