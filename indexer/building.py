@@ -194,11 +194,10 @@ def build_safely(
         if originals:
             store_original(originals, data)
         if prepare:
-            from indexer.engines import prepare_text
             from indexer.linking import find_references
             from indexer.near_duplicates import fingerprint
 
-            title_terms, body_terms = TermPositions.of(doc.title), TermPositions.of(doc.text)
+            title_terms, body_terms, fields = segmented(doc.title, doc.text, text_spec)
             return doc, Prepared(
                 doc.title,
                 doc.text,
@@ -206,7 +205,7 @@ def build_safely(
                 body_terms,
                 tuple(find_references(doc)),
                 fingerprint(doc.text),
-                prepare_text(text_spec, title_terms, body_terms),
+                fields,
             )
         return doc
     except ExtractionError as exc:
@@ -260,11 +259,17 @@ def segment_chunk(
 ) -> list[tuple[TermPositions, TermPositions, dict[str, Any] | None]]:
     """In a worker (see :mod:`indexer.workers`): each (title, text) segmented for the index,
     as a rebuild of the index from the archive needs it, with the index engine's fields
-    made of the terms for a ``text_spec`` (:func:`indexer.engines.prepare_text`)."""
+    made of the terms for a ``text_spec`` (:func:`segmented`)."""
+    return [segmented(title, text, text_spec) for (title, text), _ in chunk]
+
+
+def segmented(
+    title: str, text: str, text_spec: str = ""
+) -> tuple[TermPositions, TermPositions, dict[str, Any] | None]:
+    """In a worker: ``title`` and ``text`` segmented for the index, and the index engine's
+    fields made of their terms for a ``text_spec`` (:func:`indexer.engines.prepare_text`;
+    None without one)."""
     from indexer.engines import prepare_text
 
-    done = []
-    for (title, text), _ in chunk:
-        title_terms, body_terms = TermPositions.of(title), TermPositions.of(text)
-        done.append((title_terms, body_terms, prepare_text(text_spec, title_terms, body_terms)))
-    return done
+    title_terms, body_terms = TermPositions.of(title), TermPositions.of(text)
+    return title_terms, body_terms, prepare_text(text_spec, title_terms, body_terms)
