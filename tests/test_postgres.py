@@ -305,6 +305,9 @@ def test_tables_an_import_grew_are_analyzed_so_lookups_use_their_indexes(
     backend.store_url(tmp_path, url)
     with Archive.open(tmp_path) as archive:
         conn = archive.conn
+        # PostgreSQL's default cost model (an operator's choice; sessions otherwise plan
+        # for tables in memory, where stale statistics mislead less often)
+        conn.raw.execute("SET random_page_cost = 4")
         conn.execute("ANALYZE relations")  # as an import begins: statistics of no rows
         ids = [f"doc-{n:05d}" for n in range(3000)]
         with archive.transaction():
@@ -434,3 +437,60 @@ def test_a_session_the_server_ends_while_it_is_set_up_is_unavailable_not_a_crash
     monkeypatch.undo()  # the server answers again: so does the same connection
     assert reader.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
     reader.close()
+
+
+def _with_option(url: str, option: str) -> str:
+    """``url`` with one more ``-c`` setting in its ``options``."""
+    from urllib.parse import parse_qsl, quote, urlencode, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query["options"] = f"{query.get('options', '')} {option}".strip()
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
+def test_sessions_plan_for_tables_in_memory_unless_the_operator_set_the_cost(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With PostgreSQL's default random_page_cost (a spinning disk's), a page's look-up of
+    50 ids among a few thousand relations was planned as a scan of the whole table; the
+    archive's sessions plan for tables read from memory, so the index answers it. A cost the
+    operator set (here on the connection) is left as it is."""
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path, readonly=False) as archive:
+        conn = archive.conn
+        assert conn.execute("SHOW random_page_cost").fetchone()[0] == backend.RANDOM_PAGE_COST
+        with archive.transaction():
+            conn.raw.cursor().executemany(
+                "INSERT INTO relations (src, dst, type, created_at, updated_at) "
+                "VALUES (%s, %s, 'cites', '', '')",
+                [(f"doc-{n:05d}", f"doc-{(n * 7 + 1) % 4000:05d}") for n in range(4000)],
+            )
+        conn.execute("ANALYZE relations")
+        literal = "'{" + ",".join(f"doc-{n:05d}" for n in range(0, 4000, 80)) + "}'"
+        explain = f"EXPLAIN SELECT * FROM relations WHERE dst = ANY({literal}::text[])"
+        plan = "\n".join(str(r[0]) for r in conn.raw.execute(explain).fetchall())
+        assert "relations_dst" in plan and "Seq Scan" not in plan
+        conn.raw.execute("RESET random_page_cost")  # the default: what sessions had before
+        plan = "\n".join(str(r[0]) for r in conn.raw.execute(explain).fetchall())
+        assert "Seq Scan on relations" in plan
+    other = tmp_path / "other"
+    other.mkdir()
+    own = _with_option(url, "-crandom_page_cost=2.5")
+    backend.store_url(other, own)
+    monkeypatch.setenv(backend.URL_ENV, own)
+    with Archive.open(other) as archive:
+        assert archive.conn.execute("SHOW random_page_cost").fetchone()[0] == "2.5"
+
+
+def test_statements_without_rows_answer_none_as_on_sqlite(url: str, tmp_path: Path) -> None:
+    """A write's cursor (no columns) answers no row; a read that found none, an empty list."""
+    backend.store_url(tmp_path, url)
+    with Archive.open(tmp_path) as archive:
+        conn = archive.conn
+        written = conn.execute("UPDATE documents SET title = title WHERE id = ?", ("none",))
+        assert written.fetchone() is None and written.fetchall() == []
+        found = conn.execute("SELECT id FROM documents WHERE id = ?", ("none",))
+        assert found.fetchall() == []
+        assert conn.execute("SELECT id FROM documents WHERE id = ?", ("none",)).fetchone() is None
+        assert conn.execute("SELECT 1 AS one").fetchone()["one"] == 1
