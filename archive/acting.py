@@ -6,7 +6,7 @@ not after it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from archive.chunks import in_chunks
@@ -33,17 +33,18 @@ def _statements(relations: Relations, ids: Iterable[str], outer: str) -> list[St
     return found
 
 
-def acting_read(
-    relations: Relations, ids: Iterable[str], columns: str, collect: Callable[[list[Any]], Any]
-) -> Read[Any]:
-    """The rows (``columns``) of the documents acting on ``ids``, made an answer by
-    ``collect``."""
-    outer = f"SELECT {columns} FROM documents WHERE id IN ({{acting}})"
-    return Read(_statements(relations, ids, outer), collect)
-
-
-def acting_text_dates_read(relations: Relations, ids: Iterable[str]) -> Read[dict[str, str]]:
-    """The 施行日期 found in the texts of the documents acting on ``ids``, by id."""
-    outer = "SELECT doc_id, effective FROM text_dates WHERE doc_id IN ({acting})"
-    statements = _statements(relations, ids, outer) if relations.has_text_dates else []
-    return Read(statements, lambda rows: {r[0]: r[1] for r in rows})
+def acting_read(relations: Relations, ids: Iterable[str], columns: Sequence[str]) -> Read[Any]:
+    """The ``columns`` of the documents acting on ``ids``, each row with the 施行日期 found in
+    the document's text beside them (``text_effective``: None when its text states none),
+    one statement per chunk of ids."""
+    picked = ", ".join(f"d.{c}" for c in columns)
+    if relations.has_text_dates:
+        outer = (
+            f"SELECT {picked}, t.effective AS text_effective FROM documents d "
+            "LEFT JOIN text_dates t ON t.doc_id = d.id WHERE d.id IN ({acting})"
+        )
+    else:
+        outer = (
+            f"SELECT {picked}, NULL AS text_effective FROM documents d WHERE d.id IN ({{acting}})"
+        )
+    return Read(_statements(relations, ids, outer), list)

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from archive.acting import acting_read, acting_text_dates_read
+from archive.acting import acting_read
 from archive.backend import row_dict
 from archive.document import Document
 from archive.reads import Read, by_chunks, read, read_together
@@ -47,7 +47,7 @@ from archive.relations import (
     StatusChange,
 )
 from archive.store import Archive
-from archive.version_chains import later_versions_docs_read, later_versions_read
+from archive.version_chains import later_versions_read
 from archive.vocab import (
     AMENDED,
     EXPIRED,
@@ -318,12 +318,26 @@ def status_on(
 # -- loading from the archive ---------------------------------------------------------------
 
 
-_BRIEF = "id, title, doc_number, date_issued, date_effective, validity, kind, rev"
+_BRIEF_COLUMNS = (
+    "id",
+    "title",
+    "doc_number",
+    "date_issued",
+    "date_effective",
+    "validity",
+    "kind",
+    "rev",
+)
+_BRIEF = ", ".join(_BRIEF_COLUMNS)
 
 
-def _briefs(rows: list[Any]) -> dict[str, Document]:
-    """Rows of :data:`_BRIEF` columns as documents without their text, by id."""
-    return {row["id"]: Document.from_row({**row_dict(row), "text": ""}) for row in rows}
+def _briefs(rows: Iterable[Any]) -> dict[str, Document]:
+    """Rows of :data:`_BRIEF` columns (rows or dicts) as documents without their text, by id."""
+    found: dict[str, Document] = {}
+    for row in rows:
+        values = row if isinstance(row, dict) else row_dict(row)
+        found[values["id"]] = Document.from_row({**values, "text": ""})
+    return found
 
 
 def _brief_read(ids: Iterable[str]) -> Read[dict[str, Document]]:
@@ -416,26 +430,23 @@ def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -
     and the chains of versions after them (:mod:`archive.version_chains`)."""
     docs = list(docs)
     ids = [d.id for d in docs]
-    text_dates, incoming, changes, expiries, acting, their_dates, chains, later_rows = (
-        read_together(
-            archive.conn,
-            [
-                relations.text_dates_read(d.id for d in docs if not d.date_effective),
-                relations.by_end_read("dst", ids, types=tuple(VALIDITY_EFFECT)),
-                relations.status_changes_read(ids),
-                relations.expiries_read(ids),
-                acting_read(relations, ids, _BRIEF, _briefs),
-                acting_text_dates_read(relations, ids),
-                later_versions_read(relations, ids),
-                later_versions_docs_read(relations, ids, _BRIEF),
-            ],
-        )
+    text_dates, incoming, changes, expiries, acting, (chains, later_rows) = read_together(
+        archive.conn,
+        [
+            relations.text_dates_read(d.id for d in docs if not d.date_effective),
+            relations.by_end_read("dst", ids, types=tuple(VALIDITY_EFFECT)),
+            relations.status_changes_read(ids),
+            relations.expiries_read(ids),
+            acting_read(relations, ids, _BRIEF_COLUMNS),
+            later_versions_read(relations, ids, _BRIEF_COLUMNS),
+        ],
     )
     docs = _dated(docs, text_dates)
     versions = {r.src for rels in incoming.values() for r in rels if r.type == SUPERSEDES}
-    later = _briefs(later_rows)
+    later = _briefs(later_rows.values())
     newer = {i: chains.get(i, []) for i in versions | later.keys()}
-    brief = {d.id: d for d in _dated(acting.values(), their_dates)}
+    their_dates = {r["id"]: r["text_effective"] for r in acting if r["text_effective"]}
+    brief = {d.id: d for d in _dated(_briefs(acting).values(), their_dates)}
     dates = {i: doc_start(d) for i, d in later.items()}
     dates.update({i: doc_start(d) for i, d in brief.items()})
     dates.update({d.id: doc_start(d) for d in docs})

@@ -6,11 +6,13 @@ finds the version in force of each without a round trip per step of its chain
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
+from archive.backend import row_dict
 from archive.reads import Read, by_chunks
-from archive.relations import CONFIRMED, SUPERSEDES, Relation, Relations, grouped_by
+from archive.relations import CONFIRMED, SUPERSEDES, Relation, Relations
 
 #: The relations reachable forward from the documents ``{marks}``, as the table ``later``.
 #: UNION, not UNION ALL: a cycle (a data error) ends the walk, the same row not added twice.
@@ -23,24 +25,35 @@ _LATER = (
 _PARAMS = (SUPERSEDES, CONFIRMED, SUPERSEDES, CONFIRMED)
 
 
+#: The prefix of a chain's documents' columns beside its relations' (:func:`later_versions_read`).
+DOC = "doc_"
+
+
 def later_versions_read(
-    relations: Relations, ids: Iterable[str]
-) -> Read[dict[str, list[Relation]]]:
-    """The confirmed ``supersedes`` relations of the chains forward from ``ids``, by dst."""
+    relations: Relations, ids: Iterable[str], columns: Sequence[str]
+) -> Read[tuple[dict[str, list[Relation]], dict[str, dict[str, Any]]]]:
+    """The confirmed ``supersedes`` relations of the chains forward from ``ids`` (by dst),
+    and the ``columns`` of the documents they reach (by id), in one statement: each relation
+    with its newer document's columns beside it (the walk made once, not once for each)."""
     if not relations.available:
-        return Read([], grouped_by("dst"))
-    sql = _LATER + "SELECT * FROM later ORDER BY id"
-    return Read(by_chunks(sql, ids, *_PARAMS), grouped_by("dst"))
+        return Read([], lambda rows: ({}, {}))
+    picked = ", ".join(f"d.{c} AS {DOC}{c}" for c in columns)
+    sql = _LATER + f"SELECT l.*, {picked} FROM later l LEFT JOIN documents d ON d.id = l.src"
+    sql += " ORDER BY l.id"
+    fields = [f.name for f in dataclass_fields(Relation)]
 
+    def collect(rows: list[Any]) -> tuple[dict[str, list[Relation]], dict[str, dict[str, Any]]]:
+        chains: dict[str, list[Relation]] = {}
+        docs: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            values = row_dict(row)
+            rel = Relation(**{f: values[f] for f in fields})
+            chains.setdefault(rel.dst, []).append(rel)
+            if values[f"{DOC}id"] is not None:
+                docs[rel.src] = {c: values[f"{DOC}{c}"] for c in columns}
+        return chains, docs
 
-def later_versions_docs_read(
-    relations: Relations, ids: Iterable[str], columns: str
-) -> Read[list[Any]]:
-    """The rows (``columns``) of the documents those chains reach."""
-    if not relations.available:
-        return Read([], list)
-    sql = _LATER + f"SELECT {columns} FROM documents WHERE id IN (SELECT src FROM later)"
-    return Read(by_chunks(sql, ids, *_PARAMS), list)
+    return Read(by_chunks(sql, ids, *_PARAMS), collect)
 
 
 def versions_of_read(relations: Relations, doc_id: str) -> Read[set[str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -94,6 +94,24 @@ def test_reads_sent_together_answer_as_each_asked_alone(tmp_path: Path) -> None:
     }  # fmt: skip
     assert found[ids["e"]].current_version == ids["e2"]
     assert statuses(archive, docs, "2024-03-01")[ids["d"]].validity == "失效"
+    archive.close()
+
+
+@pytest.mark.usefixtures("archive_backend")
+def test_a_pages_facts_are_six_statements(tmp_path: Path) -> None:
+    """Every kind of fact present (a text date, a repeal, a staff record, an end of 有效期, a
+    later version): the documents acting on the page's documents come with their text dates,
+    and the chains of versions with their documents, so six statements in all."""
+    archive, ids = _archive(tmp_path / "data")
+    relations = Relations(archive)
+    relations.text_dates([])  # (the first statements read the schema's tables)
+    docs = [replace(d, date_effective="") for d in archive.get_many(list(ids.values())).values()]
+    with backend.traced(archive.conn) as seen:
+        facts = facts_of(archive, relations, docs)
+    assert len([s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))]) == 6, seen
+    assert set(facts.brief) == {ids["law"], ids["e2"]} and set(facts.later) == {ids["e2"]}
+    assert facts.newer == {ids["e2"]: []}  # (nothing supersedes e2 in turn)
+    assert facts.dates[ids["a"]] == "2018-05-01"  # the date its text states
     archive.close()
 
 

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.usefixtures("archive_backend")
 
 #: Statements a search request may make (today on PostgreSQL: the change counter (also the
 #: vocabulary's stamp), the top hits' rows without texts and the page's with them, up to
-#: eight for their statuses, the cluster briefs; the withdrawn ids only after a change;
+#: six for their statuses, the cluster briefs; the withdrawn ids only after a change;
 #: SQLite also reads which tables there are, in process, three times).
-BOUND = {"postgresql": 11, "sqlite": 14}
+BOUND = {"postgresql": 9, "sqlite": 12}
 
 
 def write_docs(folder: Path, count: int) -> None:

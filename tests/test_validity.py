@@ -397,3 +397,24 @@ def test_status_on_without_relations_follows_header_and_dates() -> None:
     expired = Document(title="t", text="", id="y", validity="失效", date_issued="2019-01-01")
     assert status_on(expired, "2024-01-01").validity == "失效"
     assert status_on(expired, "2018-12-31").validity == "尚未生效"
+
+
+def test_an_undated_repeal_acts_from_the_date_the_repealing_text_states(tmp_path: Path) -> None:
+    """A relation made without a date acts from the acting document's start: the 施行日期
+    its text states when its header gives none (not the date it was issued)."""
+    from archive import Archive, Document
+    from archive.validity import statuses
+
+    with Archive.open(tmp_path / "data") as archive:
+        old = Document(title="旧规定", text="旧规定", date_issued="2015-01-01", validity="有效")
+        new = Document(title="青测市新规定", text="新规定", date_issued="2019-01-01")
+        old_id = archive.add(old, b"old").id
+        new_id = archive.add(new, b"new").id
+        relations = Relations(archive)
+        relations.fill_effective(new_id, "2019-06-01", evidence="自2019年6月1日起施行", actor="t")
+        relations.add(new_id, "repeals", old_id, actor="t")
+        doc = archive.get(old_id)
+        before = statuses(archive, [doc], "2019-05-31")[old_id]
+        after = statuses(archive, [doc], "2019-06-01")[old_id]
+    assert before.validity == "有效" and before.in_force
+    assert after.validity == "已废止" and after.since == "2019-06-01" and after.by == new_id
