@@ -5,7 +5,10 @@ corpus, fixed seed; nothing of it is written into the repository) is imported in
 directories with the same engine, one with an SQLite archive and one with a PostgreSQL
 archive (a fresh schema, dropped afterwards), each in a fresh process through
 ``Gongkai.import_manifest``; then ``bench/web_latency.py`` drives the real web server
-(waitress, real HTTP) with the same search requests against each.
+(waitress, real HTTP) with the same search requests against each. Runs made one after the
+other drift with the machine's speed by more than the difference sought, so then both
+archives are served at once and ``--alternating`` searches (default 400) go to each in turn,
+request by request (``web_latency.py --against``): the fairer comparison.
 
 Then ``--clients`` concurrent clients (default 20) send ``bench/load.py``'s request mix
 (searches, document pages, 文号 look-ups, check POSTs, home pages) to real ``gongkai serve``
@@ -110,6 +113,12 @@ def main() -> None:
     parser.add_argument("--load-requests", type=int, default=600, help="per node count, at most")
     parser.add_argument("--load-seconds", type=float, default=60.0, help="per node count, at most")
     parser.add_argument("--serve-args", default="--server waitress", help="serve options per node")
+    parser.add_argument(
+        "--alternating",
+        type=int,
+        default=400,
+        help="searches sent to both archives' web servers in turn, request by request (0: none)",
+    )
     if len(sys.argv) > 1 and sys.argv[1] == "_nodes":  # a child: see nodes_step
         data, nodes, clients, requests, seconds = sys.argv[2:7]
         row = nodes_step(Path(data), int(nodes), int(clients), int(requests), float(seconds),
@@ -163,9 +172,17 @@ def main() -> None:
                     str(args.load_requests), str(args.load_seconds), args.serve_args, env=env,
                 )  # fmt: skip
             print(json.dumps({backend: results[backend]}, ensure_ascii=False), flush=True)
-            if backend == "postgresql":
-                drop_schema(args.postgres, data)
+        if "sqlite" in results and "postgresql" in results and args.alternating > 0:
+            print(f"[{args.docs} docs] web search alternating between the two…", flush=True)
+            results["alternating"] = child(
+                "web_latency.py", "--data", str(tmp / "data-sqlite"), "--against",
+                str(tmp / "data-postgresql"), "--requests", str(args.alternating), "--json",
+                env={**base_env, **({"PGPASSWORD": password} if password else {})},
+            )  # fmt: skip
+            print(json.dumps({"alternating": results["alternating"]}), flush=True)
     finally:
+        if "postgresql" in args.backends and (tmp / "data-postgresql").exists():
+            drop_schema(args.postgres, tmp / "data-postgresql")
         shutil.rmtree(tmp, ignore_errors=True)
     results["loadavg_end"] = os.getloadavg()
     if "sqlite" in results and "postgresql" in results:
