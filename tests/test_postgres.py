@@ -337,6 +337,10 @@ def test_rows_read_as_on_sqlite_whatever_the_column_types(url: str, tmp_path: Pa
             "decode('00ff', 'hex') AS raw, 7 AS seven FROM (VALUES (1), (2)) AS t(n)"
         ).fetchone()
         plain = archive.conn.execute("SELECT 'a' AS first, 2 AS second").fetchone()
+        twice = archive.conn.execute("SELECT 1 AS n, 2 AS n, 3 AS m").fetchone()
+        again = archive.conn.execute("SELECT 'b' AS first, 3 AS second").fetchone()
+    assert twice["n"] == 1 and twice["m"] == 3 and twice.keys() == ["n", "n", "m"]  # as SQLite
+    assert again["second"] == 3 and type(again) is type(plain)  # (one class per shape)
     assert (row["total"], row["part"], row["name"], row["raw"], row[4]) == (
         3,
         0.75,
