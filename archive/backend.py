@@ -18,7 +18,8 @@ handful of differences, which are few enough to name here and translate mechanic
 - errors are raised as the :mod:`sqlite3` classes (``IntegrityError``, ``OperationalError``,
   ``DatabaseError``), chained to psycopg's, so that the code above catches one vocabulary.
 
-Statements are translated by :mod:`archive.pgdialect`, the schema by :mod:`archive.pgschema`.
+Statements are translated by :mod:`archive.pgdialect`, the schema by :mod:`archive.pgschema`,
+results made rows by :mod:`archive.pgrows`.
 Statements that have no equivalent (``PRAGMA integrity_check``, ``rowid``) are chosen by
 :attr:`Archive.dialect` in the archive's own modules.
 
@@ -30,19 +31,18 @@ when that names the same database: it is never written into the data directory, 
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archive.errors import InvalidInput, UnavailableError
 from archive.pgdialect import WRITES, fold_in_lists, translate
+from archive.pgrows import has_rows, row_factory
 
 # psycopg logs a warning of its own when a pipeline cannot be closed on a lost connection
 # ("error ignored terminating …"); with no handler, Python would print it on stderr beside
@@ -145,93 +145,6 @@ def location_for_new(root: Path) -> str | None:
 # -- rows ----------------------------------------------------------------------------------
 
 
-class Row(tuple[Any, ...]):
-    """A result row read by position or by column name, and ``dict(row)``: what
-    :class:`sqlite3.Row` offers. Each shape of result has a subclass of its own that holds
-    the names (:func:`_shape`), so a row is made as fast as a tuple (0.14 µs, not 0.6 µs
-    with the names set on each row), a few hundred times a results page."""
-
-    __slots__ = ()
-    _names: ClassVar[tuple[str, ...]] = ()
-    _index: ClassVar[dict[str, int]] = {}
-
-    def keys(self) -> list[str]:
-        return list(self._names)
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return tuple.__getitem__(self, self._index[key])
-        return tuple.__getitem__(self, key)
-
-
-def row_class(names: tuple[str, ...]) -> type[Row]:
-    """The :class:`Row` subclass of rows with the columns ``names`` (the first of a name
-    answers for it, as :class:`sqlite3.Row` does)."""
-    index = {name: i for i, name in reversed(list(enumerate(names)))}
-    return type("Row", (Row,), {"__slots__": (), "_names": names, "_index": index})
-
-
-def row_dict(row: Any) -> dict[str, Any]:
-    """``dict(row)`` for a :class:`Row` or an :class:`sqlite3.Row`, at the speed of a tuple:
-    ``dict(row)`` asks a :class:`Row` for each column by name in Python, and a results page
-    turns a few hundred rows of some 25 columns into documents. A dict is copied."""
-    if isinstance(row, dict):
-        return dict(row)
-    return dict(zip(row.keys(), row, strict=True))
-
-
-def _plain(value: Any) -> Any:
-    # SUM over integers is numeric in PostgreSQL: whole numbers come back as int, as in SQLite.
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, memoryview):
-        return bytes(value)
-    return value
-
-
-#: Column types whose values :func:`_plain` changes: numeric (Decimal) and bytea.
-_NOT_PLAIN = frozenset({1700, 17})
-
-
-#: A result's shape (its columns' names and type oids) → how its rows are made: their
-#: class (:func:`row_class`), the columns :func:`_plain` changes.
-_SHAPES: dict[tuple[tuple[bytes, int], ...], tuple[type[Row], list[int]]] = {}
-
-
-def _shape(result: Any) -> tuple[type[Row], list[int]]:
-    """Read from the raw result, not ``cursor.description``: psycopg makes a Column object
-    per column for that, 0.07 ms for a document's 25 columns (ten times this), on each of the
-    dozen statements of a results page."""
-    key = tuple((result.fname(i), result.ftype(i)) for i in range(result.nfields))
-    known = _SHAPES.get(key)
-    if known is None:
-        names = tuple(name.decode("utf-8") for name, _ in key)
-        # Only the columns of those types are looked at: a value at a time cost half of
-        # reading 50 documents' rows (0.6 of 1.2 ms), on every search.
-        odd = [i for i, (_, oid) in enumerate(key) if oid in _NOT_PLAIN]
-        if len(_SHAPES) >= 1024:  # statements are few; ad hoc ones must not grow it forever
-            _SHAPES.clear()
-        known = _SHAPES[key] = (row_class(names), odd)
-    return known
-
-
-def _row_factory(cursor: Any) -> Any:
-    result = cursor.pgresult
-    if result is None or not result.nfields:
-        return lambda values: values
-    made, odd = _shape(result)
-    if not odd:
-        return made
-
-    def make(values: Sequence[Any]) -> Row:
-        plain = list(values)
-        for i in odd:
-            plain[i] = _plain(plain[i])
-        return made(plain)
-
-    return make
-
-
 def _as_sqlite_error(exc: Exception) -> sqlite3.Error:
     import psycopg
 
@@ -250,21 +163,6 @@ def _as_sqlite_error(exc: Exception) -> sqlite3.Error:
     ):
         return sqlite3.OperationalError(message)
     return sqlite3.DatabaseError(message)
-
-
-def _has_rows(cursor: Any) -> bool:
-    """Whether the statement answered rows (even none): what ``cursor.description is not
-    None`` tells, without the Column object psycopg makes per column to say it."""
-    result = cursor.pgresult
-    return result is not None and (bool(result.nfields) or result.status in _rows_statuses())
-
-
-@functools.cache
-def _rows_statuses() -> frozenset[int]:
-    from psycopg.pq import ExecStatus
-
-    names = ("TUPLES_OK", "SINGLE_TUPLE", "TUPLES_CHUNK")  # (the last: libpq 17)
-    return frozenset(int(getattr(ExecStatus, n)) for n in names if hasattr(ExecStatus, n))
 
 
 class PgCursor:
@@ -310,7 +208,7 @@ class PgCursor:
         if self._cursor is None:
             return None
         self._arrived()
-        if not _has_rows(self._cursor):
+        if not has_rows(self._cursor):
             return None
         return self._cursor.fetchone()
 
@@ -318,7 +216,7 @@ class PgCursor:
         if self._cursor is None:
             return []
         self._arrived()
-        if not _has_rows(self._cursor):
+        if not has_rows(self._cursor):
             return []
         return list(self._cursor.fetchall())
 
@@ -392,7 +290,7 @@ class PgConnection:
             conn = psycopg.connect(
                 connect_url(self.url),
                 autocommit=True,
-                row_factory=_row_factory,
+                row_factory=row_factory,
                 connect_timeout=10,
                 application_name="gongkai",
             )

@@ -8,10 +8,10 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from archive.backend import row_dict
 from archive.chunks import in_chunks
 from archive.document import Document
 from archive.errors import DamagedError, InvalidInput
+from archive.pgrows import row_dict
 from archive.reads import Read, by_chunks, read
 
 #: The columns of the documents table, in order.

@@ -30,11 +30,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from archive import schema
-from archive.backend import row_dict
 from archive.chunks import in_chunks, rows_in_chunks
 from archive.chunks import marks as placeholders
 from archive.errors import InvalidInput
 from archive.history_rows import log_many
+from archive.pgrows import row_dict
 from archive.reads import Read, by_chunks, read
 from archive.store import Archive, now
 from archive.text_facts import Expiry, Reference

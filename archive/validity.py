@@ -33,8 +33,8 @@ from datetime import date
 from typing import Any
 
 from archive.acting import acting_read
-from archive.backend import row_dict
 from archive.document import Document
+from archive.pgrows import row_dict
 from archive.reads import Read, by_chunks, read, read_together
 from archive.relations import (
     CONFIRMED,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from archive.backend import row_dict
+from archive.pgrows import row_dict
 from archive.reads import Read, by_chunks
 from archive.relations import CONFIRMED, SUPERSEDES, Relation, Relations
 
