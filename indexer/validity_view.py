@@ -41,6 +41,7 @@ from archive.relations import Relations
 from archive.validity import Status, ids_in, statuses, today, validity_groups
 from archive.vocab import VALIDITY
 from indexer.engines.spans import ASK, day_number
+from indexer.shared_statuses import shared_statuses
 
 if TYPE_CHECKING:
     from indexer.engines.base import Engine, Filters
@@ -75,9 +76,14 @@ class ValidityView:
     def statuses(self, docs: Iterable[Document], as_of: str | None = None) -> dict[str, Status]:
         """Each document's status on ``as_of`` (default today), by id; remembered (by
         document revision and date) until the archive changes: results pages ask of the
-        same documents again and again, and on PostgreSQL each ask is several round trips."""
+        same documents again and again, and on PostgreSQL each ask is several round trips.
+        Outside a transaction what is remembered is shared by every view of the same archive
+        in the process (:class:`SharedStatuses`): a web process's threads each have a view."""
         docs = list(docs)
         day = as_of or today()
+        state = None if self.archive.conn.in_transaction else self.archive.changes()
+        if state is not None:
+            return shared_statuses(self.archive).statuses(self.archive, state, docs, day)
         version = self.archive.version()
         if self._known_at != version or len(self._known) > _KNOWN:
             self._known.clear()
