@@ -126,3 +126,35 @@ def test_the_engines_of_one_process_share_one_watcher() -> None:
     assert again is not first
     again.release()
     other.release()
+
+
+def _without_times(results: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "search_time_ms"} for r in results]
+
+
+def test_searches_sent_as_several_requests_answer_in_order(
+    servers: list[Node], tmp_path: Path
+) -> None:
+    engine = _engine(tmp_path / "index", servers[:1])
+    try:
+        engine.add(_docs(40))
+        searches = [
+            {"q": "*", "query_by": "title", "per_page": per_page, "sort_by": "date:desc"}
+            | ({"filter_by": f"key:=[`d{i}`]"} if i % 2 else {})
+            for i, per_page in enumerate([0, 40, 3, 25, 0, 1, 10])
+        ]
+        alone = engine._search([dict(s) for s in searches])
+        sent: list[int] = []
+        search = engine._search
+
+        def counted(some: list[dict]) -> list[dict]:
+            sent.append(len(some))
+            return search(some)
+
+        engine._search = counted  # type: ignore[method-assign]
+        apart = engine._search_split([dict(s) for s in searches])
+        assert _without_times(apart) == _without_times(alone)
+        assert len(sent) > 1 and sum(sent) == len(searches)  # several requests, none lost
+    finally:
+        engine.drop()
+        engine.close()

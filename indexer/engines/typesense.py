@@ -89,6 +89,8 @@ CANDIDATES = 100
 #: How many more candidates come from the bodies that say the query's words most often
 #: (Typesense's text match weighs a word said once as much as one said ten times).
 OFTEN = 50
+#: Requests a search sends at once (:meth:`TypesenseEngine._search_apart`).
+APART = 3
 WRITE_TIMEOUT = 60.0  # seconds: an import batch on a loaded machine
 
 
@@ -116,7 +118,7 @@ class TypesenseEngine:
         self._timeline = False
         self._triples = True
         self._closed = False
-        self._beside: ThreadPoolExecutor | None = None  # see _search_together
+        self._beside: ThreadPoolExecutor | None = None  # see _search_apart
 
     # -- talking to the cluster ---------------------------------------------------------------
 
@@ -311,22 +313,39 @@ class TypesenseEngine:
                 raise ClusterUnavailable(f"Typesense could not search: {str(r['error'])[:200]}")
         return results
 
-    def _search_together(
-        self, first: list[dict[str, Any]], second: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """The answers of ``first`` then ``second``, sent as two requests at once: a node
-        runs the searches of one request one after the other, and those of two requests on
-        two of its threads."""
-        if not first or not second:
-            return self._search([*first, *second])
+    def _search_apart(self, groups: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """The answers of every group's searches, in order, each non-empty group sent as a
+        request of its own, all at once: a node runs the searches of one request one after
+        the other, and those of several requests on several of its threads."""
+        groups = [g for g in groups if g]
+        if len(groups) <= 1:
+            return self._search(groups[0]) if groups else []
         if self._beside is None:
-            self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="typesense-read")
-        later = self._beside.submit(self._search, second)
+            self._beside = ThreadPoolExecutor(
+                max_workers=APART - 1, thread_name_prefix="typesense-read"
+            )
+        later = [self._beside.submit(self._search, g) for g in groups[1:]]
         try:
-            answered = self._search(first)
+            answered = self._search(groups[0])
         finally:
-            answered_second = later.result()
-        return [*answered, *answered_second]
+            answers = [f.result() for f in later]
+        return [*answered, *(r for found in answers for r in found)]
+
+    def _search_split(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The answers of ``searches`` in order, sent as up to :data:`APART` requests at
+        once, each with about as many hits to load (what a search costs)."""
+        if len(searches) < 2:
+            return self._search(searches)
+        weights = [1 + int(s.get("per_page", 10)) for s in searches]
+        share = sum(weights) / APART
+        groups: list[list[dict[str, Any]]] = [[]]
+        load = 0.0
+        for search, weight in zip(searches, weights, strict=True):
+            if groups[-1] and load + weight / 2 > share * len(groups) and len(groups) < APART:
+                groups.append([])
+            groups[-1].append(search)
+            load += weight
+        return self._search_apart(groups)
 
     def _window(
         self, params: dict[str, Any], offset: int, limit: int
@@ -425,7 +444,7 @@ class TypesenseEngine:
         wanted = offset + max(limit, 0)
         count = max(wanted, CANDIDATES)
         fields = scoring.stored(query)
-        scorer = scoring.Scorer(self._search, self._stats, fields)
+        scorer = scoring.Scorer(self._search_split, self._stats, fields)
         # The candidates' field lengths and frequencies come with them (each hit loaded
         # costs: Typesense reads the whole stored document), so the scorer need not fetch
         # them again.
@@ -439,7 +458,7 @@ class TypesenseEngine:
         tiers = tier_text(query)  # on every page alike, so that pages agree
         often = [ask.often_search(tiers, parts, fields, OFTEN)] if tiers else []
         # The count and facets beside the searches of the candidates.
-        results = self._search_together(heads, [*exact_search, *texts, *often])
+        results = self._search_apart([heads, [*exact_search, *texts], often])
         first = results[0]
         after = len(heads) + len(exact_search)  # where the ranking texts' answers start
         exact_hits = ask.dated_hits(results[len(heads)], scorer.note) if exact else []
