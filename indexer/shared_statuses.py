@@ -1,28 +1,19 @@
-"""Statuses known to every thread of a process, for as long as the archive stays as it was.
+"""Statuses known to every thread of a process, for as long as the archive stays as it was
+(the rule of :mod:`indexer.per_state`).
 
-A web process serves each of its threads with a view of its own (:class:`indexer.service.
-Gongkai`: a connection, an engine reader, :class:`indexer.validity_view.ValidityView`). Each
-remembered the statuses it had worked out, so a search answered by one thread taught the
-others nothing, and over HTTP most searches found their documents' statuses unknown: on
+Each thread's view (:class:`indexer.validity_view.ValidityView`) remembered the statuses it
+had worked out, so over HTTP most searches found their documents' statuses unknown: on
 PostgreSQL a search is then six more statements. :class:`SharedStatuses` is that memory for
 all the views of one archive in the process.
-
-It is kept under the archive's change counter, ``(n, at)`` (:meth:`archive.Archive.changes`),
-which every connection reads alike (SQLite's ``data_version`` does not). A view that reads
-a newer state empties it and fills it again; one that read an older state (a request that
-began just before a change) neither reads it nor adds to it. A view inside a transaction
-(which may see its own writes before they are committed) does not use it at all. So a staff
-change made through any thread or process is seen by the next request that reads the counter,
-as without it.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from archive.validity import Status, statuses
+from indexer.per_state import PerState, State, per_archive
 
 if TYPE_CHECKING:
     from archive import Archive, Document
@@ -30,26 +21,26 @@ if TYPE_CHECKING:
 #: Statuses remembered at once per archive (per state of it): a few MB.
 KNOWN = 20_000
 
-State = tuple[int, str]
 
-
-class SharedStatuses:
+class SharedStatuses(PerState):
     """The statuses worked out for one archive at one state of it, by (id, revision, day)."""
 
     def __init__(self, limit: int = KNOWN) -> None:
+        super().__init__()
         self.limit = limit
-        self._lock = threading.Lock()
-        self._state: State | None = None
         self._known: dict[tuple[str, int, str], Status] = {}
         self.worked_out = 0  # statuses asked of the archive (for tests)
+
+    def forget(self) -> None:
+        self._known = {}
 
     def statuses(
         self, archive: Archive, state: State, docs: list[Document], day: str
     ) -> dict[str, Status]:
         """The status of each of ``docs`` on ``day``, by id, for an ``archive`` whose change
         counter read ``state``; copies (a caller may change what it is given)."""
-        with self._lock:
-            usable = self._take(state)
+        with self.lock:
+            usable = self.take(state)
             known = {
                 d.id: self._known[key]
                 for d in docs
@@ -60,8 +51,8 @@ class SharedStatuses:
             found = statuses(archive, wanted, day)
             self.worked_out += len(found)
             known.update(found)
-            with self._lock:
-                if usable and self._state == state:
+            with self.lock:
+                if usable and self.state == state:
                     if len(self._known) + len(found) > self.limit:
                         self._known.clear()
                     revs = {d.id: d.rev for d in wanted}
@@ -69,24 +60,7 @@ class SharedStatuses:
                         self._known[(doc_id, revs[doc_id], day)] = status
         return {d.id: replace(known[d.id]) for d in docs if d.id in known}
 
-    def _take(self, state: State) -> bool:
-        """Whether what is kept may serve a reader at ``state`` (emptied first for a newer
-        state, or another at the same count: an archive restored in place)."""
-        if self._state != state and (self._state is None or state[0] >= self._state[0]):
-            self._state = state
-            self._known = {}
-        return self._state == state
-
-
-_ALL: dict[str, SharedStatuses] = {}
-_ALL_LOCK = threading.Lock()
-
 
 def shared_statuses(archive: Archive) -> SharedStatuses:
     """The process's :class:`SharedStatuses` of the archive in ``archive.root``."""
-    key = str(archive.root)
-    with _ALL_LOCK:
-        found = _ALL.get(key)
-        if found is None:
-            found = _ALL[key] = SharedStatuses()
-        return found
+    return per_archive(archive, SharedStatuses)

@@ -70,9 +70,41 @@ def test_the_cache_keeps_at_most_its_rows_and_characters(data: Path) -> None:
         cache = RowCache(archive, rows=3, text_chars=longest + 1)
         found = cache.get_many(ids)
         assert found == archive.get_many(ids)  # all answered, though not all kept
-        assert len(cache._rows) == 3 and cache._chars <= longest + 1
+        rows, chars = cache.kept()
+        assert rows == 3 and chars <= longest + 1
         reads = cache.reads
         cache.get_many(ids[-1:])  # the most recently used is still there
         assert cache.reads == reads
         cache.get_many(ids[:1])  # the least recently used was dropped
         assert cache.reads == reads + 1
+
+
+def test_the_caches_of_one_archive_share_what_they_read(data: Path) -> None:
+    with Archive.open(data) as one, Archive.open(data) as two:  # two threads' connections
+        ids = sorted(one.revisions())
+        first, second = RowCache(one), RowCache(two)
+        assert first.get_many(ids) == one.get_many(ids)
+        assert second.get_many(ids) == two.get_many(ids)
+        assert (first.reads, second.reads) == (1, 0)  # the second read nothing
+        with one.transaction():
+            one.conn.execute(
+                "UPDATE documents SET title = '第一个线程改的' WHERE id = ?", (ids[0],)
+            )
+        assert second.get_many(ids[:1])[ids[0]].title == "第一个线程改的"
+        assert second.reads == 1
+
+
+def test_what_a_transaction_reads_of_its_own_writes_stays_in_it(data: Path) -> None:
+    with Archive.open(data) as writer, Archive.open(data) as reader:
+        ids = sorted(reader.revisions())
+        theirs, mine = RowCache(reader), RowCache(writer)
+        title = theirs.get_many(ids[:1])[ids[0]].title
+        with pytest.raises(RuntimeError), writer.transaction():
+            writer.conn.execute(
+                "UPDATE documents SET title = '未提交的标题' WHERE id = ?", (ids[0],)
+            )
+            assert mine.get_many(ids[:1])[ids[0]].title == "未提交的标题"
+            assert theirs.get_many(ids[:1])[ids[0]].title == title
+            raise RuntimeError("rolled back")
+        assert mine.get_many(ids[:1])[ids[0]].title == title
+        assert theirs.get_many(ids[:1])[ids[0]].title == title
