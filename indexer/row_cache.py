@@ -25,9 +25,10 @@ from archive import Archive, Document
 from archive.reads import Read, read
 from indexer.per_state import PerState, State, per_archive
 
-#: Rows (without texts) kept at once per archive, and characters of text: some 20 MB.
-ROWS = 16_000
-TEXT_CHARS = 8_000_000
+#: Rows (without texts) kept at once per archive, and characters of text: some 30 MB (a row
+#: is about 1.6 KB in memory, a character of text 2 bytes).
+ROWS = 10_000
+TEXT_CHARS = 6_000_000
 
 
 class RowStore(PerState):
