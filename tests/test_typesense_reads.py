@@ -13,12 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typesense_servers import API_KEY, Node
 
 from indexer.engines.base import IndexDoc
 from indexer.engines.typesense import TypesenseEngine
 from indexer.engines.typesense_cluster import Settings, parse_nodes
 from indexer.engines.typesense_reads import READ_LAG
+from indexer.engines.typesense_searches import split_by_hits
 from indexer.query import parse
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -151,10 +154,29 @@ def test_searches_sent_as_several_requests_answer_in_order(
             sent.append(len(some))
             return search(some)
 
-        engine._search = counted  # type: ignore[method-assign]
+        engine._search = counted  # type: ignore[method-assign,assignment]
         apart = engine._search_split([dict(s) for s in searches])
         assert _without_times(apart) == _without_times(alone)
         assert len(sent) > 1 and sum(sent) == len(searches)  # several requests, none lost
     finally:
         engine.drop()
         engine.close()
+
+
+@given(st.lists(st.integers(min_value=0, max_value=250), max_size=40), st.integers(1, 4))
+def test_searches_are_split_in_order_into_runs_of_about_equal_hits(
+    pages: list[int], ways: int
+) -> None:
+    searches = [{"q": "*", "per_page": n, "n": i} for i, n in enumerate(pages)]
+    groups = split_by_hits(searches, ways)
+    assert [s for g in groups for s in g] == searches  # all of them, in order
+    assert len(groups) <= ways and all(groups)
+    if pages:
+        weights = [1 + n for n in pages]
+        fair = sum(weights) / ways + max(weights)  # no run takes more than its share and one
+        assert all(sum(1 + s["per_page"] for s in g) <= fair for g in groups)
+
+
+def test_a_search_of_many_hits_and_many_small_ones_go_apart() -> None:
+    searches = [{"per_page": 100}] + [{"per_page": 0} for _ in range(10)] + [{"per_page": 60}]
+    assert [len(g) for g in split_by_hits(searches, 3)] == [1, 10, 1]

@@ -333,19 +333,8 @@ class TypesenseEngine:
 
     def _search_split(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The answers of ``searches`` in order, sent as up to :data:`APART` requests at
-        once, each with about as many hits to load (what a search costs)."""
-        if len(searches) < 2:
-            return self._search(searches)
-        weights = [1 + int(s.get("per_page", 10)) for s in searches]
-        share = sum(weights) / APART
-        groups: list[list[dict[str, Any]]] = [[]]
-        load = 0.0
-        for search, weight in zip(searches, weights, strict=True):
-            if groups[-1] and load + weight / 2 > share * len(groups) and len(groups) < APART:
-                groups.append([])
-            groups[-1].append(search)
-            load += weight
-        return self._search_apart(groups)
+        once, each with about as many hits to load (:func:`ask.split_by_hits`)."""
+        return self._search_apart(ask.split_by_hits(searches, APART))
 
     def _window(
         self, params: dict[str, Any], offset: int, limit: int

@@ -118,6 +118,22 @@ def by_score(
     ]
 
 
+def split_by_hits(searches: list[dict[str, Any]], ways: int) -> list[list[dict[str, Any]]]:
+    """``searches`` in order, cut into at most ``ways`` runs of about as much work each: a
+    search costs the node about the hits it loads (its ``per_page``), plus one."""
+    weights = [1 + int(s.get("per_page", 10)) for s in searches]
+    share = sum(weights) / max(ways, 1)
+    groups: list[list[dict[str, Any]]] = [[]]
+    load = 0.0
+    for search, weight in zip(searches, weights, strict=True):
+        # a new run when this search would sit mostly past the current run's share
+        if groups[-1] and load + weight / 2 > share * len(groups) and len(groups) < ways:
+            groups.append([])
+        groups[-1].append(search)
+        load += weight
+    return [g for g in groups if g]
+
+
 def value_list(values: Iterable[str]) -> str:
     return "[" + ",".join(f"`{v}`" for v in values) + "]"
 
