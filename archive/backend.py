@@ -170,9 +170,16 @@ class PgCursor:
     :meth:`PgConnection.pipeline` its result arrives when first asked for; without a
     cursor, the answer of a statement that had nothing to do."""
 
-    def __init__(self, cursor: Any, returning: str | None, pipeline: Any = None) -> None:
+    def __init__(
+        self,
+        cursor: Any,
+        returning: str | None,
+        pipeline: Any = None,
+        waited: Callable[[], object] | None = None,
+    ) -> None:
         self._cursor = cursor
         self._pipeline = pipeline
+        self._waited = waited  # told of each round trip it waits for
         self._returning = returning
         self._rowid: int | None = None
 
@@ -192,6 +199,8 @@ class PgCursor:
         if self._pipeline is not None and self._cursor.pgresult is None:
             import psycopg
 
+            if self._waited is not None:
+                self._waited()
             try:
                 self._pipeline.sync()
             except psycopg.Error as exc:
@@ -278,6 +287,9 @@ class PgConnection:
         self._was_in_transaction = False
         #: called with each statement before it is sent (see :func:`traced`)
         self.trace: Callable[[str], object] | None = None
+        #: the times this session waited for the server: each statement outside a pipeline,
+        #: each pipeline's end and each answer asked for inside one (see :func:`traced`)
+        self.round_trips = 0
 
     def _connect(self, *, check_schema: bool = True) -> Any:
         """A new session, set up. The server going away before the set-up is done (it is
@@ -379,6 +391,8 @@ class PgConnection:
         if returning is not None:
             statement += f" RETURNING {returning}"
         idle = not self.in_transaction and self._pipeline is None
+        if self._pipeline is None:
+            self.round_trips += 1
         with self.translated():
             try:
                 cursor = self._conn.execute(statement, values)
@@ -387,7 +401,7 @@ class PgConnection:
                     raise
                 self._reconnect()
                 cursor = self._conn.execute(statement, values)
-            result = PgCursor(cursor, returning, self._pipeline)
+            result = PgCursor(cursor, returning, self._pipeline, self._waited)
         if self._pipeline is None and verb in ("INSERT", "UPDATE", "DELETE"):
             # not asked in a pipeline (that would wait): PostgreSQL readers use `changes`
             self.total_changes += max(0, result.rowcount)
@@ -440,7 +454,11 @@ class PgConnection:
                     raise self._unavailable(exc) from exc
                 raise
             self._pipeline = None
+            self.round_trips += 1
             block.__exit__(None, None, None)
+
+    def _waited(self) -> None:
+        self.round_trips += 1
 
     @contextmanager
     def together(self) -> Iterator[None]:
@@ -511,8 +529,9 @@ class PgConnection:
 @contextmanager
 def traced(conn: Any) -> Iterator[list[str]]:
     """The statements ``conn`` (an SQLite or a PostgreSQL connection) runs inside the block,
-    in order: how tests and benchmarks count the round trips a request makes. On PostgreSQL
-    each is a round trip unless pipelined; SQLite reports the statements it prepares."""
+    in order: how tests and benchmarks count the statements a request makes. On PostgreSQL
+    each is a round trip unless pipelined (:attr:`PgConnection.round_trips` counts the round
+    trips); SQLite reports the statements it prepares."""
     seen: list[str] = []
     if isinstance(conn, PgConnection):
         before = conn.trace

@@ -175,3 +175,22 @@ def test_document_rows_are_remembered_until_the_archive_changes(data: Path) -> N
         again = {h["id"]: h["title"] for h in client.get(URL).get_json()["hits"]}
     assert again[target] == "青测市绿化管理办法（更正）"
     assert [s for s in seen if _reads_rows(s)], seen
+
+
+@pytest.mark.parametrize("archive_backend", ["postgresql"], indirect=True)  # SQLite: no round trips
+def test_a_first_visit_waits_for_postgresql_four_times(data: Path) -> None:
+    """On PostgreSQL what a search costs is the times it waits for the server: a results
+    page's statements go in four round trips (the change counter; the top hits' rows; their
+    statuses' facts, one pipeline; the page's texts and briefs, one pipeline), however many
+    statements that is. Measured on a first visit of every hit (a search that found nothing
+    set up the web app's caches)."""
+    app = create_app({"DATA_DIR": data, "PAGE_SIZE": 10, "PAGE_CACHE_SIZE": 0})
+    client = app.test_client()
+    assert client.get("/api/v1/search?q=沙漠").get_json()["hits"] == []
+    conn = app.extensions["gongkai_local"].gk.archive.conn
+    before = conn.round_trips
+    with traced(conn) as seen:
+        assert len(client.get(URL).get_json()["hits"]) == 10
+    waited = conn.round_trips - before
+    assert [s for s in seen if "status_changes" in s] and [s for s in seen if _reads_rows(s)]
+    assert waited <= 4 < len(seen), (waited, seen)
