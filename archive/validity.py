@@ -424,23 +424,50 @@ class Facts:
     later: dict[str, Document] = field(default_factory=dict)
 
 
-def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -> Facts:
+@dataclass(frozen=True)
+class ReadFacts:
+    """The answers of :func:`facts_reads` for ``ids``, read ahead (sent with the rows of
+    the same documents, one round trip on PostgreSQL) for :func:`statuses`."""
+
+    ids: frozenset[str]
+    answers: list[Any]
+
+
+def facts_reads(
+    relations: Relations, ids: Iterable[str], undated: Iterable[str] | None = None
+) -> list[Read[Any]]:
+    """The reads :func:`facts_of` makes for the documents ``ids``, to send with others
+    (:func:`archive.reads.read_together`); the dates stated in their texts are asked of
+    ``undated`` only (default: of all, when which have a date is not known yet)."""
+    ids = list(ids)
+    return [
+        relations.text_dates_read(ids if undated is None else undated),
+        relations.by_end_read("dst", ids, types=tuple(VALIDITY_EFFECT)),
+        relations.status_changes_read(ids),
+        relations.expiries_read(ids),
+        acting_read(relations, ids, _BRIEF_COLUMNS),
+        later_versions_read(relations, ids, _BRIEF_COLUMNS),
+    ]
+
+
+def facts_of(
+    archive: Archive,
+    relations: Relations,
+    docs: Iterable[Document],
+    read_ahead: ReadFacts | None = None,
+) -> Facts:
     """In one round trip on PostgreSQL (:func:`archive.reads.read_together`): what is known
     of ``docs``, the documents acting on them (found by the server: :mod:`archive.acting`)
-    and the chains of versions after them (:mod:`archive.version_chains`)."""
+    and the chains of versions after them (:mod:`archive.version_chains`). ``read_ahead``:
+    those answers, already read for at least ``docs``."""
     docs = list(docs)
-    ids = [d.id for d in docs]
-    text_dates, incoming, changes, expiries, acting, (chains, later_rows) = read_together(
-        archive.conn,
-        [
-            relations.text_dates_read(d.id for d in docs if not d.date_effective),
-            relations.by_end_read("dst", ids, types=tuple(VALIDITY_EFFECT)),
-            relations.status_changes_read(ids),
-            relations.expiries_read(ids),
-            acting_read(relations, ids, _BRIEF_COLUMNS),
-            later_versions_read(relations, ids, _BRIEF_COLUMNS),
-        ],
-    )
+    if read_ahead is not None and read_ahead.ids.issuperset(d.id for d in docs):
+        answers = read_ahead.answers
+    else:
+        ids = [d.id for d in docs]
+        undated = [d.id for d in docs if not d.date_effective]
+        answers = read_together(archive.conn, facts_reads(relations, ids, undated))
+    text_dates, incoming, changes, expiries, acting, (chains, later_rows) = answers
     docs = _dated(docs, text_dates)
     versions = {r.src for rels in incoming.values() for r in rels if r.type == SUPERSEDES}
     later = _briefs(later_rows.values())
@@ -454,12 +481,16 @@ def facts_of(archive: Archive, relations: Relations, docs: Iterable[Document]) -
 
 
 def statuses(
-    archive: Archive, docs: Iterable[Document], as_of: str | None = None
+    archive: Archive,
+    docs: Iterable[Document],
+    as_of: str | None = None,
+    read_ahead: ReadFacts | None = None,
 ) -> dict[str, Status]:
-    """The status of many documents on one date, with a handful of queries."""
+    """The status of many documents on one date, with a handful of queries (none of the
+    six :func:`facts_of` makes when ``read_ahead`` holds their answers for ``docs``)."""
     as_of = as_of or today()
     relations = Relations(archive)
-    facts = facts_of(archive, relations, docs)
+    facts = facts_of(archive, relations, docs, read_ahead)
     docs, incoming, changes, expiries = facts.docs, facts.incoming, facts.changes, facts.expiries
     brief, dates = facts.brief, facts.dates
     superseded = [d.id for d in docs if any(r.type == SUPERSEDES for r in incoming.get(d.id, []))]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from archive import Archive, Document
 from archive.clusters import cluster_briefs_read
 from archive.reads import read_together
-from archive.validity import Status
+from archive.validity import ReadFacts, Status
 from archive.withdrawals import withdrawn_ids
 from indexer import question, ranking
 from indexer.engines.base import Engine, EngineHit, Filters
@@ -274,10 +274,16 @@ def _run(
     docs: dict[str, Document] = {}
     derived: dict[str, Status] = {}
     ranked = [ranking.Ranked(h) for h in result.hits]
+    read_documents = how.rows.documents_read if how.rows is not None else archive.documents_read
     if rerank:  # the first WINDOW hits, the same on every page; the rest in engine order
         top = result.hits[: ranking.WINDOW]
-        docs = get_many([h.id for h in top], text=False)  # texts: the page's, below
-        derived = validity.statuses(docs.values(), as_of)
+        # their rows (texts: the page's, below) and the facts of their statuses not known:
+        # one round trip on PostgreSQL
+        ids = [h.id for h in top]
+        unknown, facts = validity.facts_ahead(ids, as_of)
+        docs, *answers = read_together(archive.conn, [read_documents(ids, text=False), *facts])
+        ahead = ReadFacts(frozenset(unknown), answers) if unknown else None
+        derived = validity.statuses(docs.values(), as_of, ahead)
         titles = {i: d.title for i, d in docs.items()}
         ranked[: len(top)] = ranking.rerank(top, titles, derived, parsed, collapse=how.collapse)
     # (engine hit, partial, same title) in the order shown: every full match first.
@@ -299,7 +305,6 @@ def _run(
         derived.update(validity.statuses(more.values(), as_of))
     # the page's texts (for snippets) where they were left out, and its clusters' briefs:
     # one round trip on PostgreSQL
-    read_documents = how.rows.documents_read if how.rows is not None else archive.documents_read
     shown = [h.id for h, _, _ in page if h.id in docs]
     untexted = [i for i in shown if i not in missing] if rerank else []
     texts, briefs = read_together(

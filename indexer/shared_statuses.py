@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from archive.validity import Status, statuses
+from archive.validity import ReadFacts, Status, statuses
 from indexer.per_state import PerState, State, per_archive
 
 if TYPE_CHECKING:
@@ -29,16 +29,34 @@ class SharedStatuses(PerState):
         super().__init__()
         self.limit = limit
         self._known: dict[tuple[str, int, str], Status] = {}
+        #: (id, day) of what ``_known`` holds: at one state of the archive a document has
+        #: one revision, so which statuses are known can be told before its row is read
+        self._ids: set[tuple[str, str]] = set()
         self.worked_out = 0  # statuses asked of the archive (for tests)
 
     def forget(self) -> None:
         self._known = {}
+        self._ids = set()
+
+    def unknown(self, state: State, ids: list[str], day: str) -> list[str]:
+        """Which of ``ids`` have no status on ``day`` known at ``state`` (whose facts a
+        search reads with their rows)."""
+        with self.lock:
+            if not self.take(state):
+                return list(ids)
+            return [i for i in ids if (i, day) not in self._ids]
 
     def statuses(
-        self, archive: Archive, state: State, docs: list[Document], day: str
+        self,
+        archive: Archive,
+        state: State,
+        docs: list[Document],
+        day: str,
+        read_ahead: ReadFacts | None = None,
     ) -> dict[str, Status]:
         """The status of each of ``docs`` on ``day``, by id, for an ``archive`` whose change
-        counter read ``state``; copies (a caller may change what it is given)."""
+        counter read ``state``; copies (a caller may change what it is given).
+        ``read_ahead``: the facts of the unknown ones, read with their rows."""
         with self.lock:
             usable = self.take(state)
             known = {
@@ -48,16 +66,17 @@ class SharedStatuses(PerState):
             }
         wanted = [d for d in docs if d.id not in known]
         if wanted:
-            found = statuses(archive, wanted, day)
+            found = statuses(archive, wanted, day, read_ahead)
             self.worked_out += len(found)
             known.update(found)
             with self.lock:
                 if usable and self.state == state:
                     if len(self._known) + len(found) > self.limit:
-                        self._known.clear()
+                        self.forget()
                     revs = {d.id: d.rev for d in wanted}
                     for doc_id, status in found.items():
                         self._known[(doc_id, revs[doc_id], day)] = status
+                        self._ids.add((doc_id, day))
         return {d.id: replace(known[d.id]) for d in docs if d.id in known}
 
 

@@ -34,11 +34,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archive import Archive, Document
+from archive.reads import Read
 from archive.relations import Relations
-from archive.validity import Status, ids_in, statuses, today, validity_groups
+from archive.validity import (
+    ReadFacts,
+    Status,
+    facts_reads,
+    ids_in,
+    statuses,
+    today,
+    validity_groups,
+)
 from archive.vocab import VALIDITY
 from indexer.engines.spans import ASK, day_number
 from indexer.shared_statuses import shared_statuses
@@ -73,17 +82,24 @@ class ValidityView:
 
     # -- the archive's answer ---------------------------------------------------------------
 
-    def statuses(self, docs: Iterable[Document], as_of: str | None = None) -> dict[str, Status]:
+    def statuses(
+        self,
+        docs: Iterable[Document],
+        as_of: str | None = None,
+        read_ahead: ReadFacts | None = None,
+    ) -> dict[str, Status]:
         """Each document's status on ``as_of`` (default today), by id; remembered (by
         document revision and date) until the archive changes: results pages ask of the
         same documents again and again, and on PostgreSQL each ask is several round trips.
         Outside a transaction what is remembered is shared by every view of the same archive
-        in the process (:class:`SharedStatuses`): a web process's threads each have a view."""
+        in the process (:class:`SharedStatuses`): a web process's threads each have a view.
+        ``read_ahead``: the facts of those not remembered (:meth:`facts_ahead`)."""
         docs = list(docs)
         day = as_of or today()
         state = None if self.archive.conn.in_transaction else self.archive.changes()
         if state is not None:
-            return shared_statuses(self.archive).statuses(self.archive, state, docs, day)
+            shared = shared_statuses(self.archive)
+            return shared.statuses(self.archive, state, docs, day, read_ahead)
         version = self.archive.version()
         if self._known_at != version or len(self._known) > _KNOWN:
             self._known.clear()
@@ -91,10 +107,23 @@ class ValidityView:
         wanted = [d for d in docs if (d.id, d.rev, day) not in self._known]
         if wanted:
             revs = {d.id: d.rev for d in wanted}
-            for doc_id, status in statuses(self.archive, wanted, day).items():
+            for doc_id, status in statuses(self.archive, wanted, day, read_ahead).items():
                 self._known[(doc_id, revs[doc_id], day)] = status
         # copies (every field is a plain value): a caller may change what it is given
         return {d.id: replace(self._known[(d.id, d.rev, day)]) for d in docs}
+
+    def facts_ahead(
+        self, ids: list[str], as_of: str | None = None
+    ) -> tuple[list[str], list[Read[Any]]]:
+        """(which of ``ids`` have no status on ``as_of`` remembered, the reads of their
+        facts): sent with the documents' rows (:func:`archive.reads.read_together`), their
+        answers are the ``read_ahead`` of :meth:`statuses` (:class:`ReadFacts`), and on
+        PostgreSQL a search's rows and statuses cost one round trip, not two. Inside a
+        transaction, all of ``ids``."""
+        day = as_of or today()
+        state = None if self.archive.conn.in_transaction else self.archive.changes()
+        wanted = ids if state is None else shared_statuses(self.archive).unknown(state, ids, day)
+        return wanted, facts_reads(Relations(self.archive), wanted) if wanted else []
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         return self.statuses([doc], as_of)[doc.id]

@@ -13,7 +13,10 @@ import pytest
 from helpers import import_docs
 
 from archive import Archive
+from archive.backend import traced
+from archive.reads import read_together
 from archive.relations import Relations
+from archive.validity import ReadFacts, statuses
 from indexer.shared_statuses import SharedStatuses, shared_statuses
 from indexer.validity_view import ValidityView
 
@@ -81,3 +84,42 @@ def test_a_view_inside_a_transaction_keeps_to_itself(data: Path) -> None:
         assert ValidityView(reader).statuses(docs[:1])[docs[0].id].validity == "有效"
         assert shared_statuses(reader).worked_out == worked  # still kept: untouched by it
         assert ValidityView(writer).statuses(docs[:1])[docs[0].id].validity == "有效"
+
+
+def test_facts_are_read_ahead_only_for_the_statuses_not_known(data: Path) -> None:
+    """A search reads its hits' rows and the facts of their statuses together: it asks which
+    are not known (before it has their rows) and reads only theirs; after a change, all."""
+    with Archive.open(data) as archive, Archive.open(data) as writer:
+        view = ValidityView(archive)
+        docs = list(archive.get_many(sorted(archive.revisions()), text=False).values())
+        ids = [d.id for d in docs]
+        unknown, reads = view.facts_ahead(ids, "2024-01-01")
+        assert unknown == ids and len(reads) == 6
+        view.statuses(docs[:2], "2024-01-01")
+        unknown, reads = view.facts_ahead(ids, "2024-01-01")
+        assert unknown == ids[2:] and len(reads) == 6
+        assert view.facts_ahead(ids, "2025-01-01")[0] == ids  # another day: not known
+        view.statuses(docs, "2024-01-01")
+        assert view.facts_ahead(ids, "2024-01-01") == ([], [])
+        Relations(writer).record_status(ids[0], "失效", effective="2023-06-01", actor="staff")
+        assert view.facts_ahead(ids, "2024-01-01")[0] == ids
+
+
+def test_statuses_from_facts_read_ahead_ask_nothing_more(data: Path) -> None:
+    """With the facts of every unknown status read ahead, working the statuses out reads
+    nothing; facts read ahead for other documents are not used."""
+    with Archive.open(data) as archive, Archive.open(data) as writer:
+        docs = list(archive.get_many(sorted(archive.revisions()), text=False).values())
+        Relations(writer).record_status(docs[1].id, "失效", effective="2023-06-01", actor="staff")
+        view = ValidityView(archive)
+        unknown, reads = view.facts_ahead([d.id for d in docs], "2024-01-01")
+        ahead = ReadFacts(frozenset(unknown), read_together(archive.conn, reads))
+        with traced(archive.conn) as seen:
+            found = view.statuses(docs, "2024-01-01", ahead)
+        assert not [s for s in seen if "status_changes" in s or "relations" in s], seen
+        assert found == statuses(writer, docs, "2024-01-01")  # worked out alone
+        assert found[docs[1].id].validity == "失效"
+        other = ReadFacts(frozenset([docs[0].id]), ahead.answers)  # not for these documents
+        with traced(archive.conn) as seen:
+            assert statuses(archive, docs, "2024-01-01", other) == found
+        assert [s for s in seen if "status_changes" in s], seen
