@@ -184,16 +184,20 @@ def fetch(port: int, request: Request, timeout: float = 30.0) -> int:
 
 
 def start_server(command: list[str], data: Path, port: int, extra: list[str]) -> subprocess.Popen:
+    """``gongkai serve`` on ``port``, answering. Its log goes to a file, not a pipe: a pipe
+    nobody reads fills (64 KB) and then stops the server at its next log line."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (the server writes it until it stops)
     server = subprocess.Popen(
         [*command, "--data", str(data), "serve", "--host", HOST, "--port", str(port), *extra],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"server exited: {server.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise SystemExit(f"server exited: {log.read().decode(errors='replace')[-2000:]}")
         try:
             fetch(port, Request("probe", "/api/v1/openapi.json"), timeout=5)
             return server

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import logging
 import os
 import signal
 import time
@@ -117,3 +118,26 @@ def test_a_warmed_app_holds_no_open_handle_and_its_templates_are_compiled(tmp_pa
     assert {"home.html", "search.html", "document.html", "error.html"} <= cached
     with app.test_client() as client:  # and it still answers, opening what it needs
         assert client.get("/search?q=公园").status_code == 200
+
+
+def test_waitress_queue_warnings_are_one_every_ten_seconds() -> None:
+    """Under a burst waitress warns at every request; the log gets the first warning and then
+    one every ten seconds, saying the deepest queue and how many warnings it stands for."""
+    now = [100.0]
+    quiet = serving.QueueWarnings(every=10.0, clock=lambda: now[0])
+    logger = logging.getLogger("gongkai-test-queue")
+    logger.propagate = False
+    kept: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: kept.append(record.getMessage())  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    logger.addFilter(quiet)
+    for depth in [3, 7, 16, 9, 4]:
+        logger.warning("Task queue depth is %d", depth)
+        now[0] += 1.0
+    assert kept == ["Task queue depth is 3"]
+    now[0] += 5.0  # ten seconds after the first
+    logger.warning("Task queue depth is %d", 5)
+    assert kept[1:] == ["Task queue depth is 5 (deepest 16; 5 such warnings in 10 s)"]
+    logger.warning("Task queue depth is %d", 2)
+    assert len(kept) == 2
