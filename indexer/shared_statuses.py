@@ -23,20 +23,19 @@ KNOWN = 20_000
 
 
 class SharedStatuses(PerState):
-    """The statuses worked out for one archive at one state of it, by (id, revision, day)."""
+    """The statuses worked out for one archive at one state of it, by (id, day), each with
+    the revision it was worked out for. At one state of the archive a document has one
+    revision, so which statuses are known can be told before its row is read
+    (:meth:`unknown`); the revision is still checked when the rows are there."""
 
     def __init__(self, limit: int = KNOWN) -> None:
         super().__init__()
         self.limit = limit
-        self._known: dict[tuple[str, int, str], Status] = {}
-        #: (id, day) of what ``_known`` holds: at one state of the archive a document has
-        #: one revision, so which statuses are known can be told before its row is read
-        self._ids: set[tuple[str, str]] = set()
+        self._known: dict[tuple[str, str], tuple[int, Status]] = {}
         self.worked_out = 0  # statuses asked of the archive (for tests)
 
     def forget(self) -> None:
         self._known = {}
-        self._ids = set()
 
     def unknown(self, state: State, ids: list[str], day: str) -> list[str]:
         """Which of ``ids`` have no status on ``day`` known at ``state`` (whose facts a
@@ -44,7 +43,7 @@ class SharedStatuses(PerState):
         with self.lock:
             if not self.take(state):
                 return list(ids)
-            return [i for i in ids if (i, day) not in self._ids]
+            return [i for i in ids if (i, day) not in self._known]
 
     def statuses(
         self,
@@ -60,9 +59,11 @@ class SharedStatuses(PerState):
         with self.lock:
             usable = self.take(state)
             known = {
-                d.id: self._known[key]
+                d.id: kept[1]
                 for d in docs
-                if usable and (key := (d.id, d.rev, day)) in self._known
+                if usable
+                and (kept := self._known.get((d.id, day))) is not None
+                and kept[0] == d.rev
             }
         wanted = [d for d in docs if d.id not in known]
         if wanted:
@@ -75,8 +76,7 @@ class SharedStatuses(PerState):
                         self.forget()
                     revs = {d.id: d.rev for d in wanted}
                     for doc_id, status in found.items():
-                        self._known[(doc_id, revs[doc_id], day)] = status
-                        self._ids.add((doc_id, day))
+                        self._known[(doc_id, day)] = (revs[doc_id], status)
         return {d.id: replace(known[d.id]) for d in docs if d.id in known}
 
 

@@ -96,7 +96,7 @@ class ValidityView:
         ``read_ahead``: the facts of those not remembered (:meth:`facts_ahead`)."""
         docs = list(docs)
         day = as_of or today()
-        state = None if self.archive.conn.in_transaction else self.archive.changes()
+        state = self._shared_state()
         if state is not None:
             shared = shared_statuses(self.archive)
             return shared.statuses(self.archive, state, docs, day, read_ahead)
@@ -121,9 +121,15 @@ class ValidityView:
         PostgreSQL a search's rows and statuses cost one round trip, not two. Inside a
         transaction, all of ``ids``."""
         day = as_of or today()
-        state = None if self.archive.conn.in_transaction else self.archive.changes()
+        state = self._shared_state()
         wanted = ids if state is None else shared_statuses(self.archive).unknown(state, ids, day)
         return wanted, facts_reads(Relations(self.archive), wanted) if wanted else []
+
+    def _shared_state(self) -> tuple[int, str] | None:
+        """The archive's change counter, under which statuses are shared by the views of a
+        process; None inside a transaction (which may see its own writes) or for an archive
+        without the counter: this view then keeps its own."""
+        return None if self.archive.conn.in_transaction else self.archive.changes()
 
     def status(self, doc: Document, as_of: str | None = None) -> Status:
         return self.statuses([doc], as_of)[doc.id]

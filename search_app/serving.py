@@ -127,9 +127,9 @@ class QueueWarnings(logging.Filter):
         now = self.clock()
         if self.last is not None and now - self.last < self.every:
             return False
-        if self.held > 1:
+        if self.last is not None and self.held > 1:
             record.msg = "Task queue depth is %d (deepest %d; %d such warnings in %.0f s)"
-            record.args = (depth, self.deepest, self.held, now - (self.last or now))
+            record.args = (depth, self.deepest, self.held, now - self.last)
         self.last, self.deepest, self.held = now, 0, 0
         return True
 
